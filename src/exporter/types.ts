@@ -1,0 +1,105 @@
+import type { NumericArray } from "../dtypes.js";
+
+/** Options of {@link DataExporter.create}. All optional; defaults in brackets. */
+export interface ExporterOptions {
+  /** Directory under which `<name>_<YYYYmmdd_HHMMSS>/` is created ["experiments"]. */
+  outputBaseDir?: string;
+  /** Keep neural state every this many logged steps, the first included [1]. */
+  neuralSamplingRate?: number;
+  /** Check every call's data (finite numbers, shapes, ranges) [true]. */
+  validateData?: boolean;
+  /** Chunk compression: "gzip" or "none" ["gzip"]. */
+  compression?: "gzip" | "none";
+  /** gzip level 1-9 [4]. */
+  compressionLevel?: number;
+  /** Rows per HDF5 chunk of the per-step streams [10000]. */
+  chunkSize?: number;
+  /** Single-writer multiple-reader mode (issue 5) [false]. */
+  enableSwmr?: boolean;
+  /** Write from a worker thread (issue 5) [false]. */
+  asyncWrite?: boolean;
+  /** Allow NaN / ±Infinity in neural state when validating [false]. */
+  allowNonFinite?: boolean;
+  /** Timestamp used for the directory name [now]; for reproducible paths in tests. */
+  startTime?: Date;
+}
+
+/** A numeric array input: a TypedArray or plain numbers (plain numbers are stored as float64). */
+export type ArrayInput = NumericArray | number[];
+
+/** An n-dimensional array: flat row-major data plus its shape. */
+export interface NdArrayInput {
+  data: ArrayInput;
+  shape: number[];
+}
+
+/** A neural state variable: 1-D per neuron, or n-d as nested arrays or `{ data, shape }`. */
+export type VariableInput = ArrayInput | number[][] | NdArrayInput;
+
+/** One timestep handed to `log`. */
+export interface StepInput {
+  /** Integer timestep; strictly increasing within an episode. */
+  timestep: number;
+  /** Named per-neuron arrays (e.g. `{ v }`); kept every `neuralSamplingRate` steps. */
+  neuralState?: Record<string, VariableInput>;
+  /** A 0/1 mask over neurons (Uint8Array, boolean[]) or the ids of the neurons that spiked (Int32Array, Uint32Array, number[]). */
+  spikes?: Uint8Array | boolean[] | Int32Array | Uint32Array | Uint16Array | number[];
+  /** Named numbers or small arrays, recorded every step. */
+  behavior?: Record<string, number | ArrayInput>;
+  /** Reward of this step; only non-zero rewards are stored. */
+  reward?: number;
+}
+
+/** A weight change; give either `synapseId` or `sourceId` + `targetId`. */
+export interface WeightChangeInput {
+  timestep: number;
+  synapseId?: number;
+  sourceId?: number;
+  targetId?: number;
+  oldWeight: number;
+  newWeight: number;
+}
+
+/** An event at a timestep with free-form JSON data. */
+export interface EventInput {
+  timestep: number;
+  type: string;
+  data?: unknown;
+}
+
+/** Dense weights: `{ data, shape: [rows, cols] }` or nested rows. */
+export interface DenseWeights {
+  data: ArrayInput;
+  shape: [number, number] | number[];
+}
+/** COO weights: one entry per connection. */
+export interface CooWeights {
+  sourceIds: ArrayInput;
+  targetIds: ArrayInput;
+  values: ArrayInput;
+  shape?: [number, number] | number[];
+}
+/** CSR weights. */
+export interface CsrWeights {
+  indptr: ArrayInput;
+  indices: ArrayInput;
+  data: ArrayInput;
+  shape: [number, number] | number[];
+}
+export type WeightsInput = DenseWeights | CooWeights | CsrWeights | number[][];
+
+/** A record of per-item arrays (ids, types, positions, ...). */
+export type RecordOfArrays = Record<string, ArrayInput | string[] | boolean[] | number[][] | NdArrayInput>;
+
+/** What `saveNetworkStructure` takes. */
+export interface NetworkInput {
+  neurons?: RecordOfArrays;
+  connections?: RecordOfArrays;
+  weights?: WeightsInput;
+}
+
+/** What `endEpisode` takes. */
+export interface EndEpisodeInput {
+  success?: boolean;
+  summary?: unknown;
+}

@@ -1,0 +1,61 @@
+/**
+ * The one place that loads the HDF5 engine (h5wasm: the HDF5 C library compiled to WebAssembly).
+ * Everything else in `src/h5/` gets the module from here; nothing outside `src/h5/` imports h5wasm.
+ */
+import h5wasm from "h5wasm/node";
+import { StorageError } from "../errors.js";
+
+export type H5Module = Awaited<typeof h5wasm.ready>;
+export { h5wasm };
+
+let modulePromise: Promise<H5Module> | undefined;
+let mod: H5Module | undefined;
+
+/** Loads (once) and returns the HDF5 engine. */
+export async function loadEngine(): Promise<H5Module> {
+  modulePromise ??= h5wasm.ready.then((m) => (mod = m));
+  return modulePromise;
+}
+
+/** The loaded engine; throws if {@link loadEngine} has not resolved yet. */
+export function engine(): H5Module {
+  if (!mod) throw new StorageError("HDF5_ERROR", "the HDF5 engine is not loaded yet: await loadEngine() first");
+  return mod;
+}
+
+/** Throws a StorageError when an engine call returned a negative status. */
+export function check(status: number | bigint, what: string, file: string): void {
+  if (status < 0) {
+    throw new StorageError(
+      "HDF5_ERROR",
+      `HDF5 failed to ${what} in ${file} (status ${status}); the HDF5 error stack was printed to stderr. ` +
+        `Check free disk space and file permissions.`,
+    );
+  }
+}
+
+/** Versions of the engine, for provenance. */
+export function engineVersions(): { h5wasm: string; hdf5: string } {
+  return { h5wasm: "0.10.3", hdf5: "2.0.0" };
+}
+
+let scratchPtr = 0;
+let scratchSize = 0;
+
+/** A reusable buffer inside the wasm heap of at least `nbytes`. Never hold it across engine calls that allocate. */
+export function scratch(nbytes: number): number {
+  const m = engine();
+  if (nbytes > scratchSize) {
+    if (scratchPtr) m._free(scratchPtr);
+    const size = Math.max(nbytes, 1 << 16);
+    const ptr = m._malloc(size);
+    if (!ptr) {
+      scratchPtr = 0;
+      scratchSize = 0;
+      throw new StorageError("HDF5_ERROR", `the wasm heap could not allocate ${size} bytes (it is capped at 2 GiB)`);
+    }
+    scratchPtr = ptr;
+    scratchSize = size;
+  }
+  return scratchPtr;
+}

@@ -1,0 +1,5 @@
+/** The HDF5 layer: the only code that touches the engine. */
+export { H5Writer } from "./writer.js";
+export { H5Reader, hasHdf5Signature } from "./reader.js";
+export { engineVersions, loadEngine } from "./engine.js";
+export type { AppendColumn, AttrValue, ColumnSpec, Compression, DatasetInfo } from "./types.js";

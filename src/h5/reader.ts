@@ -1,0 +1,175 @@
+/**
+ * Reading side of the HDF5 layer: open a file read-only, walk groups, read attributes, read
+ * datasets in row slices (never a whole large dataset in one wasm allocation), read strings.
+ */
+import { openSync, readSync, closeSync, statSync } from "node:fs";
+import { allocate, dtypeSize, type Dtype, type NumericArray } from "../dtypes.js";
+import { FormatError, StorageError } from "../errors.js";
+import { check, engine, h5wasm, loadEngine, scratch } from "./engine.js";
+import type { DatasetInfo } from "./types.js";
+
+type H5File = InstanceType<typeof h5wasm.File>;
+interface H5Meta { type: number; size: number; signed: boolean; vlen: boolean; shape: number[] | null; chunks: number[] | null }
+
+const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** True if the file carries the HDF5 signature at offset 0, 512, 1024, ... (as HDF5 looks for it). */
+export function hasHdf5Signature(filePath: string): boolean {
+  const size = statSync(filePath).size;
+  const fd = openSync(filePath, "r");
+  try {
+    const buf = Buffer.alloc(8);
+    for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
+      readSync(fd, buf, 0, 8, off);
+      if (SIGNATURE.every((b, i) => buf[i] === b)) return true;
+    }
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function norm(path: string): string {
+  return path.startsWith("/") ? path : "/" + path;
+}
+
+function dtypeFromMeta(m: H5Meta): Dtype | "string" {
+  if (m.type === 3) return "string";
+  if (m.type === 1) return m.size === 4 ? "float32" : "float64";
+  if (m.type === 0) {
+    const bits = m.size * 8;
+    return `${m.signed ? "int" : "uint"}${bits}` as Dtype;
+  }
+  throw new FormatError("NOT_SNN_EXPORT", `unsupported HDF5 datatype class ${m.type} (only integers, floats and strings are used by snn-export)`);
+}
+
+/** An HDF5 file open read-only. */
+export class H5Reader {
+  readonly filePath: string;
+  private file: H5File | null;
+
+  private constructor(filePath: string, file: H5File) {
+    this.filePath = filePath;
+    this.file = file;
+  }
+
+  /** Opens `filePath` read-only; a missing or non-HDF5 file gives a typed error, not an engine abort. */
+  static async open(filePath: string, options: { swmr?: boolean } = {}): Promise<H5Reader> {
+    let ok: boolean;
+    try {
+      ok = hasHdf5Signature(filePath);
+    } catch (err) {
+      throw new StorageError("NOT_FOUND", `cannot read ${filePath}: ${(err as Error).message}`, { cause: err });
+    }
+    if (!ok) throw new FormatError("NOT_HDF5", `${filePath} is not an HDF5 file (no HDF5 signature found)`);
+    await loadEngine();
+    const file = new h5wasm.File(filePath, options.swmr ? "Sr" : "r");
+    if (file.file_id < 0n) {
+      throw new StorageError(
+        "HDF5_ERROR",
+        `HDF5 could not open ${filePath}; it may be damaged, or still open for writing by a process that died ` +
+          `(see the HDF5 error stack on stderr)`,
+      );
+    }
+    return new H5Reader(filePath, file);
+  }
+
+  private get id(): bigint {
+    if (!this.file) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
+    return this.file.file_id;
+  }
+
+  /** "group", "dataset" or null when nothing is at `path`. */
+  kind(path: string): "group" | "dataset" | null {
+    const t = engine().get_type(this.id, norm(path));
+    if (t === engine().H5G_GROUP) return "group";
+    if (t === engine().H5G_DATASET) return "dataset";
+    return null;
+  }
+
+  /** Names of the members of the group at `path`, sorted. */
+  keys(path: string): string[] {
+    if (this.kind(path) !== "group") return [];
+    return [...(engine().get_names(this.id, norm(path), false) as string[])].sort();
+  }
+
+  /** All attributes of the object at `path` as plain values (scalars unwrapped, bigint as bigint). */
+  attrs(path: string): Record<string, unknown> {
+    const obj = this.file!.get(norm(path)) as InstanceType<typeof h5wasm.Group> | null;
+    if (!obj) return {};
+    const out: Record<string, unknown> = {};
+    for (const [name, attr] of Object.entries(obj.attrs)) out[name] = attr.value;
+    return out;
+  }
+
+  /** Shape, dtype, chunking and filters of the dataset at `path`. */
+  info(path: string): DatasetInfo {
+    const p = norm(path);
+    if (this.kind(p) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${p} in ${this.filePath}`);
+    const m = engine().get_dataset_metadata(this.id, p) as unknown as H5Meta;
+    const filters = (engine().get_dataset_filters(this.id, p) as { name: string }[]).map((f) => f.name);
+    return { shape: m.shape ?? [], dtype: dtypeFromMeta(m), chunks: m.chunks, filters };
+  }
+
+  /** Rows `[start, end)` of a numeric dataset, all other dimensions whole, as a flat row-major array. */
+  readRows(path: string, start: number, end: number): NumericArray {
+    const p = norm(path);
+    const { shape, dtype } = this.info(p);
+    if (dtype === "string") throw new FormatError("NOT_SNN_EXPORT", `${p} holds strings, not numbers`);
+    if (shape.length === 0) {
+      return this.readBlock(p, dtype, [], [], 1);
+    }
+    const rows = shape[0];
+    const s = Math.max(0, Math.min(start, rows));
+    const e = Math.max(s, Math.min(end, rows));
+    const rowShape = shape.slice(1);
+    const rowSize = rowShape.reduce((a, b) => a * b, 1);
+    return this.readBlock(p, dtype, [e - s, ...rowShape], [s, ...rowShape.map(() => 0)], (e - s) * rowSize);
+  }
+
+  private readBlock(p: string, dtype: Dtype, count: number[], offset: number[], elements: number): NumericArray {
+    const out = allocate(dtype, elements);
+    if (elements === 0) return out;
+    const nbytes = elements * dtypeSize(dtype);
+    const ptr = scratch(nbytes);
+    const m = engine();
+    const c = count.length ? count.map(BigInt) : null;
+    const o = offset.length ? offset.map(BigInt) : null;
+    const st = c ? c.map(() => 1n) : null;
+    check(m.get_dataset_data(this.id, p, c, o, st, BigInt(ptr)), `read ${p}`, this.filePath);
+    new Uint8Array(out.buffer).set(m.HEAPU8.subarray(ptr, ptr + nbytes));
+    return out;
+  }
+
+  /** A scalar string dataset's text. */
+  readText(path: string): string {
+    const ds = this.file!.get(norm(path)) as InstanceType<typeof h5wasm.Dataset> | null;
+    if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${norm(path)} in ${this.filePath}`);
+    const v = ds.value;
+    if (typeof v !== "string") throw new FormatError("NOT_SNN_EXPORT", `${norm(path)} is not a text dataset`);
+    return v;
+  }
+
+  /** A 1-D string dataset's values. */
+  readStrings(path: string): string[] {
+    const ds = this.file!.get(norm(path)) as InstanceType<typeof h5wasm.Dataset> | null;
+    if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${norm(path)} in ${this.filePath}`);
+    if ((ds.shape ?? [0])[0] === 0) return [];
+    const v = ds.value;
+    if (!Array.isArray(v)) throw new FormatError("NOT_SNN_EXPORT", `${norm(path)} is not a string list`);
+    return v.map(String);
+  }
+
+  /** Re-reads the extent of a dataset written by another process (SWMR readers). */
+  refresh(path: string): void {
+    check(engine().refresh_dataset(this.id, norm(path)), `refresh ${path}`, this.filePath);
+  }
+
+  /** Closes the file; idempotent. */
+  close(): void {
+    if (!this.file) return;
+    const f = this.file;
+    this.file = null;
+    check(f.close(), "close the file", this.filePath);
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * Writing side of the HDF5 layer: create a file, groups, attributes, appendable columns, small
+ * whole datasets, text, hard links. Every engine status is checked and becomes a StorageError.
+ */
+import { allocate, dtypeOf, dtypeSize, type Dtype, type NumericArray } from "../dtypes.js";
+import { StorageError } from "../errors.js";
+import { check, engine, h5wasm, loadEngine, scratch } from "./engine.js";
+import type { AppendColumn, AttrValue, ColumnSpec, Compression } from "./types.js";
+
+type H5File = InstanceType<typeof h5wasm.File>;
+
+const H5_DTYPE: Record<Dtype, string> = {
+  int8: "<b", uint8: "<B", int16: "<h", uint16: "<H", int32: "<i", uint32: "<I",
+  int64: "<q", uint64: "<Q", float32: "<f", float64: "<d",
+};
+
+function norm(path: string): string {
+  return path.startsWith("/") ? path : "/" + path;
+}
+
+function parentOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i <= 0 ? "/" : path.slice(0, i);
+}
+
+function bytesOf(a: NumericArray, elements: number): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, elements * a.BYTES_PER_ELEMENT);
+}
+
+/** An HDF5 file open for writing. Create with {@link H5Writer.create}. */
+export class H5Writer {
+  readonly filePath: string;
+  private file: H5File | null;
+  private readonly columns = new Map<string, Column>();
+
+  private constructor(filePath: string, file: H5File) {
+    this.filePath = filePath;
+    this.file = file;
+  }
+
+  /** Creates (truncates) `filePath` with libver bounds v110 so HDF5 1.10 readers open it. */
+  static async create(filePath: string): Promise<H5Writer> {
+    await loadEngine();
+    const file = new h5wasm.File(filePath, "w", { libver: "v110" });
+    if (file.file_id < 0n) {
+      throw new StorageError("IO_ERROR", `could not create HDF5 file ${filePath}: check that the directory exists and is writable`);
+    }
+    return new H5Writer(filePath, file);
+  }
+
+  get isOpen(): boolean {
+    return this.file !== null;
+  }
+
+  private get id(): bigint {
+    if (!this.file) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
+    return this.file.file_id;
+  }
+
+  /** True if a group or dataset exists at `path`. */
+  exists(path: string): boolean {
+    return engine().get_type(this.id, norm(path)) >= 0;
+  }
+
+  /** Creates a group and any missing parents; no-op if it exists. */
+  createGroup(path: string): void {
+    const p = norm(path);
+    if (p === "/" || this.exists(p)) return;
+    this.createGroup(parentOf(p));
+    check(engine().create_group(this.id, p, false), `create group ${p}`, this.filePath);
+  }
+
+  /** Sets (replaces) an attribute on the group or dataset at `path`. */
+  setAttr(path: string, name: string, value: AttrValue): void {
+    const p = norm(path);
+    const m = engine();
+    const names = m.get_attribute_names(this.id, p) as string[];
+    if (names.includes(name)) check(m.delete_attribute(this.id, p, name), `replace attribute ${name} of ${p}`, this.filePath);
+    const obj = this.file!.get(p) as InstanceType<typeof h5wasm.Group> | null;
+    if (!obj) throw new StorageError("HDF5_ERROR", `cannot set attribute ${name}: ${p} does not exist in ${this.filePath}`);
+    if (typeof value === "string") obj.create_attribute(name, value);
+    else if (typeof value === "number") obj.create_attribute(name, new Float64Array([value]), [], "<d");
+    else if (typeof value === "bigint") obj.create_attribute(name, new BigInt64Array([value]), [], "<q");
+    else if (typeof value === "boolean") obj.create_attribute(name, new Int8Array([value ? 1 : 0]), [], "<b");
+    else obj.create_attribute(name, value as never, [value.length], H5_DTYPE[dtypeOf(value)]);
+    if (!(m.get_attribute_names(this.id, p) as string[]).includes(name)) {
+      throw new StorageError("HDF5_ERROR", `HDF5 failed to write attribute ${name} of ${p} in ${this.filePath}`);
+    }
+  }
+
+  /** Creates an appendable chunked column (shape [0, ...rowShape], unlimited first dimension). */
+  createColumn(path: string, spec: ColumnSpec): AppendColumn {
+    const p = norm(path);
+    this.createGroup(parentOf(p));
+    const rowSize = spec.rowShape.reduce((a, b) => a * b, 1);
+    const chunkRows = Math.max(1, Math.floor(spec.chunkRows));
+    const args: Parameters<H5File["create_dataset"]>[0] = {
+      name: p,
+      data: allocate(spec.dtype, 0) as never,
+      shape: [0, ...spec.rowShape],
+      maxshape: [null, ...spec.rowShape],
+      chunks: [chunkRows, ...spec.rowShape],
+      dtype: H5_DTYPE[spec.dtype],
+    };
+    if (spec.compression.kind === "gzip") {
+      args.compression = "gzip";
+      args.compression_opts = spec.compression.level;
+    }
+    if (rowSize === 0) throw new StorageError("HDF5_ERROR", `column ${p} would have empty rows (shape ${JSON.stringify(spec.rowShape)})`);
+    this.file!.create_dataset(args);
+    if (engine().get_type(this.id, p) !== engine().H5G_DATASET) {
+      throw new StorageError("HDF5_ERROR", `HDF5 failed to create dataset ${p} in ${this.filePath}`);
+    }
+    const col = new Column(this, p, { ...spec, chunkRows }, rowSize);
+    this.columns.set(p, col);
+    return col;
+  }
+
+  /** @internal resize + write `rows` rows at `offset` of a column. */
+  writeRows(col: Column, block: NumericArray, rows: number, offset: number): void {
+    const m = engine();
+    const elements = rows * col.rowSize;
+    if (block.length < elements) {
+      throw new StorageError("HDF5_ERROR", `internal: block of ${block.length} elements is shorter than ${rows} rows of ${col.path}`);
+    }
+    const nbytes = elements * dtypeSize(col.spec.dtype);
+    const newShape = [BigInt(offset + rows), ...col.spec.rowShape.map(BigInt)];
+    check(m.resize_dataset(this.id, col.path, newShape), `grow ${col.path} to ${offset + rows} rows`, this.filePath);
+    const ptr = scratch(nbytes);
+    m.HEAPU8.set(bytesOf(block, elements), ptr);
+    const count = [BigInt(rows), ...col.spec.rowShape.map(BigInt)];
+    const start = [BigInt(offset), ...col.spec.rowShape.map(() => 0n)];
+    const stride = count.map(() => 1n);
+    check(m.set_dataset_data(this.id, col.path, count, start, stride, BigInt(ptr)), `write ${rows} rows to ${col.path}`, this.filePath);
+  }
+
+  /** Writes a whole numeric array as a chunked, compressed dataset of `shape` (written in chunk-sized blocks). */
+  writeArray(path: string, data: NumericArray, shape: number[], compression: Compression, chunkRows = 65536): void {
+    const rowShape = shape.slice(1);
+    const rowSize = rowShape.reduce((a, b) => a * b, 1);
+    const rows = shape[0] ?? 0;
+    if (rows * rowSize !== data.length) {
+      throw new StorageError("HDF5_ERROR", `internal: ${data.length} elements do not fill shape ${JSON.stringify(shape)} at ${path}`);
+    }
+    const dtype = dtypeOf(data);
+    const perChunk = Math.max(1, Math.min(chunkRows, rows, Math.floor((1 << 20) / Math.max(1, rowSize * dtypeSize(dtype)))));
+    const col = this.createColumn(path, { dtype, rowShape, chunkRows: perChunk, compression: rowSize === 0 ? { kind: "none", level: 0 } : compression });
+    const step = perChunk * 16;
+    for (let r = 0; r < rows; r += step) {
+      const n = Math.min(step, rows - r);
+      col.append(data.subarray(r * rowSize, (r + n) * rowSize), n);
+    }
+  }
+
+  /** Writes a scalar variable-length UTF-8 string dataset. */
+  writeText(path: string, text: string): void {
+    const p = norm(path);
+    this.createGroup(parentOf(p));
+    this.file!.create_dataset({ name: p, data: text });
+    if (engine().get_type(this.id, p) !== engine().H5G_DATASET) {
+      throw new StorageError("HDF5_ERROR", `HDF5 failed to write text dataset ${p} in ${this.filePath}`);
+    }
+  }
+
+  /** Writes a 1-D variable-length UTF-8 string dataset (may be empty). */
+  writeStrings(path: string, list: string[]): void {
+    const p = norm(path);
+    this.createGroup(parentOf(p));
+    if (list.length === 0) {
+      this.file!.create_dataset({ name: p, data: [] as string[], shape: [0] });
+    } else {
+      this.file!.create_dataset({ name: p, data: list });
+    }
+    if (engine().get_type(this.id, p) !== engine().H5G_DATASET) {
+      throw new StorageError("HDF5_ERROR", `HDF5 failed to write string dataset ${p} in ${this.filePath}`);
+    }
+  }
+
+  /** Creates a hard link `name` to the existing object `target`. */
+  link(target: string, name: string): void {
+    const p = norm(name);
+    this.createGroup(parentOf(p));
+    check(engine().create_hard_link(this.id, norm(target), p), `link ${p} to ${target}`, this.filePath);
+  }
+
+  /** Flushes HDF5's caches to the file. */
+  flush(): void {
+    check(engine().flush(this.id), "flush", this.filePath);
+  }
+
+  /** Closes the file; idempotent. */
+  close(): void {
+    if (!this.file) return;
+    const f = this.file;
+    this.file = null;
+    check(f.close(), "close the file", this.filePath);
+  }
+}
+
+/** @internal */
+class Column implements AppendColumn {
+  length = 0;
+  constructor(private readonly w: H5Writer, readonly path: string, readonly spec: ColumnSpec, readonly rowSize: number) {}
+  append(block: NumericArray, rows: number): void {
+    if (rows <= 0) return;
+    this.w.writeRows(this, block, rows, this.length);
+    this.length += rows;
+  }
+}
