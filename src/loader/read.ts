@@ -1,0 +1,286 @@
+/**
+ * Low-level reading helpers of the loader: sliced numeric reads, 64-bit integer conversion,
+ * attribute normalisation, JSON text, and {@link Source}, the guarded view of an open file that
+ * the loader classes share.
+ */
+import { allocate, dtypeSize, isBig, type Dtype, type NumericArray } from "../dtypes.js";
+import { FormatError, StateError } from "../errors.js";
+import type { H5Reader } from "../h5/reader.js";
+import type { DatasetInfo } from "../h5/types.js";
+import type { NdArray } from "./types.js";
+
+/** Default upper bound on the bytes of one `readRows` call: 4 MiB. */
+export const DEFAULT_SLICE_BYTES = 4 * 1024 * 1024;
+
+/** A numeric TypedArray that holds `number`s (every NumericArray except the BigInt ones). */
+export type NumberArray = Exclude<NumericArray, BigInt64Array | BigUint64Array>;
+
+/**
+ * What {@link readNumeric} needs from a reader: dataset info and row-slice reads.
+ *
+ * @example
+ * ```ts
+ * const src: SliceSource = reader;   // an H5Reader is a SliceSource
+ * ```
+ */
+export type SliceSource = Pick<H5Reader, "info" | "readRows">;
+
+/**
+ * Options of {@link readNumeric}.
+ *
+ * @example
+ * ```ts
+ * readNumeric(reader, "/episodes/episode_0000/timesteps", { maxSliceBytes: 1 << 20 });
+ * ```
+ */
+export interface SliceOptions {
+  /** Largest number of bytes read by one `readRows` call (at least one row is read) [4 MiB]. */
+  maxSliceBytes?: number;
+}
+
+/**
+ * Reads a whole numeric dataset in row slices of at most `maxSliceBytes` each, into one output
+ * array. 64-bit integer datasets come back as Float64Array (values must be below 2^53 in
+ * magnitude, else a FormatError `OUT_OF_RANGE`).
+ *
+ * @example
+ * ```ts
+ * const reader = await H5Reader.open("experiment_data.h5");
+ * const v = readNumeric(reader, "/episodes/episode_0000/neural_states/v");
+ * console.log(v.shape, v.dtype, v.data.length);
+ * ```
+ */
+export function readNumeric(src: SliceSource, path: string, options: SliceOptions = {}): NdArray {
+  const info = src.info(path);
+  if (info.dtype === "string") throw new FormatError("INVALID_DATA", `${path} holds strings where numbers were expected`);
+  const stored = info.dtype;
+  const big = isBig(stored);
+  const dtype: Dtype = big ? "float64" : stored;
+  const shape = [...info.shape];
+  const meta = big ? { dtype, storedDtype: stored } : { dtype };
+  if (shape.length === 0) {
+    const raw = src.readRows(path, 0, 1);
+    return { data: big ? bigToFloat64(raw as BigInt64Array, path) : raw, shape, ...meta };
+  }
+  const rowSize = shape.slice(1).reduce((a, b) => a * b, 1);
+  const out = allocate(dtype, shape[0] * rowSize) as NumberArray;
+  readSlices(src, path, info, out, options.maxSliceBytes ?? DEFAULT_SLICE_BYTES);
+  return { data: out, shape, ...meta };
+}
+
+function readSlices(src: SliceSource, path: string, info: DatasetInfo, out: NumberArray, maxBytes: number): void {
+  const rows = info.shape[0];
+  const rowSize = out.length / Math.max(1, rows);
+  if (rowSize === 0) return;
+  const rowBytes = rowSize * dtypeSize(info.dtype as Dtype);
+  const step = Math.max(1, Math.floor(maxBytes / rowBytes));
+  for (let r = 0; r < rows; r += step) {
+    const end = Math.min(rows, r + step);
+    const part = src.readRows(path, r, end);
+    if (part.length !== (end - r) * rowSize) {
+      throw new FormatError("INVALID_DATA", `${path}: read ${part.length} elements for rows ${r}..${end}, expected ${(end - r) * rowSize}`);
+    }
+    if (part instanceof BigInt64Array || part instanceof BigUint64Array) bigInto(part, out as Float64Array, r * rowSize, path);
+    else (out as Float64Array).set(part as Float64Array, r * rowSize);
+  }
+}
+
+function bigInto(src: BigInt64Array | BigUint64Array, out: Float64Array, offset: number, path: string): void {
+  for (let i = 0; i < src.length; i++) {
+    const v = Number(src[i]);
+    if (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER) {
+      throw new FormatError("OUT_OF_RANGE", `${path}: value ${src[i]} does not fit a JavaScript number exactly (|v| ≥ 2^53)`);
+    }
+    out[offset + i] = v;
+  }
+}
+
+/**
+ * Converts a BigInt64Array / BigUint64Array to Float64Array, checking every value is below 2^53.
+ *
+ * @example
+ * ```ts
+ * bigToFloat64(new BigInt64Array([1n, 2n]), "example"); // Float64Array [1, 2]
+ * ```
+ */
+export function bigToFloat64(src: BigInt64Array | BigUint64Array, where: string): Float64Array {
+  const out = new Float64Array(src.length);
+  bigInto(src, out, 0, where);
+  return out;
+}
+
+/**
+ * Any numeric array as Float64Array (returned as is when it already is one).
+ *
+ * @example
+ * ```ts
+ * toFloat64(new Int32Array([1, -1]), "example"); // Float64Array [1, -1]
+ * ```
+ */
+export function toFloat64(a: NumericArray, where: string): Float64Array {
+  if (a instanceof Float64Array) return a;
+  if (a instanceof BigInt64Array || a instanceof BigUint64Array) return bigToFloat64(a, where);
+  return Float64Array.from(a);
+}
+
+/**
+ * Any numeric array of non-negative integers below 2^32 as Uint32Array.
+ *
+ * @example
+ * ```ts
+ * toUint32(new Uint16Array([3, 7]), "example"); // Uint32Array [3, 7]
+ * ```
+ */
+export function toUint32(a: NumericArray, where: string): Uint32Array {
+  if (a instanceof Uint32Array) return a;
+  const f = toFloat64(a, where);
+  const out = new Uint32Array(f.length);
+  for (let i = 0; i < f.length; i++) {
+    const v = f[i];
+    if (!(v >= 0 && v <= 0xffffffff && Number.isInteger(v))) {
+      throw new FormatError("OUT_OF_RANGE", `${where}: value ${v} is not a neuron id (an integer in [0, 2^32))`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * Attribute values as plain JS: bigints become numbers, numeric arrays become number arrays.
+ *
+ * @example
+ * ```ts
+ * plainAttrs({ n: 3n, shape: new BigInt64Array([2n, 2n]) }); // { n: 3, shape: [2, 2] }
+ * ```
+ */
+export function plainAttrs(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) out[k] = plainValue(v);
+  return out;
+}
+
+function plainValue(v: unknown): unknown {
+  if (typeof v === "bigint") return Number(v);
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+    return Array.from(v as unknown as ArrayLike<number | bigint>, (x) => Number(x));
+  }
+  return v;
+}
+
+/**
+ * A scalar number attribute, also accepting a one-element array (how some writers store scalars);
+ * undefined when absent or not numeric.
+ *
+ * @example
+ * ```ts
+ * scalarNumber([5]); // 5
+ * ```
+ */
+export function scalarNumber(v: unknown): number | undefined {
+  if (typeof v === "number") return v;
+  if (typeof v === "bigint") return Number(v);
+  if (Array.isArray(v) && v.length === 1) return scalarNumber(v[0]);
+  if (ArrayBuffer.isView(v) && (v as unknown as ArrayLike<unknown>).length === 1) return scalarNumber((v as unknown as ArrayLike<unknown>)[0]);
+  return undefined;
+}
+
+/**
+ * Parses JSON text read from `where`; invalid JSON is a FormatError `INVALID_DATA`.
+ *
+ * @example
+ * ```ts
+ * parseJson('{"lr": 0.1}', "/config/json"); // { lr: 0.1 }
+ * ```
+ */
+export function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new FormatError("INVALID_DATA", `${where} is not valid JSON text: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The open file as the loader classes see it: every call checks the loader is still open; in
+ * live mode dataset extents are refreshed before each numeric read.
+ *
+ * @example
+ * ```ts
+ * const src = new Source(await H5Reader.open(file), false);
+ * const ts = src.float64("/episodes/episode_0000/timesteps");
+ * ```
+ */
+export class Source {
+  private closed = false;
+
+  constructor(private readonly reader: H5Reader, readonly live: boolean) {}
+
+  /** The file path. */
+  get filePath(): string {
+    return this.reader.filePath;
+  }
+
+  private get h5(): H5Reader {
+    if (this.closed) throw new StateError("CLOSED", `the experiment file ${this.reader.filePath} was closed; open it again to read`);
+    return this.reader;
+  }
+
+  /** "group", "dataset" or null. */
+  kind(path: string): "group" | "dataset" | null {
+    return this.h5.kind(path);
+  }
+
+  /** Sorted member names of a group ([] when absent). */
+  keys(path: string): string[] {
+    return this.h5.keys(path);
+  }
+
+  /** Attributes as plain JS ({} when the object is absent). */
+  attrs(path: string): Record<string, unknown> {
+    const h5 = this.h5;
+    return h5.kind(path) === null ? {} : plainAttrs(h5.attrs(path));
+  }
+
+  /** Dataset info. */
+  info(path: string): DatasetInfo {
+    if (this.live) this.h5.refresh(path);
+    return this.h5.info(path);
+  }
+
+  /** A numeric dataset, read in slices. */
+  numeric(path: string): NdArray {
+    if (this.live) this.h5.refresh(path);
+    return readNumeric(this.h5, path);
+  }
+
+  /** A numeric dataset as Float64Array; empty when absent. */
+  float64(path: string): Float64Array {
+    if (this.kind(path) !== "dataset") return new Float64Array(0);
+    return toFloat64(this.numeric(path).data, path);
+  }
+
+  /** A scalar text dataset. */
+  text(path: string): string {
+    return this.h5.readText(path);
+  }
+
+  /** A 1-D string dataset; [] when absent. */
+  strings(path: string): string[] {
+    if (this.kind(path) !== "dataset") return [];
+    if (this.live) this.h5.refresh(path);
+    return this.h5.readStrings(path);
+  }
+
+  /** Parsed JSON text, or `fallback` when the dataset is absent. */
+  json(path: string, fallback: unknown): unknown {
+    if (this.kind(path) !== "dataset") return fallback;
+    return parseJson(this.text(path), path);
+  }
+
+  /** Closes the file; idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.reader.close();
+  }
+}
