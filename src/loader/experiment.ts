@@ -1,0 +1,333 @@
+/**
+ * {@link ExperimentLoader}: opens an snn-export experiment file read-only and reads its parts.
+ */
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { FormatError, StorageError, ValidationError } from "../errors.js";
+import { H5Reader } from "../h5/reader.js";
+import { EpisodeData } from "./episode.js";
+import { parseJson, scalarNumber, Source } from "./read.js";
+import type { Checkpoint, ExperimentMetadata, NetworkStructure, OpenOptions, StoredValue } from "./types.js";
+import { readCsr, readFieldRecord, readStored } from "./values.js";
+
+/** File name of the HDF5 file inside an experiment directory. */
+export const EXPERIMENT_FILE = "experiment_data.h5";
+
+const FORMAT_NAME = "snn-export";
+const SUPPORTED_MAJOR = 1;
+const EPISODE_RE = /^episode_(\d{4,})$/;
+
+/**
+ * Reads an snn-export experiment. Open with {@link ExperimentLoader.open}; close with
+ * {@link ExperimentLoader.close} or a `using` / `await using` declaration.
+ *
+ * @example
+ * ```ts
+ * await using loader = await ExperimentLoader.open("experiments/run_20240101_120000");
+ * console.log(loader.getMetadata().experimentName, loader.episodeCount);
+ * const rewards = loader.getEpisode(0).getRewards();
+ * ```
+ */
+export class ExperimentLoader implements Disposable, AsyncDisposable {
+  /** Path of the HDF5 file being read. */
+  readonly filePath: string;
+  private readonly src: Source;
+
+  private constructor(filePath: string, src: Source) {
+    this.filePath = filePath;
+    this.src = src;
+  }
+
+  /**
+   * Opens an experiment directory (holding `experiment_data.h5`) or the `.h5` file itself.
+   * Errors: StorageError `NOT_FOUND` (no such path / no file in the directory), FormatError
+   * `NOT_HDF5`, `NOT_SNN_EXPORT` (no `format_name` = `snn-export`), `UNSUPPORTED_VERSION`
+   * (`format_version` major is not 1). `live: true` opens in SWMR read mode for files still being
+   * written.
+   *
+   * @example
+   * ```ts
+   * const loader = await ExperimentLoader.open("experiments/run_20240101_120000");
+   * try { console.log(loader.listEpisodes()); } finally { loader.close(); }
+   * ```
+   */
+  static async open(dirOrFile: string, options: OpenOptions = {}): Promise<ExperimentLoader> {
+    const filePath = resolveExperimentFile(dirOrFile);
+    const live = options.live ?? false;
+    const reader = await H5Reader.open(filePath, { swmr: live });
+    try {
+      checkFormat(filePath, reader.attrs("/"));
+    } catch (err) {
+      reader.close();
+      throw err;
+    }
+    return new ExperimentLoader(filePath, new Source(reader, live));
+  }
+
+  /**
+   * The root attributes as plain JS (64-bit integers as numbers), with `exporter_options` parsed
+   * from its JSON text.
+   *
+   * @example
+   * ```ts
+   * const { experiment_name, episode_count, exporter_options } = loader.rootAttributes;
+   * ```
+   */
+  get rootAttributes(): Record<string, unknown> {
+    const attrs = this.src.attrs("/");
+    if (typeof attrs.exporter_options === "string") {
+      attrs.exporter_options = parseJson(attrs.exporter_options, "root attribute exporter_options");
+    }
+    const count = scalarNumber(attrs.episode_count);
+    if (count !== undefined) attrs.episode_count = count;
+    return attrs;
+  }
+
+  /**
+   * The user's metadata (`metadata/user`, `{}` when absent) with the run's root attributes, plus
+   * every other text dataset under `metadata/` under its own name (parsed when it is JSON).
+   *
+   * @example
+   * ```ts
+   * const { user, experimentName, status, endTime } = loader.getMetadata();
+   * ```
+   */
+  getMetadata(): ExperimentMetadata {
+    const root = this.rootAttributes;
+    const str = (k: string): string | null => (typeof root[k] === "string" ? (root[k] as string) : null);
+    const extra: Record<string, unknown> = {};
+    for (const name of this.src.keys("metadata")) {
+      const path = `/metadata/${name}`;
+      if (name === "user" || this.src.kind(path) !== "dataset") continue;
+      const info = this.src.info(path);
+      if (info.dtype !== "string" || info.shape.length !== 0) continue;
+      const text = this.src.text(path);
+      try {
+        extra[name] = JSON.parse(text);
+      } catch {
+        extra[name] = text;
+      }
+    }
+    return {
+      ...extra,
+      user: this.src.json("/metadata/user", {}),
+      experimentName: str("experiment_name"),
+      startTime: str("start_time"),
+      endTime: str("end_time"),
+      status: str("status"),
+      formatVersion: str("format_version"),
+      layout: str("layout"),
+      exporterOptions: root.exporter_options ?? {},
+    };
+  }
+
+  /**
+   * The configuration saved with `saveConfig` (`config/json`), or `{}` when none was saved.
+   *
+   * @example
+   * ```ts
+   * const lr = loader.getConfig().learning_rate as number;
+   * ```
+   */
+  getConfig(): Record<string, unknown> {
+    const config = this.src.json("/config/json", {});
+    if (typeof config !== "object" || config === null || Array.isArray(config)) {
+      throw new FormatError("INVALID_DATA", `/config/json in ${this.filePath} is not a JSON object`);
+    }
+    return config as Record<string, unknown>;
+  }
+
+  /**
+   * The network: neuron count, neuron and connection fields, and the initial weights as CSR
+   * (null when none were saved).
+   *
+   * @example
+   * ```ts
+   * const { nNeurons, neurons, weights } = loader.getNetworkStructure();
+   * ```
+   */
+  getNetworkStructure(): NetworkStructure {
+    const base = "/network_structure";
+    const n = scalarNumber(this.src.attrs(base).n_neurons);
+    const weightsPath = `${base}/initial_weights`;
+    return {
+      nNeurons: n === undefined || n < 0 ? null : n,
+      neurons: readFieldRecord(this.src, `${base}/neurons`),
+      connections: readFieldRecord(this.src, `${base}/connections`),
+      weights: this.src.kind(weightsPath) === "group" ? readCsr(this.src, weightsPath) : null,
+    };
+  }
+
+  /**
+   * Number of episode groups in the file.
+   *
+   * @example
+   * ```ts
+   * for (let i = 0; i < loader.episodeCount; i++) console.log(loader.getEpisode(i).attrs.status);
+   * ```
+   */
+  get episodeCount(): number {
+    return this.listEpisodes().length;
+  }
+
+  /**
+   * Ids of the episodes in the file, ascending.
+   *
+   * @example
+   * ```ts
+   * const last = loader.getEpisode(loader.listEpisodes().at(-1)!);
+   * ```
+   */
+  listEpisodes(): number[] {
+    return [...this.episodeGroups().keys()];
+  }
+
+  private episodeGroups(): Map<number, string> {
+    const found: Array<[number, string]> = [];
+    for (const name of this.src.keys("/episodes")) {
+      const m = EPISODE_RE.exec(name);
+      if (m && this.src.kind(`/episodes/${name}`) === "group") found.push([Number(m[1]), name]);
+    }
+    return new Map(found.sort((a, b) => a[0] - b[0]));
+  }
+
+  /**
+   * The episode with id `id` (the `NNNN` of `episode_NNNN`). A missing id is a ValidationError
+   * `NOT_FOUND` naming the valid ids.
+   *
+   * @example
+   * ```ts
+   * const spikes = loader.getEpisode(0).getSpikes();
+   * ```
+   */
+  getEpisode(id: number): EpisodeData {
+    const groups = this.episodeGroups();
+    const name = groups.get(id);
+    if (name === undefined) {
+      throw new ValidationError("NOT_FOUND", `episode ${id} does not exist in ${this.filePath}: ${describeIds([...groups.keys()])}`);
+    }
+    return new EpisodeData(this.src, id, `/episodes/${name}`);
+  }
+
+  /**
+   * Names of the saved checkpoints, sorted.
+   *
+   * @example
+   * ```ts
+   * const names = loader.listCheckpoints();
+   * ```
+   */
+  listCheckpoints(): string[] {
+    return this.src.keys("/checkpoints").filter((k) => this.src.kind(`/checkpoints/${k}`) === "group");
+  }
+
+  /**
+   * A checkpoint's attributes and entries: CSR groups as {@link CsrMatrix}, arrays as
+   * {@link NdArray}, string lists as string arrays, JSON text parsed. A missing name is a
+   * ValidationError `NOT_FOUND` listing the saved ones.
+   *
+   * @example
+   * ```ts
+   * const cp = loader.getCheckpoint("final");
+   * if (isCsrMatrix(cp.entries.weights)) console.log(cp.entries.weights.shape);
+   * ```
+   */
+  getCheckpoint(name: string): Checkpoint {
+    const names = this.listCheckpoints();
+    if (!names.includes(name)) {
+      const saved = names.length ? names.map((n) => JSON.stringify(n)).join(", ") : "none";
+      throw new ValidationError("NOT_FOUND", `no checkpoint ${JSON.stringify(name)} in ${this.filePath}; saved: ${saved}`);
+    }
+    const path = `/checkpoints/${name}`;
+    const attrs = this.src.attrs(path);
+    const count = scalarNumber(attrs.episode_count);
+    if (count !== undefined) attrs.episode_count = count;
+    const entries: Record<string, StoredValue> = {};
+    for (const key of this.src.keys(path)) entries[key] = readStored(this.src, `${path}/${key}`);
+    return { name, attrs, entries };
+  }
+
+  /**
+   * Closes the file; idempotent. Episodes obtained from this loader cannot read afterwards
+   * (StateError `CLOSED`).
+   *
+   * @example
+   * ```ts
+   * loader.close();
+   * loader.close(); // no-op
+   * ```
+   */
+  close(): void {
+    this.src.close();
+  }
+
+  /**
+   * Closes the file (for `using`).
+   *
+   * @example
+   * ```ts
+   * { using loader = await ExperimentLoader.open(dir); loader.getConfig(); }
+   * ```
+   */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Closes the file (for `await using`).
+   *
+   * @example
+   * ```ts
+   * { await using loader = await ExperimentLoader.open(dir); loader.getConfig(); }
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}
+
+function describeIds(ids: number[]): string {
+  if (ids.length === 0) return "the file has no episodes";
+  const contiguous = ids.every((v, i) => v === ids[0] + i);
+  if (contiguous) return `valid ids are ${ids[0]}..${ids[ids.length - 1]} (${ids.length} episode${ids.length === 1 ? "" : "s"})`;
+  return `valid ids are ${ids.join(", ")}`;
+}
+
+/**
+ * The HDF5 file of an experiment: `dirOrFile` itself when it is a file, else
+ * `dirOrFile/experiment_data.h5`. A missing path is a StorageError `NOT_FOUND`.
+ *
+ * @example
+ * ```ts
+ * resolveExperimentFile("experiments/run_20240101_120000"); // ".../experiment_data.h5"
+ * ```
+ */
+export function resolveExperimentFile(dirOrFile: string): string {
+  let isDir: boolean;
+  try {
+    isDir = statSync(dirOrFile).isDirectory();
+  } catch (err) {
+    throw new StorageError("NOT_FOUND", `no experiment at ${dirOrFile}: no such file or directory`, { cause: err });
+  }
+  if (!isDir) return dirOrFile;
+  const file = join(dirOrFile, EXPERIMENT_FILE);
+  if (!existsSync(file)) {
+    throw new StorageError("NOT_FOUND", `${dirOrFile} is a directory without ${EXPERIMENT_FILE}; pass an experiment directory or the .h5 file`);
+  }
+  return file;
+}
+
+function checkFormat(filePath: string, root: Record<string, unknown>): void {
+  if (root.format_name !== FORMAT_NAME) {
+    const found = root.format_name === undefined ? "has no format_name attribute" : `has format_name ${JSON.stringify(root.format_name)}`;
+    throw new FormatError("NOT_SNN_EXPORT", `${filePath} is an HDF5 file but not an snn-export experiment: its root group ${found}`);
+  }
+  const version = root.format_version;
+  const major = typeof version === "string" ? /^(\d+)(?:\.\d+)*$/.exec(version.trim())?.[1] : undefined;
+  if (major === undefined || Number(major) !== SUPPORTED_MAJOR) {
+    throw new FormatError(
+      "UNSUPPORTED_VERSION",
+      `${filePath} has format_version ${JSON.stringify(version ?? null)}; this version of snn-export reads format ${SUPPORTED_MAJOR}.x`,
+    );
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * The loader: reads snn-export experiment files back into TypedArrays and plain objects.
+ *
+ * @example
+ * ```ts
+ * import { ExperimentLoader, quickLoad } from "snn-export";
+ * const { episode } = await quickLoad("experiments/run_20240101_120000");
+ * ```
+ */
+export { ExperimentLoader, EXPERIMENT_FILE, resolveExperimentFile } from "./experiment.js";
+export { EpisodeData } from "./episode.js";
+export { quickLoad, type QuickLoadOptions, type QuickLoadResult } from "./quick.js";
+export {
+  DEFAULT_SLICE_BYTES, readNumeric, bigToFloat64, toFloat64, toUint32,
+  type SliceOptions, type SliceSource, type NumberArray,
+} from "./read.js";
+export { isCsrMatrix, isNdArray } from "./values.js";
+export type {
+  Checkpoint, CsrMatrix, EpisodeAttributes, ExperimentEvent, ExperimentMetadata, FieldRecord, NdArray,
+  NetworkStructure, OpenOptions, Rewards, SpikeTrain, StoredValue, TimeSeries, WeightChanges,
+} from "./types.js";
