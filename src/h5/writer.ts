@@ -71,7 +71,7 @@ export class H5Writer {
   }
 
   /** Sets (replaces) an attribute on the group or dataset at `path`. */
-  setAttr(path: string, name: string, value: AttrValue): void {
+  setAttr(path: string, name: string, value: AttrValue, numberDtype: "float64" | "int8" = "float64"): void {
     const p = norm(path);
     const m = engine();
     const names = m.get_attribute_names(this.id, p) as string[];
@@ -79,6 +79,7 @@ export class H5Writer {
     const obj = this.file!.get(p) as InstanceType<typeof h5wasm.Group> | null;
     if (!obj) throw new StorageError("HDF5_ERROR", `cannot set attribute ${name}: ${p} does not exist in ${this.filePath}`);
     if (typeof value === "string") obj.create_attribute(name, value);
+    else if (typeof value === "number" && numberDtype === "int8") obj.create_attribute(name, new Int8Array([value]), [], "<b");
     else if (typeof value === "number") obj.create_attribute(name, new Float64Array([value]), [], "<d");
     else if (typeof value === "bigint") obj.create_attribute(name, new BigInt64Array([value]), [], "<q");
     else if (typeof value === "boolean") obj.create_attribute(name, new Int8Array([value ? 1 : 0]), [], "<b");
@@ -152,9 +153,13 @@ export class H5Writer {
     }
   }
 
-  /** Writes a scalar variable-length UTF-8 string dataset. */
+  /** Writes (or overwrites) a scalar variable-length UTF-8 string dataset. */
   writeText(path: string, text: string): void {
     const p = norm(path);
+    if (this.exists(p)) {
+      this.overwriteText(p, text);
+      return;
+    }
     this.createGroup(parentOf(p));
     this.file!.create_dataset({ name: p, data: text });
     if (engine().get_type(this.id, p) !== engine().H5G_DATASET) {
@@ -162,12 +167,24 @@ export class H5Writer {
     }
   }
 
+  /** Overwrites an existing scalar vlen string dataset in place (HDF5 reads a char* from the heap). */
+  private overwriteText(p: string, text: string): void {
+    const m = engine();
+    const bytes = new TextEncoder().encode(text);
+    const ptr = scratch(bytes.length + 1 + 8);
+    const strPtr = ptr + 8;
+    m.HEAPU8.set(bytes, strPtr);
+    m.HEAPU8[strPtr + bytes.length] = 0;
+    new DataView(m.HEAPU8.buffer).setUint32(ptr, strPtr, true);
+    check(m.set_dataset_data(this.id, p, null, null, null, BigInt(ptr)), `overwrite ${p}`, this.filePath);
+  }
+
   /** Writes a 1-D variable-length UTF-8 string dataset (may be empty). */
   writeStrings(path: string, list: string[]): void {
     const p = norm(path);
     this.createGroup(parentOf(p));
     if (list.length === 0) {
-      this.file!.create_dataset({ name: p, data: [] as string[], shape: [0] });
+      this.file!.create_dataset({ name: p, data: [] as string[], shape: [0], dtype: "S" });
     } else {
       this.file!.create_dataset({ name: p, data: list });
     }

@@ -1,0 +1,131 @@
+/** Weight matrices (dense, COO, CSR) to a CSR matrix. Pure. */
+import { isNumericArray, smallestUnsigned, type NumericArray } from "../dtypes.js";
+import { ValidationError } from "../errors.js";
+import { toNd } from "./arrays.js";
+
+/** A compressed sparse row matrix, the layout hdmf-common calls CSRMatrix. */
+export interface Csr {
+  indptr: BigInt64Array;
+  indices: Uint32Array | BigInt64Array;
+  data: NumericArray;
+  shape: [number, number];
+  sourceFormat: "dense" | "coo" | "csr";
+}
+
+function toInts(x: unknown, what: string): Float64Array {
+  const { data } = toNd(x, what);
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = Number(data[i]);
+    if (!Number.isInteger(v) || v < 0) throw new ValidationError("INVALID_DATA", `${what}[${i}] = ${v} is not a non-negative integer index`);
+    out[i] = v;
+  }
+  return out;
+}
+
+function checkShape(shape: unknown, what: string): [number, number] {
+  if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ValidationError("INVALID_DATA", `${what}.shape must be [rows, cols] of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  return [shape[0], shape[1]];
+}
+
+function indicesArray(cols: number, n: number): Uint32Array | BigInt64Array {
+  return smallestUnsigned(Math.max(0, cols - 1)) === "uint64" ? new BigInt64Array(n) : new Uint32Array(n);
+}
+
+/** Is `w` a weight matrix in one of the accepted forms (used to tell weights from plain arrays)? */
+export function isSparseWeights(w: unknown): boolean {
+  if (w === null || typeof w !== "object" || isNumericArray(w) || Array.isArray(w)) return false;
+  return ("sourceIds" in w && "targetIds" in w && "values" in w) || ("indptr" in w && "indices" in w && "data" in w);
+}
+
+/**
+ * Converts dense (`{ data, shape }` or nested rows), COO (`{ sourceIds, targetIds, values }`) or
+ * CSR (`{ indptr, indices, data, shape }`) weights to a validated CSR matrix.
+ *
+ * @example
+ * ```ts
+ * toCsr({ sourceIds: [0, 1], targetIds: [1, 0], values: [0.5, -0.2], shape: [2, 2] }, "weights");
+ * ```
+ */
+export function toCsr(w: unknown, what: string, nNeurons?: number): Csr {
+  if (w !== null && typeof w === "object" && "indptr" in w) return fromCsr(w as Record<string, unknown>, what);
+  if (w !== null && typeof w === "object" && "sourceIds" in w) return fromCoo(w as Record<string, unknown>, what, nNeurons);
+  return fromDense(w, what);
+}
+
+function fromCsr(w: Record<string, unknown>, what: string): Csr {
+  const shape = checkShape(w.shape, what);
+  const indptr = toInts(w.indptr, `${what}.indptr`);
+  const cols = toInts(w.indices, `${what}.indices`);
+  const { data } = toNd(w.data, `${what}.data`);
+  if (indptr.length !== shape[0] + 1) throw new ValidationError("SHAPE_MISMATCH", `${what}.indptr has ${indptr.length} entries; a ${shape[0]}-row matrix needs ${shape[0] + 1}`);
+  const nnz = indptr[indptr.length - 1];
+  if (indptr[0] !== 0 || cols.length !== nnz || data.length !== nnz) {
+    throw new ValidationError("SHAPE_MISMATCH", `${what}: indptr must start at 0 and end at nnz (= indices.length = data.length); got indptr end ${nnz}, ${cols.length} indices, ${data.length} values`);
+  }
+  const indices = indicesArray(shape[1], cols.length);
+  for (let r = 0; r < shape[0]; r++) {
+    if (indptr[r + 1] < indptr[r]) throw new ValidationError("INVALID_DATA", `${what}.indptr decreases at row ${r}`);
+  }
+  for (let i = 0; i < cols.length; i++) {
+    if (cols[i] >= shape[1]) throw new ValidationError("OUT_OF_RANGE", `${what}.indices[${i}] = ${cols[i]} is outside ${shape[1]} columns`);
+    indices[i] = (indices instanceof BigInt64Array ? BigInt(cols[i]) : cols[i]) as never;
+  }
+  return { indptr: bigints(indptr), indices, data, shape, sourceFormat: "csr" };
+}
+
+function fromCoo(w: Record<string, unknown>, what: string, nNeurons?: number): Csr {
+  const src = toInts(w.sourceIds, `${what}.sourceIds`);
+  const dst = toInts(w.targetIds, `${what}.targetIds`);
+  const { data: values } = toNd(w.values, `${what}.values`);
+  if (src.length !== dst.length || src.length !== values.length) {
+    throw new ValidationError("SHAPE_MISMATCH", `${what}: sourceIds (${src.length}), targetIds (${dst.length}) and values (${values.length}) must have equal length`);
+  }
+  let maxS = -1, maxT = -1;
+  for (let i = 0; i < src.length; i++) { if (src[i] > maxS) maxS = src[i]; if (dst[i] > maxT) maxT = dst[i]; }
+  const shape: [number, number] = w.shape !== undefined ? checkShape(w.shape, what) : [Math.max(maxS + 1, nNeurons ?? 0), Math.max(maxT + 1, nNeurons ?? 0)];
+  if (maxS >= shape[0] || maxT >= shape[1]) throw new ValidationError("OUT_OF_RANGE", `${what}: ids reach (${maxS}, ${maxT}) but the shape is ${JSON.stringify(shape)}`);
+  const counts = new Float64Array(shape[0] + 1);
+  for (let i = 0; i < src.length; i++) counts[src[i] + 1]++;
+  for (let r = 0; r < shape[0]; r++) counts[r + 1] += counts[r];
+  // order entries by (row, col), stable for equal pairs
+  const order = Array.from({ length: src.length }, (_, i) => i).sort((a, b) => src[a] - src[b] || dst[a] - dst[b] || a - b);
+  const indices = indicesArray(shape[1], src.length);
+  const data = new (values.constructor as { new (n: number): NumericArray })(src.length);
+  order.forEach((k, i) => {
+    indices[i] = (indices instanceof BigInt64Array ? BigInt(dst[k]) : dst[k]) as never;
+    data[i] = values[k] as never;
+  });
+  return { indptr: bigints(counts), indices, data, shape, sourceFormat: "coo" };
+}
+
+function fromDense(w: unknown, what: string): Csr {
+  const nd = toNd(w, what);
+  if (nd.shape.length !== 2) throw new ValidationError("SHAPE_MISMATCH", `${what}: dense weights must be 2-D [rows, cols], got shape ${JSON.stringify(nd.shape)}`);
+  const [rows, cols] = nd.shape as [number, number];
+  const indptr = new Float64Array(rows + 1);
+  let nnz = 0;
+  for (let i = 0; i < nd.data.length; i++) if (Number(nd.data[i]) !== 0) nnz++;
+  const indices = indicesArray(cols, nnz);
+  const data = new (nd.data.constructor as { new (n: number): NumericArray })(nnz);
+  let k = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const v = nd.data[r * cols + c];
+      if (Number(v) !== 0) {
+        indices[k] = (indices instanceof BigInt64Array ? BigInt(c) : c) as never;
+        data[k++] = v as never;
+      }
+    }
+    indptr[r + 1] = k;
+  }
+  return { indptr: bigints(indptr), indices, data, shape: [rows, cols], sourceFormat: "dense" };
+}
+
+function bigints(a: Float64Array): BigInt64Array {
+  const out = new BigInt64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = BigInt(a[i]);
+  return out;
+}

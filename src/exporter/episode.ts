@@ -1,0 +1,396 @@
+/**
+ * One episode being written: per-stream chunk buffers fed by `log`, sparse encodings of spikes
+ * and rewards, weight changes and events kept until the episode ends.
+ */
+import { dtypeOf, isBig, isFloat, isNumericArray, smallestUnsigned, type Dtype, type NumericArray } from "../dtypes.js";
+import { ValidationError } from "../errors.js";
+import { describe, toNd, numbersToInt64 } from "../encoding/arrays.js";
+import { toJsonText } from "../encoding/json.js";
+import type { Compression, H5Writer } from "../h5/index.js";
+import { writeEntry } from "./entries.js";
+import type { ResolvedOptions } from "./options.js";
+import { ChunkedStream } from "./stream.js";
+import type { EventInput, StepInput, WeightChangeInput } from "./types.js";
+import { checkFinite, checkKey, checkTimestep } from "./validate.js";
+
+interface VarSpec { dtype: Dtype; shape: number[]; size: number; stream: ChunkedStream }
+interface BehSpec extends VarSpec { key: string; index: number }
+
+/** Network facts the episode validates against. */
+export interface NetworkFacts { nNeurons: number | null; nSynapses: number | null }
+
+export class EpisodeWriter {
+  readonly path: string;
+  steps = 0;
+  totalSpikes = 0;
+  totalReward = 0;
+  firstTimestep = -1;
+  lastTimestep = -1;
+  private readonly comp: Compression;
+  private readonly timesteps: ChunkedStream;
+  private readonly nsTimesteps: ChunkedStream;
+  private readonly counts: ChunkedStream;
+  private readonly spikeIds: ChunkedStream;
+  private readonly rewardT: ChunkedStream;
+  private readonly rewardV: ChunkedStream;
+  private readonly vars = new Map<string, VarSpec>();
+  private readonly behavior = new Map<string, BehSpec>();
+  private readonly behaviorList: BehSpec[] = [];
+  private readonly behVals: (NumericArray | number | undefined)[] = [];
+  private spikeScratch = new Uint32Array(1024);
+  private wc = { t: [] as number[], syn: [] as number[], src: [] as number[], dst: [] as number[], old: [] as number[], neu: [] as number[] };
+  private wcSorted = true;
+  private pendingNeurons: number | null = null;
+  private events: { t: number; type: string; data: string }[] = [];
+
+  constructor(private readonly w: H5Writer, readonly id: number, private readonly opts: ResolvedOptions, private readonly net: NetworkFacts) {
+    this.path = `/episodes/episode_${String(id).padStart(4, "0")}`;
+    this.comp = { kind: opts.compression, level: opts.compressionLevel };
+    const rows = opts.chunkSize;
+    const s = (name: string, bufDtype: Dtype, diskDtype: Dtype | (() => Dtype)) =>
+      new ChunkedStream(w, `${this.path}/${name}`, { bufDtype, diskDtype, rowShape: [], chunkRows: rows, compression: this.comp });
+    this.timesteps = s("timesteps", "float64", "int64");
+    this.nsTimesteps = s("neural_states/timesteps", "float64", "int64");
+    this.counts = s("spikes/counts", "uint32", () => (this.net.nNeurons === null ? "uint32" : smallestUnsigned(this.net.nNeurons)));
+    this.spikeIds = s("spikes/neuron_ids", "uint32", () => (this.net.nNeurons === null ? "uint32" : smallestUnsigned(Math.max(0, this.net.nNeurons - 1))));
+    this.rewardT = s("rewards/timesteps", "float64", "int64");
+    this.rewardV = s("rewards/values", "float64", "float64");
+  }
+
+  /** Validates a whole step, then commits it; an invalid step changes nothing. */
+  log(step: StepInput): void {
+    if (step === null || typeof step !== "object") throw new ValidationError("INVALID_DATA", `log() takes an object { timestep, neuralState, spikes, behavior, reward }, got ${describe(step)}`);
+    const t = checkTimestep(step.timestep, "log()");
+    if (this.steps > 0 && t <= this.lastTimestep) {
+      throw new ValidationError("TIMESTEP_ORDER", `log(): timestep ${t} is not after the previous timestep ${this.lastTimestep}; timesteps must increase within an episode`);
+    }
+    this.pendingNeurons = null;
+    const keepState = step.neuralState !== undefined && this.steps % this.opts.neuralSamplingRate === 0;
+    const state = keepState ? this.checkState(step.neuralState!) : null;
+    const nSpikes = step.spikes === undefined ? 0 : this.checkSpikes(step.spikes);
+    if (this.behaviorList.length > 0) this.behVals.fill(undefined);
+    const fresh = step.behavior === undefined ? null : this.checkBehavior(step.behavior);
+    const reward = step.reward === undefined || step.reward === null ? 0 : checkFinite(step.reward, "log(): reward");
+    // commit
+    if (this.pendingNeurons !== null) {
+      this.net.nNeurons = this.pendingNeurons;
+      this.pendingNeurons = null;
+    }
+    if (fresh) this.registerBehavior(fresh);
+    this.commitBehavior();
+    if (state) this.commitState(t, state);
+    this.commitSpikes(nSpikes);
+    if (reward !== 0) {
+      (this.rewardT.buf as Float64Array)[this.rewardT.rows] = t;
+      (this.rewardV.buf as Float64Array)[this.rewardV.rows] = reward;
+      this.rewardT.advance();
+      this.rewardV.advance();
+      this.totalReward += reward;
+    }
+    (this.timesteps.buf as Float64Array)[this.timesteps.rows] = t;
+    this.timesteps.advance();
+    if (this.steps === 0) this.firstTimestep = t;
+    this.lastTimestep = t;
+    this.steps++;
+  }
+
+  private checkState(ns: Record<string, unknown>): [VarSpec | null, string, NumericArray, number[]][] {
+    if (ns === null || typeof ns !== "object") throw new ValidationError("INVALID_DATA", `log(): neuralState must be an object of named arrays, got ${describe(ns)}`);
+    const out: [VarSpec | null, string, NumericArray, number[]][] = [];
+    for (const name in ns) {
+      const v = ns[name];
+      const known = this.vars.get(name) ?? null;
+      let data: NumericArray, shape: number[];
+      if (known && isNumericArray(v) && v.length === known.size && known.shape.length === 1) { data = v; shape = known.shape; }
+      else {
+        checkKey(name, "neural state variable");
+        ({ data, shape } = toNd(v, `neuralState.${name}`));
+        if (known && (shape.length !== known.shape.length || shape.some((d, i) => d !== known.shape[i]))) {
+          throw new ValidationError("SHAPE_MISMATCH", `log(): neural state variable "${name}" has shape ${JSON.stringify(shape)} but had ${JSON.stringify(known.shape)} at earlier steps; a variable's shape is fixed after its first step`);
+        }
+      }
+      if (data.length === 0) throw new ValidationError("INVALID_DATA", `log(): neural state variable "${name}" is empty; pass one value per neuron`);
+      const bigMismatch = known !== null && (data instanceof BigInt64Array || data instanceof BigUint64Array) !== (known.dtype === "int64" || known.dtype === "uint64");
+      if (known && (this.opts.validateData || bigMismatch) && dtypeOf(data) !== known.dtype) {
+        throw new ValidationError("INVALID_DATA", `log(): neural state variable "${name}" is ${dtypeOf(data)} but was ${known.dtype} at earlier steps; pass the same dtype every step`);
+      }
+      if (this.opts.validateData && !this.opts.allowNonFinite && isFloat(dtypeOf(data))) {
+        for (let i = 0; i < data.length; i++) {
+          if (!Number.isFinite(data[i] as number)) {
+            throw new ValidationError("INVALID_DATA", `log(): neural state variable "${name}" has ${data[i]} at flat index ${i}; fix the simulation or set allowNonFinite: true`);
+          }
+        }
+      }
+      out.push([known, name, data, shape]);
+    }
+    return out;
+  }
+
+  private commitState(t: number, state: [VarSpec | null, string, NumericArray, number[]][]): void {
+    for (const [known, name, data, shape] of state) {
+      let spec = known;
+      if (!spec) {
+        const dtype = dtypeOf(data);
+        const size = data.length;
+        const rowBytes = Math.max(1, size * data.BYTES_PER_ELEMENT);
+        const chunkRows = Math.max(1, Math.min(this.opts.chunkSize, Math.floor((1 << 20) / rowBytes)));
+        const stream = new ChunkedStream(this.w, `${this.path}/neural_states/${name}`, { bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows, compression: this.comp });
+        // a variable first seen after earlier samples starts later: it is kept only from here on
+        spec = { dtype, shape, size, stream };
+        this.vars.set(name, spec);
+        if (this.nsTimesteps.length > 0 && stream.length === 0) this.padVariable(spec, this.nsTimesteps.length);
+      }
+      (spec.stream.buf as Float64Array).set(data as Float64Array, spec.stream.rows * spec.size);
+      spec.stream.advance();
+    }
+    for (const [name, spec] of this.vars) {
+      if (!state.some(([, n]) => n === name)) this.padVariable(spec, 1);
+    }
+    (this.nsTimesteps.buf as Float64Array)[this.nsTimesteps.rows] = t;
+    this.nsTimesteps.advance();
+  }
+
+  /** Rows for samples where a variable was absent: NaN for floats, 0 for integers. */
+  private padVariable(spec: VarSpec, rows: number): void {
+    for (let r = 0; r < rows; r++) {
+      const s = spec.stream;
+      s.buf.fill((isFloat(spec.dtype) ? NaN : spec.dtype === "int64" || spec.dtype === "uint64" ? 0n : 0) as never, s.rows * spec.size, (s.rows + 1) * spec.size);
+      s.advance();
+    }
+  }
+
+  private checkSpikes(sp: unknown): number {
+    const n = this.net.nNeurons;
+    if (sp instanceof Uint8Array || (Array.isArray(sp) && sp.length > 0 && typeof sp[0] === "boolean")) {
+      const mask = sp as ArrayLike<number | boolean>;
+      if (n !== null && mask.length !== n) {
+        throw new ValidationError("SHAPE_MISMATCH", `log(): spike mask has ${mask.length} entries but the network has ${n} neurons; pass one entry per neuron`);
+      }
+      if (this.spikeScratch.length < mask.length) this.spikeScratch = new Uint32Array(mask.length);
+      const out = this.spikeScratch;
+      let c = 0;
+      if (sp instanceof Uint8Array) {
+        c = scanMask(sp, out);
+      } else {
+        for (let i = 0; i < mask.length; i++) if (mask[i]) out[c++] = i;
+      }
+      if (n === null) this.pendingNeurons = mask.length;
+      return c;
+    }
+    if (!(sp instanceof Int32Array || sp instanceof Uint32Array || sp instanceof Uint16Array || Array.isArray(sp))) {
+      throw new ValidationError("INVALID_DATA", `log(): spikes must be a 0/1 mask (Uint8Array, boolean[]) or neuron ids (Int32Array, Uint32Array, number[]), got ${describe(sp)}`);
+    }
+    const ids = sp as ArrayLike<number>;
+    if (this.spikeScratch.length < ids.length) this.spikeScratch = new Uint32Array(Math.max(ids.length, this.spikeScratch.length * 2));
+    const out = this.spikeScratch;
+    const limit = n ?? 4294967296;
+    let sorted = true;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!(Number.isInteger(id) && id >= 0 && id < limit)) {
+        throw new ValidationError("OUT_OF_RANGE", `log(): spike id ${id} at index ${i} is ${Number.isInteger(id) && id >= 0 ? `not below the neuron count ${n}` : "not a non-negative integer"}; ids must be 0 <= id < ${n ?? "2^32"}`);
+      }
+      out[i] = id;
+      if (i > 0 && id <= ids[i - 1]) sorted = false;
+    }
+    if (!sorted) {
+      const s = out.subarray(0, ids.length).sort();
+      for (let i = 1; i < s.length; i++) {
+        if (s[i] === s[i - 1]) throw new ValidationError("INVALID_DATA", `log(): neuron ${s[i]} is listed twice in this step's spikes; list each spiking neuron once`);
+      }
+    }
+    return ids.length;
+  }
+
+  private commitSpikes(c: number): void {
+    (this.counts.buf as Uint32Array)[this.counts.rows] = c;
+    this.counts.advance();
+    let i = 0;
+    const ids = this.spikeIds;
+    while (i < c) {
+      const m = Math.min(ids.chunkRows - ids.rows, c - i);
+      (ids.buf as Uint32Array).set(this.spikeScratch.subarray(i, i + m), ids.rows);
+      i += m;
+      ids.advance(m);
+    }
+    this.totalSpikes += c;
+  }
+
+  /**
+   * Checks behaviour values into `behVals` (index = key order); returns new keys to register.
+   * Known keys with numbers take a fast path without allocation.
+   */
+  private checkBehavior(b: Record<string, unknown>): [string, NumericArray | number][] | null {
+    if (b === null || typeof b !== "object") throw new ValidationError("INVALID_DATA", `log(): behavior must be an object of named numbers or small arrays, got ${describe(b)}`);
+    const vals = this.behVals;
+    vals.fill(undefined);
+    let fresh: [string, NumericArray | number][] | null = null;
+    for (const key in b) {
+      const v = b[key];
+      const spec = this.behavior.get(key);
+      if (spec !== undefined && typeof v === "number" && spec.size === 1 && spec.shape.length === 0) {
+        if (this.opts.validateData && !Number.isFinite(v)) throw new ValidationError("INVALID_DATA", `log(): behavior "${key}" is ${v}; pass finite numbers`);
+        vals[spec.index] = v;
+        continue;
+      }
+      const value = this.checkBehaviorValue(key, v, spec);
+      if (spec) vals[spec.index] = value;
+      else (fresh ??= []).push([key, value]);
+    }
+    for (const spec of this.behaviorList) {
+      if (vals[spec.index] === undefined && !isFloat(spec.dtype)) {
+        throw new ValidationError("INVALID_DATA", `log(): integer behavior "${spec.key}" is missing at this step; give it at every step (float keys may be left out and become NaN)`);
+      }
+    }
+    if (fresh && this.steps > 0) {
+      for (const [key, v] of fresh) {
+        if (typeof v !== "number" && !isFloat(dtypeOf(v))) {
+          throw new ValidationError("INVALID_DATA", `log(): integer behavior "${key}" first appears after the episode's first step; integer keys must be present from the first step`);
+        }
+      }
+    }
+    return fresh;
+  }
+
+  private checkBehaviorValue(key: string, v: unknown, spec: BehSpec | undefined): NumericArray | number {
+    if (typeof v === "number") {
+      if (spec) throw new ValidationError("SHAPE_MISMATCH", `log(): behavior "${key}" was an array of ${spec.size} values at earlier steps, now a number`);
+      if (this.opts.validateData && !Number.isFinite(v)) throw new ValidationError("INVALID_DATA", `log(): behavior "${key}" is ${v}; pass finite numbers`);
+      checkKey(key, "behavior");
+      return v;
+    }
+    const nd = toNd(v, `behavior.${key}`);
+    if (nd.shape.length !== 1 || nd.data.length === 0) throw new ValidationError("SHAPE_MISMATCH", `log(): behavior "${key}" must be a number or a non-empty 1-D array, got shape ${JSON.stringify(nd.shape)}`);
+    if (spec && (spec.size !== nd.data.length || spec.shape.length !== 1)) {
+      throw new ValidationError("SHAPE_MISMATCH", `log(): behavior "${key}" has ${nd.data.length} values but had ${spec.shape.length ? spec.size : "a single number"} at earlier steps`);
+    }
+    if (spec && isBig(spec.dtype) !== isBig(dtypeOf(nd.data))) {
+      throw new ValidationError("INVALID_DATA", `log(): behavior "${key}" is ${dtypeOf(nd.data)} but was ${spec.dtype} at earlier steps`);
+    }
+    if (!spec) checkKey(key, "behavior");
+    return nd.data;
+  }
+
+  private registerBehavior(fresh: [string, NumericArray | number][]): void {
+    for (const [key, v] of fresh) {
+      const dtype: Dtype = typeof v === "number" ? "float64" : dtypeOf(v);
+      const shape = typeof v === "number" ? [] : [v.length];
+      const size = typeof v === "number" ? 1 : v.length;
+      const stream = new ChunkedStream(this.w, `${this.path}/behavior/${key}`, { bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows: this.opts.chunkSize, compression: this.comp });
+      const spec: BehSpec = { key, index: this.behaviorList.length, dtype, shape, size, stream };
+      this.behavior.set(key, spec);
+      this.behaviorList.push(spec);
+      this.behVals.push(v);
+      this.padVariable(spec, this.steps);
+    }
+  }
+
+  private commitBehavior(): void {
+    const vals = this.behVals;
+    for (const spec of this.behaviorList) {
+      const v = vals[spec.index];
+      const s = spec.stream;
+      if (v === undefined) this.padVariable(spec, 1);
+      else {
+        if (typeof v === "number") (s.buf as Float64Array)[s.rows] = v;
+        else (s.buf as Float64Array).set(v as Float64Array, s.rows * spec.size);
+        s.advance();
+      }
+    }
+  }
+
+  /** Records a weight change (validated against the saved network when known). */
+  logWeightChange(c: WeightChangeInput): void {
+    if (c === null || typeof c !== "object") throw new ValidationError("INVALID_DATA", `logWeightChange() takes { timestep, synapseId | sourceId+targetId, oldWeight, newWeight }`);
+    const t = checkTimestep(c.timestep, "logWeightChange()");
+    const hasSyn = c.synapseId !== undefined, hasPair = c.sourceId !== undefined || c.targetId !== undefined;
+    if (hasSyn === hasPair && !(hasSyn && c.sourceId !== undefined && c.targetId !== undefined)) {
+      throw new ValidationError("INVALID_DATA", "logWeightChange(): give either synapseId, or both sourceId and targetId");
+    }
+    const idCheck = (v: number | undefined, what: string, limit: number | null): number => {
+      if (v === undefined) return -1;
+      if (!Number.isSafeInteger(v) || v < 0) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not a non-negative integer`);
+      if (this.opts.validateData && limit !== null && v >= limit) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not below ${limit}, the size of the saved network`);
+      return v;
+    };
+    const syn = idCheck(c.synapseId, "synapseId", this.net.nSynapses);
+    const src = idCheck(c.sourceId, "sourceId", this.net.nNeurons);
+    const dst = idCheck(c.targetId, "targetId", this.net.nNeurons);
+    const old = this.opts.validateData ? checkFinite(c.oldWeight, "logWeightChange(): oldWeight") : Number(c.oldWeight);
+    const neu = this.opts.validateData ? checkFinite(c.newWeight, "logWeightChange(): newWeight") : Number(c.newWeight);
+    const wc = this.wc;
+    if (wc.t.length > 0 && t < wc.t[wc.t.length - 1]) this.wcSorted = false;
+    wc.t.push(t); wc.syn.push(syn); wc.src.push(src); wc.dst.push(dst); wc.old.push(old); wc.neu.push(neu);
+  }
+
+  /** Records an event with JSON data. */
+  logEvent(e: EventInput): void {
+    if (e === null || typeof e !== "object") throw new ValidationError("INVALID_DATA", "logEvent() takes { timestep, type, data }");
+    const t = checkTimestep(e.timestep, "logEvent()");
+    if (typeof e.type !== "string" || e.type === "") throw new ValidationError("INVALID_DATA", `logEvent(): type must be a non-empty string, got ${JSON.stringify(e.type)}`);
+    this.events.push({ t, type: e.type, data: toJsonText(e.data ?? null, "logEvent(): data") });
+  }
+
+  /** Stores non-time-series data under `static/<name>`. */
+  logStatic(name: string, data: unknown): void {
+    checkKey(name, "static episode data");
+    writeEntry(this.w, `${this.path}/static/${name}`, data, `logStaticEpisodeData("${name}")`, this.comp);
+  }
+
+  /** Flushes every stream, writes the kept-until-the-end streams and the links. */
+  finish(): void {
+    this.timesteps.finish();
+    this.nsTimesteps.finish();
+    for (const v of this.vars.values()) v.stream.finish();
+    this.counts.finish();
+    this.spikeIds.finish();
+    for (const b of this.behavior.values()) b.stream.finish();
+    this.rewardT.finish();
+    this.rewardV.finish();
+    this.w.createGroup(`${this.path}/behavior`);
+    this.w.link(`${this.path}/timesteps`, `${this.path}/spikes/timesteps`);
+    this.w.link(`${this.path}/timesteps`, `${this.path}/behavior/timesteps`);
+    this.writeWeightChanges();
+    this.writeEvents();
+  }
+
+  private writeWeightChanges(): void {
+    const wc = this.wc;
+    const n = wc.t.length;
+    const order = Array.from({ length: n }, (_, i) => i);
+    if (!this.wcSorted) order.sort((a, b) => wc.t[a] - wc.t[b] || a - b);
+    const pick = (a: number[]) => order.map((i) => a[i]);
+    const g = `${this.path}/weight_changes`;
+    this.w.createGroup(g);
+    const ints = (name: string, a: number[]) => this.w.writeArray(`${g}/${name}`, numbersToInt64(pick(a), n), [n], this.comp, this.opts.chunkSize);
+    ints("timesteps", wc.t);
+    ints("synapse_ids", wc.syn);
+    ints("source_ids", wc.src);
+    ints("target_ids", wc.dst);
+    this.w.writeArray(`${g}/old_weights`, Float64Array.from(pick(wc.old)), [n], this.comp, this.opts.chunkSize);
+    this.w.writeArray(`${g}/new_weights`, Float64Array.from(pick(wc.neu)), [n], this.comp, this.opts.chunkSize);
+  }
+
+  private writeEvents(): void {
+    const g = `${this.path}/events`;
+    const ev = this.events;
+    this.w.createGroup(g);
+    this.w.writeArray(`${g}/timesteps`, numbersToInt64(ev.map((e) => e.t), ev.length), [ev.length], this.comp, this.opts.chunkSize);
+    this.w.writeStrings(`${g}/types`, ev.map((e) => e.type));
+    this.w.writeStrings(`${g}/data`, ev.map((e) => e.data));
+  }
+}
+
+/** Ids of the non-zero entries of a 0/1 mask, skipping runs of 8 zero bytes at once. */
+function scanMask(mask: Uint8Array, out: Uint32Array): number {
+  const n = mask.length;
+  const n8 = n - (n % 8);
+  let c = 0;
+  let i = 0;
+  for (; i < n8; i += 8) {
+    if ((mask[i] | mask[i + 1] | mask[i + 2] | mask[i + 3] | mask[i + 4] | mask[i + 5] | mask[i + 6] | mask[i + 7]) === 0) continue;
+    for (let k = i; k < i + 8; k++) if (mask[k] !== 0) out[c++] = k;
+  }
+  for (; i < n; i++) if (mask[i] !== 0) out[c++] = i;
+  return c;
+}

@@ -1,0 +1,251 @@
+/**
+ * DataExporter: streams a whole SNN experiment into one HDF5 file, in whole compressed chunks.
+ */
+import { join } from "node:path";
+import { StateError, ValidationError } from "../errors.js";
+import { isPlainObject, toJsonText } from "../encoding/json.js";
+import { toCsr } from "../encoding/weights.js";
+import { H5Writer, engineVersions, type Compression } from "../h5/index.js";
+import { VERSION } from "../version.js";
+import { writeCsr, writeEntry, writeRecord } from "./entries.js";
+import { EpisodeWriter, type NetworkFacts } from "./episode.js";
+import { checkExperimentName, makeExperimentDir, resolveOptions, type ResolvedOptions } from "./options.js";
+import type { EndEpisodeInput, EventInput, ExporterOptions, NetworkInput, StepInput, WeightChangeInput } from "./types.js";
+import { checkKey } from "./validate.js";
+
+export const FORMAT_VERSION = "1.0";
+
+/**
+ * Streams an experiment into `<outputBaseDir>/<name>_<YYYYmmdd_HHMMSS>/experiment_data.h5`.
+ * `log()` only copies into per-stream chunk buffers; whole chunks go to disk.
+ *
+ * @example
+ * ```ts
+ * await using exporter = await DataExporter.create("my_experiment", { neuralSamplingRate: 100 });
+ * exporter.saveConfig({ n_neurons: 100 });
+ * exporter.startEpisode();
+ * for (let t = 0; t < 1000; t++) exporter.log({ timestep: t, spikes: [1, 5], reward: 0 });
+ * exporter.endEpisode({ success: true });
+ * ```
+ */
+export class DataExporter {
+  /** The experiment directory. */
+  readonly outputDir: string;
+  /** Its `experiment_data.h5`. */
+  readonly filePath: string;
+  readonly experimentName: string;
+  readonly options: Readonly<ResolvedOptions>;
+  private readonly w: H5Writer;
+  private readonly comp: Compression;
+  private episode: EpisodeWriter | null = null;
+  private episodeCount = 0;
+  private closed = false;
+  private config: Record<string, unknown> = {};
+  private metadata: Record<string, unknown> = {};
+  private readonly net: NetworkFacts = { nNeurons: null, nSynapses: null };
+
+  protected constructor(name: string, options: ResolvedOptions, dir: string, w: H5Writer) {
+    this.experimentName = name;
+    this.options = Object.freeze({ ...options });
+    this.outputDir = dir;
+    this.filePath = w.filePath;
+    this.w = w;
+    this.comp = { kind: options.compression, level: options.compressionLevel };
+  }
+
+  /** Creates the experiment directory and file. Rejects bad names and options before touching the disk. */
+  static async create(name: string, options: ExporterOptions = {}): Promise<DataExporter> {
+    const n = checkExperimentName(name);
+    const opts = resolveOptions(options);
+    const started = options.startTime ?? new Date();
+    const dir = makeExperimentDir(opts.outputBaseDir, n, started);
+    const w = await H5Writer.create(join(dir, "experiment_data.h5"));
+    const ex = new DataExporter(n, opts, dir, w);
+    ex.writeRootAttrs(started);
+    return ex;
+  }
+
+  private writeRootAttrs(started: Date): void {
+    const v = engineVersions();
+    this.w.setAttr("/", "format_name", "snn-export");
+    this.w.setAttr("/", "format_version", FORMAT_VERSION);
+    this.w.setAttr("/", "layout", "optimized");
+    this.w.setAttr("/", "experiment_name", this.experimentName);
+    this.w.setAttr("/", "start_time", started.toISOString());
+    this.w.setAttr("/", "status", "open");
+    this.w.setAttr("/", "episode_count", 0n);
+    this.w.setAttr("/", "exporter_options", JSON.stringify(this.options));
+    this.w.setAttr("/", "creator", `snn-export ${VERSION} (h5wasm ${v.h5wasm}, HDF5 ${v.hdf5})`);
+    for (const g of ["config", "metadata", "network_structure", "episodes", "checkpoints"]) this.w.createGroup(g);
+    this.w.flush();
+  }
+
+  private alive(method: string): void {
+    if (this.closed) throw new StateError("CLOSED", `${method}() called after close(); create a new DataExporter to write another experiment`);
+  }
+
+  /** Merges `config` into the stored configuration (JSON text in `config/json`). */
+  saveConfig(config: Record<string, unknown>): void {
+    this.alive("saveConfig");
+    if (!isPlainObject(config)) throw new ValidationError("INVALID_DATA", "saveConfig() takes a plain object of settings");
+    const merged = { ...this.config, ...config };
+    const text = toJsonText(merged, "config");
+    this.w.writeText("config/json", text);
+    this.config = merged;
+    let n = 0;
+    for (const [k, v] of Object.entries(config)) {
+      if (n >= 256 || k === "" || k.includes("/")) continue;
+      if (typeof v === "number" || typeof v === "boolean" || (typeof v === "string" && v.length <= 1024)) {
+        this.w.setAttr("config", k, v);
+        n++;
+      }
+    }
+  }
+
+  /** Merges `metadata` into the stored user metadata (JSON text in `metadata/user`). */
+  saveMetadata(metadata: Record<string, unknown>): void {
+    this.alive("saveMetadata");
+    if (!isPlainObject(metadata)) throw new ValidationError("INVALID_DATA", "saveMetadata() takes a plain object");
+    const merged = { ...this.metadata, ...metadata };
+    this.w.writeText("metadata/user", toJsonText(merged, "metadata"));
+    this.metadata = merged;
+  }
+
+  /** Saves neurons, connections and the initial weights (as CSR). Call once, before episodes. */
+  saveNetworkStructure(network: NetworkInput): void {
+    this.alive("saveNetworkStructure");
+    if (!isPlainObject(network)) throw new ValidationError("INVALID_DATA", "saveNetworkStructure() takes { neurons, connections, weights }");
+    if (this.w.exists("network_structure/initial_weights") || this.w.exists("network_structure/neurons")) {
+      throw new StateError("EPISODE_OPEN", "saveNetworkStructure() was already called; the network structure is saved once per experiment");
+    }
+    const nFromNeurons = countOf(network.neurons);
+    const csr = network.weights === undefined ? null : toCsr(network.weights, "weights", nFromNeurons ?? undefined);
+    const n = nFromNeurons ?? (csr ? Math.max(csr.shape[0], csr.shape[1]) : null);
+    for (const [part, rec] of [["neurons", network.neurons], ["connections", network.connections]] as const) {
+      if (rec !== undefined && !isPlainObject(rec)) throw new ValidationError("INVALID_DATA", `saveNetworkStructure(): ${part} must be a record of arrays`);
+      for (const k of Object.keys(rec ?? {})) checkKey(k, `${part} field`);
+    }
+    writeRecord(this.w, "network_structure/neurons", network.neurons, "neurons", this.comp);
+    writeRecord(this.w, "network_structure/connections", network.connections, "connections", this.comp);
+    if (csr) writeCsr(this.w, "network_structure/initial_weights", csr, this.comp);
+    if (n !== null) {
+      this.w.setAttr("network_structure", "n_neurons", BigInt(n));
+      this.net.nNeurons = n;
+    }
+    this.net.nSynapses = csr ? csr.data.length : countOf(network.connections);
+  }
+
+  /** Opens the next episode and returns its id. */
+  startEpisode(): number {
+    this.alive("startEpisode");
+    if (this.episode) throw new StateError("EPISODE_OPEN", `startEpisode(): episode ${this.episode.id} is still open; call endEpisode() first`);
+    const id = this.episodeCount;
+    const ep = new EpisodeWriter(this.w, id, this.options, this.net);
+    this.w.createGroup(ep.path);
+    for (const g of ["neural_states", "spikes", "behavior", "rewards", "weight_changes", "events"]) this.w.createGroup(`${ep.path}/${g}`);
+    this.w.setAttr(ep.path, "episode_id", BigInt(id));
+    this.w.setAttr(ep.path, "status", "running");
+    this.w.setAttr(ep.path, "start_time", new Date().toISOString());
+    this.w.setAttr(ep.path, "neural_sampling_rate", BigInt(this.options.neuralSamplingRate));
+    this.w.setAttr(`${ep.path}/spikes`, "encoding", "csr_time");
+    this.w.setAttr(`${ep.path}/rewards`, "encoding", "sparse_nonzero");
+    this.episodeCount++;
+    this.w.setAttr("/", "episode_count", BigInt(this.episodeCount));
+    this.episode = ep;
+    return id;
+  }
+
+  private open(method: string): EpisodeWriter {
+    this.alive(method);
+    if (!this.episode) throw new StateError("NO_EPISODE", `${method}() needs an open episode; call startEpisode() first`);
+    return this.episode;
+  }
+
+  /** Logs one timestep. Synchronous and cheap: copies into chunk buffers. */
+  log(step: StepInput): void {
+    this.open("log").log(step);
+  }
+
+  /** Logs a weight change; they are sorted by timestep when the episode ends. */
+  logWeightChange(change: WeightChangeInput): void {
+    this.open("logWeightChange").logWeightChange(change);
+  }
+
+  /** Logs an event with free-form JSON data. */
+  logEvent(event: EventInput): void {
+    this.open("logEvent").logEvent(event);
+  }
+
+  /** Stores per-episode data that is not a time series under `static/<name>`. */
+  logStaticEpisodeData(name: string, data: unknown): void {
+    this.open("logStaticEpisodeData").logStatic(name, data);
+  }
+
+  /** Ends the open episode: flushes its streams and writes its attributes and summary. */
+  endEpisode(result: EndEpisodeInput = {}): void {
+    const ep = this.open("endEpisode");
+    if (!isPlainObject(result)) throw new ValidationError("INVALID_DATA", "endEpisode() takes { success, summary }");
+    if (result.success !== undefined && typeof result.success !== "boolean") {
+      throw new ValidationError("INVALID_DATA", `endEpisode(): success must be true or false, got ${JSON.stringify(result.success)}`);
+    }
+    const summary = result.summary === undefined ? undefined : toJsonText(result.summary, "endEpisode(): summary");
+    this.finishEpisode(ep, "completed", result.success, summary);
+  }
+
+  private finishEpisode(ep: EpisodeWriter, status: string, success: boolean | undefined, summary: string | undefined): void {
+    this.episode = null;
+    ep.finish();
+    if (summary !== undefined) this.w.writeText(`${ep.path}/summary`, summary);
+    const a = (k: string, v: string | number | bigint) => this.w.setAttr(ep.path, k, v);
+    a("total_timesteps", BigInt(ep.steps));
+    a("total_spikes", BigInt(ep.totalSpikes));
+    a("total_reward", ep.totalReward);
+    a("first_timestep", BigInt(ep.firstTimestep));
+    a("last_timestep", BigInt(ep.lastTimestep));
+    this.w.setAttr(ep.path, "success", success === undefined ? -1 : success ? 1 : 0, "int8");
+    a("end_time", new Date().toISOString());
+    a("status", status);
+    this.w.flush();
+  }
+
+  /** Saves a named checkpoint: weight matrices as CSR, arrays as datasets, the rest as JSON. */
+  saveCheckpoint(name: string, data: Record<string, unknown>): void {
+    this.alive("saveCheckpoint");
+    checkKey(name, "checkpoint");
+    if (!isPlainObject(data)) throw new ValidationError("INVALID_DATA", "saveCheckpoint() takes a name and a plain object of entries");
+    const g = `checkpoints/${name}`;
+    if (this.w.exists(g)) throw new ValidationError("INVALID_DATA", `checkpoint "${name}" already exists; use a new name for each checkpoint`);
+    for (const k of Object.keys(data)) checkKey(k, "checkpoint entry");
+    this.w.createGroup(g);
+    this.w.setAttr(g, "created_at", new Date().toISOString());
+    this.w.setAttr(g, "episode_count", BigInt(this.episodeCount));
+    for (const [k, v] of Object.entries(data)) if (v !== undefined) writeEntry(this.w, `${g}/${k}`, v, `checkpoint ${name}.${k}`, this.comp);
+    this.w.flush();
+  }
+
+  /** Ends an open episode (status `incomplete`), writes the closing attributes and closes the file. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.episode) this.finishEpisode(this.episode, "incomplete", undefined, undefined);
+      this.w.setAttr("/", "end_time", new Date().toISOString());
+      this.w.setAttr("/", "status", "closed");
+    } finally {
+      this.w.close();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function countOf(rec: unknown): number | null {
+  if (!isPlainObject(rec)) return null;
+  for (const v of Object.values(rec)) {
+    if (Array.isArray(v) || ArrayBuffer.isView(v)) return (v as ArrayLike<unknown>).length;
+    if (v && typeof v === "object" && "shape" in v && Array.isArray((v as { shape: unknown }).shape)) return (v as { shape: number[] }).shape[0];
+  }
+  return null;
+}

@@ -1,0 +1,92 @@
+/** Resolving exporter options and experiment paths. */
+import { existsSync, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ValidationError } from "../errors.js";
+import type { ExporterOptions } from "./types.js";
+
+/** Options after defaults, as stored in the file's `exporter_options` attribute. */
+export interface ResolvedOptions {
+  outputBaseDir: string;
+  neuralSamplingRate: number;
+  validateData: boolean;
+  compression: "gzip" | "none";
+  compressionLevel: number;
+  chunkSize: number;
+  enableSwmr: boolean;
+  asyncWrite: boolean;
+  allowNonFinite: boolean;
+}
+
+function positiveInt(v: unknown, name: string, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {
+    throw new ValidationError("INVALID_OPTION", `option ${name} must be an integer from 1 to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** Applies defaults and checks every option; never mutates `o`. */
+export function resolveOptions(o: ExporterOptions = {}): ResolvedOptions {
+  const known = new Set(["outputBaseDir", "neuralSamplingRate", "validateData", "compression", "compressionLevel", "chunkSize", "enableSwmr", "asyncWrite", "allowNonFinite", "startTime"]);
+  for (const k of Object.keys(o)) {
+    if (!known.has(k)) throw new ValidationError("INVALID_OPTION", `unknown option ${k}; known options: ${[...known].join(", ")}`);
+  }
+  const compression = o.compression ?? "gzip";
+  if (compression !== "gzip" && compression !== "none") {
+    throw new ValidationError("INVALID_OPTION", `option compression must be "gzip" or "none", got ${JSON.stringify(compression)}`);
+  }
+  const r: ResolvedOptions = {
+    outputBaseDir: o.outputBaseDir ?? "experiments",
+    neuralSamplingRate: positiveInt(o.neuralSamplingRate ?? 1, "neuralSamplingRate", 1e9),
+    validateData: o.validateData ?? true,
+    compression,
+    compressionLevel: positiveInt(o.compressionLevel ?? 4, "compressionLevel", 9),
+    chunkSize: positiveInt(o.chunkSize ?? 10000, "chunkSize", 1 << 24),
+    enableSwmr: o.enableSwmr ?? false,
+    asyncWrite: o.asyncWrite ?? false,
+    allowNonFinite: o.allowNonFinite ?? false,
+  };
+  if (typeof r.outputBaseDir !== "string" || r.outputBaseDir === "") {
+    throw new ValidationError("INVALID_OPTION", `option outputBaseDir must be a non-empty path`);
+  }
+  for (const k of ["validateData", "enableSwmr", "asyncWrite", "allowNonFinite"] as const) {
+    if (typeof r[k] !== "boolean") throw new ValidationError("INVALID_OPTION", `option ${k} must be true or false, got ${JSON.stringify(r[k])}`);
+  }
+  if (r.enableSwmr) throw new ValidationError("INVALID_OPTION", "option enableSwmr is not available in this version of snn-export; leave it false");
+  if (r.asyncWrite) throw new ValidationError("INVALID_OPTION", "option asyncWrite is not available in this version of snn-export; leave it false");
+  return r;
+}
+
+/** Rejects names that would escape the output directory or be unusable as a directory name. */
+export function checkExperimentName(name: unknown): string {
+  if (typeof name !== "string" || name.trim() === "") {
+    throw new ValidationError("INVALID_NAME", `experiment name must be a non-empty string, got ${JSON.stringify(name)}`);
+  }
+  if (/[\\/\0]/.test(name) || name.includes("..")) {
+    throw new ValidationError("INVALID_NAME", `experiment name ${JSON.stringify(name)} may not contain "/", "\\", ".." or NUL: it names a directory under outputBaseDir`);
+  }
+  if (name.length > 200) throw new ValidationError("INVALID_NAME", `experiment name is ${name.length} characters; use at most 200`);
+  return name;
+}
+
+function stamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+/** Creates `<base>/<name>_<YYYYmmdd_HHMMSS>[_k]/` and returns its absolute path. */
+export function makeExperimentDir(base: string, name: string, when: Date): string {
+  const root = resolve(base);
+  mkdirSync(root, { recursive: true });
+  const stem = `${name}_${stamp(when)}`;
+  for (let k = 0; ; k++) {
+    const dir = join(root, k === 0 ? stem : `${stem}_${k}`);
+    if (!existsSync(dir)) {
+      try {
+        mkdirSync(dir);
+        return dir;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+    }
+  }
+}

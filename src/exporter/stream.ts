@@ -1,0 +1,94 @@
+/**
+ * A column buffered in whole chunks: rows are written into `buf` by the caller, and every full
+ * chunk goes to disk in one write. The on-disk dtype may differ from the buffer's (timesteps are
+ * buffered as float64 and stored as int64; spike ids buffered as uint32 and stored in the
+ * smallest unsigned type) and may be decided as late as the first write.
+ */
+import { allocate, type Dtype, type NumericArray } from "../dtypes.js";
+import { numbersToInt64 } from "../encoding/arrays.js";
+import type { AppendColumn, Compression, H5Writer } from "../h5/index.js";
+
+export interface StreamSpec {
+  /** dtype of the in-memory buffer. */
+  bufDtype: Dtype;
+  /** dtype on disk, or a function deciding it at the first write. */
+  diskDtype: Dtype | (() => Dtype);
+  rowShape: number[];
+  chunkRows: number;
+  compression: Compression;
+}
+
+export class ChunkedStream {
+  readonly rowSize: number;
+  readonly chunkRows: number;
+  /** Rows are written at `buf[rows * rowSize ...]` then committed with {@link advance}. */
+  buf: NumericArray;
+  /** Rows in the buffer, not yet on disk. */
+  rows = 0;
+  private col: AppendColumn | null = null;
+  private convert: NumericArray | null = null;
+
+  constructor(private readonly writer: H5Writer, readonly path: string, private readonly spec: StreamSpec) {
+    this.rowSize = spec.rowShape.reduce((a, b) => a * b, 1);
+    this.chunkRows = spec.chunkRows;
+    this.buf = allocate(spec.bufDtype, this.chunkRows * this.rowSize);
+  }
+
+  /** Rows logged so far (on disk + buffered). */
+  get length(): number {
+    return (this.col?.length ?? 0) + this.rows;
+  }
+
+  /** Commits `n` rows written into the buffer; writes the chunk when it is full. */
+  advance(n = 1): void {
+    this.rows += n;
+    if (this.rows >= this.chunkRows) this.flush();
+  }
+
+  /** Appends values from a plain array of row-major elements, chunk by chunk. */
+  pushMany(values: ArrayLike<number>, count: number): void {
+    let i = 0;
+    while (i < count) {
+      const room = this.chunkRows - this.rows;
+      const n = Math.min(room, count - i);
+      const base = this.rows * this.rowSize;
+      const b = this.buf as Float64Array;
+      for (let k = 0; k < n; k++) b[base + k] = values[i + k];
+      i += n;
+      this.advance(n);
+    }
+  }
+
+  /** Writes the buffered rows (a partial chunk at the end) to disk. */
+  flush(): void {
+    if (this.rows === 0) return;
+    const col = this.ensureColumn();
+    col.append(this.toDisk(this.rows), this.rows);
+    this.rows = 0;
+  }
+
+  /** Flushes and makes sure the dataset exists even when no row was ever logged. */
+  finish(): void {
+    this.flush();
+    this.ensureColumn();
+  }
+
+  private ensureColumn(): AppendColumn {
+    if (!this.col) {
+      const { diskDtype, rowShape, chunkRows, compression } = this.spec;
+      const dtype = typeof diskDtype === "function" ? diskDtype() : diskDtype;
+      this.col = this.writer.createColumn(this.path, { dtype, rowShape, chunkRows, compression });
+    }
+    return this.col;
+  }
+
+  private toDisk(rows: number): NumericArray {
+    const n = rows * this.rowSize;
+    const dtype = this.col!.spec.dtype;
+    if (dtype === this.spec.bufDtype) return this.buf.subarray(0, n);
+    if (!this.convert || this.convert.length < this.buf.length) this.convert = allocate(dtype, this.buf.length);
+    if (dtype === "int64") return numbersToInt64(this.buf as Float64Array, n, this.convert as BigInt64Array).subarray(0, n);
+    (this.convert as Float64Array).set(this.buf.subarray(0, n) as Float64Array);
+    return this.convert.subarray(0, n);
+  }
+}

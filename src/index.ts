@@ -1,0 +1,21 @@
+/**
+ * snn-export: stream spiking-neural-network experiments into HDF5 files that h5py reads, and
+ * load them back.
+ *
+ * @example
+ * ```ts
+ * import { DataExporter, ExperimentLoader } from "snn-export";
+ * await using exporter = await DataExporter.create("my_experiment");
+ * ```
+ */
+export { DataExporter, FORMAT_VERSION } from "./exporter/exporter.js";
+export type {
+  ArrayInput, CooWeights, CsrWeights, DenseWeights, EndEpisodeInput, EventInput, ExporterOptions, NdArrayInput,
+  NetworkInput, RecordOfArrays, StepInput, VariableInput, WeightChangeInput, WeightsInput,
+} from "./exporter/types.js";
+export type { ResolvedOptions } from "./exporter/options.js";
+export {
+  SnnExportError, ValidationError, StateError, StorageError, FormatError, isSnnExportError, type ErrorCode,
+} from "./errors.js";
+export type { Dtype, NumericArray } from "./dtypes.js";
+export { VERSION } from "./version.js";
