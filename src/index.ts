@@ -19,3 +19,8 @@ export {
 } from "./errors.js";
 export type { Dtype, NumericArray } from "./dtypes.js";
 export { VERSION } from "./version.js";
+export { ExperimentLoader, EpisodeData, quickLoad, type QuickLoadOptions, type QuickLoadResult } from "./loader/index.js";
+export type {
+  Checkpoint, CsrMatrix, EpisodeAttributes, ExperimentEvent, ExperimentMetadata, FieldRecord, NdArray,
+  NetworkStructure, OpenOptions, Rewards, SpikeTrain, StoredValue, TimeSeries, WeightChanges,
+} from "./loader/index.js";

@@ -1,0 +1,211 @@
+/** Write with DataExporter, read with ExperimentLoader: everything comes back equal. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DataExporter, ExperimentLoader, quickLoad } from "../src/index.js";
+import { rng, tempDir } from "./helpers.js";
+
+const N = 20;
+
+interface Expected {
+  timesteps: number[];
+  v: number[][];
+  vSampled: number[];
+  pos: number[][];
+  spikeT: number[];
+  spikeIds: number[];
+  x: number[];
+  vel: number[][];
+  rewardT: number[];
+  rewardV: number[];
+}
+
+/** Logs one episode with every stream; mask or index spike input alternating by episode. */
+function logEpisode(ex: DataExporter, e: number, steps: number, rand: () => number): Expected {
+  const exp: Expected = { timesteps: [], v: [], vSampled: [], pos: [], spikeT: [], spikeIds: [], x: [], vel: [], rewardT: [], rewardV: [] };
+  ex.startEpisode();
+  for (let i = 0; i < steps; i++) {
+    const t = 10 + i * 2; // non-contiguous timesteps
+    const v = Float32Array.from({ length: N }, () => Math.fround(-70 + 20 * rand()));
+    const pos = Array.from({ length: N }, (_, k) => [k + i, -k - i]);
+    const ids = [...Array(N).keys()].filter(() => rand() < 0.2);
+    const spikes = e % 2 === 0 ? Uint8Array.from({ length: N }, (_, k) => (ids.includes(k) ? 1 : 0)) : Int32Array.from([...ids].reverse());
+    const reward = rand() < 0.1 ? Math.round(rand() * 100) / 10 - 5 : 0;
+    const x = rand();
+    const vel = Float32Array.from([rand(), rand()]);
+    ex.log({ timestep: t, neuralState: { v, pos }, spikes, behavior: { x, vel }, reward });
+    exp.timesteps.push(t);
+    if (i % 3 === 0) { exp.v.push([...v]); exp.pos.push(pos.flat()); exp.vSampled.push(t); }
+    for (const id of ids) { exp.spikeT.push(t); exp.spikeIds.push(id); }
+    exp.x.push(x);
+    exp.vel.push([...vel]);
+    if (reward !== 0) { exp.rewardT.push(t); exp.rewardV.push(reward); }
+  }
+  return exp;
+}
+
+test("every stream of a multi-episode experiment round-trips", async (t) => {
+  const dir = tempDir(t);
+  const rand = rng(42);
+  const ex = await DataExporter.create("roundtrip", { outputBaseDir: dir, neuralSamplingRate: 3, chunkSize: 7 });
+  const bigConfig = { n_neurons: N, learning_rate: 0.01, name: "lif", blob: "x".repeat(1_100_000), nested: { a: [1, 2, { b: null }] } };
+  ex.saveConfig(bigConfig);
+  ex.saveConfig({ extra: true });
+  ex.saveMetadata({ description: "round trip", author: "test" });
+  ex.saveNetworkStructure({
+    neurons: { ids: Int32Array.from({ length: N }, (_, i) => i), types: Array.from({ length: N }, (_, i) => (i < 16 ? "exc" : "inh")), positions: { data: Float32Array.from({ length: 2 * N }, (_, i) => i / 2), shape: [N, 2] } },
+    connections: { source_ids: Int32Array.from([0, 1, 2]), target_ids: Int32Array.from([1, 2, 0]) },
+    weights: { sourceIds: [2, 0, 1], targetIds: [0, 1, 2], values: Float32Array.from([0.3, 0.1, 0.2]), shape: [N, N] },
+  });
+  const expected: Expected[] = [];
+  for (let e = 0; e < 3; e++) {
+    expected.push(logEpisode(ex, e, 40 + e * 5, rand));
+    ex.logWeightChange({ timestep: 30, synapseId: 2, oldWeight: 0.2, newWeight: 0.25 });
+    ex.logWeightChange({ timestep: 12, sourceId: 0, targetId: 1, oldWeight: 0.1, newWeight: 0.12 });
+    ex.logEvent({ timestep: 20, type: "midpoint_analysis", data: { meanV: -63.2, e } });
+    ex.logEvent({ timestep: 22, type: "no_data" });
+    ex.logStaticEpisodeData("world", { walls: [[0, 0], [1, 1]], goal: [0.5, 0.5] });
+    ex.logStaticEpisodeData("rates", Float64Array.from([1, 2, 3]));
+    ex.endEpisode({ success: e !== 1, summary: { finalPosition: [0.4, 0.6], e } });
+  }
+  ex.saveCheckpoint("final_weights", {
+    weights: { indptr: [0, 1, 2], indices: [1, 0], data: [0.5, -0.5], shape: [2, 2] },
+    dense: { data: Float32Array.from([1, 0, 0, 2]), shape: [2, 2] },
+    epoch: 3,
+  });
+  await ex.close();
+  await ex.close(); // idempotent
+
+  await using loader = await ExperimentLoader.open(ex.outputDir);
+  assert.deepEqual(loader.getConfig(), { ...bigConfig, extra: true });
+  const meta = loader.getMetadata();
+  assert.deepEqual(meta.user, { description: "round trip", author: "test" });
+  assert.equal(meta.experimentName, "roundtrip");
+  assert.equal(meta.status, "closed");
+
+  const net = loader.getNetworkStructure();
+  assert.equal(net.nNeurons, N);
+  assert.deepEqual(net.neurons.types, Array.from({ length: N }, (_, i) => (i < 16 ? "exc" : "inh")));
+  const positions = net.neurons.positions as { data: Float32Array; shape: number[]; dtype: string };
+  assert.deepEqual(positions.shape, [N, 2]);
+  assert.equal(positions.dtype, "float32");
+  assert.deepEqual([...net.weights!.indptr.subarray(0, 4)], [0, 1, 2, 3]);
+  assert.deepEqual([...net.weights!.indices], [1, 2, 0]);
+  assert.deepEqual([...net.weights!.data], [0.1, 0.2, 0.3].map(Math.fround));
+  assert.deepEqual(net.weights!.shape, [N, N]);
+  assert.equal(net.weights!.sourceFormat, "coo");
+
+  assert.equal(loader.episodeCount, 3);
+  for (let e = 0; e < 3; e++) {
+    const x = expected[e];
+    const ep = loader.getEpisode(e);
+    assert.equal(ep.attrs.status, "completed");
+    assert.equal(ep.attrs.success, e !== 1);
+    assert.equal(ep.attrs.total_timesteps, x.timesteps.length);
+    assert.equal(ep.attrs.total_spikes, x.spikeIds.length);
+    assert.ok(Math.abs((ep.attrs.total_reward as number) - x.rewardV.reduce((a, b) => a + b, 0)) < 1e-9);
+    assert.deepEqual([...ep.getTimesteps()], x.timesteps);
+    const ns = ep.getNeuralStates();
+    assert.deepEqual([...ns.timesteps], x.vSampled);
+    assert.equal(ns.variables.v.dtype, "float32");
+    assert.deepEqual(ns.variables.v.shape, [x.v.length, N]);
+    assert.deepEqual([...ns.variables.v.data], x.v.flat());
+    assert.deepEqual(ns.variables.pos.shape, [x.pos.length, N, 2]);
+    assert.equal(ns.variables.pos.dtype, "float64");
+    assert.deepEqual([...ns.variables.pos.data], x.pos.flat());
+    assert.deepEqual(Object.keys(ep.getNeuralStates(["v"]).variables), ["v"]);
+    const sp = ep.getSpikes();
+    assert.deepEqual([...sp.timesteps], x.spikeT);
+    assert.deepEqual([...sp.neuronIds], x.spikeIds);
+    const beh = ep.getBehavior();
+    assert.deepEqual([...beh.timesteps], x.timesteps);
+    assert.deepEqual([...beh.variables.x.data], x.x);
+    assert.deepEqual(beh.variables.vel.shape, [x.timesteps.length, 2]);
+    assert.equal(beh.variables.vel.dtype, "float32");
+    assert.deepEqual([...beh.variables.vel.data], x.vel.flat());
+    const rw = ep.getRewards();
+    assert.deepEqual([...rw.timesteps], x.rewardT);
+    assert.deepEqual([...rw.values], x.rewardV);
+    const wc = ep.getWeightChanges();
+    assert.deepEqual([...wc.timesteps], [12, 30]);
+    assert.deepEqual([...wc.synapseIds], [-1, 2]);
+    assert.deepEqual([...wc.sourceIds], [0, -1]);
+    assert.deepEqual([...wc.targetIds], [1, -1]);
+    assert.deepEqual([...wc.oldWeights], [0.1, 0.2]);
+    assert.deepEqual([...wc.newWeights], [0.12, 0.25]);
+    assert.deepEqual(ep.getEvents(), [
+      { timestep: 20, type: "midpoint_analysis", data: { meanV: -63.2, e } },
+      { timestep: 22, type: "no_data", data: null },
+    ]);
+    assert.deepEqual(ep.getSummary(), { finalPosition: [0.4, 0.6], e });
+    assert.deepEqual(ep.listStaticData().sort(), ["rates", "world"]);
+    assert.deepEqual(ep.getStaticData("world"), { walls: [[0, 0], [1, 1]], goal: [0.5, 0.5] });
+  }
+  assert.deepEqual(loader.listCheckpoints(), ["final_weights"]);
+  const cp = loader.getCheckpoint("final_weights");
+  assert.ok(cp);
+  const q = await quickLoad(ex.filePath, { episodeId: 2 });
+  assert.deepEqual([...q.episode.spikes.neuronIds], expected[2].spikeIds);
+});
+
+test("dense and CSR weight inputs give the same CSR matrix", async (t) => {
+  const dir = tempDir(t);
+  const dense = [[0, 0.5, 0], [0.25, 0, 0], [0, 0, -1]];
+  const csr = { indptr: [0, 1, 2, 3], indices: [1, 0, 2], data: [0.5, 0.25, -1], shape: [3, 3] };
+  const results = [];
+  for (const weights of [dense, { data: dense.flat(), shape: [3, 3] }, csr]) {
+    const ex = await DataExporter.create("w", { outputBaseDir: dir });
+    ex.saveNetworkStructure({ weights });
+    await ex.close();
+    await using loader = await ExperimentLoader.open(ex.filePath);
+    const w = loader.getNetworkStructure().weights!;
+    results.push({ indptr: [...w.indptr], indices: [...w.indices], data: [...w.data], shape: w.shape });
+  }
+  assert.deepEqual(results[0], results[1]);
+  assert.deepEqual(results[0], results[2]);
+  assert.deepEqual(results[0], { indptr: [0, 1, 2, 3], indices: [1, 0, 2], data: [0.5, 0.25, -1], shape: [3, 3] });
+});
+
+test("many chunks: a long episode with a tiny chunk size reads back exactly", async (t) => {
+  const dir = tempDir(t);
+  const ex = await DataExporter.create("chunks", { outputBaseDir: dir, chunkSize: 64, neuralSamplingRate: 1 });
+  ex.startEpisode();
+  const steps = 5000;
+  for (let i = 0; i < steps; i++) ex.log({ timestep: i, neuralState: { v: Float64Array.from([i, -i]) }, spikes: [i % 7, 7 + (i % 3)], reward: i % 100 === 0 ? 1 : 0 });
+  ex.endEpisode();
+  await ex.close();
+  await using loader = await ExperimentLoader.open(ex.outputDir);
+  const ep = loader.getEpisode(0);
+  const v = ep.getNeuralStates().variables.v;
+  assert.equal(v.data.length, 2 * steps);
+  assert.equal(v.data[2 * 4321], 4321);
+  assert.equal(v.data[2 * 4321 + 1], -4321);
+  const sp = ep.getSpikes();
+  assert.equal(sp.neuronIds.length, 2 * steps);
+  assert.equal(sp.neuronIds[2 * 4999], 4999 % 7);
+  assert.equal(ep.attrs.success, null);
+  assert.equal(ep.getRewards().values.length, 50);
+});
+
+test("an episode left open at close() is ended with status incomplete and keeps its data", async (t) => {
+  const dir = tempDir(t);
+  const ex = await DataExporter.create("open", { outputBaseDir: dir });
+  ex.startEpisode();
+  for (let i = 0; i < 10; i++) ex.log({ timestep: i, spikes: [1] });
+  await ex.close();
+  await using loader = await ExperimentLoader.open(ex.outputDir);
+  const ep = loader.getEpisode(0);
+  assert.equal(ep.attrs.status, "incomplete");
+  assert.equal(ep.getSpikes().neuronIds.length, 10);
+});
+
+test("await using closes the exporter", async (t) => {
+  const dir = tempDir(t);
+  let path = "";
+  {
+    await using ex = await DataExporter.create("disposable", { outputBaseDir: dir });
+    path = ex.filePath;
+    ex.saveConfig({ a: 1 });
+  }
+  await using loader = await ExperimentLoader.open(path);
+  assert.equal(loader.getMetadata().status, "closed");
+});
