@@ -74,9 +74,13 @@ export class H5Reader {
     return new H5Reader(filePath, file);
   }
 
-  private get id(): bigint {
+  private get f(): H5File {
     if (!this.file) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
-    return this.file.file_id;
+    return this.file;
+  }
+
+  private get id(): bigint {
+    return this.f.file_id;
   }
 
   /** "group", "dataset" or null when nothing is at `path`. */
@@ -95,7 +99,7 @@ export class H5Reader {
 
   /** All attributes of the object at `path` as plain values (scalars unwrapped, bigint as bigint). */
   attrs(path: string): Record<string, unknown> {
-    const obj = this.file!.get(norm(path)) as InstanceType<typeof h5wasm.Group> | null;
+    const obj = this.f.get(norm(path)) as InstanceType<typeof h5wasm.Group> | null;
     if (!obj) return {};
     const out: Record<string, unknown> = {};
     for (const [name, attr] of Object.entries(obj.attrs)) out[name] = attr.value;
@@ -143,7 +147,7 @@ export class H5Reader {
 
   /** A scalar string dataset's text. */
   readText(path: string): string {
-    const ds = this.file!.get(norm(path)) as InstanceType<typeof h5wasm.Dataset> | null;
+    const ds = this.f.get(norm(path)) as InstanceType<typeof h5wasm.Dataset> | null;
     if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${norm(path)} in ${this.filePath}`);
     const v = ds.value;
     if (typeof v !== "string") throw new FormatError("NOT_SNN_EXPORT", `${norm(path)} is not a text dataset`);
@@ -152,7 +156,7 @@ export class H5Reader {
 
   /** A 1-D string dataset's values. */
   readStrings(path: string): string[] {
-    const ds = this.file!.get(norm(path)) as InstanceType<typeof h5wasm.Dataset> | null;
+    const ds = this.f.get(norm(path)) as InstanceType<typeof h5wasm.Dataset> | null;
     if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${norm(path)} in ${this.filePath}`);
     if ((ds.shape ?? [0])[0] === 0) return [];
     const v = ds.value;
