@@ -9,6 +9,7 @@
  * ```
  */
 export { DataExporter, FORMAT_VERSION } from "./exporter/exporter.js";
+export { StandardDataExporter } from "./exporter/standard.js";
 export type {
   ArrayInput, CooWeights, CsrWeights, DenseWeights, EndEpisodeInput, EventInput, ExporterOptions, NdArrayInput,
   NetworkInput, RecordOfArrays, StepInput, VariableInput, WeightChangeInput, WeightsInput,

@@ -19,6 +19,13 @@ interface BehSpec extends VarSpec { key: string; index: number }
 /** Network facts the episode validates against. */
 export interface NetworkFacts { nNeurons: number | null; nSynapses: number | null }
 
+/**
+ * `optimized`: whole chunks buffered, spikes as CSR over time, sparse rewards (DataExporter).
+ * `standard`: every row written as it is logged, spikes as a dense [T, N] uint8 matrix, a reward
+ * every step (StandardDataExporter, the naive baseline).
+ */
+export type Layout = "optimized" | "standard";
+
 export class EpisodeWriter {
   readonly path: string;
   steps = 0;
@@ -29,9 +36,11 @@ export class EpisodeWriter {
   private readonly comp: Compression;
   private readonly timesteps: ChunkedStream;
   private readonly nsTimesteps: ChunkedStream;
-  private readonly counts: ChunkedStream;
-  private readonly spikeIds: ChunkedStream;
-  private readonly rewardT: ChunkedStream;
+  private readonly counts: ChunkedStream | null;
+  private readonly spikeIds: ChunkedStream | null;
+  private spikeMatrix: ChunkedStream | null = null;
+  private denseLag = 0;
+  private readonly rewardT: ChunkedStream | null;
   private readonly rewardV: ChunkedStream;
   private readonly vars = new Map<string, VarSpec>();
   private readonly behavior = new Map<string, BehSpec>();
@@ -43,17 +52,24 @@ export class EpisodeWriter {
   private pendingNeurons: number | null = null;
   private events: { t: number; type: string; data: string }[] = [];
 
-  constructor(private readonly w: H5Writer, readonly id: number, private readonly opts: ResolvedOptions, private readonly net: NetworkFacts) {
+  private readonly bufferRows: number | undefined;
+
+  constructor(
+    private readonly w: H5Writer, readonly id: number, private readonly opts: ResolvedOptions,
+    private readonly net: NetworkFacts, readonly layout: Layout = "optimized",
+  ) {
     this.path = `/episodes/episode_${String(id).padStart(4, "0")}`;
     this.comp = { kind: opts.compression, level: opts.compressionLevel };
+    this.bufferRows = layout === "standard" ? 1 : undefined;
     const rows = opts.chunkSize;
     const s = (name: string, bufDtype: Dtype, diskDtype: Dtype | (() => Dtype)) =>
-      new ChunkedStream(w, `${this.path}/${name}`, { bufDtype, diskDtype, rowShape: [], chunkRows: rows, compression: this.comp });
+      new ChunkedStream(w, `${this.path}/${name}`, { bufDtype, diskDtype, rowShape: [], chunkRows: rows, bufferRows: this.bufferRows, compression: this.comp });
     this.timesteps = s("timesteps", "float64", "int64");
     this.nsTimesteps = s("neural_states/timesteps", "float64", "int64");
-    this.counts = s("spikes/counts", "uint32", () => (this.net.nNeurons === null ? "uint32" : smallestUnsigned(this.net.nNeurons)));
-    this.spikeIds = s("spikes/neuron_ids", "uint32", () => (this.net.nNeurons === null ? "uint32" : smallestUnsigned(Math.max(0, this.net.nNeurons - 1))));
-    this.rewardT = s("rewards/timesteps", "float64", "int64");
+    const optimized = layout === "optimized";
+    this.counts = optimized ? s("spikes/counts", "uint32", () => (this.net.nNeurons === null ? "uint32" : smallestUnsigned(this.net.nNeurons))) : null;
+    this.spikeIds = optimized ? s("spikes/neuron_ids", "uint32", () => (this.net.nNeurons === null ? "uint32" : smallestUnsigned(Math.max(0, this.net.nNeurons - 1)))) : null;
+    this.rewardT = optimized ? s("rewards/timesteps", "float64", "int64") : null;
     this.rewardV = s("rewards/values", "float64", "float64");
   }
 
@@ -80,10 +96,12 @@ export class EpisodeWriter {
     this.commitBehavior();
     if (state) this.commitState(t, state);
     this.commitSpikes(nSpikes);
-    if (reward !== 0) {
-      (this.rewardT.buf as Float64Array)[this.rewardT.rows] = t;
+    if (reward !== 0 || !this.rewardT) {
+      if (this.rewardT) {
+        (this.rewardT.buf as Float64Array)[this.rewardT.rows] = t;
+        this.rewardT.advance();
+      }
       (this.rewardV.buf as Float64Array)[this.rewardV.rows] = reward;
-      this.rewardT.advance();
       this.rewardV.advance();
       this.totalReward += reward;
     }
@@ -134,7 +152,7 @@ export class EpisodeWriter {
         const size = data.length;
         const rowBytes = Math.max(1, size * data.BYTES_PER_ELEMENT);
         const chunkRows = Math.max(1, Math.min(this.opts.chunkSize, Math.floor((1 << 20) / rowBytes)));
-        const stream = new ChunkedStream(this.w, `${this.path}/neural_states/${name}`, { bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows, compression: this.comp });
+        const stream = new ChunkedStream(this.w, `${this.path}/neural_states/${name}`, { bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows, bufferRows: this.bufferRows, compression: this.comp });
         // a variable first seen after earlier samples starts later: it is kept only from here on
         spec = { dtype, shape, size, stream };
         this.vars.set(name, spec);
@@ -181,6 +199,9 @@ export class EpisodeWriter {
       throw new ValidationError("INVALID_DATA", `log(): spikes must be a 0/1 mask (Uint8Array, boolean[]) or neuron ids (Int32Array, Uint32Array, number[]), got ${describe(sp)}`);
     }
     const ids = sp as ArrayLike<number>;
+    if (this.layout === "standard" && n === null) {
+      throw new ValidationError("INVALID_DATA", "log(): StandardDataExporter stores spikes as a dense [T, N] matrix and needs the neuron count: call saveNetworkStructure() with neurons first, or pass spikes as a 0/1 mask");
+    }
     if (this.spikeScratch.length < ids.length) this.spikeScratch = new Uint32Array(Math.max(ids.length, this.spikeScratch.length * 2));
     const out = this.spikeScratch;
     const limit = n ?? 4294967296;
@@ -203,6 +224,11 @@ export class EpisodeWriter {
   }
 
   private commitSpikes(c: number): void {
+    this.totalSpikes += c;
+    if (!this.counts || !this.spikeIds) {
+      this.commitDenseSpikes(c);
+      return;
+    }
     (this.counts.buf as Uint32Array)[this.counts.rows] = c;
     this.counts.advance();
     let i = 0;
@@ -213,7 +239,30 @@ export class EpisodeWriter {
       i += m;
       ids.advance(m);
     }
-    this.totalSpikes += c;
+  }
+
+  /** Standard layout: one uint8 row of the [T, N] spike matrix per step. */
+  private commitDenseSpikes(c: number): void {
+    if (!this.spikeMatrix) {
+      const n = this.net.nNeurons;
+      if (n === null) {
+        this.denseLag++; // no spikes and no neuron count yet: the zero rows are written once the width is known
+        return;
+      }
+      this.spikeMatrix = new ChunkedStream(this.w, `${this.path}/spikes/spike_matrix`, {
+        bufDtype: "uint8", diskDtype: "uint8", rowShape: [n], compression: this.comp,
+        chunkRows: Math.max(1, Math.min(this.opts.chunkSize, Math.floor((1 << 20) / Math.max(1, n)))), bufferRows: 1,
+      });
+    }
+    const m = this.spikeMatrix;
+    for (; this.denseLag > 0; this.denseLag--) {
+      (m.buf as Uint8Array).fill(0);
+      m.advance();
+    }
+    const row = m.buf as Uint8Array;
+    row.fill(0);
+    for (let i = 0; i < c; i++) row[this.spikeScratch[i]] = 1;
+    m.advance();
   }
 
   /**
@@ -276,7 +325,7 @@ export class EpisodeWriter {
       const dtype: Dtype = typeof v === "number" ? "float64" : dtypeOf(v);
       const shape = typeof v === "number" ? [] : [v.length];
       const size = typeof v === "number" ? 1 : v.length;
-      const stream = new ChunkedStream(this.w, `${this.path}/behavior/${key}`, { bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows: this.opts.chunkSize, compression: this.comp });
+      const stream = new ChunkedStream(this.w, `${this.path}/behavior/${key}`, { bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows: this.opts.chunkSize, bufferRows: this.bufferRows, compression: this.comp });
       const spec: BehSpec = { key, index: this.behaviorList.length, dtype, shape, size, stream };
       this.behavior.set(key, spec);
       this.behaviorList.push(spec);
@@ -342,14 +391,16 @@ export class EpisodeWriter {
     this.timesteps.finish();
     this.nsTimesteps.finish();
     for (const v of this.vars.values()) v.stream.finish();
-    this.counts.finish();
-    this.spikeIds.finish();
+    this.counts?.finish();
+    this.spikeIds?.finish();
+    this.spikeMatrix?.finish();
     for (const b of this.behavior.values()) b.stream.finish();
-    this.rewardT.finish();
+    this.rewardT?.finish();
     this.rewardV.finish();
     this.w.createGroup(`${this.path}/behavior`);
     this.w.link(`${this.path}/timesteps`, `${this.path}/spikes/timesteps`);
     this.w.link(`${this.path}/timesteps`, `${this.path}/behavior/timesteps`);
+    if (!this.rewardT) this.w.link(`${this.path}/timesteps`, `${this.path}/rewards/timesteps`);
     this.writeWeightChanges();
     this.writeEvents();
   }

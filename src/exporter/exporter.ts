@@ -8,7 +8,7 @@ import { toCsr } from "../encoding/weights.js";
 import { H5Writer, engineVersions, type Compression } from "../h5/index.js";
 import { VERSION } from "../version.js";
 import { writeCsr, writeEntry, writeRecord } from "./entries.js";
-import { EpisodeWriter, type NetworkFacts } from "./episode.js";
+import { EpisodeWriter, type Layout, type NetworkFacts } from "./episode.js";
 import { checkExperimentName, makeExperimentDir, resolveOptions, type ResolvedOptions } from "./options.js";
 import type { EndEpisodeInput, EventInput, ExporterOptions, NetworkInput, StepInput, WeightChangeInput } from "./types.js";
 import { checkKey } from "./validate.js";
@@ -44,7 +44,8 @@ export class DataExporter {
   private metadata: Record<string, unknown> = {};
   private readonly net: NetworkFacts = { nNeurons: null, nSynapses: null };
 
-  protected constructor(name: string, options: ResolvedOptions, dir: string, w: H5Writer) {
+  /** @internal use {@link DataExporter.create}. */
+  constructor(name: string, options: ResolvedOptions, dir: string, w: H5Writer) {
     this.experimentName = name;
     this.options = Object.freeze({ ...options });
     this.outputDir = dir;
@@ -53,14 +54,19 @@ export class DataExporter {
     this.comp = { kind: options.compression, level: options.compressionLevel };
   }
 
+  /** The file layout this exporter writes (root attribute `layout`). */
+  protected get layout(): Layout {
+    return "optimized";
+  }
+
   /** Creates the experiment directory and file. Rejects bad names and options before touching the disk. */
-  static async create(name: string, options: ExporterOptions = {}): Promise<DataExporter> {
+  static async create<T extends DataExporter>(this: new (name: string, o: ResolvedOptions, dir: string, w: H5Writer) => T, name: string, options: ExporterOptions = {}): Promise<T> {
     const n = checkExperimentName(name);
     const opts = resolveOptions(options);
     const started = options.startTime ?? new Date();
     const dir = makeExperimentDir(opts.outputBaseDir, n, started);
     const w = await H5Writer.create(join(dir, "experiment_data.h5"));
-    const ex = new DataExporter(n, opts, dir, w);
+    const ex = new this(n, opts, dir, w);
     ex.writeRootAttrs(started);
     return ex;
   }
@@ -69,7 +75,7 @@ export class DataExporter {
     const v = engineVersions();
     this.w.setAttr("/", "format_name", "snn-export");
     this.w.setAttr("/", "format_version", FORMAT_VERSION);
-    this.w.setAttr("/", "layout", "optimized");
+    this.w.setAttr("/", "layout", this.layout);
     this.w.setAttr("/", "experiment_name", this.experimentName);
     this.w.setAttr("/", "start_time", started.toISOString());
     this.w.setAttr("/", "status", "open");
@@ -140,15 +146,15 @@ export class DataExporter {
     this.alive("startEpisode");
     if (this.episode) throw new StateError("EPISODE_OPEN", `startEpisode(): episode ${this.episode.id} is still open; call endEpisode() first`);
     const id = this.episodeCount;
-    const ep = new EpisodeWriter(this.w, id, this.options, this.net);
+    const ep = new EpisodeWriter(this.w, id, this.options, this.net, this.layout);
     this.w.createGroup(ep.path);
     for (const g of ["neural_states", "spikes", "behavior", "rewards", "weight_changes", "events"]) this.w.createGroup(`${ep.path}/${g}`);
     this.w.setAttr(ep.path, "episode_id", BigInt(id));
     this.w.setAttr(ep.path, "status", "running");
     this.w.setAttr(ep.path, "start_time", new Date().toISOString());
     this.w.setAttr(ep.path, "neural_sampling_rate", BigInt(this.options.neuralSamplingRate));
-    this.w.setAttr(`${ep.path}/spikes`, "encoding", "csr_time");
-    this.w.setAttr(`${ep.path}/rewards`, "encoding", "sparse_nonzero");
+    this.w.setAttr(`${ep.path}/spikes`, "encoding", this.layout === "optimized" ? "csr_time" : "dense_matrix");
+    this.w.setAttr(`${ep.path}/rewards`, "encoding", this.layout === "optimized" ? "sparse_nonzero" : "dense");
     this.episodeCount++;
     this.w.setAttr("/", "episode_count", BigInt(this.episodeCount));
     this.episode = ep;

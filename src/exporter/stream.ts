@@ -14,12 +14,16 @@ export interface StreamSpec {
   /** dtype on disk, or a function deciding it at the first write. */
   diskDtype: Dtype | (() => Dtype);
   rowShape: number[];
+  /** Rows per HDF5 chunk on disk. */
   chunkRows: number;
+  /** Rows held in memory before a write [chunkRows]; 1 writes every row as it comes (the standard layout). */
+  bufferRows?: number;
   compression: Compression;
 }
 
 export class ChunkedStream {
   readonly rowSize: number;
+  /** Rows the buffer holds; a full buffer is written at once. */
   readonly chunkRows: number;
   /** Rows are written at `buf[rows * rowSize ...]` then committed with {@link advance}. */
   buf: NumericArray;
@@ -30,7 +34,7 @@ export class ChunkedStream {
 
   constructor(private readonly writer: H5Writer, readonly path: string, private readonly spec: StreamSpec) {
     this.rowSize = spec.rowShape.reduce((a, b) => a * b, 1);
-    this.chunkRows = spec.chunkRows;
+    this.chunkRows = spec.bufferRows ?? spec.chunkRows;
     this.buf = allocate(spec.bufDtype, this.chunkRows * this.rowSize);
   }
 

@@ -137,6 +137,7 @@ export class EpisodeData {
    */
   getSpikes(): SpikeTrain {
     const group = `${this.path}/spikes`;
+    if (this.src.kind(`${group}/spike_matrix`) === "dataset") return this.denseSpikes(group);
     const steps = this.src.float64(`${group}/timesteps`);
     const counts = this.src.float64(`${group}/counts`);
     const idsPath = `${group}/neuron_ids`;
@@ -158,6 +159,26 @@ export class EpisodeData {
     return { timesteps, neuronIds: ids.subarray(0, total) };
   }
 
+  /** Standard layout: decode the dense [T, N] uint8 spike matrix slice by slice. */
+  private denseSpikes(group: string): SpikeTrain {
+    const path = `${group}/spike_matrix`;
+    const steps = this.src.float64(`${group}/timesteps`);
+    const [rowsOnDisk, n] = this.src.info(path).shape;
+    const rows = commonLength({ timesteps: steps.length, spike_matrix: rowsOnDisk }, this.src.live, group);
+    const ts: number[] = [];
+    const ids: number[] = [];
+    const sliceRows = Math.max(1, Math.floor((4 << 20) / Math.max(1, n)));
+    for (let r0 = 0; r0 < rows; r0 += sliceRows) {
+      const r1 = Math.min(rows, r0 + sliceRows);
+      const block = this.src.rows(path, r0, r1);
+      for (let r = r0; r < r1; r++) {
+        const base = (r - r0) * n;
+        for (let k = 0; k < n; k++) if (block[base + k] !== 0) { ts.push(steps[r]); ids.push(k); }
+      }
+    }
+    return { timesteps: Float64Array.from(ts), neuronIds: Uint32Array.from(ids) };
+  }
+
   /**
    * The non-zero rewards and their timesteps.
    *
@@ -171,7 +192,11 @@ export class EpisodeData {
     const timesteps = this.src.float64(`${group}/timesteps`);
     const values = this.src.float64(`${group}/values`);
     const n = commonLength({ timesteps: timesteps.length, values: values.length }, this.src.live, group);
-    return { timesteps: timesteps.subarray(0, n), values: values.subarray(0, n) };
+    if (this.src.attrs(group).encoding !== "dense") return { timesteps: timesteps.subarray(0, n), values: values.subarray(0, n) };
+    // standard layout: a reward every step; hand back the non-zero ones like the optimized layout
+    const keep: number[] = [];
+    for (let i = 0; i < n; i++) if (values[i] !== 0) keep.push(i);
+    return { timesteps: Float64Array.from(keep, (i) => timesteps[i]), values: Float64Array.from(keep, (i) => values[i]) };
   }
 
   /**

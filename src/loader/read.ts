@@ -253,6 +253,11 @@ export class Source {
     return readNumeric(this.h5, path);
   }
 
+  /** Rows `[start, end)` of a numeric dataset (one slice; callers keep slices small). */
+  rows(path: string, start: number, end: number): NumericArray {
+    return this.h5.readRows(path, start, end);
+  }
+
   /** A numeric dataset as Float64Array; empty when absent. */
   float64(path: string): Float64Array {
     if (this.kind(path) !== "dataset") return new Float64Array(0);
