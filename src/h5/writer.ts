@@ -38,10 +38,16 @@ export class H5Writer {
     this.file = file;
   }
 
-  /** Creates (truncates) `filePath` with libver bounds v110 so HDF5 1.10 readers open it. */
+  /**
+   * Creates (truncates) `filePath` with library version bounds [v108, v110]: HDF5 1.10 (and 1.8)
+   * readers open it, and the superblock (version 2) carries no "open for write" consistency flag,
+   * so a file whose writer was killed still opens directly in h5py, with everything up to the
+   * last flush. (Bounds [v110, v110] write superblock 3, whose flag makes h5py 3.7 refuse such a
+   * file until `h5clear -s`; measured.)
+   */
   static async create(filePath: string): Promise<H5Writer> {
     await loadEngine();
-    const file = new h5wasm.File(filePath, "w", { libver: "v110" });
+    const file = new h5wasm.File(filePath, "w", { libver: ["v108", "v110"] });
     if (file.file_id < 0n) {
       throw new StorageError("IO_ERROR", `could not create HDF5 file ${filePath}: check that the directory exists and is writable`);
     }
