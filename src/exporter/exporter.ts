@@ -98,13 +98,19 @@ export class DataExporter {
     const text = toJsonText(merged, "config");
     this.w.writeText("config/json", text);
     this.config = merged;
+    this.configAttrs(merged);
+  }
+
+  /** Keeps the convenience attributes of `config/` equal to the merged config's scalar top-level keys (at most 256). */
+  private configAttrs(merged: Record<string, unknown>): void {
     let n = 0;
-    for (const [k, v] of Object.entries(config)) {
-      if (n >= 256 || k === "" || k.includes("/")) continue;
-      if (typeof v === "number" || typeof v === "boolean" || (typeof v === "string" && v.length <= 1024)) {
+    for (const [k, v] of Object.entries(merged)) {
+      if (k === "" || k.includes("/")) continue;
+      const scalar = typeof v === "number" || typeof v === "boolean" || (typeof v === "string" && v.length <= 1024);
+      if (scalar && n < 256) {
         this.w.setAttr("config", k, v);
         n++;
-      }
+      } else this.w.deleteAttr("config", k);
     }
   }
 
@@ -209,6 +215,7 @@ export class DataExporter {
     a("first_timestep", BigInt(ep.firstTimestep));
     a("last_timestep", BigInt(ep.lastTimestep));
     this.w.setAttr(ep.path, "success", success === undefined ? -1 : success ? 1 : 0, "int8");
+    if (this.layout === "optimized") this.w.setAttr(`${ep.path}/spikes`, "n_neurons", BigInt(this.net.nNeurons ?? -1));
     a("end_time", new Date().toISOString());
     a("status", status);
     this.w.flush();

@@ -95,6 +95,15 @@ export class H5Writer {
     }
   }
 
+  /** Removes an attribute if it exists. */
+  deleteAttr(path: string, name: string): void {
+    const p = norm(path);
+    const m = engine();
+    if ((m.get_attribute_names(this.id, p) as string[]).includes(name)) {
+      check(m.delete_attribute(this.id, p, name), `delete attribute ${name} of ${p}`, this.filePath);
+    }
+  }
+
   /** Creates an appendable chunked column (shape [0, ...rowShape], unlimited first dimension). */
   createColumn(path: string, spec: ColumnSpec): AppendColumn {
     const p = norm(path);
