@@ -1,6 +1,6 @@
 /** Bad input gives a typed error with an actionable message; the file stays valid and earlier data intact. */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { DataExporter, ExperimentLoader, isSnnExportError, SnnExportError, type ErrorCode } from "../src/index.js";
 import { tempDir } from "./helpers.js";
@@ -24,6 +24,8 @@ test("experiment names with path separators or .. are rejected before anything i
 
 test("bad options are rejected with the option named", async (t) => {
   const dir = tempDir(t);
+  writeFileSync(`${dir}/a-file`, "x");
+  await assert.rejects(DataExporter.create("x", { outputBaseDir: `${dir}/a-file` }), (err: unknown) => isSnnExportError(err, "INVALID_OPTION") && /not a directory/.test((err as Error).message));
   await assert.rejects(DataExporter.create("x", { outputBaseDir: dir, compressionLevel: 12 }), /compressionLevel/);
   await assert.rejects(DataExporter.create("x", { outputBaseDir: dir, chunkSize: 0 }), /chunkSize/);
   await assert.rejects(DataExporter.create("x", { outputBaseDir: dir, compression: "lzf" as "gzip" }), /compression/);

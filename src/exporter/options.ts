@@ -1,7 +1,7 @@
 /** Resolving exporter options and experiment paths. */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ValidationError } from "../errors.js";
+import { StorageError, ValidationError } from "../errors.js";
 import type { ExporterOptions } from "./types.js";
 
 /** Options after defaults, as stored in the file's `exporter_options` attribute. */
@@ -76,7 +76,14 @@ function stamp(d: Date): string {
 /** Creates `<base>/<name>_<YYYYmmdd_HHMMSS>[_k]/` and returns its absolute path. */
 export function makeExperimentDir(base: string, name: string, when: Date): string {
   const root = resolve(base);
-  mkdirSync(root, { recursive: true });
+  if (existsSync(root) && !statSync(root).isDirectory()) {
+    throw new ValidationError("INVALID_OPTION", `outputBaseDir ${root} exists and is not a directory; pass a directory (it is created when missing)`);
+  }
+  try {
+    mkdirSync(root, { recursive: true });
+  } catch (err) {
+    throw new StorageError("IO_ERROR", `cannot create outputBaseDir ${root}: ${(err as Error).message}`, { cause: err });
+  }
   const stem = `${name}_${stamp(when)}`;
   for (let k = 0; ; k++) {
     const dir = join(root, k === 0 ? stem : `${stem}_${k}`);
@@ -85,7 +92,9 @@ export function makeExperimentDir(base: string, name: string, when: Date): strin
         mkdirSync(dir);
         return dir;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+          throw new StorageError("IO_ERROR", `cannot create experiment directory ${dir}: ${(err as Error).message}`, { cause: err });
+        }
       }
     }
   }

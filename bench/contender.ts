@@ -1,0 +1,110 @@
+/**
+ * The benchmark child: runs one workload with one in-process contender and prints one JSON line.
+ *
+ *   node dist/bench/contender.js --contender snn-export --workload quickstart --out /tmp/q.h5 [--max-steps N]
+ *
+ * Data is generated before timing; what is timed is everything from `create` to `close()`
+ * returning. With --max-steps every episode stops after N steps and the result says `capped: true`
+ * (timesteps_per_s is per timestep run, so it stays comparable).
+ */
+import { mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { CONTENDERS, type BenchExporter, type ExporterClass } from "./contenders.js";
+import { generate, type WorkloadData } from "./data.js";
+import { workload, type Workload } from "./workloads.js";
+
+/** The JSON line the child prints (the h5py peer prints the same fields, `peer` for `contender`). */
+export interface ContenderResult {
+  contender: string;
+  workload: string;
+  seconds: number;
+  timesteps_per_s: number;
+  file_bytes: number;
+  /** Timesteps logged in total (episodes x steps per episode). */
+  steps_run: number;
+  steps_per_episode: number;
+  capped: boolean;
+  /** Seconds of the total spent in `create` (engine start-up and file creation). */
+  create_seconds: number;
+  /** getrusage maxrss of this process, for when the parent cannot measure it from outside. */
+  peak_rss_mb: number;
+}
+
+/** Logs the whole workload; returns after `close()`. */
+async function logWorkload(ex: BenchExporter, w: Workload, d: WorkloadData, steps: number): Promise<void> {
+  ex.saveNetworkStructure({ weights: { sourceIds: d.sourceIds, targetIds: d.targetIds, values: d.weights, shape: [d.neurons, d.neurons] } });
+  const nConn = d.sourceIds.length;
+  for (let e = 0; e < w.episodes; e++) {
+    ex.startEpisode();
+    for (let t = 0; t < steps; t++) {
+      const i = t % d.block;
+      ex.log({ timestep: t, neuralState: { v: d.v[i] }, spikes: d.spikes[i], behavior: { x: d.x[i], y: d.y[i] }, reward: d.reward[i] });
+      if (d.weightChange[i]) {
+        for (let k = 0; k < 5; k++) {
+          const sid = (t * 7 + k) % nConn;
+          ex.logWeightChange({ timestep: t, synapseId: sid, oldWeight: d.weights[sid], newWeight: d.weights[sid] + 0.001 });
+        }
+      }
+    }
+    ex.endEpisode();
+  }
+  await ex.close();
+}
+
+/** Runs workload `name` with the exporter class `cls` of `contender`, leaving the file at `out`. */
+async function runContender(contender: string, cls: ExporterClass, name: string, out: string, maxSteps?: number): Promise<ContenderResult> {
+  const w = workload(name);
+  const steps = Math.min(w.steps, maxSteps ?? Infinity);
+  const data = generate(w, steps);
+  const base = mkdtempSync(join(dirname(out), ".snn-bench-"));
+  try {
+    const options = { outputBaseDir: base, neuralSamplingRate: w.sampling, compression: "gzip", compressionLevel: 4, chunkSize: 10_000 } as const;
+    const t0 = performance.now();
+    const ex = await cls.create(`bench_${name}`, options);
+    const created = performance.now();
+    await logWorkload(ex, w, data, steps);
+    const seconds = (performance.now() - t0) / 1000;
+    renameSync(ex.filePath, out);
+    const total = w.episodes * steps;
+    return {
+      contender, workload: name, seconds: round(seconds, 3), timesteps_per_s: Math.round(total / seconds),
+      file_bytes: statSync(out).size, steps_run: total, steps_per_episode: steps, capped: steps < w.steps,
+      create_seconds: round((created - t0) / 1000, 3), peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1),
+    };
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+/** A bad command line: exit code 2. */
+class UsageError extends Error {}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { contender: { type: "string", default: "snn-export" }, workload: { type: "string" }, out: { type: "string" }, "max-steps": { type: "string" } },
+    strict: true,
+  });
+  if (!values.workload || !values.out) throw new UsageError("usage: contender.js --contender NAME --workload NAME --out FILE.h5 [--max-steps N]");
+  const cap = values["max-steps"];
+  if (cap !== undefined && !/^[1-9][0-9]*$/.test(cap)) throw new UsageError(`--max-steps must be a positive integer, got "${cap}"`);
+  try {
+    workload(values.workload);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const load = Object.hasOwn(CONTENDERS, values.contender) ? CONTENDERS[values.contender] : undefined;
+  if (!load) throw new UsageError(`unknown contender "${values.contender}"; known: ${Object.keys(CONTENDERS).join(", ")}`);
+  const result = await runContender(values.contender, await load(), values.workload, resolve(values.out), cap === undefined ? undefined : Number(cap));
+  process.stdout.write(JSON.stringify(result) + "\n");
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`contender: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? 2 : 1;
+});

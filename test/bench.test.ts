@@ -1,0 +1,81 @@
+/** The benchmark suite's plumbing: workloads copy, the child's JSON line, the parent's argument checks. Never its speed. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { test } from "node:test";
+import { parseBenchArgs, UsageError } from "../bench/options.js";
+import { DEFAULT_WORKLOADS, WORKLOADS } from "../bench/workloads.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const CONTENDER = fileURLToPath(new URL("../bench/contender.js", import.meta.url));
+const RUN = fileURLToPath(new URL("../bench/run.js", import.meta.url));
+const SHARED = join(ROOT, "..", "shared", "bench", "workloads.json");
+
+test("bench/workloads.json is a byte-identical copy of ../shared/bench/workloads.json", (t) => {
+  if (!existsSync(SHARED)) {
+    t.skip(`${SHARED} is not here`);
+    return;
+  }
+  assert.ok(readFileSync(join(ROOT, "bench", "workloads.json")).equals(readFileSync(SHARED)));
+});
+
+test("workloads: the json's six by default, long only by name (quickstart with 10x the steps)", () => {
+  assert.deepEqual(DEFAULT_WORKLOADS, ["quickstart", "small_high_freq", "medium_normal", "large_sparse", "stress_test", "fullrate"]);
+  assert.deepEqual(WORKLOADS.long, { ...WORKLOADS.quickstart, steps: WORKLOADS.quickstart.steps * 10 });
+});
+
+test("contender: a capped quickstart prints one JSON line and leaves an HDF5 file at --out", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "snn-export-bench-test-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, "q.h5");
+  const r = spawnSync(process.execPath, [CONTENDER, "--contender", "snn-export", "--workload", "quickstart", "--max-steps", "2000", "--out", out], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.equal(lines.length, 1, r.stdout);
+  const j = JSON.parse(lines[0]) as Record<string, unknown>;
+  assert.equal(j.contender, "snn-export");
+  assert.equal(j.workload, "quickstart");
+  assert.equal(j.capped, true);
+  assert.equal(j.steps_run, WORKLOADS.quickstart.episodes * 2000);
+  assert.equal(j.steps_per_episode, 2000);
+  for (const k of ["seconds", "timesteps_per_s", "file_bytes", "create_seconds", "peak_rss_mb"]) {
+    assert.equal(typeof j[k], "number", k);
+    assert.ok((j[k] as number) >= 0, k);
+  }
+  assert.ok(existsSync(out));
+  assert.equal(statSync(out).size, j.file_bytes);
+  const sig = Buffer.alloc(8);
+  const fd = openSync(out, "r");
+  readSync(fd, sig, 0, 8, 0);
+  closeSync(fd);
+  assert.ok(sig.equals(Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a])), "HDF5 signature");
+  assert.deepEqual(readdirSync(dir), ["q.h5"], "the exporter's directory is removed");
+});
+
+test("run: an unknown workload is rejected with a clear message and exit code 2", () => {
+  const r = spawnSync(process.execPath, [RUN, "--workload", "quickstart,no_such_workload", "--json"], { encoding: "utf8" });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /unknown workload "no_such_workload"; known workloads: quickstart, .*long/);
+  assert.equal(r.stdout, "");
+});
+
+test("run: argument parsing (lists, defaults, h5py only when available)", () => {
+  const no = () => false, yes = () => true;
+  const d = parseBenchArgs([], no);
+  assert.ok(d !== "help");
+  assert.deepEqual(d.workloads, [...DEFAULT_WORKLOADS]);
+  assert.equal(d.repeat, 3);
+  assert.deepEqual(d.contenders, ["snn-export"]);
+  const o = parseBenchArgs(["--workload", "long,quickstart", "--workload", "fullrate", "--contender", "h5py", "--contender", "snn-export", "--repeat", "5"], yes);
+  assert.ok(o !== "help");
+  assert.deepEqual(o.workloads, ["long", "quickstart", "fullrate"]);
+  assert.deepEqual(o.contenders, ["h5py", "snn-export"]);
+  assert.equal(o.repeat, 5);
+  assert.throws(() => parseBenchArgs(["--contender", "h5py"], no), (e: unknown) => e instanceof UsageError && /not available/.test(e.message));
+  assert.throws(() => parseBenchArgs(["--repeat", "0"], no), UsageError);
+  assert.throws(() => parseBenchArgs(["--contender", "nope"], no), /unknown contender "nope"/);
+  assert.throws(() => parseBenchArgs(["--frobnicate"], no), UsageError);
+});
