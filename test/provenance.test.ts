@@ -1,0 +1,400 @@
+/**
+ * Provenance: runtime capture and the env allow-list, git state in temporary repositories (clean,
+ * dirty, no commits, outside any repository, no git), the glob matcher, code snapshot caps and
+ * root, and a round trip through a real HDF5 file read back with H5Reader and with h5py.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { test, type TestContext } from "node:test";
+import { pathToFileURL } from "node:url";
+import { H5Reader, H5Writer } from "../src/h5/index.js";
+import { isSnnExportError } from "../src/errors.js";
+import { ExperimentLoader } from "../src/loader/index.js";
+import {
+  addCodeFiles, captureGit, captureProvenance, captureRuntime, collectCodeSnapshot, expandGlob, globMatch, isoWithOffset,
+  projectRoot, readCodeFile, readCodeIndex, redactArgv, replaceHome, resolveProvenanceOptions, stripUrlCredentials,
+  writeProvenance, type GitState,
+} from "../src/provenance/index.js";
+import { tempDir } from "./helpers.js";
+
+const VERSIONS = { snnExport: "0.1.0", h5wasm: "0.10.3", hdf5: "2.0.0" };
+/** Keeps the machine's git configuration out of the test repositories. */
+const GIT_ENV = { GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
+const PYTHON = "/usr/bin/python3";
+
+const hasGit = (): boolean => !spawnSync("git", ["--version"]).error;
+
+/** Skips (fails on CI) when `git` is not on PATH. */
+function requireGit(t: TestContext): boolean {
+  if (hasGit()) return true;
+  if (process.env.CI === "true") assert.fail("git is not on PATH on CI");
+  t.skip("git is not on PATH");
+  return false;
+}
+
+function git(dir: string, ...args: string[]): string {
+  const cfg = ["-c", "user.email=test@example.com", "-c", "user.name=Test", "-c", "commit.gpgsign=false"];
+  return execFileSync("git", [...cfg, ...args], { cwd: dir, env: { ...process.env, ...GIT_ENV }, encoding: "utf8" });
+}
+
+/** A repository on branch `main` with `a.txt` committed (unless `commit` is false). */
+function makeRepo(t: TestContext, commit = true): string {
+  const dir = realpathSync(tempDir(t, "snn-prov-repo-"));
+  git(dir, "init", "-q");
+  git(dir, "symbolic-ref", "HEAD", "refs/heads/main");
+  writeFileSync(join(dir, "a.txt"), "line1\nline2\n");
+  if (commit) git(dir, "add", "a.txt"), git(dir, "commit", "-q", "-m", "first");
+  return dir;
+}
+
+async function withWarnings<T>(fn: () => T): Promise<{ result: T; warnings: Array<Error & { code?: string }> }> {
+  await new Promise((r) => setImmediate(r)); // let warnings of earlier tests go out first
+  const warnings: Array<Error & { code?: string }> = [];
+  const on = (w: Error): void => void warnings.push(w);
+  process.on("warning", on);
+  try {
+    const result = fn();
+    await new Promise((r) => setImmediate(r));
+    return { result, warnings };
+  } finally {
+    process.off("warning", on);
+  }
+}
+
+function withEnv(t: TestContext, vars: Record<string, string | undefined>): void {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const apply = (v: typeof vars) => Object.entries(v).forEach(([k, x]) => (x === undefined ? delete process.env[k] : (process.env[k] = x)));
+  apply(vars);
+  t.after(() => apply(saved));
+}
+
+// ------------------------------------------------------------------ runtime
+
+test("runtime: versions, hardware, start time with offset and IANA zone", (t) => {
+  withEnv(t, { TZ: "Asia/Tokyo" });
+  const start = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6));
+  const rt = captureRuntime(VERSIONS, { startTime: start });
+  assert.deepEqual(rt.versions, VERSIONS);
+  assert.equal(rt.node, process.version);
+  assert.ok(rt.cpuCount >= 1 && rt.totalMemoryBytes > 0 && rt.hostname !== "" && rt.cpuModel !== "");
+  assert.equal(rt.startTime, "2024-01-02T12:04:05.006+09:00");
+  assert.equal(rt.startTimeUtc, "2024-01-02T03:04:05.006Z");
+  assert.equal(Date.parse(rt.startTime), start.getTime());
+  assert.equal(rt.timeZone, "Asia/Tokyo");
+  assert.equal(rt.cwd, replaceHome(process.cwd()));
+  process.env.TZ = "America/New_York";
+  assert.equal(isoWithOffset(start), "2024-01-01T22:04:05.006-05:00");
+  process.env.TZ = "Asia/Kolkata";
+  assert.equal(isoWithOffset(start), "2024-01-02T08:34:05.006+05:30");
+});
+
+test("runtime: home directory becomes ~, secret flags and URL credentials leave argv", (t) => {
+  withEnv(t, { HOME: process.cwd(), USERPROFILE: process.cwd() });
+  const rt = captureRuntime(VERSIONS);
+  assert.equal(rt.cwd, "~");
+  assert.ok(rt.argv.every((a) => !a.startsWith(process.cwd() + "/")), JSON.stringify(rt.argv));
+  assert.equal(replaceHome("/home/ada/proj/run.js", "/home/ada"), "~/proj/run.js");
+  assert.equal(replaceHome("--out=/home/ada/x:/home/ada", "/home/ada/"), "--out=~/x:~");
+  assert.equal(replaceHome("/home/adam/x", "/home/ada"), "/home/adam/x");
+  assert.equal(replaceHome("/x", "/"), "/x");
+  assert.deepEqual(
+    redactArgv(["node", "run.js", "--api-key=abc", "--token", "t0k", "--lr=0.1", "--db", "https://u:p@h/x", "-v"]),
+    ["node", "run.js", "--api-key=<redacted>", "--token", "<redacted>", "--lr=0.1", "--db", "https://h/x", "-v"],
+  );
+});
+
+test("env allow-list: never a KEY/TOKEN/SECRET/PASSWORD variable unless named exactly in extraEnv", (t) => {
+  withEnv(t, { MY_API_KEY: "s3cret-key", GITHUB_TOKEN: "s3cret-tok", DB_PASSWORD: "s3cret-pw", SLURM_JOB_ID: "42", SLURM_SECRET: "s3cret-sl", MY_SEED: "7", OMP_NUM_THREADS: "4" });
+  const rt = captureRuntime(VERSIONS);
+  assert.equal(rt.env.SLURM_JOB_ID, "42");
+  assert.equal(rt.env.OMP_NUM_THREADS, "4");
+  for (const k of ["MY_API_KEY", "GITHUB_TOKEN", "DB_PASSWORD", "SLURM_SECRET", "MY_SEED"]) assert.ok(!(k in rt.env), k);
+  assert.doesNotMatch(JSON.stringify(rt), /s3cret/);
+  const viaPattern = captureRuntime(VERSIONS, { extraEnv: ["MY_*"] });
+  assert.equal(viaPattern.env.MY_SEED, "7");
+  assert.ok(!("MY_API_KEY" in viaPattern.env), "a pattern never lets a secret-like name in");
+  const named = captureRuntime(VERSIONS, { extraEnv: ["MY_API_KEY"] });
+  assert.equal(named.env.MY_API_KEY, "s3cret-key");
+  assert.ok(!("GITHUB_TOKEN" in named.env));
+});
+
+// ------------------------------------------------------------------ git
+
+test("git: clean repository, remote credentials stripped", (t) => {
+  if (!requireGit(t)) return;
+  const dir = makeRepo(t);
+  git(dir, "remote", "add", "origin", "https://ada:ghp_T0KEN@example.com/lab/snn.git");
+  const g = captureGit(dir, { env: GIT_ENV });
+  assert.ok(g.available, JSON.stringify(g));
+  assert.equal(g.commit, git(dir, "rev-parse", "HEAD").trim());
+  assert.equal(g.branch, "main");
+  assert.equal(g.toplevel, replaceHome(dir));
+  assert.equal(g.remoteName, "origin");
+  assert.equal(g.remoteUrl, "https://example.com/lab/snn.git");
+  assert.equal(g.dirty, false);
+  assert.deepEqual(g.changedFiles, []);
+  assert.deepEqual([g.diffBytes, g.diffTruncated], [0, false]);
+  assert.doesNotMatch(JSON.stringify(g), /T0KEN|ada@/);
+  mkdirSync(join(dir, "sub"));
+  const fromSub = captureGit(join(dir, "sub"), { env: GIT_ENV });
+  assert.ok(fromSub.available && fromSub.commit === g.commit);
+});
+
+test("remote URLs: credentials removed, scp-style kept", () => {
+  for (const [url, want] of [
+    ["https://user:token@host/x", "https://host/x"], ["https://user@host/x.git", "https://host/x.git"], ["http://a:b@host:8080/x", "http://host:8080/x"],
+    ["https://host/x", "https://host/x"], ["git@github.com:lab/snn.git", "git@github.com:lab/snn.git"], ["ssh://git:pw@host/x", "ssh://git@host/x"],
+  ]) assert.equal(stripUrlCredentials(url), want, url);
+});
+
+test("git: dirty repository lists changed files and the diff; the cap truncates on a character boundary", (t) => {
+  if (!requireGit(t)) return;
+  const dir = makeRepo(t);
+  git(dir, "remote", "add", "origin", "git@github.com:lab/snn.git");
+  writeFileSync(join(dir, "a.txt"), "line1\nchanged é\n");
+  writeFileSync(join(dir, "b.txt"), "staged\n");
+  git(dir, "add", "b.txt");
+  writeFileSync(join(dir, "c.txt"), "untracked\n");
+  const g = captureGit(dir, { env: GIT_ENV }) as GitState;
+  assert.ok(g.available);
+  assert.equal(g.remoteUrl, "git@github.com:lab/snn.git");
+  assert.equal(g.dirty, true);
+  assert.deepEqual(g.changedFiles, [{ status: " M", path: "a.txt" }, { status: "A ", path: "b.txt" }, { status: "??", path: "c.txt" }]);
+  assert.equal(g.changedFileCount, 3);
+  assert.match(g.diff!, /^-line2$/m);
+  assert.match(g.diff!, /^\+changed é$/m);
+  assert.match(g.diff!, /^\+staged$/m);
+  assert.equal(g.diffBytes, Buffer.byteLength(g.diff!));
+  assert.equal(g.diffTruncated, false);
+  const at = Buffer.from(g.diff!).indexOf(Buffer.from("é"));
+  for (const cap of [at, at + 1, at + 2, 10]) {
+    const c = captureGit(dir, { env: GIT_ENV, diffCap: cap }) as GitState;
+    assert.equal(c.diffTruncated, true);
+    assert.equal(c.diffCap, cap);
+    assert.equal(c.diffBytes, g.diffBytes);
+    assert.ok(Buffer.byteLength(c.diff!) <= cap);
+    assert.ok(g.diff!.startsWith(c.diff!), `cap ${cap} cut inside a character`);
+  }
+});
+
+test("git: excluded output directory does not make the tree dirty; a repository without commits works", (t) => {
+  if (!requireGit(t)) return;
+  const dir = makeRepo(t);
+  mkdirSync(join(dir, "experiments", "run_1"), { recursive: true });
+  writeFileSync(join(dir, "experiments", "run_1", "experiment_data.h5"), "x");
+  assert.equal((captureGit(dir, { env: GIT_ENV }) as GitState).dirty, true);
+  const g = captureGit(dir, { env: GIT_ENV, exclude: ["experiments"] }) as GitState;
+  assert.equal(g.dirty, false);
+  assert.deepEqual(g.excluded, ["experiments"]);
+  const fresh = makeRepo(t, false);
+  const f = captureGit(fresh, { env: GIT_ENV }) as GitState;
+  assert.deepEqual([f.available, f.commit, f.branch], [true, null, "main"]);
+  assert.deepEqual(f.changedFiles, [{ status: "??", path: "a.txt" }]);
+});
+
+test("git: outside any repository, and with no git binary, is recorded, never thrown", (t) => {
+  const dir = tempDir(t, "snn-prov-norepo-");
+  const ceiling = { ...GIT_ENV, GIT_CEILING_DIRECTORIES: dirname(realpathSync(dir)) };
+  if (hasGit()) assert.deepEqual(captureGit(dir, { env: ceiling }), { available: false, reason: "not a git repository" });
+  const missing = captureGit(dir, { gitBinary: join(dir, "no-such-git") });
+  assert.equal(missing.available === false && missing.reason, "git not found");
+  const gone = captureGit(join(dir, "does-not-exist"));
+  assert.equal(gone.available === false && gone.reason, "not a git repository");
+  assert.equal(projectRoot(dir, { gitBinary: join(dir, "no-such-git") }), realpathSync(dir));
+});
+
+test("git: PATH without git in a child process gives { available: false, reason: 'git not found' }", (t) => {
+  const dir = tempDir(t, "snn-prov-nopath-");
+  const mod = pathToFileURL(join(dirname(new URL(import.meta.url).pathname), "../src/provenance/index.js")).href;
+  const script = `import { captureProvenance } from ${JSON.stringify(mod)};
+    const p = captureProvenance(${JSON.stringify(VERSIONS)}, {}, { cwd: process.cwd() });
+    console.log(JSON.stringify({ git: p.git, root: p.code.root, node: p.runtime.node }));`;
+  const r = spawnSync(process.execPath, ["--no-warnings", "--input-type=module", "-e", script], { cwd: dir, env: { PATH: "" }, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.git, { available: false, reason: "git not found", detail: "git: ENOENT" });
+  assert.equal(out.root, realpathSync(dir));
+  assert.equal(out.node, process.version);
+});
+
+// ------------------------------------------------------------------ globs and snapshot
+
+test("glob matcher: *, ?, ** without dot files or node_modules", (t) => {
+  assert.ok(globMatch("src/**/*.ts", "src/a/b/c.ts") && globMatch("src/**/*.ts", "src/c.ts") && !globMatch("src/*.ts", "src/a/c.ts"));
+  assert.ok(globMatch("src/?.ts", "src/a.ts") && !globMatch("src/?.ts", "src/ab.ts"));
+  assert.ok(!globMatch("*.ts", ".hidden.ts") && globMatch(".*.ts", ".hidden.ts"));
+  const dir = realpathSync(tempDir(t, "snn-prov-glob-"));
+  for (const f of ["top.ts", "src/a.ts", "src/lib/b.ts", "src/lib/c.js", "src/.hidden.ts", "node_modules/x/y.ts", "src/(x)+.ts"]) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    writeFileSync(join(dir, f), f);
+  }
+  const rel = (pattern: string) => expandGlob(pattern, dir).map((p) => relative(dir, p));
+  assert.deepEqual(rel("src/**/*.ts"), ["src/(x)+.ts", "src/a.ts", "src/lib/b.ts"]);
+  assert.deepEqual(rel("**/*.ts"), ["src/(x)+.ts", "src/a.ts", "src/lib/b.ts", "top.ts"]);
+  assert.deepEqual(rel("src/?.ts"), ["src/a.ts"]);
+  assert.deepEqual(rel("node_modules/**/*.ts"), ["node_modules/x/y.ts"]);
+  assert.deepEqual(rel(join(dir, "src/lib/*")), ["src/lib/b.ts", "src/lib/c.js"]);
+});
+
+test("snapshot: the entry script is included by default, relative to the project root", () => {
+  const snap = collectCodeSnapshot([]);
+  assert.equal(snap.root, projectRoot(process.cwd()));
+  assert.deepEqual(snap.files.map((f) => [f.path, f.stored]), [[relative(snap.root, realpathSync(process.argv[1])).split("\\").join("/"), true]]);
+  assert.equal(collectCodeSnapshot([], { includeEntry: false }).files.length, 0);
+});
+
+test("snapshot: size caps skip with a recorded reason and a warning", async (t) => {
+  const dir = realpathSync(tempDir(t, "snn-prov-cap-"));
+  writeFileSync(join(dir, "big.bin"), Buffer.alloc(200, 1));
+  for (const n of ["x1.ts", "x2.ts", "x3.ts"]) writeFileSync(join(dir, n), "y".repeat(60));
+  const { result, warnings } = await withWarnings(() =>
+    collectCodeSnapshot(["big.bin", "x*.ts", "missing.ts", "none/**/*.py"], { root: dir, cwd: dir, fileCap: 100, totalCap: 150, includeEntry: false }));
+  const by = Object.fromEntries(result.files.map((f) => [f.path, f]));
+  assert.deepEqual(Object.keys(by), ["big.bin", "x1.ts", "x2.ts", "x3.ts", "missing.ts", "none/**/*.py"]);
+  assert.deepEqual([by["big.bin"].stored, by["big.bin"].size], [false, 200]);
+  assert.match(by["big.bin"].reason!, /per-file cap of 100 bytes/);
+  assert.ok(by["x1.ts"].stored && by["x2.ts"].stored);
+  assert.match(by["x3.ts"].reason!, /total cap of 150 bytes/);
+  assert.match(by["missing.ts"].reason!, /not found/);
+  assert.match(by["none/**/*.py"].reason!, /no file matches/);
+  assert.deepEqual(warnings.map((w) => w.code), ["SNN_EXPORT_SNAPSHOT"]);
+  assert.match(warnings[0].message, /4 files not stored: big\.bin \(larger than the per-file cap/);
+});
+
+test("snapshot: a file outside the root (also through a symlink) is skipped with a reason", async (t) => {
+  const dir = realpathSync(tempDir(t, "snn-prov-root-"));
+  [join(dir, "proj"), join(dir, "other")].forEach((d) => mkdirSync(d));
+  writeFileSync(join(dir, "other", "x.ts"), "outside");
+  writeFileSync(join(dir, "proj", "in.ts"), "inside");
+  symlinkSync(join(dir, "other", "x.ts"), join(dir, "proj", "link.ts"));
+  const { result, warnings } = await withWarnings(() =>
+    collectCodeSnapshot(["../other/x.ts", "in.ts", "link.ts"], { root: join(dir, "proj"), cwd: join(dir, "proj"), includeEntry: false }));
+  assert.equal(result.files.length, 2, "the symlink resolves to the same outside file, listed once");
+  assert.deepEqual([result.files[0].stored, result.files[0].path], [false, replaceHome(join(dir, "other", "x.ts"))]);
+  assert.match(result.files[0].reason!, /outside the project root/);
+  assert.deepEqual([result.files[1].path, result.files[1].stored], ["in.ts", true]);
+  assert.deepEqual(warnings.map((w) => /outside the project root/.test(w.message)), [true]);
+});
+
+// ------------------------------------------------------------------ HDF5 round trip
+
+async function writeExample(t: TestContext, asExperiment = false): Promise<{ file: string; texts: Record<string, string> }> {
+  const dir = realpathSync(tempDir(t, "snn-prov-h5-"));
+  const texts: Record<string, string> = { "src/train.ts": "export const lr = 0.01; // ünïcødé ✓\n".repeat(50), "src/empty.ts": "", "cfg.yaml": "n: 3\n" };
+  for (const [p, text] of Object.entries(texts)) {
+    mkdirSync(dirname(join(dir, p)), { recursive: true });
+    writeFileSync(join(dir, p), text);
+  }
+  writeFileSync(join(dir, "huge.dat"), Buffer.alloc(5000));
+  let gitInfo = captureGit(dir, { gitBinary: join(dir, "no-git") });
+  if (hasGit()) {
+    git(dir, "init", "-q");
+    git(dir, "add", ".");
+    git(dir, "commit", "-q", "-m", "init");
+  }
+  writeFileSync(join(dir, "cfg.yaml"), "n: 4\n");
+  if (hasGit()) gitInfo = captureGit(dir, { env: GIT_ENV });
+  const code = collectCodeSnapshot(["src/**/*.ts", "huge.dat"], { root: dir, cwd: dir, fileCap: 4096, includeEntry: false });
+  const file = join(dir, "out.h5");
+  const w = await H5Writer.create(file);
+  if (asExperiment) {
+    w.setAttr("/", "format_name", "snn-export");
+    w.setAttr("/", "format_version", "1.0");
+  }
+  writeProvenance(w, { runtime: captureRuntime(VERSIONS), git: gitInfo, code }, { kind: "gzip", level: 4 });
+  const added = addCodeFiles(w, ["cfg.yaml"], { cwd: dir });
+  assert.deepEqual(added.map((e) => [e.path, e.dataset]), [["cfg.yaml", "file_0002"]]);
+  texts["cfg.yaml"] = "n: 4\n";
+  w.close();
+  return { file, texts };
+}
+
+test("HDF5 round trip: metadata/runtime, git, git_diff and code_snapshot read back with H5Reader", async (t) => {
+  const { file, texts } = await writeExample(t);
+  const r = await H5Reader.open(file);
+  t.after(() => r.close());
+  const runtime = JSON.parse(r.readText("metadata/runtime"));
+  assert.deepEqual(runtime.versions, VERSIONS);
+  const g = JSON.parse(r.readText("metadata/git"));
+  assert.ok(!("diff" in g));
+  if (g.available) {
+    assert.equal(g.dirty, true);
+    assert.match(r.readText("metadata/git_diff"), /^\+n: 4$/m);
+  } else assert.equal(r.kind("metadata/git_diff"), null);
+  const index = readCodeIndex(r);
+  assert.deepEqual(index.map((e) => [e.path, e.stored, e.dataset ?? null]), [
+    ["src/empty.ts", true, "file_0000"], ["src/train.ts", true, "file_0001"], ["huge.dat", false, null], ["cfg.yaml", true, "file_0002"],
+  ]);
+  assert.match(index[2].reason!, /per-file cap of 4096/);
+  for (const [p, text] of Object.entries(texts)) assert.equal(readCodeFile(r, p), text);
+  assert.equal(readCodeFile(r, "./src/train.ts"), texts["src/train.ts"]);
+  const attrs = r.attrs("metadata/code_snapshot/file_0001");
+  assert.deepEqual([attrs.path, attrs.encoding, Number(attrs.size)], ["src/train.ts", "gzip", Buffer.byteLength(texts["src/train.ts"])]);
+  assert.deepEqual([r.info("metadata/code_snapshot/file_0001").dtype, r.info("metadata/code_snapshot/file_0001").filters], ["uint8", ["deflate"]]);
+  assert.throws(() => readCodeFile(r, "huge.dat"), (e: unknown) => isSnnExportError(e, "NOT_FOUND") && /not stored: larger than/.test(e.message));
+  assert.throws(() => readCodeFile(r, "nope.ts"), (e: unknown) => isSnnExportError(e, "NOT_FOUND") && /stored: src\/empty\.ts/.test(e.message));
+});
+
+test("the loader's getMetadata() already shows metadata/runtime, git and git_diff", async (t) => {
+  const { file } = await writeExample(t, true);
+  const loader = await ExperimentLoader.open(file);
+  t.after(() => loader.close());
+  const meta = loader.getMetadata() as unknown as Record<string, unknown>;
+  assert.deepEqual((meta.runtime as { versions: unknown }).versions, VERSIONS);
+  assert.equal((meta.git as { available: boolean }).available, hasGit());
+  if (hasGit()) assert.match(meta.git_diff as string, /^\+n: 4$/m);
+  assert.ok(!("code_snapshot" in meta));
+});
+
+test("HDF5 round trip: h5py + gzip read the code files, the index and the JSON", async (t) => {
+  const probe = spawnSync(PYTHON, ["-c", "import h5py"], { encoding: "utf8" });
+  if (probe.error || probe.status !== 0) {
+    const why = `${PYTHON} with h5py is not available (apt-get install python3-h5py)`;
+    if (process.env.CI === "true") assert.fail(why);
+    t.skip(why);
+    return;
+  }
+  const { file, texts } = await writeExample(t);
+  const py = `
+import gzip, hashlib, json, sys, h5py
+out = {}
+with h5py.File(sys.argv[1], "r") as f:
+    g = f["metadata/code_snapshot"]
+    for e in json.loads(g["index"][()]):
+        if not e["stored"]:
+            continue
+        ds = g[e["dataset"]]
+        raw = gzip.decompress(ds[:].tobytes())
+        assert hashlib.sha256(raw).hexdigest() == e["sha256"] == ds.attrs["sha256"]
+        assert ds.attrs["encoding"] == "gzip" and int(ds.attrs["size"]) == len(raw)
+        out[ds.attrs["path"]] = raw.decode()
+    rt = json.loads(f["metadata/runtime"][()])
+    out["__versions"] = rt["versions"]
+    out["__git"] = json.loads(f["metadata/git"][()])["available"]
+print(json.dumps(out))
+`;
+  const r = spawnSync(PYTHON, ["-c", py, file], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  for (const [p, text] of Object.entries(texts)) assert.equal(out[p], text, p);
+  assert.deepEqual(out.__versions, VERSIONS);
+  assert.equal(out.__git, hasGit());
+});
+
+// ------------------------------------------------------------------ options
+
+test("captureProvenance: parts switch off; bad options are typed errors", async (t) => {
+  assert.deepEqual(captureProvenance(VERSIONS, false), {});
+  const dir = realpathSync(tempDir(t, "snn-prov-opts-"));
+  const { result: p, warnings } = await withWarnings(() => captureProvenance(VERSIONS, { git: false, codeSnapshot: { paths: [] } }, { cwd: dir }));
+  assert.deepEqual(Object.keys(p).sort(), ["code", "runtime"]);
+  assert.equal(p.code!.root, dir);
+  assert.match(p.code!.files[0].reason!, /outside the project root/, "the test file is the entry script, outside the temp root");
+  assert.deepEqual(warnings.map((w) => w.code), ["SNN_EXPORT_SNAPSHOT"], warnings.map((w) => w.message).join("\n"));
+  assert.deepEqual(resolveProvenanceOptions(undefined), { runtime: true, git: {}, codeSnapshot: {}, extraEnv: [] });
+  for (const bad of [{ runtime: "yes" }, { git: { diffCap: -1 } }, { codeSnapshot: { paths: "src" } }, { extraEnv: "X" }, { gti: true }]) {
+    assert.throws(() => resolveProvenanceOptions(bad as never), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"), JSON.stringify(bad));
+  }
+});
