@@ -26,5 +26,14 @@ export interface ExporterClass {
 
 /** Contender name → loader of its exporter class. */
 export const CONTENDERS: Readonly<Record<string, () => Promise<ExporterClass>>> = {
-  "snn-export": async () => (await import("../src/index.js")).DataExporter,
+  "snn-export": async () => {
+    const lib = await import("../src/index.js");
+    await lib.ready(); // like `import h5py`, the engine is loaded before the clock starts
+    return lib.DataExporter;
+  },
+  standard: async () => {
+    const lib = await import("../src/index.js");
+    await lib.ready();
+    return lib.StandardDataExporter;
+  },
 };

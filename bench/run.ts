@@ -83,7 +83,7 @@ async function bench(o: BenchOptions): Promise<boolean> {
       for (let repeat = 1; repeat <= o.repeat; repeat++) {
         for (const contender of o.contenders) {
           progress.start(`${workload} · ${contender} · run ${repeat}/${o.repeat}`);
-          const r = await runOnce({ workload, contender, repeat, peer: o.peer, maxSteps: o.maxSteps, tmp, rss });
+          const r = await runOnce({ workload, contender, repeat, peer: o.peer, maxSteps: stepCap(contender, workload, o.maxSteps), tmp, rss });
           runs.push(r);
           progress.finish(describe(r));
         }
@@ -100,6 +100,9 @@ async function bench(o: BenchOptions): Promise<boolean> {
     "Timed: from creating the exporter / opening the file to close() returning; data is generated before timing.",
     `Peak RSS ${RSS_DESCRIPTION[rss]}.`,
     ...(o.maxSteps !== undefined ? [`In-process contenders capped at ${o.maxSteps} steps per episode (timesteps/s is per step run); h5py runs in full.`] : []),
+    ...(o.contenders.includes("standard")
+      ? [`standard (StandardDataExporter) is capped at ${o.workloads.map((w) => `${stepCap("standard", w, o.maxSteps)} (${w})`).join(", ")} steps per episode: it writes every row as it comes and runs at a few hundred steps/s; its timesteps/s is per step run and its file size is not comparable.`]
+      : []),
   ];
   const title = `snn-export benchmark ${stamp(when)}`;
   const md = markdown(title, m, summaries, notes);
@@ -136,3 +139,18 @@ main().then(
     process.exitCode = 1;
   },
 );
+
+/**
+ * Steps per episode for a run: StandardDataExporter (the naive baseline) gets a per-workload cap
+ * so that the default suite stays well under 10 minutes; `--max-steps` caps every in-process contender.
+ */
+export const STANDARD_STEP_CAPS: Readonly<Record<string, number>> = {
+  quickstart: 50, small_high_freq: 100, medium_normal: 50, large_sparse: 50, stress_test: 50, fullrate: 200, long: 50,
+};
+
+function stepCap(contender: string, workload: string, maxSteps: number | undefined): number | undefined {
+  if (contender === "h5py") return undefined;
+  const std = contender === "standard" ? STANDARD_STEP_CAPS[workload] ?? 50 : undefined;
+  if (std === undefined) return maxSteps;
+  return maxSteps === undefined ? std : Math.min(std, maxSteps);
+}

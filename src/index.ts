@@ -20,6 +20,7 @@ export {
 } from "./errors.js";
 export type { Dtype, NumericArray } from "./dtypes.js";
 export { VERSION } from "./version.js";
+export { ready } from "./ready.js";
 export { ExperimentLoader, EpisodeData, quickLoad, type QuickLoadOptions, type QuickLoadResult } from "./loader/index.js";
 export type {
   Checkpoint, CsrMatrix, EpisodeAttributes, ExperimentEvent, ExperimentMetadata, FieldRecord, NdArray,

@@ -68,7 +68,7 @@ test("run: argument parsing (lists, defaults, h5py only when available)", () => 
   assert.ok(d !== "help");
   assert.deepEqual(d.workloads, [...DEFAULT_WORKLOADS]);
   assert.equal(d.repeat, 3);
-  assert.deepEqual(d.contenders, ["snn-export"]);
+  assert.deepEqual(d.contenders, ["snn-export", "standard"]);
   const o = parseBenchArgs(["--workload", "long,quickstart", "--workload", "fullrate", "--contender", "h5py", "--contender", "snn-export", "--repeat", "5"], yes);
   assert.ok(o !== "help");
   assert.deepEqual(o.workloads, ["long", "quickstart", "fullrate"]);

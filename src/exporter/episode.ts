@@ -6,7 +6,7 @@ import { dtypeOf, isBig, isFloat, isNumericArray, smallestUnsigned, type Dtype, 
 import { ValidationError } from "../errors.js";
 import { describe, toNd, numbersToInt64 } from "../encoding/arrays.js";
 import { toJsonText } from "../encoding/json.js";
-import type { Compression, H5Writer } from "../h5/index.js";
+import type { AppendColumn, Compression, H5Writer, StringColumn } from "../h5/index.js";
 import { writeEntry } from "./entries.js";
 import type { ResolvedOptions } from "./options.js";
 import { ChunkedStream } from "./stream.js";
@@ -51,6 +51,10 @@ export class EpisodeWriter {
   private wcSorted = true;
   private pendingNeurons: number | null = null;
   private events: { t: number; type: string; data: string }[] = [];
+  private eventsWritten = 0;
+  private wcWritten = 0;
+  private wcCols: AppendColumn[] = [];
+  private eventCols: { t: AppendColumn; types: StringColumn; data: StringColumn } | null = null;
 
   private readonly bufferRows: number | undefined;
 
@@ -386,49 +390,79 @@ export class EpisodeWriter {
     writeEntry(this.w, `${this.path}/static/${name}`, data, `logStaticEpisodeData("${name}")`, this.comp);
   }
 
-  /** Flushes every stream, writes the kept-until-the-end streams and the links. */
-  finish(): void {
-    this.timesteps.finish();
-    this.nsTimesteps.finish();
-    for (const v of this.vars.values()) v.stream.finish();
-    this.counts?.finish();
-    this.spikeIds?.finish();
-    this.spikeMatrix?.finish();
-    for (const b of this.behavior.values()) b.stream.finish();
-    this.rewardT?.finish();
-    this.rewardV.finish();
-    this.w.createGroup(`${this.path}/behavior`);
+  /** Creates what every episode has from its start: the time axis, its links, weight-change and event columns. */
+  begin(): void {
+    this.timesteps.flushPartial();
     this.w.link(`${this.path}/timesteps`, `${this.path}/spikes/timesteps`);
     this.w.link(`${this.path}/timesteps`, `${this.path}/behavior/timesteps`);
     if (!this.rewardT) this.w.link(`${this.path}/timesteps`, `${this.path}/rewards/timesteps`);
-    this.writeWeightChanges();
-    this.writeEvents();
+    const g = `${this.path}/weight_changes`;
+    const col = (name: string, dtype: Dtype) =>
+      this.w.createColumn(`${g}/${name}`, { dtype, rowShape: [], chunkRows: Math.min(this.opts.chunkSize, 4096), compression: this.comp });
+    this.wcCols = [col("timesteps", "int64"), col("synapse_ids", "int64"), col("source_ids", "int64"), col("target_ids", "int64"), col("old_weights", "float64"), col("new_weights", "float64")];
+    const e = `${this.path}/events`;
+    this.eventCols = {
+      t: this.w.createColumn(`${e}/timesteps`, { dtype: "int64", rowShape: [], chunkRows: 1024, compression: this.comp }),
+      types: this.w.createStringColumn(`${e}/types`),
+      data: this.w.createStringColumn(`${e}/data`),
+    };
   }
 
-  private writeWeightChanges(): void {
+  /** Makes everything logged so far readable on disk (partial chunks included). */
+  flush(): void {
+    for (const s of this.streams()) s.flushPartial();
+    this.persistWeightChanges(false);
+    this.persistEvents();
+  }
+
+  /** Flushes every stream and writes the weight changes in timestep order. */
+  finish(): void {
+    for (const s of this.streams()) s.finish();
+    this.persistWeightChanges(true);
+    this.persistEvents();
+  }
+
+  private *streams(): Generator<ChunkedStream> {
+    yield this.timesteps;
+    yield this.nsTimesteps;
+    for (const v of this.vars.values()) yield v.stream;
+    if (this.counts) yield this.counts;
+    if (this.spikeIds) yield this.spikeIds;
+    if (this.spikeMatrix) yield this.spikeMatrix;
+    for (const b of this.behavior.values()) yield b.stream;
+    if (this.rewardT) yield this.rewardT;
+    yield this.rewardV;
+  }
+
+  /** Appends the weight changes not yet on disk; at the end, rewrites all of them sorted if they came out of order. */
+  private persistWeightChanges(final: boolean): void {
     const wc = this.wc;
     const n = wc.t.length;
-    const order = Array.from({ length: n }, (_, i) => i);
-    if (!this.wcSorted) order.sort((a, b) => wc.t[a] - wc.t[b] || a - b);
+    const rewrite = final && !this.wcSorted;
+    const from = rewrite ? 0 : this.wcWritten;
+    if (n === from) return;
+    const order = Array.from({ length: n - from }, (_, i) => from + i);
+    if (rewrite) order.sort((a, b) => wc.t[a] - wc.t[b] || a - b);
     const pick = (a: number[]) => order.map((i) => a[i]);
-    const g = `${this.path}/weight_changes`;
-    this.w.createGroup(g);
-    const ints = (name: string, a: number[]) => this.w.writeArray(`${g}/${name}`, numbersToInt64(pick(a), n), [n], this.comp, this.opts.chunkSize);
-    ints("timesteps", wc.t);
-    ints("synapse_ids", wc.syn);
-    ints("source_ids", wc.src);
-    ints("target_ids", wc.dst);
-    this.w.writeArray(`${g}/old_weights`, Float64Array.from(pick(wc.old)), [n], this.comp, this.opts.chunkSize);
-    this.w.writeArray(`${g}/new_weights`, Float64Array.from(pick(wc.neu)), [n], this.comp, this.opts.chunkSize);
+    const [t, syn, src, dst, old, neu] = this.wcCols;
+    const k = order.length;
+    t.writeAt(numbersToInt64(pick(wc.t), k), k, from);
+    syn.writeAt(numbersToInt64(pick(wc.syn), k), k, from);
+    src.writeAt(numbersToInt64(pick(wc.src), k), k, from);
+    dst.writeAt(numbersToInt64(pick(wc.dst), k), k, from);
+    old.writeAt(Float64Array.from(pick(wc.old)), k, from);
+    neu.writeAt(Float64Array.from(pick(wc.neu)), k, from);
+    this.wcWritten = n;
   }
 
-  private writeEvents(): void {
-    const g = `${this.path}/events`;
-    const ev = this.events;
-    this.w.createGroup(g);
-    this.w.writeArray(`${g}/timesteps`, numbersToInt64(ev.map((e) => e.t), ev.length), [ev.length], this.comp, this.opts.chunkSize);
-    this.w.writeStrings(`${g}/types`, ev.map((e) => e.type));
-    this.w.writeStrings(`${g}/data`, ev.map((e) => e.data));
+  private persistEvents(): void {
+    const ev = this.events.slice(this.eventsWritten);
+    if (ev.length === 0) return;
+    const cols = this.eventCols!;
+    cols.t.append(numbersToInt64(ev.map((e) => e.t), ev.length), ev.length);
+    cols.types.append(ev.map((e) => e.type));
+    cols.data.append(ev.map((e) => e.data));
+    this.eventsWritten = this.events.length;
   }
 }
 

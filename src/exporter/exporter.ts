@@ -7,6 +7,7 @@ import { isPlainObject, toJsonText } from "../encoding/json.js";
 import { toCsr } from "../encoding/weights.js";
 import { H5Writer, engineVersions, type Compression } from "../h5/index.js";
 import { VERSION } from "../version.js";
+import { addCodeFiles, captureProvenance, writeProvenance, type CodeIndexEntry } from "../provenance/index.js";
 import { writeCsr, writeEntry, writeRecord } from "./entries.js";
 import { EpisodeWriter, type Layout, type NetworkFacts } from "./episode.js";
 import { checkExperimentName, makeExperimentDir, resolveOptions, type ResolvedOptions } from "./options.js";
@@ -43,6 +44,9 @@ export class DataExporter {
   private config: Record<string, unknown> = {};
   private metadata: Record<string, unknown> = {};
   private readonly net: NetworkFacts = { nNeurons: null, nSynapses: null };
+  private sinceFlush = 0;
+  private checkAt = 256;
+  private lastFlush = 0;
 
   /** @internal use {@link DataExporter.create}. */
   constructor(name: string, options: ResolvedOptions, dir: string, w: H5Writer) {
@@ -64,10 +68,13 @@ export class DataExporter {
     const n = checkExperimentName(name);
     const opts = resolveOptions(options);
     const started = options.startTime ?? new Date();
+    const v = engineVersions();
+    const prov = captureProvenance({ snnExport: VERSION, h5wasm: v.h5wasm, hdf5: v.hdf5 }, options.provenance ?? {}, { startTime: started, exclude: [opts.outputBaseDir] });
     const dir = makeExperimentDir(opts.outputBaseDir, n, started);
     const w = await H5Writer.create(join(dir, "experiment_data.h5"));
     const ex = new this(n, opts, dir, w);
     ex.writeRootAttrs(started);
+    writeProvenance(w, prov, ex.comp);
     return ex;
   }
 
@@ -98,6 +105,7 @@ export class DataExporter {
     const text = toJsonText(merged, "config");
     this.w.writeText("config/json", text);
     this.config = merged;
+    this.w.flush();
     this.configAttrs(merged);
   }
 
@@ -121,6 +129,21 @@ export class DataExporter {
     const merged = { ...this.metadata, ...metadata };
     this.w.writeText("metadata/user", toJsonText(merged, "metadata"));
     this.metadata = merged;
+    this.w.flush();
+  }
+
+  /**
+   * Stores more code files (paths or globs, relative to the project root) in the file's code
+   * snapshot; files outside the project or over the size caps are skipped with a recorded reason.
+   */
+  saveCodeSnapshot(paths: string[]): CodeIndexEntry[] {
+    this.alive("saveCodeSnapshot");
+    if (!Array.isArray(paths) || !paths.every((p) => typeof p === "string")) {
+      throw new ValidationError("INVALID_DATA", "saveCodeSnapshot() takes an array of file paths or glob patterns");
+    }
+    const entries = addCodeFiles(this.w, paths, { compression: this.comp });
+    this.w.flush();
+    return entries;
   }
 
   /** Saves neurons, connections and the initial weights (as CSR). Call once, before episodes. */
@@ -145,6 +168,7 @@ export class DataExporter {
       this.net.nNeurons = n;
     }
     this.net.nSynapses = csr ? csr.data.length : countOf(network.connections);
+    this.w.flush();
   }
 
   /** Opens the next episode and returns its id. */
@@ -161,9 +185,12 @@ export class DataExporter {
     this.w.setAttr(ep.path, "neural_sampling_rate", BigInt(this.options.neuralSamplingRate));
     this.w.setAttr(`${ep.path}/spikes`, "encoding", this.layout === "optimized" ? "csr_time" : "dense_matrix");
     this.w.setAttr(`${ep.path}/rewards`, "encoding", this.layout === "optimized" ? "sparse_nonzero" : "dense");
+    ep.begin();
     this.episodeCount++;
     this.w.setAttr("/", "episode_count", BigInt(this.episodeCount));
     this.episode = ep;
+    this.sinceFlush = 0;
+    this.lastFlush = performance.now();
     return id;
   }
 
@@ -176,6 +203,42 @@ export class DataExporter {
   /** Logs one timestep. Synchronous and cheap: copies into chunk buffers. */
   log(step: StepInput): void {
     this.open("log").log(step);
+    if (++this.sinceFlush >= this.checkAt) this.flushIfDue();
+  }
+
+  /** Flush policy: every `flushEverySteps` steps, or when `flushIntervalMs` has passed (checked every 256 steps). */
+  private flushIfDue(): void {
+    const { flushEverySteps, flushIntervalMs } = this.options;
+    if (flushEverySteps > 0 && this.sinceFlush >= flushEverySteps) return this.flush();
+    if (flushIntervalMs > 0 && performance.now() - this.lastFlush >= flushIntervalMs) return this.flush();
+    this.checkAt = this.sinceFlush + (flushEverySteps > 0 ? Math.min(256, flushEverySteps - this.sinceFlush) : 256);
+  }
+
+  /**
+   * Makes everything logged so far readable on disk: partial chunks, weight changes and events of
+   * the open episode, its running totals, and HDF5's metadata. A reader opening the file after
+   * `flush()` returns — or after the writer is killed — sees all of it.
+   */
+  flush(): void {
+    this.alive("flush");
+    const ep = this.episode;
+    if (ep) {
+      ep.flush();
+      this.writeCounters(ep);
+    }
+    this.w.flush();
+    this.sinceFlush = 0;
+    this.checkAt = this.options.flushEverySteps > 0 ? Math.min(256, this.options.flushEverySteps) : 256;
+    this.lastFlush = performance.now();
+  }
+
+  private writeCounters(ep: EpisodeWriter): void {
+    const a = (k: string, v: number | bigint) => this.w.setAttr(ep.path, k, v);
+    a("total_timesteps", BigInt(ep.steps));
+    a("total_spikes", BigInt(ep.totalSpikes));
+    a("total_reward", ep.totalReward);
+    a("first_timestep", BigInt(ep.firstTimestep));
+    a("last_timestep", BigInt(ep.lastTimestep));
   }
 
   /** Logs a weight change; they are sorted by timestep when the episode ends. */
@@ -209,11 +272,7 @@ export class DataExporter {
     ep.finish();
     if (summary !== undefined) this.w.writeText(`${ep.path}/summary`, summary);
     const a = (k: string, v: string | number | bigint) => this.w.setAttr(ep.path, k, v);
-    a("total_timesteps", BigInt(ep.steps));
-    a("total_spikes", BigInt(ep.totalSpikes));
-    a("total_reward", ep.totalReward);
-    a("first_timestep", BigInt(ep.firstTimestep));
-    a("last_timestep", BigInt(ep.lastTimestep));
+    this.writeCounters(ep);
     this.w.setAttr(ep.path, "success", success === undefined ? -1 : success ? 1 : 0, "int8");
     if (this.layout === "optimized") this.w.setAttr(`${ep.path}/spikes`, "n_neurons", BigInt(this.net.nNeurons ?? -1));
     a("end_time", new Date().toISOString());

@@ -15,6 +15,8 @@ export interface ResolvedOptions {
   enableSwmr: boolean;
   asyncWrite: boolean;
   allowNonFinite: boolean;
+  flushEverySteps: number;
+  flushIntervalMs: number;
 }
 
 function positiveInt(v: unknown, name: string, max: number): number {
@@ -24,9 +26,16 @@ function positiveInt(v: unknown, name: string, max: number): number {
   return v;
 }
 
+function nonNegativeInt(v: unknown, name: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
+    throw new ValidationError("INVALID_OPTION", `option ${name} must be a non-negative integer (0 turns it off), got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
 /** Applies defaults and checks every option; never mutates `o`. */
 export function resolveOptions(o: ExporterOptions = {}): ResolvedOptions {
-  const known = new Set(["outputBaseDir", "neuralSamplingRate", "validateData", "compression", "compressionLevel", "chunkSize", "enableSwmr", "asyncWrite", "allowNonFinite", "startTime"]);
+  const known = new Set(["outputBaseDir", "neuralSamplingRate", "validateData", "compression", "compressionLevel", "chunkSize", "enableSwmr", "asyncWrite", "allowNonFinite", "startTime", "flushEverySteps", "flushIntervalMs", "provenance"]);
   for (const k of Object.keys(o)) {
     if (!known.has(k)) throw new ValidationError("INVALID_OPTION", `unknown option ${k}; known options: ${[...known].join(", ")}`);
   }
@@ -44,6 +53,8 @@ export function resolveOptions(o: ExporterOptions = {}): ResolvedOptions {
     enableSwmr: o.enableSwmr ?? false,
     asyncWrite: o.asyncWrite ?? false,
     allowNonFinite: o.allowNonFinite ?? false,
+    flushEverySteps: nonNegativeInt(o.flushEverySteps ?? 0, "flushEverySteps"),
+    flushIntervalMs: nonNegativeInt(o.flushIntervalMs ?? 1000, "flushIntervalMs"),
   };
   if (typeof r.outputBaseDir !== "string" || r.outputBaseDir === "") {
     throw new ValidationError("INVALID_OPTION", `option outputBaseDir must be a non-empty path`);

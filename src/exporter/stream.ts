@@ -27,8 +27,12 @@ export class ChunkedStream {
   readonly chunkRows: number;
   /** Rows are written at `buf[rows * rowSize ...]` then committed with {@link advance}. */
   buf: NumericArray;
-  /** Rows in the buffer, not yet on disk. */
+  /** Rows in the buffer, not yet durable (a flush may have written them as a partial chunk). */
   rows = 0;
+  /** Rows written by full-buffer writes; the buffer's rows go after them. */
+  private written = 0;
+  /** Buffered rows already written by the last {@link flushPartial}. */
+  private partial = 0;
   private col: AppendColumn | null = null;
   private convert: NumericArray | null = null;
 
@@ -40,7 +44,7 @@ export class ChunkedStream {
 
   /** Rows logged so far (on disk + buffered). */
   get length(): number {
-    return (this.col?.length ?? 0) + this.rows;
+    return this.written + this.rows;
   }
 
   /** Commits `n` rows written into the buffer; writes the chunk when it is full. */
@@ -67,8 +71,21 @@ export class ChunkedStream {
   flush(): void {
     if (this.rows === 0) return;
     const col = this.ensureColumn();
-    col.append(this.toDisk(this.rows), this.rows);
+    col.writeAt(this.toDisk(this.rows), this.rows, this.written);
+    this.written += this.rows;
     this.rows = 0;
+    this.partial = 0;
+  }
+
+  /**
+   * Makes the buffered rows readable on disk without giving up the buffer: they are written as a
+   * partial chunk now and rewritten (as part of the whole chunk) when the buffer fills.
+   */
+  flushPartial(): void {
+    const col = this.ensureColumn();
+    if (this.rows === this.partial) return;
+    col.writeAt(this.toDisk(this.rows), this.rows, this.written);
+    this.partial = this.rows;
   }
 
   /** Flushes and makes sure the dataset exists even when no row was ever logged. */

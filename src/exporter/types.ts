@@ -1,4 +1,5 @@
 import type { NumericArray } from "../dtypes.js";
+import type { ProvenanceOptions } from "../provenance/index.js";
 
 /** Options of {@link DataExporter.create}. All optional; defaults in brackets. */
 export interface ExporterOptions {
@@ -20,6 +21,12 @@ export interface ExporterOptions {
   asyncWrite?: boolean;
   /** Allow NaN / ±Infinity in neural state when validating [false]. */
   allowNonFinite?: boolean;
+  /** What provenance to capture at create time (runtime, git state, code snapshot); `false` for none [all on]. */
+  provenance?: ProvenanceOptions | boolean;
+  /** Flush after this many logged steps; 0 = no step-based flush [0]. */
+  flushEverySteps?: number;
+  /** Flush when this many milliseconds have passed since the last flush (checked every 256 steps); 0 = off [1000]. */
+  flushIntervalMs?: number;
   /** Timestamp used for the directory name [now]; for reproducible paths in tests. */
   startTime?: Date;
 }

@@ -2,4 +2,4 @@
 export { H5Writer } from "./writer.js";
 export { H5Reader, hasHdf5Signature } from "./reader.js";
 export { engineVersions, loadEngine } from "./engine.js";
-export type { AppendColumn, AttrValue, ColumnSpec, Compression, DatasetInfo } from "./types.js";
+export type { AppendColumn, AttrValue, ColumnSpec, Compression, DatasetInfo, StringColumn } from "./types.js";

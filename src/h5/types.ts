@@ -25,6 +25,15 @@ export interface AppendColumn {
   readonly length: number;
   /** Appends `rows` rows taken from the start of `block` (row-major, `rows * rowSize` elements). */
   append(block: NumericArray, rows: number): void;
+  /** Writes `rows` rows at row `offset` (overwriting, and growing the column if it ends later). */
+  writeAt(block: NumericArray, rows: number, offset: number): void;
+}
+
+/** An appendable 1-D column of variable-length UTF-8 strings (not compressed). */
+export interface StringColumn {
+  readonly path: string;
+  readonly length: number;
+  append(values: string[]): void;
 }
 
 /** Values an attribute can hold. */

@@ -5,7 +5,7 @@
 import { allocate, dtypeOf, dtypeSize, type Dtype, type NumericArray } from "../dtypes.js";
 import { StorageError } from "../errors.js";
 import { check, engine, h5wasm, loadEngine, scratch } from "./engine.js";
-import type { AppendColumn, AttrValue, ColumnSpec, Compression } from "./types.js";
+import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn } from "./types.js";
 
 type H5File = InstanceType<typeof h5wasm.File>;
 
@@ -140,14 +140,47 @@ export class H5Writer {
       throw new StorageError("HDF5_ERROR", `internal: block of ${block.length} elements is shorter than ${rows} rows of ${col.path}`);
     }
     const nbytes = elements * dtypeSize(col.spec.dtype);
-    const newShape = [BigInt(offset + rows), ...col.spec.rowShape.map(BigInt)];
-    check(m.resize_dataset(this.id, col.path, newShape), `grow ${col.path} to ${offset + rows} rows`, this.filePath);
+    if (offset + rows > col.length) {
+      const newShape = [BigInt(offset + rows), ...col.spec.rowShape.map(BigInt)];
+      check(m.resize_dataset(this.id, col.path, newShape), `grow ${col.path} to ${offset + rows} rows`, this.filePath);
+    }
     const ptr = scratch(nbytes);
     m.HEAPU8.set(bytesOf(block, elements), ptr);
     const count = [BigInt(rows), ...col.spec.rowShape.map(BigInt)];
     const start = [BigInt(offset), ...col.spec.rowShape.map(() => 0n)];
     const stride = count.map(() => 1n);
     check(m.set_dataset_data(this.id, col.path, count, start, stride, BigInt(ptr)), `write ${rows} rows to ${col.path}`, this.filePath);
+  }
+
+  /** Creates an appendable, chunked 1-D variable-length UTF-8 string column. */
+  createStringColumn(path: string, chunkRows = 1024): StringColumn {
+    const p = norm(path);
+    this.createGroup(parentOf(p));
+    this.file!.create_dataset({ name: p, data: [] as string[], shape: [0], maxshape: [null], chunks: [chunkRows], dtype: "S" });
+    if (engine().get_type(this.id, p) !== engine().H5G_DATASET) {
+      throw new StorageError("HDF5_ERROR", `HDF5 failed to create string dataset ${p} in ${this.filePath}`);
+    }
+    return new Strings(this, p);
+  }
+
+  /** @internal grows a string column and writes `values` at `offset` (HDF5 reads char* pointers from the heap). */
+  writeStringRows(p: string, values: string[], offset: number): void {
+    const m = engine();
+    const enc = new TextEncoder();
+    const encoded = values.map((v) => enc.encode(v));
+    const ptrBytes = 4 * values.length;
+    const total = ptrBytes + encoded.reduce((a, b) => a + b.length + 1, 0);
+    const base = scratch(total);
+    const view = new DataView(m.HEAPU8.buffer);
+    let at = base + ptrBytes;
+    encoded.forEach((b, i) => {
+      m.HEAPU8.set(b, at);
+      m.HEAPU8[at + b.length] = 0;
+      view.setUint32(base + 4 * i, at, true);
+      at += b.length + 1;
+    });
+    check(m.resize_dataset(this.id, p, [BigInt(offset + values.length)]), `grow ${p}`, this.filePath);
+    check(m.set_dataset_data(this.id, p, [BigInt(values.length)], [BigInt(offset)], [1n], BigInt(base)), `write ${values.length} strings to ${p}`, this.filePath);
   }
 
   /** Writes a whole numeric array as a chunked, compressed dataset of `shape` (written in chunk-sized blocks). */
@@ -234,8 +267,22 @@ class Column implements AppendColumn {
   length = 0;
   constructor(private readonly w: H5Writer, readonly path: string, readonly spec: ColumnSpec, readonly rowSize: number) {}
   append(block: NumericArray, rows: number): void {
+    this.writeAt(block, rows, this.length);
+  }
+  writeAt(block: NumericArray, rows: number, offset: number): void {
     if (rows <= 0) return;
-    this.w.writeRows(this, block, rows, this.length);
-    this.length += rows;
+    this.w.writeRows(this, block, rows, offset);
+    this.length = Math.max(this.length, offset + rows);
+  }
+}
+
+/** @internal */
+class Strings implements StringColumn {
+  length = 0;
+  constructor(private readonly w: H5Writer, readonly path: string) {}
+  append(values: string[]): void {
+    if (values.length === 0) return;
+    this.w.writeStringRows(this.path, values, this.length);
+    this.length += values.length;
   }
 }

@@ -9,6 +9,7 @@ import { EpisodeData } from "./episode.js";
 import { parseJson, scalarNumber, Source } from "./read.js";
 import type { Checkpoint, ExperimentMetadata, NetworkStructure, OpenOptions, StoredValue } from "./types.js";
 import { readCsr, readFieldRecord, readStored } from "./values.js";
+import { readCodeFile, readCodeIndex, type CodeIndexEntry } from "../provenance/index.js";
 
 /** File name of the HDF5 file inside an experiment directory. */
 export const EXPERIMENT_FILE = "experiment_data.h5";
@@ -219,6 +220,31 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    */
   listCheckpoints(): string[] {
     return this.src.keys("/checkpoints").filter((k) => this.src.kind(`/checkpoints/${k}`) === "group");
+  }
+
+  /**
+   * The text of a file from the experiment's code snapshot (`metadata/code_snapshot/`), checked
+   * against its recorded size and sha256.
+   *
+   * @example
+   * ```ts
+   * const script = loader.getCodeFile("train.ts");
+   * ```
+   */
+  getCodeFile(path: string): string {
+    return readCodeFile(this.src, path);
+  }
+
+  /**
+   * The code snapshot's index: every file considered, stored or skipped with its reason.
+   *
+   * @example
+   * ```ts
+   * for (const f of loader.listCodeFiles()) console.log(f.path, f.stored ? f.sha256 : f.reason);
+   * ```
+   */
+  listCodeFiles(): CodeIndexEntry[] {
+    return readCodeIndex(this.src);
   }
 
   /**

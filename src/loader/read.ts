@@ -255,7 +255,18 @@ export class Source {
 
   /** Rows `[start, end)` of a numeric dataset (one slice; callers keep slices small). */
   rows(path: string, start: number, end: number): NumericArray {
+    return this.readRows(path, start, end);
+  }
+
+  /** Same as {@link rows}, under the H5Reader name (for readers written against it). */
+  readRows(path: string, start: number, end: number): NumericArray {
+    if (this.live) this.h5.refresh(path);
     return this.h5.readRows(path, start, end);
+  }
+
+  /** A scalar text dataset (H5Reader name). */
+  readText(path: string): string {
+    return this.h5.readText(path);
   }
 
   /** A numeric dataset as Float64Array; empty when absent. */

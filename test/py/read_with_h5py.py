@@ -11,6 +11,7 @@ numpy and FORMAT.md can rely on.
 Prints "OK <n> checks" and exits 0 when everything matches; otherwise prints every mismatch
 (path: what was expected, what was found) and exits 1. Exit 2 on bad usage.
 """
+import gzip, hashlib
 import json
 import math
 import re
@@ -250,6 +251,31 @@ class Reader:
     def read_metadata(self):
         self.group("metadata")
         self.json_equal("/metadata/user", self.text("metadata/user"), self.x["metadata"])
+        self.read_provenance()
+
+    def read_provenance(self):
+        f = self.f
+        if "metadata/runtime" in f:
+            rt = self.text("metadata/runtime")
+            self.ok(isinstance(rt.get("versions"), dict) and "snnExport" in rt["versions"], "/metadata/runtime", f"no versions: {short(rt)}")
+        if "metadata/git" in f:
+            g = self.text("metadata/git")
+            self.ok(isinstance(g.get("available"), bool) and "diff" not in g, "/metadata/git", f"unexpected: {short(g)}")
+            if "metadata/git_diff" in f:
+                ds = self.dataset("metadata/git_diff")
+                self.ok(h5py.check_string_dtype(ds.dtype) is not None and ds.shape == (), "/metadata/git_diff", "expected scalar text")
+        if "metadata/code_snapshot" in f:
+            g = self.group("metadata/code_snapshot")
+            self.attr_str(g, "root")
+            for e in self.text("metadata/code_snapshot/index"):
+                if not e["stored"]:
+                    self.ok(isinstance(e.get("reason"), str), "/metadata/code_snapshot/index", f"skipped without reason: {short(e)}")
+                    continue
+                ds = self.dataset(f"metadata/code_snapshot/{e['dataset']}")
+                self.ok(ds.dtype == np.uint8 and ds.ndim == 1, loc(ds.name), f"expected 1-D uint8, got {ds.dtype} {ds.shape}")
+                raw = gzip.decompress(ds[:].tobytes())
+                self.attr_str(ds, "encoding", "gzip"); self.attr_str(ds, "path", e["path"])
+                self.attr_str(ds, "sha256", hashlib.sha256(raw).hexdigest()); self.attr_num(ds, "size", "int64", len(raw))
 
     # ---------------------------------------------------------------- entries
     def read_entry(self, path, e):
@@ -534,7 +560,10 @@ class Reader:
             filters = [plist.get_filter(i)[0] for i in range(plist.get_nfilters())]
             for fid in filters:
                 self.ok(h5py.h5z.filter_avail(fid), where, f"filter {fid} is not available in this HDF5")
-            if gzip:
+            if h5py.check_string_dtype(obj.dtype) is not None:
+                # FORMAT.md: growing string columns are chunked but not compressed
+                self.ok(filters == [], where, f"expected no filter on a string column, got filter ids {filters}")
+            elif gzip:
                 self.ok(filters == [h5py.h5z.FILTER_DEFLATE], where, f"expected only the deflate (gzip) filter, got filter ids {filters}")
             else:
                 self.ok(filters == [], where, f"written with compression 'none' but has filter ids {filters}")
