@@ -3,10 +3,10 @@ import { isNumericArray } from "../dtypes.js";
 import { toNd } from "../encoding/arrays.js";
 import { isPlainObject, toJsonText } from "../encoding/json.js";
 import { isSparseWeights, toCsr, type Csr } from "../encoding/weights.js";
-import type { Compression, H5Writer } from "../h5/index.js";
+import type { Compression, Writer } from "../h5/index.js";
 
 /** Writes a CSR matrix group (indptr, indices, data; attributes shape, format, source_format). */
-export function writeCsr(w: H5Writer, path: string, csr: Csr, compression: Compression): void {
+export function writeCsr(w: Writer, path: string, csr: Csr, compression: Compression): void {
   w.createGroup(path);
   w.writeArray(`${path}/indptr`, csr.indptr, [csr.indptr.length], compression);
   w.writeArray(`${path}/indices`, csr.indices, [csr.indices.length], compression);
@@ -31,7 +31,7 @@ function isArrayLike(v: unknown): boolean {
  * datasets, sparse weight matrices as CSR groups, anything else as JSON text (attribute
  * `encoding` = `json`).
  */
-export function writeEntry(w: H5Writer, path: string, value: unknown, what: string, compression: Compression): void {
+export function writeEntry(w: Writer, path: string, value: unknown, what: string, compression: Compression): void {
   if (Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === "string")) {
     w.writeStrings(path, value as string[]);
   } else if (isSparseWeights(value)) {
@@ -47,7 +47,7 @@ export function writeEntry(w: H5Writer, path: string, value: unknown, what: stri
 }
 
 /** Writes every field of a record under `group`. */
-export function writeRecord(w: H5Writer, group: string, rec: unknown, what: string, compression: Compression): void {
+export function writeRecord(w: Writer, group: string, rec: unknown, what: string, compression: Compression): void {
   w.createGroup(group);
   if (rec === undefined || rec === null) return;
   if (!isPlainObject(rec)) {

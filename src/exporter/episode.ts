@@ -6,7 +6,7 @@ import { dtypeOf, isBig, isFloat, isNumericArray, smallestUnsigned, type Dtype, 
 import { ValidationError } from "../errors.js";
 import { describe, toNd, numbersToInt64 } from "../encoding/arrays.js";
 import { toJsonText } from "../encoding/json.js";
-import type { AppendColumn, Compression, H5Writer, StringColumn } from "../h5/index.js";
+import type { AppendColumn, Compression, Writer, StringColumn } from "../h5/index.js";
 import { writeEntry } from "./entries.js";
 import type { ResolvedOptions } from "./options.js";
 import { ChunkedStream } from "./stream.js";
@@ -59,7 +59,7 @@ export class EpisodeWriter {
   private readonly bufferRows: number | undefined;
 
   constructor(
-    private readonly w: H5Writer, readonly id: number, private readonly opts: ResolvedOptions,
+    private readonly w: Writer, readonly id: number, private readonly opts: ResolvedOptions,
     private readonly net: NetworkFacts, readonly layout: Layout = "optimized",
   ) {
     this.path = `/episodes/episode_${String(id).padStart(4, "0")}`;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { StateError, ValidationError } from "../errors.js";
 import { isPlainObject, toJsonText } from "../encoding/json.js";
 import { toCsr } from "../encoding/weights.js";
-import { H5Writer, engineVersions, type Compression } from "../h5/index.js";
+import { createWriter, engineVersions, type Compression, type Writer } from "../h5/index.js";
 import { VERSION } from "../version.js";
 import { addCodeFiles, captureProvenance, writeProvenance, type CodeIndexEntry } from "../provenance/index.js";
 import { writeCsr, writeEntry, writeRecord } from "./entries.js";
@@ -36,7 +36,7 @@ export class DataExporter {
   readonly filePath: string;
   readonly experimentName: string;
   readonly options: Readonly<ResolvedOptions>;
-  private readonly w: H5Writer;
+  private readonly w: Writer;
   private readonly comp: Compression;
   private episode: EpisodeWriter | null = null;
   private episodeCount = 0;
@@ -49,7 +49,7 @@ export class DataExporter {
   private lastFlush = 0;
 
   /** @internal use {@link DataExporter.create}. */
-  constructor(name: string, options: ResolvedOptions, dir: string, w: H5Writer) {
+  constructor(name: string, options: ResolvedOptions, dir: string, w: Writer) {
     this.experimentName = name;
     this.options = Object.freeze({ ...options });
     this.outputDir = dir;
@@ -64,14 +64,14 @@ export class DataExporter {
   }
 
   /** Creates the experiment directory and file. Rejects bad names and options before touching the disk. */
-  static async create<T extends DataExporter>(this: new (name: string, o: ResolvedOptions, dir: string, w: H5Writer) => T, name: string, options: ExporterOptions = {}): Promise<T> {
+  static async create<T extends DataExporter>(this: new (name: string, o: ResolvedOptions, dir: string, w: Writer) => T, name: string, options: ExporterOptions = {}): Promise<T> {
     const n = checkExperimentName(name);
     const opts = resolveOptions(options);
     const started = options.startTime ?? new Date();
     const v = engineVersions();
     const prov = captureProvenance({ snnExport: VERSION, h5wasm: v.h5wasm, hdf5: v.hdf5 }, options.provenance ?? {}, { startTime: started, exclude: [opts.outputBaseDir] });
     const dir = makeExperimentDir(opts.outputBaseDir, n, started);
-    const w = await H5Writer.create(join(dir, "experiment_data.h5"));
+    const w = await createWriter(join(dir, "experiment_data.h5"), opts.engine);
     const ex = new this(n, opts, dir, w);
     ex.writeRootAttrs(started);
     writeProvenance(w, prov, ex.comp);

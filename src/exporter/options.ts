@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { StorageError, ValidationError } from "../errors.js";
+import type { EngineName } from "../h5/index.js";
 import type { ExporterOptions } from "./types.js";
 
 /** Options after defaults, as stored in the file's `exporter_options` attribute. */
@@ -17,6 +18,7 @@ export interface ResolvedOptions {
   allowNonFinite: boolean;
   flushEverySteps: number;
   flushIntervalMs: number;
+  engine: EngineName;
 }
 
 function positiveInt(v: unknown, name: string, max: number): number {
@@ -35,7 +37,7 @@ function nonNegativeInt(v: unknown, name: string): number {
 
 /** Applies defaults and checks every option; never mutates `o`. */
 export function resolveOptions(o: ExporterOptions = {}): ResolvedOptions {
-  const known = new Set(["outputBaseDir", "neuralSamplingRate", "validateData", "compression", "compressionLevel", "chunkSize", "enableSwmr", "asyncWrite", "allowNonFinite", "startTime", "flushEverySteps", "flushIntervalMs", "provenance"]);
+  const known = new Set(["outputBaseDir", "neuralSamplingRate", "validateData", "compression", "compressionLevel", "chunkSize", "enableSwmr", "asyncWrite", "allowNonFinite", "startTime", "flushEverySteps", "flushIntervalMs", "provenance", "engine"]);
   for (const k of Object.keys(o)) {
     if (!known.has(k)) throw new ValidationError("INVALID_OPTION", `unknown option ${k}; known options: ${[...known].join(", ")}`);
   }
@@ -55,7 +57,11 @@ export function resolveOptions(o: ExporterOptions = {}): ResolvedOptions {
     allowNonFinite: o.allowNonFinite ?? false,
     flushEverySteps: nonNegativeInt(o.flushEverySteps ?? 0, "flushEverySteps"),
     flushIntervalMs: nonNegativeInt(o.flushIntervalMs ?? 1000, "flushIntervalMs"),
+    engine: o.engine ?? "ts",
   };
+  if (r.engine !== "ts" && r.engine !== "h5wasm") {
+    throw new ValidationError("INVALID_OPTION", `option engine must be "ts" or "h5wasm", got ${JSON.stringify(r.engine)}`);
+  }
   if (typeof r.outputBaseDir !== "string" || r.outputBaseDir === "") {
     throw new ValidationError("INVALID_OPTION", `option outputBaseDir must be a non-empty path`);
   }

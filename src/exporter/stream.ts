@@ -6,7 +6,7 @@
  */
 import { allocate, type Dtype, type NumericArray } from "../dtypes.js";
 import { numbersToInt64 } from "../encoding/arrays.js";
-import type { AppendColumn, Compression, H5Writer } from "../h5/index.js";
+import type { AppendColumn, Compression, Writer } from "../h5/index.js";
 
 export interface StreamSpec {
   /** dtype of the in-memory buffer. */
@@ -36,7 +36,7 @@ export class ChunkedStream {
   private col: AppendColumn | null = null;
   private convert: NumericArray | null = null;
 
-  constructor(private readonly writer: H5Writer, readonly path: string, private readonly spec: StreamSpec) {
+  constructor(private readonly writer: Writer, readonly path: string, private readonly spec: StreamSpec) {
     this.rowSize = spec.rowShape.reduce((a, b) => a * b, 1);
     this.chunkRows = spec.bufferRows ?? spec.chunkRows;
     this.buf = allocate(spec.bufDtype, this.chunkRows * this.rowSize);

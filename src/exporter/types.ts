@@ -23,6 +23,11 @@ export interface ExporterOptions {
   allowNonFinite?: boolean;
   /** What provenance to capture at create time (runtime, git state, code snapshot); `false` for none [all on]. */
   provenance?: ProvenanceOptions | boolean;
+  /**
+   * Write engine: "ts" (pure TypeScript, shuffle + gzip via node:zlib) or "h5wasm" (the HDF5 C
+   * library compiled to WebAssembly, gzip only) ["ts"]. Both write FORMAT.md files.
+   */
+  engine?: "ts" | "h5wasm";
   /** Flush after this many logged steps; 0 = no step-based flush [0]. */
   flushEverySteps?: number;
   /** Flush when this many milliseconds have passed since the last flush (checked every 256 steps); 0 = off [1000]. */

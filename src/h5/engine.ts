@@ -59,7 +59,3 @@ export function scratch(nbytes: number): number {
   }
   return scratchPtr;
 }
-
-// Start compiling the engine as soon as the package is imported, so that the first
-// DataExporter.create() or ExperimentLoader.open() does not pay for it. Failures surface there.
-loadEngine().catch(() => undefined);

@@ -47,3 +47,27 @@ export interface DatasetInfo {
   chunks: number[] | null;
   filters: string[];
 }
+
+/**
+ * What the exporter needs from a write engine. Two engines implement it: the pure-TypeScript
+ * engine (`ts`, default: shuffle + deflate on node:zlib) and h5wasm (`h5wasm`: the HDF5 C library).
+ */
+export interface Writer {
+  readonly filePath: string;
+  readonly isOpen: boolean;
+  exists(path: string): boolean;
+  createGroup(path: string): void;
+  setAttr(path: string, name: string, value: AttrValue, numberDtype?: "float64" | "int8"): void;
+  deleteAttr(path: string, name: string): void;
+  createColumn(path: string, spec: ColumnSpec): AppendColumn;
+  createStringColumn(path: string, chunkRows?: number): StringColumn;
+  writeArray(path: string, data: NumericArray, shape: number[], compression: Compression, chunkRows?: number): void;
+  writeText(path: string, text: string): void;
+  writeStrings(path: string, list: string[]): void;
+  link(target: string, name: string): void;
+  flush(): void;
+  close(): void;
+}
+
+/** The write engines. */
+export type EngineName = "ts" | "h5wasm";

@@ -7,7 +7,7 @@ import { gunzipSync } from "node:zlib";
 import { FormatError, ValidationError } from "../errors.js";
 import type { H5Reader } from "../h5/reader.js";
 import type { Compression } from "../h5/types.js";
-import type { H5Writer } from "../h5/writer.js";
+import type { Writer as H5Writer } from "../h5/types.js";
 import { replaceHome, toPosix } from "./paths.js";
 import { collectCodeSnapshot, type SnapshotOptions } from "./snapshot.js";
 import type { CodeIndexEntry, CodeSnapshot, Provenance } from "./types.js";

@@ -1,0 +1,11 @@
+import { StorageError } from "../errors.js";
+import type { EngineName, Writer } from "./types.js";
+import { TsWriter } from "./ts/writer.js";
+import { H5Writer } from "./writer.js";
+
+/** Creates (truncates) an HDF5 file for writing with the chosen engine. */
+export async function createWriter(filePath: string, engine: EngineName = "ts"): Promise<Writer> {
+  if (engine === "ts") return TsWriter.create(filePath);
+  if (engine === "h5wasm") return H5Writer.create(filePath);
+  throw new StorageError("HDF5_ERROR", `unknown write engine ${JSON.stringify(engine)}; use "ts" or "h5wasm"`);
+}

@@ -1,0 +1,124 @@
+/**
+ * An append-only version-1 B-tree (node type 1) indexing the chunks of one chunked dataset whose
+ * chunks are numbered along the first dimension. Each level is a list of nodes with fixed
+ * addresses; entries are only ever added at the right edge or replaced (a partial chunk
+ * rewritten), so existing nodes are updated in place and new nodes go to new space.
+ */
+import { Bytes, UNDEF } from "./bytes.js";
+
+/** Children per node: 2K with the library default K = 32 for chunk B-trees. */
+const FANOUT = 64;
+
+export interface ChunkEntry {
+  addr: number;
+  size: number;
+}
+
+interface Node {
+  addr: number;
+  dirty: boolean;
+}
+
+export class ChunkIndex {
+  readonly entries: ChunkEntry[] = [];
+  /** levels[0] = leaves (children: chunks), levels[1] = their parents, ... */
+  private levels: Node[][] = [];
+  private readonly keySize: number;
+  readonly nodeSize: number;
+
+  /** `rowShape` is the chunk shape after the first dimension, `chunkRows` the rows per chunk. */
+  constructor(private readonly chunkRows: number, private readonly rowShape: number[]) {
+    this.keySize = 4 + 4 + 8 * (rowShape.length + 2);
+    this.nodeSize = 24 + (FANOUT + 1) * this.keySize + FANOUT * 8;
+  }
+
+  /** Records chunk `k` (rows k*chunkRows ...) at `addr` with `size` stored bytes. */
+  set(k: number, addr: number, size: number): void {
+    if (k > this.entries.length) throw new Error(`internal: chunk ${k} written before chunk ${this.entries.length}`);
+    this.entries[k] = { addr, size };
+    let n = k;
+    for (let level = 0; ; level++) {
+      n = Math.floor(n / FANOUT);
+      this.levels[level] ??= [];
+      const nodes = this.levels[level];
+      while (nodes.length <= n) nodes.push({ addr: UNDEF, dirty: true });
+      nodes[n].dirty = true;
+      if (nodes.length === 1) {
+        this.levels.length = level + 1;
+        break;
+      }
+    }
+  }
+
+  /** Address of the root node (UNDEF when no chunk exists yet). */
+  get root(): number {
+    const top = this.levels[this.levels.length - 1];
+    return top && top.length ? top[0].addr : UNDEF;
+  }
+
+  /**
+   * Gives addresses to new nodes (via `alloc`) and returns the encoded nodes to write: `fresh`
+   * (new space) and `inPlace` (existing nodes whose entries changed).
+   */
+  flush(alloc: (n: number) => number): { fresh: [number, Uint8Array][]; inPlace: [number, Uint8Array][] } {
+    const fresh: [number, Uint8Array][] = [];
+    const inPlace: [number, Uint8Array][] = [];
+    for (let level = 0; level < this.levels.length; level++) {
+      const nodes = this.levels[level];
+      const newNodes = new Set<number>();
+      nodes.forEach((node, i) => {
+        if (node.addr === UNDEF) {
+          node.addr = alloc(this.nodeSize);
+          newNodes.add(i);
+          if (i > 0) nodes[i - 1].dirty = true; // its right sibling changes
+        }
+      });
+      nodes.forEach((node, i) => {
+        if (!node.dirty) return;
+        node.dirty = false;
+        const bytes = this.encode(level, i);
+        (newNodes.has(i) ? fresh : inPlace).push([node.addr, bytes]);
+      });
+    }
+    return { fresh, inPlace };
+  }
+
+  /** Number of chunks under node `i` of `level`, and the first chunk number. */
+  private span(level: number, i: number): [number, number] {
+    const per = FANOUT ** (level + 1);
+    const first = i * per;
+    return [first, Math.min(this.entries.length, first + per) - first];
+  }
+
+  private key(b: Bytes, chunk: number, size: number): void {
+    b.u32(size).u32(0).u64(chunk * this.chunkRows);
+    for (let d = 0; d < this.rowShape.length; d++) b.u64(0);
+    b.u64(0);
+  }
+
+  private rightKey(b: Bytes, lastChunk: number): void {
+    b.u32(0).u32(0).u64((lastChunk + 1) * this.chunkRows);
+    for (const d of this.rowShape) b.u64(d);
+    b.u64(0);
+  }
+
+  private encode(level: number, i: number): Uint8Array {
+    const nodes = this.levels[level];
+    const b = new Bytes();
+    const [first, count] = this.span(level, i);
+    const childPer = FANOUT ** level;
+    const children = level === 0 ? count : Math.ceil(count / childPer);
+    b.bytes(new TextEncoder().encode("TREE")).u8(1).u8(level).u16(children);
+    b.u64(i > 0 ? nodes[i - 1].addr : UNDEF).u64(i + 1 < nodes.length ? nodes[i + 1].addr : UNDEF);
+    for (let c = 0; c < children; c++) {
+      const chunk = first + c * childPer;
+      this.key(b, chunk, this.entries[chunk].size);
+      // a key is followed by its child pointer
+      const addr = level === 0 ? this.entries[chunk].addr : this.levels[level - 1][i * FANOUT + c].addr;
+      b.u64(addr);
+    }
+    this.rightKey(b, first + count - 1);
+    b.zeros(this.nodeSize - b.length);
+    return b.done();
+  }
+}

@@ -1,0 +1,106 @@
+/** Encoders of the HDF5 object header messages snn-export's pure-TypeScript engine writes. */
+import type { Dtype } from "../../dtypes.js";
+import { Bytes, UNDEF } from "./bytes.js";
+
+export const MSG = { NIL: 0x00, DATASPACE: 0x01, LINFO: 0x02, DATATYPE: 0x03, FILL: 0x05, LINK: 0x06, LAYOUT: 0x08, GINFO: 0x0a, FILTERS: 0x0b, ATTRIBUTE: 0x0c, REFCOUNT: 0x16 } as const;
+
+/** Element type of a dataset or attribute: a numeric dtype or a variable-length UTF-8 string. */
+export type ElemType = Dtype | "vlen-string";
+
+/** Size in the file of one element. */
+export function elemSize(t: ElemType): number {
+  if (t === "vlen-string") return 16;
+  return { int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, float32: 4, float64: 8 }[t];
+}
+
+/** Datatype message (version 1). */
+export function datatype(t: ElemType): Uint8Array {
+  const b = new Bytes();
+  if (t === "vlen-string") {
+    // class 9 (variable-length), type 1 = string, null-terminated, UTF-8; size of a heap reference;
+    // base type: unsigned 8-bit integer
+    b.u8(0x19).u8(0x01).u8(0x01).u8(0x00).u32(16);
+    b.bytes(datatype("uint8"));
+    return b.done();
+  }
+  const size = elemSize(t);
+  if (t === "float32" || t === "float64") {
+    const f64 = t === "float64";
+    b.u8(0x11).u8(0x20).u8(f64 ? 63 : 31).u8(0).u32(size);
+    b.u16(0).u16(size * 8).u8(f64 ? 52 : 23).u8(f64 ? 11 : 8).u8(0).u8(f64 ? 52 : 23).u32(f64 ? 1023 : 127);
+    return b.done();
+  }
+  const signed = t.startsWith("int");
+  b.u8(0x10).u8(signed ? 0x08 : 0x00).u8(0).u8(0).u32(size).u16(0).u16(size * 8);
+  return b.done();
+}
+
+/** Dataspace message (version 2): scalar for `dims === null`; `maxRows` UNDEF = unlimited first dimension. */
+export function dataspace(dims: number[] | null, maxdims?: number[]): Uint8Array {
+  const b = new Bytes();
+  if (dims === null) return b.u8(2).u8(0).u8(0).u8(0).done();
+  b.u8(2).u8(dims.length).u8(maxdims ? 1 : 0).u8(1);
+  for (const d of dims) b.u64(d);
+  if (maxdims) for (const d of maxdims) b.u64(d);
+  return b.done();
+}
+
+/** Fill value message (version 3): default fill, incremental allocation, fill written if set. */
+export function fillValue(): Uint8Array {
+  return Uint8Array.from([3, 0x0b]);
+}
+
+/** Data layout message (version 3), chunked, indexed by a version-1 B-tree at `btree` (UNDEF when empty). */
+export function chunkedLayout(btree: number, chunk: number[], elem: number): Uint8Array {
+  const b = new Bytes().u8(3).u8(2).u8(chunk.length + 1).u64(btree);
+  for (const c of chunk) b.u32(c);
+  return b.u32(elem).done();
+}
+
+/** Data layout message (version 3), compact: the raw data lives in the message. */
+export function compactLayout(raw: Uint8Array): Uint8Array {
+  return new Bytes().u8(3).u8(0).u16(raw.length).bytes(raw).done();
+}
+
+/** Filter pipeline message (version 2): shuffle (for elements wider than a byte) then deflate. */
+export function filters(elem: number, level: number): Uint8Array {
+  const b = new Bytes().u8(2).u8(elem > 1 ? 2 : 1);
+  if (elem > 1) b.u16(2).u16(1).u16(1).u32(elem); // shuffle, optional, cd = element size
+  b.u16(1).u16(1).u16(1).u32(level); // deflate, optional, cd = level
+  return b.done();
+}
+
+/** Link message (version 1) for a hard link. */
+export function link(name: string, addr: number): Uint8Array {
+  const nb = new TextEncoder().encode(name);
+  const ascii = nb.length === name.length;
+  const sizeCode = nb.length < 256 ? 0 : nb.length < 65536 ? 1 : 2;
+  const b = new Bytes().u8(1).u8(sizeCode | (ascii ? 0 : 0x10));
+  if (!ascii) b.u8(1);
+  if (sizeCode === 0) b.u8(nb.length);
+  else if (sizeCode === 1) b.u16(nb.length);
+  else b.u32(nb.length);
+  return b.bytes(nb).u64(addr).done();
+}
+
+/** Link info message (version 0): compact links, no creation order. */
+export function linkInfo(): Uint8Array {
+  return new Bytes().u8(0).u8(0).u64(UNDEF).u64(UNDEF).done();
+}
+
+/** Group info message (version 0), defaults. */
+export function groupInfo(): Uint8Array {
+  return Uint8Array.from([0, 0]);
+}
+
+/** Object reference count message (version 0). */
+export function refCount(n: number): Uint8Array {
+  return new Bytes().u8(0).u32(n).done();
+}
+
+/** Attribute message (version 3). */
+export function attribute(name: string, type: Uint8Array, space: Uint8Array, data: Uint8Array): Uint8Array {
+  const nb = new TextEncoder().encode(name);
+  return new Bytes().u8(3).u8(0).u16(nb.length + 1).u16(type.length).u16(space.length).u8(1)
+    .bytes(nb).u8(0).bytes(type).bytes(space).bytes(data).done();
+}

@@ -1,0 +1,424 @@
+/**
+ * The pure-TypeScript HDF5 write engine. It writes the subset of the HDF5 format that snn-export
+ * needs — superblock 2, version-2 object headers, compact groups with hard links, chunked
+ * datasets indexed by version-1 B-trees with the shuffle + deflate filters (node:zlib), compact
+ * scalar strings and variable-length strings in global heaps — readable by HDF5 1.8 and later.
+ *
+ * Crash safety: chunks and new metadata are written to new space at the end of the file; a flush
+ * then writes the superblock (new end of file) and finally updates existing metadata in place,
+ * children before parents, each block in one write. A writer killed at any moment leaves a file
+ * that opens with everything up to its last completed flush.
+ */
+import { closeSync, openSync, writeSync } from "node:fs";
+import { deflateSync } from "node:zlib";
+import { dtypeOf, dtypeSize, type NumericArray } from "../../dtypes.js";
+import { StorageError } from "../../errors.js";
+import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn } from "../types.js";
+import { ChunkIndex } from "./btree.js";
+import { Bytes, UNDEF } from "./bytes.js";
+import { lookup3 } from "./lookup3.js";
+import { GlobalHeap, type HeapRef } from "./heap.js";
+import * as M from "./messages.js";
+
+type Attr = { type: Uint8Array; space: Uint8Array; data: Uint8Array };
+
+abstract class ObjNode {
+  addr = UNDEF;
+  cap = 0;
+  dirty = true;
+  refs = 1;
+  readonly attrs = new Map<string, Attr>();
+  readonly parents = new Set<GroupNode>();
+  abstract messages(): [number, Uint8Array][];
+}
+
+class GroupNode extends ObjNode {
+  readonly links = new Map<string, ObjNode>();
+  messages(): [number, Uint8Array][] {
+    const out: [number, Uint8Array][] = [[M.MSG.LINFO, M.linkInfo()], [M.MSG.GINFO, M.groupInfo()]];
+    for (const [name, child] of this.links) out.push([M.MSG.LINK, M.link(name, child.addr)]);
+    return out;
+  }
+}
+
+class DatasetNode extends ObjNode {
+  rows = 0;
+  readonly index: ChunkIndex | null;
+  compact: Uint8Array | null = null;
+  tail: { k: number; raw: Uint8Array } | null = null;
+  constructor(readonly type: M.ElemType, readonly rowShape: number[] | null, readonly chunkRows: number, readonly level: number) {
+    super();
+    this.index = rowShape ? new ChunkIndex(chunkRows, rowShape) : null;
+  }
+  get rowBytes(): number {
+    return (this.rowShape ?? []).reduce((a, b) => a * b, 1) * M.elemSize(this.type);
+  }
+  messages(): [number, Uint8Array][] {
+    const out: [number, Uint8Array][] = [[M.MSG.DATATYPE, M.datatype(this.type)]];
+    if (!this.rowShape) {
+      out.push([M.MSG.DATASPACE, M.dataspace(null)], [M.MSG.FILL, M.fillValue()], [M.MSG.LAYOUT, M.compactLayout(this.compact!)]);
+    } else {
+      out.push([M.MSG.DATASPACE, M.dataspace([this.rows, ...this.rowShape], [UNDEF, ...this.rowShape])]);
+      out.push([M.MSG.FILL, M.fillValue()]);
+      out.push([M.MSG.LAYOUT, M.chunkedLayout(this.index!.root, [this.chunkRows, ...this.rowShape], M.elemSize(this.type))]);
+      if (this.level > 0) out.push([M.MSG.FILTERS, M.filters(M.elemSize(this.type), this.level)]);
+    }
+    if (this.refs > 1) out.push([M.MSG.REFCOUNT, M.refCount(this.refs)]);
+    return out;
+  }
+}
+
+function norm(path: string): string[] {
+  return path.split("/").filter((p) => p !== "");
+}
+
+function vlenRef(r: HeapRef): Uint8Array {
+  return new Bytes().u32(r.length).u64(r.addr).u32(r.index).done();
+}
+
+/** Encodes a version-2 object header; `cap` pads it (NIL message) to a fixed size when larger. */
+function objectHeader(node: ObjNode, cap: number): Uint8Array {
+  const msgs = node.messages();
+  for (const [name, a] of node.attrs) msgs.push([M.MSG.ATTRIBUTE, M.attribute(name, a.type, a.space, a.data)]);
+  const body = new Bytes();
+  for (const [type, data] of msgs) body.u8(type).u16(data.length).u8(0).bytes(data);
+  const fixed = 4 + 1 + 1 + 4 + 4; // signature, version, flags, chunk size, checksum
+  let total = fixed + body.length;
+  if (cap > total) {
+    const pad = cap - total;
+    if (pad >= 4) body.u8(M.MSG.NIL).u16(pad - 4).u8(0).zeros(pad - 4);
+    else body.zeros(pad); // a gap shorter than a message header
+    total = cap;
+  }
+  const b = new Bytes().bytes(new TextEncoder().encode("OHDR")).u8(2).u8(0x02).u32(body.length).bytes(body.done());
+  const bytes = b.done();
+  const out = new Bytes().bytes(bytes).u32(lookup3(bytes));
+  return out.done();
+}
+
+/** An HDF5 file written by the pure-TypeScript engine. Same surface as the h5wasm H5Writer. */
+export class TsWriter {
+  readonly filePath: string;
+  private fd: number | null;
+  private eof = 48; // after the superblock
+  private readonly root = new GroupNode();
+  private readonly heap: GlobalHeap;
+  private readonly datasets = new Set<DatasetNode>();
+  private rootAddrOnDisk = UNDEF;
+
+  private constructor(filePath: string, fd: number) {
+    this.filePath = filePath;
+    this.fd = fd;
+    this.heap = new GlobalHeap((n) => this.alloc(n));
+  }
+
+  /** Creates (truncates) `filePath`. */
+  static async create(filePath: string): Promise<TsWriter> {
+    let fd: number;
+    try {
+      fd = openSync(filePath, "w+");
+    } catch (err) {
+      throw new StorageError("IO_ERROR", `could not create HDF5 file ${filePath}: ${(err as Error).message}`, { cause: err });
+    }
+    const w = new TsWriter(filePath, fd);
+    w.flush();
+    return w;
+  }
+
+  get isOpen(): boolean {
+    return this.fd !== null;
+  }
+
+  private alloc(n: number): number {
+    const at = this.eof;
+    this.eof += n;
+    return at;
+  }
+
+  private write(addr: number, bytes: Uint8Array): void {
+    if (this.fd === null) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
+    try {
+      let done = 0;
+      while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, addr + done);
+    } catch (err) {
+      throw new StorageError("IO_ERROR", `writing ${this.filePath} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private find(path: string): ObjNode | null {
+    let node: ObjNode = this.root;
+    for (const part of norm(path)) {
+      if (!(node instanceof GroupNode)) return null;
+      const next = node.links.get(part);
+      if (!next) return null;
+      node = next;
+    }
+    return node;
+  }
+
+  private parentAndName(path: string): [GroupNode, string] {
+    const parts = norm(path);
+    const name = parts.pop();
+    if (!name) throw new StorageError("HDF5_ERROR", `invalid object path ${JSON.stringify(path)}`);
+    const parent = this.createGroupNode(parts);
+    if (parent.links.has(name)) throw new StorageError("HDF5_ERROR", `${path} already exists in ${this.filePath}`);
+    return [parent, name];
+  }
+
+  private attach(parent: GroupNode, name: string, node: ObjNode): void {
+    parent.links.set(name, node);
+    node.parents.add(parent);
+    parent.dirty = true;
+  }
+
+  private createGroupNode(parts: string[]): GroupNode {
+    let node: GroupNode = this.root;
+    for (const part of parts) {
+      const next = node.links.get(part);
+      if (next && !(next instanceof GroupNode)) throw new StorageError("HDF5_ERROR", `${part} is a dataset, not a group, in ${this.filePath}`);
+      if (next) node = next as GroupNode;
+      else {
+        const g = new GroupNode();
+        this.attach(node, part, g);
+        node = g;
+      }
+    }
+    return node;
+  }
+
+  exists(path: string): boolean {
+    return this.find(path) !== null;
+  }
+
+  createGroup(path: string): void {
+    this.createGroupNode(norm(path));
+  }
+
+  private obj(path: string, what: string): ObjNode {
+    const node = this.find(path);
+    if (!node) throw new StorageError("HDF5_ERROR", `cannot ${what}: ${path} does not exist in ${this.filePath}`);
+    return node;
+  }
+
+  setAttr(path: string, name: string, value: AttrValue, numberDtype: "float64" | "int8" = "float64"): void {
+    const node = this.obj(path, `set attribute ${name}`);
+    let attr: Attr;
+    if (typeof value === "string") {
+      attr = { type: M.datatype("vlen-string"), space: M.dataspace(null), data: vlenRef(this.heap.add(new TextEncoder().encode(value))) };
+    } else if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
+      const [dtype, arr] = typeof value === "bigint" ? (["int64", new BigInt64Array([value])] as const)
+        : typeof value === "boolean" ? (["int8", new Int8Array([value ? 1 : 0])] as const)
+        : numberDtype === "int8" ? (["int8", new Int8Array([value])] as const) : (["float64", new Float64Array([value])] as const);
+      attr = { type: M.datatype(dtype), space: M.dataspace(null), data: new Uint8Array(arr.buffer) };
+    } else {
+      const dtype = dtypeOf(value);
+      attr = { type: M.datatype(dtype), space: M.dataspace([value.length]), data: new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice() };
+    }
+    node.attrs.set(name, attr);
+    node.dirty = true;
+  }
+
+  deleteAttr(path: string, name: string): void {
+    const node = this.obj(path, `delete attribute ${name}`);
+    if (node.attrs.delete(name)) node.dirty = true;
+  }
+
+  createColumn(path: string, spec: ColumnSpec): AppendColumn {
+    const rowSize = spec.rowShape.reduce((a, b) => a * b, 1);
+    if (rowSize === 0) throw new StorageError("HDF5_ERROR", `column ${path} would have empty rows (shape ${JSON.stringify(spec.rowShape)})`);
+    const [parent, name] = this.parentAndName(path);
+    const chunkRows = Math.max(1, Math.floor(spec.chunkRows));
+    const level = spec.compression.kind === "gzip" ? spec.compression.level : 0;
+    const node = new DatasetNode(spec.dtype, spec.rowShape, chunkRows, level);
+    this.attach(parent, name, node);
+    this.datasets.add(node);
+    return new Column(this, node, path, { ...spec, chunkRows });
+  }
+
+  /** @internal writes rows [offset, offset+rows) of a chunked dataset, chunk by chunk. */
+  writeRows(node: DatasetNode, bytes: Uint8Array, rows: number, offset: number): void {
+    const rb = node.rowBytes;
+    const R = node.chunkRows;
+    const end = offset + rows;
+    for (let k = Math.floor(offset / R); k * R < end; k++) {
+      const cs = k * R;
+      const ws = Math.max(offset, cs);
+      const we = Math.min(end, cs + R);
+      let raw: Uint8Array;
+      if (node.tail && node.tail.k === k) raw = node.tail.raw;
+      else if (ws === cs && (we === cs + R || we >= node.rows) || cs >= node.rows) raw = new Uint8Array(R * rb);
+      else throw new StorageError("HDF5_ERROR", `internal: rows ${ws}-${we} would rewrite part of an earlier chunk in ${this.filePath}`);
+      raw.set(bytes.subarray((ws - offset) * rb, (we - offset) * rb), (ws - cs) * rb);
+      const stored = node.level > 0 ? deflateSync(shuffle(raw, M.elemSize(node.type)), { level: node.level }) : raw;
+      const addr = this.alloc(stored.length);
+      this.write(addr, stored);
+      node.index!.set(k, addr, stored.length);
+      node.rows = Math.max(node.rows, we);
+      if (we < cs + R) node.tail = { k, raw };
+      else if (node.tail?.k === k) node.tail = null;
+    }
+    node.dirty = true;
+  }
+
+  writeArray(path: string, data: NumericArray, shape: number[], compression: Compression, chunkRows = 65536): void {
+    const rowShape = shape.slice(1);
+    const rowSize = rowShape.reduce((a, b) => a * b, 1);
+    const rows = shape[0] ?? 0;
+    if (rows * rowSize !== data.length) throw new StorageError("HDF5_ERROR", `internal: ${data.length} elements do not fill shape ${JSON.stringify(shape)} at ${path}`);
+    const dtype = dtypeOf(data);
+    const per = Math.max(1, Math.min(chunkRows, rows, Math.floor((1 << 20) / Math.max(1, rowSize * dtypeSize(dtype)))));
+    const col = this.createColumn(path, { dtype, rowShape, chunkRows: per, compression });
+    col.append(data, rows);
+  }
+
+  /** Writes (or overwrites) a scalar UTF-8 string dataset (compact layout). */
+  writeText(path: string, text: string): void {
+    const existing = this.find(path);
+    const ref = vlenRef(this.heap.add(new TextEncoder().encode(text)));
+    if (existing instanceof DatasetNode && !existing.rowShape) {
+      existing.compact = ref;
+      existing.dirty = true;
+      return;
+    }
+    const [parent, name] = this.parentAndName(path);
+    const node = new DatasetNode("vlen-string", null, 1, 0);
+    node.compact = ref;
+    this.attach(parent, name, node);
+  }
+
+  createStringColumn(path: string, chunkRows = 1024): StringColumn {
+    const col = this.createColumn(path, { dtype: "uint8", rowShape: [], chunkRows, compression: { kind: "none", level: 0 } });
+    const node = (col as Column).node;
+    (node as { type: M.ElemType }).type = "vlen-string";
+    return new Strings(this, node, path);
+  }
+
+  /** @internal */
+  stringRows(node: DatasetNode, values: string[], offset: number): void {
+    const enc = new TextEncoder();
+    const b = new Bytes();
+    for (const v of values) b.bytes(vlenRef(this.heap.add(enc.encode(v))));
+    this.writeRows(node, b.done(), values.length, offset);
+  }
+
+  writeStrings(path: string, list: string[]): void {
+    const col = this.createStringColumn(path, Math.max(1, Math.min(list.length, 1024)));
+    col.append(list);
+  }
+
+  link(target: string, name: string): void {
+    const node = this.obj(target, `link ${name}`);
+    const [parent, leaf] = this.parentAndName(name);
+    this.attach(parent, leaf, node);
+    node.refs++;
+    node.dirty = true;
+  }
+
+  /**
+   * Makes everything written so far readable: new metadata to new space, then the superblock,
+   * then in-place updates of existing metadata, children before parents.
+   */
+  flush(): void {
+    const fresh: [number, Uint8Array][] = [];
+    const inPlace: [number, Uint8Array][] = [];
+    for (const d of this.datasets) {
+      const r = d.index!.flush((n) => this.alloc(n));
+      fresh.push(...r.fresh);
+      inPlace.push(...r.inPlace);
+    }
+    // headers, post-order so that children have their addresses before parents encode links
+    const headers: [ObjNode, Uint8Array, boolean][] = [];
+    const seen = new Set<ObjNode>();
+    const visit = (node: ObjNode): void => {
+      if (seen.has(node)) return;
+      seen.add(node);
+      if (node instanceof GroupNode) for (const child of node.links.values()) visit(child);
+      if (!node.dirty) return;
+      node.dirty = false;
+      let bytes = objectHeader(node, node.cap);
+      let isNew = false;
+      if (node.addr === UNDEF || bytes.length > node.cap) {
+        const cap = node instanceof GroupNode ? Math.max(256, bytes.length * 2) : bytes.length + 64;
+        bytes = objectHeader(node, cap);
+        node.addr = this.alloc(cap);
+        node.cap = cap;
+        isNew = true;
+        for (const p of node.parents) p.dirty = true;
+      }
+      headers.push([node, bytes, isNew]);
+    };
+    // one post-order pass suffices: every parent of a node is visited after the node's first visit
+    visit(this.root);
+    const heap = this.heap.flush();
+    // 1. new space
+    for (const [addr, bytes] of [...heap.fresh, ...fresh]) this.write(addr, bytes);
+    for (const [node, bytes, isNew] of headers) if (isNew) this.write(node.addr, bytes);
+    // 2. superblock: end of file and root
+    this.writeSuperblock();
+    // 3. in place: heap, B-tree nodes, then headers (children first)
+    for (const [addr, bytes] of [...heap.inPlace, ...inPlace]) this.write(addr, bytes);
+    for (const [node, bytes, isNew] of headers) if (!isNew) this.write(node.addr, bytes);
+  }
+
+  private writeSuperblock(): void {
+    if (this.rootAddrOnDisk === this.root.addr && this.lastEof === this.eof) return;
+    const b = new Bytes().bytes(Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]));
+    b.u8(2).u8(8).u8(8).u8(0).u64(0).u64(UNDEF).u64(this.eof).u64(this.root.addr);
+    const bytes = b.done();
+    this.write(0, new Bytes().bytes(bytes).u32(lookup3(bytes)).done());
+    this.rootAddrOnDisk = this.root.addr;
+    this.lastEof = this.eof;
+  }
+
+  private lastEof = -1;
+
+  close(): void {
+    if (this.fd === null) return;
+    try {
+      this.flush();
+    } finally {
+      const fd = this.fd;
+      this.fd = null;
+      closeSync(fd);
+    }
+  }
+}
+
+/** Byte shuffle (HDF5 filter 2): byte j of element i goes to position j * n + i. */
+function shuffle(raw: Uint8Array, size: number): Uint8Array {
+  if (size === 1) return raw;
+  const n = raw.length / size;
+  const out = new Uint8Array(raw.length);
+  for (let j = 0; j < size; j++) {
+    const base = j * n;
+    for (let i = 0, s = j; i < n; i++, s += size) out[base + i] = raw[s];
+  }
+  return out;
+}
+
+class Column implements AppendColumn {
+  constructor(private readonly w: TsWriter, readonly node: DatasetNode, readonly path: string, readonly spec: ColumnSpec) {}
+  get length(): number {
+    return this.node.rows;
+  }
+  append(block: NumericArray, rows: number): void {
+    this.writeAt(block, rows, this.node.rows);
+  }
+  writeAt(block: NumericArray, rows: number, offset: number): void {
+    if (rows <= 0) return;
+    const nbytes = rows * this.node.rowBytes;
+    const bytes = new Uint8Array(block.buffer, block.byteOffset, nbytes);
+    this.w.writeRows(this.node, bytes, rows, offset);
+  }
+}
+
+class Strings implements StringColumn {
+  constructor(private readonly w: TsWriter, private readonly node: DatasetNode, readonly path: string) {}
+  get length(): number {
+    return this.node.rows;
+  }
+  append(values: string[]): void {
+    if (values.length === 0) return;
+    this.w.stringRows(this.node, values, this.node.rows);
+  }
+}
