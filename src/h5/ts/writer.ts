@@ -10,7 +10,6 @@
  * that opens with everything up to its last completed flush.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
-import { deflateSync } from "node:zlib";
 import { dtypeOf, dtypeSize, type NumericArray } from "../../dtypes.js";
 import { StorageError } from "../../errors.js";
 import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn } from "../types.js";
@@ -19,6 +18,7 @@ import { Bytes, UNDEF } from "./bytes.js";
 import { lookup3 } from "./lookup3.js";
 import { GlobalHeap, type HeapRef } from "./heap.js";
 import * as M from "./messages.js";
+import { CompressionQueue } from "./pool.js";
 
 type Attr = { type: Uint8Array; space: Uint8Array; data: Uint8Array };
 
@@ -105,6 +105,13 @@ export class TsWriter {
   private readonly heap: GlobalHeap;
   private readonly datasets = new Set<DatasetNode>();
   private rootAddrOnDisk = UNDEF;
+  /** Chunks being shuffled + deflated on other threads; written (in order) when done. */
+  private readonly queue = new CompressionQueue<{ node: DatasetNode; k: number }>((stored, { node, k }) => {
+    const addr = this.alloc(stored.length);
+    this.write(addr, stored);
+    node.index!.set(k, addr, stored.length);
+    node.dirty = true;
+  }, process.env.SNN_EXPORT_COMPRESS_THREADS !== "0");
 
   private constructor(filePath: string, fd: number) {
     this.filePath = filePath;
@@ -249,10 +256,7 @@ export class TsWriter {
       else if (ws === cs && (we === cs + R || we >= node.rows) || cs >= node.rows) raw = new Uint8Array(R * rb);
       else throw new StorageError("HDF5_ERROR", `internal: rows ${ws}-${we} would rewrite part of an earlier chunk in ${this.filePath}`);
       raw.set(bytes.subarray((ws - offset) * rb, (we - offset) * rb), (ws - cs) * rb);
-      const stored = node.level > 0 ? deflateSync(shuffle(raw, M.elemSize(node.type)), { level: node.level }) : raw;
-      const addr = this.alloc(stored.length);
-      this.write(addr, stored);
-      node.index!.set(k, addr, stored.length);
+      this.queue.submit(raw, M.elemSize(node.type), node.level, { node, k });
       node.rows = Math.max(node.rows, we);
       if (we < cs + R) node.tail = { k, raw };
       else if (node.tail?.k === k) node.tail = null;
@@ -319,6 +323,7 @@ export class TsWriter {
    * then in-place updates of existing metadata, children before parents.
    */
   flush(): void {
+    this.queue.drain(true);
     const fresh: [number, Uint8Array][] = [];
     const inPlace: [number, Uint8Array][] = [];
     for (const d of this.datasets) {
@@ -382,18 +387,6 @@ export class TsWriter {
       closeSync(fd);
     }
   }
-}
-
-/** Byte shuffle (HDF5 filter 2): byte j of element i goes to position j * n + i. */
-function shuffle(raw: Uint8Array, size: number): Uint8Array {
-  if (size === 1) return raw;
-  const n = raw.length / size;
-  const out = new Uint8Array(raw.length);
-  for (let j = 0; j < size; j++) {
-    const base = j * n;
-    for (let i = 0, s = j; i < n; i++, s += size) out[base + i] = raw[s];
-  }
-  return out;
 }
 
 class Column implements AppendColumn {

@@ -1,0 +1,36 @@
+/**
+ * A compression worker of the pure-TypeScript engine: shuffles and deflates chunks handed to it
+ * in a SharedArrayBuffer and writes the result back into the same buffer, so that the writing
+ * thread can collect it synchronously (Atomics.wait) without running its event loop.
+ *
+ * Job buffer layout (Int32 header, then bytes):
+ *   [0] state: 0 queued, 1 done, 2 failed   [1] input length   [2] output length
+ *   [3] element size for shuffle (1 = none)  [4] deflate level (0 = store as is)
+ *   bytes 32 .. 32+input: the raw chunk; bytes 32+outputAt ..: the result (or an error message)
+ */
+import { parentPort } from "node:worker_threads";
+import { deflateSync } from "node:zlib";
+import { shuffle } from "./shuffle.js";
+
+export const HEADER = 32;
+
+parentPort?.on("message", (sab: SharedArrayBuffer) => {
+  const head = new Int32Array(sab, 0, 8);
+  const inLen = head[1];
+  const outAt = HEADER + inLen;
+  const bytes = new Uint8Array(sab);
+  try {
+    const raw = bytes.subarray(HEADER, HEADER + inLen);
+    const out = head[4] > 0 ? deflateSync(shuffle(raw, head[3]), { level: head[4] }) : raw;
+    if (outAt + out.length > sab.byteLength) throw new Error(`compressed chunk (${out.length} bytes) exceeds its buffer`);
+    bytes.set(out, outAt);
+    head[2] = out.length;
+    Atomics.store(head, 0, 1);
+  } catch (err) {
+    const msg = new TextEncoder().encode(String((err as Error)?.message ?? err)).subarray(0, Math.max(0, sab.byteLength - outAt));
+    bytes.set(msg, outAt);
+    head[2] = msg.length;
+    Atomics.store(head, 0, 2);
+  }
+  Atomics.notify(head, 0);
+});

@@ -1,0 +1,95 @@
+/**
+ * Chunk compression off the writing thread, with a synchronous API: `submit` hands a chunk to a
+ * worker and returns at once; `take` returns finished chunks in submission order, waiting
+ * (Atomics.wait) only when asked to. The writer therefore keeps its order of file writes and its
+ * synchronous flush, while shuffle + deflate run on another core.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { deflateSync } from "node:zlib";
+import { StorageError } from "../../errors.js";
+import { shuffle } from "./shuffle.js";
+
+const HEADER = 32;
+
+interface Job<T> {
+  sab: SharedArrayBuffer;
+  head: Int32Array;
+  tag: T;
+}
+
+let workers: Worker[] | null = null;
+let next = 0;
+
+function pool(): Worker[] {
+  if (!workers) {
+    const n = Math.max(1, Math.min(4, availableParallelism() - 1));
+    workers = Array.from({ length: n }, () => {
+      const w = new Worker(new URL("./compress-worker.js", import.meta.url));
+      w.unref();
+      return w;
+    });
+  }
+  return workers;
+}
+
+/** Compresses chunks in order; `T` is what the caller needs back with each result. */
+export class CompressionQueue<T> {
+  private readonly jobs: Job<T>[] = [];
+  private bytesInFlight = 0;
+
+  constructor(
+    private readonly onDone: (stored: Uint8Array, tag: T) => void,
+    private readonly parallel = true,
+    private readonly maxBytesInFlight = 64 << 20,
+  ) {}
+
+  /** Queues a chunk (copied); may wait for earlier chunks when too much is in flight. */
+  submit(raw: Uint8Array, elemSize: number, level: number, tag: T): void {
+    if (!this.parallel || level === 0) {
+      this.drain(true);
+      this.onDone(level > 0 ? deflateSync(shuffle(raw, elemSize), { level }) : raw.slice(), tag);
+      return;
+    }
+    const cap = HEADER + raw.length + (raw.length + Math.ceil(raw.length / 1000) + 64);
+    const sab = new SharedArrayBuffer(cap);
+    const head = new Int32Array(sab, 0, 8);
+    head[1] = raw.length;
+    head[3] = elemSize;
+    head[4] = level;
+    new Uint8Array(sab).set(raw, HEADER);
+    const ws = pool();
+    ws[next++ % ws.length].postMessage(sab);
+    this.jobs.push({ sab, head, tag });
+    this.bytesInFlight += raw.length;
+    this.drain(false);
+    while (this.bytesInFlight > this.maxBytesInFlight) this.takeOne(true);
+  }
+
+  /** Hands finished chunks to `onDone` in order; with `wait`, all of them. */
+  drain(wait: boolean): void {
+    while (this.jobs.length && this.takeOne(wait));
+  }
+
+  private takeOne(wait: boolean): boolean {
+    const job = this.jobs[0];
+    if (!job) return false;
+    let state = Atomics.load(job.head, 0);
+    if (state === 0 && !wait) return false;
+    while (state === 0) {
+      Atomics.wait(job.head, 0, 0, 1000);
+      state = Atomics.load(job.head, 0);
+    }
+    this.jobs.shift();
+    this.bytesInFlight -= job.head[1];
+    const outAt = HEADER + job.head[1];
+    const out = new Uint8Array(job.sab, outAt, job.head[2]);
+    if (state === 2) throw new StorageError("IO_ERROR", `compressing a chunk failed: ${new TextDecoder().decode(out)}`);
+    this.onDone(new Uint8Array(out), job.tag);
+    return true;
+  }
+
+  get pending(): number {
+    return this.jobs.length;
+  }
+}
