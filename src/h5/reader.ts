@@ -164,6 +164,36 @@ export class H5Reader {
     return v.map(String);
   }
 
+  /**
+   * Rows `[start, end)` of a 1-D string dataset (clamped to its length), without reading the rest.
+   */
+  readStringRows(path: string, start: number, end: number): string[] {
+    const p = norm(path);
+    const ds = this.f.get(p) as InstanceType<typeof h5wasm.Dataset> | null;
+    if (!ds || this.kind(p) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${p} in ${this.filePath}`);
+    const rows = (ds.shape ?? [0])[0] ?? 0;
+    const s = Math.max(0, Math.min(start, rows));
+    const e = Math.max(s, Math.min(end, rows));
+    if (e === s) return [];
+    const v = ds.slice([[s, e]]);
+    if (!Array.isArray(v)) throw new FormatError("NOT_SNN_EXPORT", `${p} is not a string list`);
+    return v.map(String);
+  }
+
+  /**
+   * The file address of the object header at `path` (what an HDF5 object reference holds), or
+   * null when nothing is there. Two paths with the same address are hard links to one object.
+   */
+  objectAddress(path: string): bigint | null {
+    const p = norm(path);
+    if (this.kind(p) === null) return null;
+    const ref = engine().create_object_reference(this.id, p) as unknown as ArrayLike<number>;
+    if (!ref || ref.length < 8) return null;
+    let a = 0n;
+    for (let i = 7; i >= 0; i--) a = (a << 8n) | BigInt(ref[i]);
+    return a;
+  }
+
   /** Re-reads the extent of a dataset written by another process (SWMR readers). */
   refresh(path: string): void {
     check(engine().refresh_dataset(this.id, norm(path)), `refresh ${path}`, this.filePath);

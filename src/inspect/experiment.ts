@@ -1,0 +1,95 @@
+/**
+ * Facts about an open experiment that several commands need: its time step, its neuron count and
+ * neuron types, per-episode totals. Read through the public loader.
+ */
+import type { ExperimentLoader } from "../loader/experiment.js";
+import type { EpisodeData } from "../loader/episode.js";
+import { isNdArray } from "../loader/values.js";
+
+/** How long one logged step is, and where that came from. */
+export interface TimeStep {
+  /** Milliseconds per step. */
+  ms: number;
+  /** `config.dt_ms`, `config.dt`, ... or `assumed` (1 ms). */
+  source: string;
+}
+
+/**
+ * The step length: `dt_ms` (ms), `dt_s` / `dt_sec` (seconds), `dt` (taken as ms) from the saved
+ * config, top level first, then one level down (e.g. `network.dt`); 1 ms when none is found.
+ */
+export function timeStep(config: Record<string, unknown>): TimeStep {
+  const keys: Array<[string, number]> = [["dt_ms", 1], ["dt_s", 1000], ["dt_sec", 1000], ["dt", 1]];
+  const look = (obj: Record<string, unknown>, prefix: string): TimeStep | undefined => {
+    for (const [k, factor] of keys) {
+      const v = obj[k];
+      if (typeof v === "number" && Number.isFinite(v) && v > 0) return { ms: v * factor, source: `config.${prefix}${k}` };
+    }
+    return undefined;
+  };
+  const top = look(config, "");
+  if (top) return top;
+  for (const [name, v] of Object.entries(config)) {
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+      const found = look(v as Record<string, unknown>, `${name}.`);
+      if (found) return found;
+    }
+  }
+  return { ms: 1, source: "assumed" };
+}
+
+/** Human words for a time step: "1 ms per step (config.dt_ms)" / "1 ms per step (assumed: the config has no dt)". */
+export function describeTimeStep(dt: TimeStep): string {
+  return dt.source === "assumed"
+    ? `${dt.ms} ms per step (assumed: the config has no dt)`
+    : `${dt.ms} ms per step (${dt.source})`;
+}
+
+/** The neuron count: `network_structure` `n_neurons`, else `config.n_neurons`; null when unknown. */
+export function neuronCount(loader: ExperimentLoader): number | null {
+  const n = loader.getNetworkStructure().nNeurons;
+  if (n !== null) return n;
+  const c = loader.getConfig().n_neurons;
+  return typeof c === "number" && Number.isInteger(c) && c > 0 ? c : null;
+}
+
+/** `network_structure/neurons/types` when it is a string field, else null. */
+export function neuronTypes(loader: ExperimentLoader): string[] | null {
+  const t = loader.getNetworkStructure().neurons.types;
+  if (Array.isArray(t) && t.every((x) => typeof x === "string")) return t;
+  if (t !== undefined && isNdArray(t)) return null;
+  return null;
+}
+
+/** One row of the episode table. */
+export interface EpisodeRow {
+  id: number;
+  status: string | null;
+  steps: number;
+  spikes: number;
+  /** Spikes per neuron per second, from `steps * dt`; null without a neuron count or steps. */
+  meanRateHz: number | null;
+  totalReward: number;
+  success: boolean | null;
+}
+
+/**
+ * Totals of an episode from its attributes (written at every flush and at the end), falling back
+ * to dataset lengths / sums when an attribute is missing.
+ */
+export function episodeRow(ep: EpisodeData, nNeurons: number | null, dt: TimeStep): EpisodeRow {
+  const a = ep.attrs;
+  const steps = typeof a.total_timesteps === "number" ? a.total_timesteps : ep.getTimesteps().length;
+  const spikes = typeof a.total_spikes === "number" ? a.total_spikes : ep.getSpikes().neuronIds.length;
+  const totalReward = typeof a.total_reward === "number" ? a.total_reward : ep.getRewards().values.reduce((s, v) => s + v, 0);
+  const meanRateHz = nNeurons && steps > 0 ? spikes / nNeurons / ((steps * dt.ms) / 1000) : null;
+  return {
+    id: ep.id,
+    status: typeof a.status === "string" ? a.status : null,
+    steps,
+    spikes,
+    meanRateHz,
+    totalReward,
+    success: a.success ?? null,
+  };
+}
