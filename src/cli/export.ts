@@ -1,0 +1,142 @@
+/** `snn-export export`: one stream of one episode as CSV, JSON Lines or .npy, read and written in slices. */
+import { createWriteStream, rmSync } from "node:fs";
+import { extname } from "node:path";
+import type { FormatName } from "../export/formats.js";
+import type { StreamName } from "../export/rows.js";
+import { BIN, UsageError, choiceFlag, intFlag, parseWithPositionals, requirePositional, type Io, type Options } from "./args.js";
+import { displayPath, formatBytes, formatInt } from "./format.js";
+
+const STREAM_NAMES = ["spikes", "neural_states", "behavior", "rewards", "weight_changes", "events"] as const;
+const FORMAT_NAMES = ["csv", "json", "npy"] as const;
+
+const OPTIONS = {
+  episode: { type: "string", short: "e" },
+  stream: { type: "string", short: "s" },
+  format: { type: "string", short: "f" },
+  out: { type: "string", short: "o" },
+  help: { type: "boolean", short: "h" },
+  debug: { type: "boolean" },
+} satisfies Options;
+
+export function exportHelp(): string {
+  return `Usage:
+  ${BIN} export <experiment dir or .h5 file> --stream <name> [options]
+
+Writes one stream of one episode, row by row, reading the file in slices of a few MiB (an episode
+bigger than memory exports fine).
+
+Streams and their columns:
+  spikes          timestep, neuron_id              one row per spike
+  neural_states   timestep, <variable>...          one row per kept step; a variable of N neurons
+                                                   is N columns v_0 ... v_N-1 in CSV, an array in
+                                                   JSON, a sub-array field in .npy
+  behavior        timestep, <variable>...          one row per logged step
+  rewards         timestep, value                  the non-zero rewards only (as stored)
+  weight_changes  timestep, synapse_id, source_id, target_id, old_weight, new_weight  (-1: not given)
+  events          timestep, type, data             data is the event's JSON text
+
+Formats:
+  csv    a header line, then one line per row; floats in shortest round-trip form, nan/inf/-inf
+  json   JSON Lines: one JSON object per row (not one big array), e.g. {"timestep":3,"neuron_id":17};
+         NaN/Infinity become null
+  npy    a NumPy structured array, one record per row with the file's dtypes
+         (np.load(f)["neuron_id"]); not for events (text needs pickle)
+
+Options:
+  -e, --episode <n>    Episode id (default 0)
+  -s, --stream <name>  One of ${STREAM_NAMES.join(", ")} (required)
+  -f, --format <fmt>   csv, json or npy (default: from the --out extension, else csv)
+  -o, --out <file>     Write to this file (default: stdout)
+  -h, --help           Show this help
+      --debug          Show stack traces on errors
+
+Examples:
+  ${BIN} export experiments/demo_20240101_120000 --stream spikes | head
+  ${BIN} export run --episode 3 --stream neural_states --out states.npy
+  ${BIN} export run -e 0 -s events -f json | jq .type
+  python3 -c 'import numpy as np; a = np.load("states.npy"); print(a["timestep"][:5], a["v"].shape)'
+`;
+}
+
+function formatFromExtension(out: string | undefined): FormatName | undefined {
+  const ext = out ? extname(out).toLowerCase() : "";
+  if (ext === ".csv") return "csv";
+  if (ext === ".json" || ext === ".jsonl" || ext === ".ndjson") return "json";
+  if (ext === ".npy") return "npy";
+  return undefined;
+}
+
+export async function exportCommand(args: string[], io: Io): Promise<number> {
+  const { values: v, positionals } = parseWithPositionals(args, OPTIONS, "export", 1);
+  if (v.help) {
+    io.stdout.write(exportHelp());
+    return 0;
+  }
+  const target = requirePositional(positionals, "export", "the experiment directory or .h5 file");
+  const episode = intFlag("export", "episode", v.episode, 0, 0, Number.MAX_SAFE_INTEGER);
+  const stream = choiceFlag("export", "stream", v.stream, STREAM_NAMES) as StreamName;
+  const format = choiceFlag("export", "format", v.format, FORMAT_NAMES, formatFromExtension(v.out) ?? "csv") as FormatName;
+  if (v.out !== undefined && v.out.trim() === "") throw new UsageError(`export: --out needs a file name; see '${BIN} export --help'`);
+  if (format === "npy" && stream === "events") {
+    throw new UsageError(`export: events hold text, which .npy cannot store without pickle; use --format csv or json`);
+  }
+  if (format === "npy" && v.out === undefined && io.stdout.isTTY) {
+    throw new UsageError(`export: not writing binary .npy to a terminal; use --out FILE or redirect stdout`);
+  }
+
+  const [{ ExperimentLoader }, { H5Reader }, { rowSource }, { Sink, writeRows }] = await Promise.all([
+    import("../loader/experiment.js"),
+    import("../h5/reader.js"),
+    import("../export/rows.js"),
+    import("../export/formats.js"),
+  ]);
+  // The loader checks the file (exists, HDF5, snn-export) and the episode id; then the rows are
+  // read through the plain reader in slices.
+  let file: string;
+  let episodePath: string;
+  {
+    const loader = await ExperimentLoader.open(target);
+    try {
+      episodePath = loader.getEpisode(episode).path;
+      file = loader.filePath;
+    } finally {
+      loader.close();
+    }
+  }
+  const reader = await H5Reader.open(file);
+  try {
+    const source = rowSource(reader, episodePath, stream);
+    if (v.out === undefined) {
+      const sink = new Sink(io.stdout);
+      await writeRows(source, format, sink);
+      return 0;
+    }
+    const out = createWriteStream(v.out);
+    const opened = new Promise<void>((resolve, reject) => {
+      out.once("open", () => resolve());
+      out.once("error", reject);
+    });
+    let created = false;
+    try {
+      await opened;
+      created = true;
+      const sink = new Sink(out);
+      const rows = await writeRows(source, format, sink);
+      await new Promise<void>((resolve, reject) => {
+        out.once("error", reject);
+        out.end(() => resolve());
+      });
+      io.stderr.write(
+        `wrote ${formatInt(rows)} row${rows === 1 ? "" : "s"} of ${stream} (episode ${episode}) as ${format === "json" ? "JSON Lines" : format} ` +
+          `to ${displayPath(v.out)} (${formatBytes(sink.bytes)})\n`,
+      );
+    } catch (err) {
+      out.destroy();
+      if (created) rmSync(v.out, { force: true }); // no half-written file left behind
+      throw err;
+    }
+    return 0;
+  } finally {
+    reader.close();
+  }
+}
