@@ -1,0 +1,541 @@
+/**
+ * The inspect, plot, export, tail and bench commands, run as child processes on an experiment
+ * that `snn-export demo` writes into a temporary directory, checked against the loader (and
+ * against h5py / numpy when Debian's python3 has them).
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PNG } from "pngjs";
+import { ExperimentLoader } from "../src/loader/index.js";
+import { StandardDataExporter } from "../src/index.js";
+
+const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const PYTHON = "/usr/bin/python3";
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "", ...env },
+    timeout: 180_000,
+    maxBuffer: 256 << 20,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Running {
+  child: ReturnType<typeof spawn>;
+  /** What it printed so far. */
+  out: { stdout: string; stderr: string };
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/** The CLI as a child process whose output is collected while it runs. */
+function startCli(args: string[]): Running {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, NO_COLOR: "" } });
+  const out = { stdout: "", stderr: "" };
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (out.stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (out.stderr += d));
+  const done = new Promise<Awaited<Running["done"]>>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, ...out }));
+  });
+  return { child, out, done };
+}
+
+/** Waits until `cond()` holds, up to `ms`. */
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+const lines = (s: string) => s.split("\n").filter((l) => l !== "");
+const hasStack = (s: string) => /^\s+at /m.test(s);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function pythonHas(modules: string): boolean {
+  return existsSync(PYTHON) && spawnSync(PYTHON, ["-c", `import ${modules}`], { stdio: "ignore" }).status === 0;
+}
+
+function python(script: string, args: string[]): string {
+  const r = spawnSync(PYTHON, ["-c", script, ...args], { encoding: "utf8", maxBuffer: 256 << 20 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+let root: string;
+let dir: string; // the experiment directory
+let h5: string;
+
+before(() => {
+  root = mkdtempSync(join(tmpdir(), "snn-export-cmds-"));
+  const r = cli(["demo", "--episodes", "2", "--steps", "300", "--out", root, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(r.stdout) as { outputDir: string; filePath: string };
+  dir = result.outputDir;
+  h5 = result.filePath;
+});
+
+after(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------- help, version, conventions
+
+test("every command has --help with examples; the top help lists them all", () => {
+  const top = cli(["--help"]);
+  for (const c of ["demo", "inspect", "plot", "export", "tail", "bench"]) assert.match(top.stdout, new RegExp(`^\\s+${c}\\s`, "m"), c);
+  for (const c of ["inspect", "plot", "export", "tail", "bench"]) {
+    const r = cli([c, "--help"]);
+    assert.equal(r.code, 0, c);
+    assert.equal(r.stderr, "", c);
+    assert.match(r.stdout, new RegExp(`^Usage:\\n\\s+snn-export ${c}`), c);
+    assert.match(r.stdout, new RegExp(`Examples:\\n\\s+snn-export ${c}`), c);
+    assert.equal(cli(["help", c]).stdout, r.stdout, `help ${c}`);
+    assert.equal(cli([c, "-h"]).stdout, r.stdout, `${c} -h`);
+  }
+  assert.match(cli(["plot", "--help"]).stdout, /raster.*\n(.*\n)*.*traces(.*\n)*.*rates(.*\n)*.*reward(.*\n)*.*weights/);
+  assert.match(cli(["export", "--help"]).stdout, /JSON Lines/);
+});
+
+test("bad command lines: one line on stderr, exit 2", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["inspect"], /inspect: missing the experiment directory/],
+    [["inspect", dir, "extra"], /inspect: unexpected argument 'extra'/],
+    [["plot", dir], /plot: --out <file.svg\|file.png> is required/],
+    [["plot", dir, "--out", "x.pdf"], /--out must end in \.svg or \.png/],
+    [["plot", dir, "--kind", "rastr", "--out", "x.svg"], /--kind must be one of raster, traces, rates, reward, weights, got 'rastr' \(did you mean raster\?\)/],
+    [["plot", dir, "--neurons", "5-2", "--out", "x.svg"], /range 5-2 goes backwards/],
+    [["plot", dir, "--from", "10", "--to", "5", "--out", "x.svg"], /--to \(5\) is before --from \(10\)/],
+    [["export", dir], /--stream is required/],
+    [["export", dir, "--stream", "spikes", "--format", "xml"], /--format must be one of csv, json, npy/],
+    [["export", dir, "--stream", "events", "--format", "npy"], /events hold text/],
+    [["tail", dir, "--interval", "0"], /--interval must be a number from 0.05/],
+  ];
+  for (const [args, re] of cases) {
+    const r = cli(args);
+    assert.equal(r.code, 2, `${args.join(" ")}: exit code; ${r.stderr}`);
+    assert.equal(r.stdout, "", args.join(" "));
+    assert.equal(lines(r.stderr).length, 1, `${args.join(" ")}: ${JSON.stringify(r.stderr)}`);
+    assert.match(r.stderr, re, args.join(" "));
+  }
+});
+
+test("a missing file, a non-HDF5 file and a wrong episode: one-line errors, exit 1, no stack trace", () => {
+  const missing = join(root, "no-such-experiment");
+  const text = join(root, "not-hdf5.h5");
+  writeFileSync(text, "this is not an HDF5 file\n".repeat(50));
+  const out = join(root, "err.svg");
+  const cases: Array<[string[], RegExp]> = [
+    [["inspect", missing], /^snn-export: error: no experiment at .*no-such-experiment: no such file or directory \[NOT_FOUND\]$/],
+    [["inspect", text], /^snn-export: error: .*not-hdf5\.h5 is not an HDF5 file .*\[NOT_HDF5\]$/],
+    [["plot", missing, "--out", out], /\[NOT_FOUND\]$/],
+    [["plot", text, "--out", out], /\[NOT_HDF5\]$/],
+    [["plot", dir, "--episode", "7", "--out", out], /^snn-export: error: episode 7 does not exist in .*: valid ids are 0\.\.1 \(2 episodes\) \[NOT_FOUND\]$/],
+    [["export", missing, "--stream", "spikes"], /\[NOT_FOUND\]$/],
+    [["export", text, "--stream", "spikes"], /\[NOT_HDF5\]$/],
+    [["export", dir, "--episode", "2", "--stream", "spikes"], /episode 2 does not exist .*valid ids are 0\.\.1/],
+    [["tail", text, "--interval", "0.05", "--retries", "2"], /^snn-export: error: tail: gave up after 2 failed attempts in a row .*not an HDF5 file/],
+    [["tail", missing, "--interval", "0.05", "--retries", "3", "--json"], /^snn-export: error: tail: gave up after 3 failed attempts .*no such file or directory$/],
+  ];
+  for (const [args, re] of cases) {
+    const r = cli(args);
+    assert.equal(r.code, 1, `${args.join(" ")}: exit code; ${r.stderr}`);
+    const errLines = lines(r.stderr).filter((l) => !l.startsWith("waiting for"));
+    assert.equal(errLines.length, 1, `${args.join(" ")}: ${JSON.stringify(r.stderr)}`);
+    assert.match(errLines[0], re, args.join(" "));
+    assert.ok(!hasStack(r.stderr), args.join(" "));
+  }
+  assert.ok(!existsSync(out), "no output file after an error");
+  const debug = cli(["inspect", missing, "--debug"]);
+  assert.equal(debug.code, 1);
+  assert.ok(hasStack(debug.stderr), "--debug shows the stack");
+});
+
+// ---------------------------------------------------------------- inspect
+
+test("inspect: tree with sizes and an episode table; --json agrees with the loader", async () => {
+  const human = cli(["inspect", dir]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /Episodes \(2\)/);
+  assert.match(human.stdout, /^\s+episode\s+status\s+steps\s+spikes\s+rate \(Hz\)\s+reward\s+success$/m);
+  assert.match(human.stdout, /time step\s+1 ms \(config\.dt_ms\)/);
+  assert.match(human.stdout, /neural_states\/\n\s+timesteps .*\n\s+v\s+30 × 200\s+float32\s+\S+.*deflate/);
+  assert.match(human.stdout, /timesteps\s+→ \/episodes\/episode_0000\/\S+ \(hard link, stored once\)/);
+  assert.match(human.stdout, /episode_0001\/\s+1 more episode: \d+ datasets/);
+  assert.ok(!/\x1b\[/.test(human.stdout), "no colour when not a TTY");
+  const all = cli(["inspect", dir, "--all"]);
+  assert.match(all.stdout, /episode_0001\/\n/);
+
+  const r = cli(["inspect", h5, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  await using loader = await ExperimentLoader.open(dir);
+  assert.equal(report.episodes.length, loader.episodeCount);
+  assert.equal(report.status, "closed");
+  assert.equal(report.nNeurons, 200);
+  assert.deepEqual(report.timeStep, { ms: 1, source: "config.dt_ms" });
+  for (const e of report.episodes) {
+    const ep = loader.getEpisode(e.id);
+    assert.equal(e.steps, ep.getTimesteps().length);
+    assert.equal(e.steps, 300);
+    assert.equal(e.spikes, ep.getSpikes().neuronIds.length);
+    assert.ok(e.spikes > 0);
+    assert.equal(e.totalReward, ep.getRewards().values.reduce((a, b) => a + b, 0));
+    assert.ok(Math.abs(e.meanRateHz - e.spikes / 200 / 0.3) < 1e-9);
+    assert.equal(e.status, "completed");
+  }
+  const byPath = new Map<string, { shape: number[]; dtype: string; rawBytes: number | null; storedBytes: number | null; linkTo?: string; filters: string[] }>(
+    report.datasets.map((d: { path: string }) => [d.path, d]),
+  );
+  const v = byPath.get("/episodes/episode_0000/neural_states/v")!;
+  assert.deepEqual(v.shape, [30, 200]);
+  assert.equal(v.dtype, "float32");
+  assert.equal(v.rawBytes, 30 * 200 * 4);
+  assert.ok(v.storedBytes! > 0 && v.storedBytes! < v.rawBytes!, "compressed");
+  assert.ok(v.filters.includes("deflate"));
+  assert.ok(byPath.get("/episodes/episode_0000/spikes/timesteps")!.linkTo, "the link is marked");
+  assert.ok(report.totals.storedBytes > 0 && report.totals.storedBytes < report.fileBytes);
+});
+
+test("inspect: stored sizes equal h5py's get_storage_size() for every dataset (demo file and a standard, uncompressed file)", async (t) => {
+  if (!pythonHas("h5py")) {
+    t.skip("Debian's python3-h5py is not installed (apt-get install python3-h5py)");
+    return;
+  }
+  const exporter = await StandardDataExporter.create("plain", { outputBaseDir: root, compression: "none", chunkSize: 64 });
+  exporter.startEpisode();
+  for (let s = 0; s < 200; s++) exporter.log({ timestep: s, neuralState: { v: new Float32Array(10).fill(s) }, spikes: new Uint8Array(10).fill(s % 2), reward: s % 50 === 0 ? 1 : 0 });
+  await exporter.endEpisode({ success: true });
+  await exporter.close();
+  for (const file of [h5, exporter.filePath]) {
+    const report = JSON.parse(cli(["inspect", file, "--json"]).stdout);
+    const ours: Record<string, number | null> = {};
+    for (const d of report.datasets) ours[d.path] = d.storedBytes;
+    const theirs = JSON.parse(
+      python(
+        `import h5py, json, sys
+out = {}
+with h5py.File(sys.argv[1], "r") as f:
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset): out["/" + name] = obj.id.get_storage_size()
+    f.visititems(visit)
+print(json.dumps(out))`,
+        [file],
+      ),
+    ) as Record<string, number>;
+    assert.ok(Object.keys(theirs).length > 10);
+    for (const [path, size] of Object.entries(theirs)) assert.equal(ours[path], size, `${file}: ${path}`);
+  }
+});
+
+// ---------------------------------------------------------------- plot
+
+function checkSvg(file: string, texts: string[]): void {
+  const svg = readFileSync(file, "utf8");
+  assert.ok(svg.startsWith("<svg"), `${file} starts with <svg`);
+  assert.ok(svg.trimEnd().endsWith("</svg>"), `${file} ends with </svg>`);
+  assert.match(svg, /xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  for (const text of texts) assert.ok(svg.includes(`>${text}<`), `${file} has the text "${text}"`);
+}
+
+/** Decodes the PNG and checks it is a real picture: plausible size, many colours, much non-white. */
+function checkPng(file: string): { width: number; height: number; colours: number; inked: number } {
+  const bytes = readFileSync(file);
+  assert.ok(bytes.length > 10_000 && bytes.length < 5_000_000, `${file}: ${bytes.length} bytes`);
+  const png = PNG.sync.read(bytes);
+  assert.ok(png.width >= 800 && png.width <= 5000, `width ${png.width}`);
+  assert.ok(png.height >= 400 && png.height <= 5000, `height ${png.height}`);
+  const colours = new Set<number>();
+  let inked = 0;
+  for (let i = 0; i < png.data.length; i += 4) {
+    const [r, g, b] = [png.data[i], png.data[i + 1], png.data[i + 2]];
+    colours.add((r << 16) | (g << 8) | b);
+    if (r < 200 || g < 200 || b < 200) inked++;
+  }
+  const pixels = png.width * png.height;
+  assert.ok(colours.size >= 50, `${file}: ${colours.size} distinct colours`);
+  assert.ok(inked / pixels > 0.01, `${file}: ${(inked / pixels) * 100}% of the pixels are not near-white`);
+  return { width: png.width, height: png.height, colours: colours.size, inked: inked / pixels };
+}
+
+test("plot: every kind writes a valid SVG with its axis titles, and a PNG that is not blank", () => {
+  const out = join(root, "plots");
+  mkdirSync(out, { recursive: true });
+  const kinds: Array<[string, string[], string[]]> = [
+    ["raster", ["--episode", "1"], ["time (ms)", "neuron id", "neuron type", "excitatory", "inhibitory"]],
+    ["traces", ["--neurons", "0,5,9"], ["time (ms)", "v (mV)", "neuron 5"]],
+    ["rates", ["--bin", "10"], ["time (ms)", "rate per neuron (Hz)", "excitatory (160)"]],
+    ["reward", [], ["episode", "total reward"]],
+    ["weights", ["--neurons", "0-99"], ["target neuron (post)", "source neuron (pre)", "weight"]],
+  ];
+  for (const [kind, extra, texts] of kinds) {
+    const svg = join(out, `${kind}.svg`);
+    const r = cli(["plot", dir, "--kind", kind, ...extra, "--out", svg]);
+    assert.equal(r.code, 0, `${kind}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^wrote .*${kind}\\.svg \\(`), kind);
+    checkSvg(svg, texts);
+    const png = join(out, `${kind}.png`);
+    const p = cli(["plot", dir, "--kind", kind, ...extra, "--out", png, "--json"]);
+    assert.equal(p.code, 0, `${kind}: ${p.stderr}`);
+    const info = JSON.parse(p.stdout);
+    assert.equal(info.bytes, statSync(png).size);
+    const seen = checkPng(png);
+    assert.equal(info.pixels.width, seen.width);
+    assert.ok(info.points > 0, `${kind}: ${info.points} marks`);
+  }
+});
+
+test("plot: --neurons and --from/--to select what is drawn", async () => {
+  await using loader = await ExperimentLoader.open(dir);
+  const { timesteps, neuronIds } = loader.getEpisode(0).getSpikes();
+  let expected = 0;
+  for (let i = 0; i < neuronIds.length; i++) if (neuronIds[i] >= 10 && neuronIds[i] <= 59 && timesteps[i] >= 100 && timesteps[i] <= 199) expected++;
+  const svg = join(root, "window.svg");
+  const r = cli(["plot", dir, "--kind", "raster", "--neurons", "10-59", "--from", "100", "--to", "199", "--out", svg, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).points, expected);
+  checkSvg(svg, [`${expected.toLocaleString("en-US")} spikes from 50 selected neurons, steps 100–199, coloured by neuron type`]);
+  const bad = cli(["plot", dir, "--kind", "raster", "--neurons", "0-500", "--out", svg]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--neurons goes up to 500, but the network has 200 neurons/);
+});
+
+// ---------------------------------------------------------------- export
+
+function parseCsv(text: string): string[][] {
+  // Enough for our output: quoted cells may hold commas and doubled quotes, not newlines.
+  return lines(text).map((line) => {
+    const cells: string[] = [];
+    let i = 0;
+    while (i <= line.length) {
+      if (line[i] === '"') {
+        let s = "";
+        i++;
+        while (i < line.length) {
+          if (line[i] === '"' && line[i + 1] === '"') {
+            s += '"';
+            i += 2;
+          } else if (line[i] === '"') {
+            i++;
+            break;
+          } else s += line[i++];
+        }
+        cells.push(s);
+        i++;
+      } else {
+        const j = line.indexOf(",", i);
+        const end = j < 0 ? line.length : j;
+        cells.push(line.slice(i, end));
+        i = end + 1;
+      }
+      if (i > line.length) break;
+    }
+    return cells;
+  });
+}
+
+test("export csv and json: every stream equals what the loader reads", async () => {
+  await using loader = await ExperimentLoader.open(dir);
+  const ep = loader.getEpisode(1);
+
+  const spikes = ep.getSpikes();
+  const csv = cli(["export", dir, "--episode", "1", "--stream", "spikes", "--format", "csv"]);
+  assert.equal(csv.code, 0, csv.stderr);
+  assert.equal(csv.stderr, "", "stdout output: nothing on stderr");
+  const rows = parseCsv(csv.stdout);
+  assert.deepEqual(rows[0], ["timestep", "neuron_id"]);
+  assert.equal(rows.length - 1, spikes.neuronIds.length);
+  rows.slice(1).forEach(([t, n], i) => {
+    assert.equal(Number(t), spikes.timesteps[i]);
+    assert.equal(Number(n), spikes.neuronIds[i]);
+  });
+  const jl = cli(["export", dir, "-e", "1", "-s", "spikes", "-f", "json"]);
+  const objs = lines(jl.stdout).map((l) => JSON.parse(l));
+  assert.equal(objs.length, spikes.neuronIds.length);
+  assert.deepEqual(objs[0], { timestep: spikes.timesteps[0], neuron_id: spikes.neuronIds[0] });
+
+  const states = ep.getNeuralStates();
+  const v = states.variables.v;
+  const sc = parseCsv(cli(["export", dir, "-e", "1", "-s", "neural_states"]).stdout);
+  assert.equal(sc[0].length, 1 + 200);
+  assert.deepEqual(sc[0].slice(0, 3), ["timestep", "v_0", "v_1"]);
+  assert.equal(sc.length - 1, states.timesteps.length);
+  for (let r = 0; r < states.timesteps.length; r++) {
+    assert.equal(Number(sc[r + 1][0]), states.timesteps[r]);
+    for (let c = 0; c < 200; c++) assert.equal(Math.fround(Number(sc[r + 1][1 + c])), v.data[r * 200 + c], `v[${r}, ${c}]`);
+  }
+  const sj = lines(cli(["export", dir, "-e", "1", "-s", "neural_states", "-f", "json"]).stdout).map((l) => JSON.parse(l));
+  assert.equal(sj[2].timestep, states.timesteps[2]);
+  assert.deepEqual(sj[2].v.map(Math.fround), Array.from((v.data as Float32Array).subarray(400, 600)));
+
+  const behavior = ep.getBehavior();
+  const bj = lines(cli(["export", dir, "-e", "1", "-s", "behavior", "-f", "json"]).stdout).map((l) => JSON.parse(l));
+  assert.equal(bj.length, behavior.timesteps.length);
+  assert.deepEqual(Object.keys(bj[0]).sort(), ["goal_x", "goal_y", "timestep", "x", "y"]);
+  for (let i = 0; i < bj.length; i += 37) for (const k of ["x", "y", "goal_x", "goal_y"]) assert.equal(bj[i][k], behavior.variables[k].data[i]);
+
+  const events = ep.getEvents();
+  assert.ok(events.length > 0);
+  const ec = parseCsv(cli(["export", dir, "-e", "1", "-s", "events"]).stdout);
+  assert.deepEqual(ec[0], ["timestep", "type", "data"]);
+  events.forEach((e, i) => {
+    assert.equal(Number(ec[i + 1][0]), e.timestep);
+    assert.equal(ec[i + 1][1], e.type);
+    assert.deepEqual(JSON.parse(ec[i + 1][2]), e.data);
+  });
+
+  for (const stream of ["rewards", "weight_changes"]) {
+    const r = cli(["export", dir, "-e", "1", "-s", stream]);
+    assert.equal(r.code, 0, r.stderr);
+    const header = lines(r.stdout)[0];
+    assert.equal(header, stream === "rewards" ? "timestep,value" : "timestep,synapse_id,source_id,target_id,old_weight,new_weight");
+  }
+
+  // --out: a file, a one-line report on stderr, the same bytes as stdout.
+  const file = join(root, "spikes.csv");
+  const toFile = cli(["export", dir, "-e", "1", "-s", "spikes", "--out", file]);
+  assert.equal(toFile.code, 0, toFile.stderr);
+  assert.match(toFile.stderr, /^wrote [\d,]+ rows of spikes \(episode 1\) as csv to .*spikes\.csv/);
+  assert.equal(readFileSync(file, "utf8"), csv.stdout);
+});
+
+test("export npy: a valid .npy (header checked here, values read back with numpy)", async (t) => {
+  await using loader = await ExperimentLoader.open(dir);
+  const ep = loader.getEpisode(0);
+  const spikesFile = join(root, "spikes.npy");
+  const statesFile = join(root, "states.npy");
+  const behaviorFile = join(root, "behavior.npy");
+  for (const [stream, file] of [["spikes", spikesFile], ["neural_states", statesFile], ["behavior", behaviorFile]]) {
+    const r = cli(["export", dir, "--stream", stream, "--out", file]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const bytes = readFileSync(spikesFile);
+  assert.deepEqual([...bytes.subarray(0, 8)], [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  const headerLen = bytes.readUInt16LE(8);
+  assert.equal((10 + headerLen) % 64, 0, "header padded to 64 bytes");
+  const header = bytes.toString("latin1", 10, 10 + headerLen);
+  const spikes = ep.getSpikes();
+  assert.match(header, new RegExp(`^\\{'descr': \\[\\('timestep', '<i8'\\), \\('neuron_id', '\\|u1'\\)\\], 'fortran_order': False, 'shape': \\(${spikes.neuronIds.length},\\), \\} *\\n$`));
+  assert.equal(bytes.length, 10 + headerLen + spikes.neuronIds.length * 9, "packed records of 8 + 1 bytes");
+  const body = bytes.subarray(10 + headerLen);
+  for (let i = 0; i < spikes.neuronIds.length; i++) {
+    assert.equal(Number(body.readBigInt64LE(i * 9)), spikes.timesteps[i]);
+    assert.equal(body[i * 9 + 8], spikes.neuronIds[i]);
+  }
+
+  if (!pythonHas("numpy")) {
+    t.skip("numpy is not installed for /usr/bin/python3 (apt-get install python3-numpy); header and bytes were checked without it");
+    return;
+  }
+  const got = JSON.parse(
+    python(
+      `import json, sys, numpy as np
+s, v, b = (np.load(p) for p in sys.argv[1:4])
+print(json.dumps({
+  "spikes": {"names": list(s.dtype.names), "t": s["timestep"].tolist(), "n": s["neuron_id"].tolist()},
+  "states": {"names": list(v.dtype.names), "vshape": list(v["v"].shape), "vdtype": str(v["v"].dtype), "t": v["timestep"].tolist(), "v": v["v"].ravel().tolist()},
+  "behavior": {"names": list(b.dtype.names), "x": b["x"].tolist()},
+}))`,
+      [spikesFile, statesFile, behaviorFile],
+    ),
+  );
+  assert.deepEqual(got.spikes.names, ["timestep", "neuron_id"]);
+  assert.deepEqual(got.spikes.t, Array.from(spikes.timesteps));
+  assert.deepEqual(got.spikes.n, Array.from(spikes.neuronIds));
+  const states = ep.getNeuralStates();
+  assert.deepEqual(got.states.names, ["timestep", "v"]);
+  assert.deepEqual(got.states.vshape, [states.timesteps.length, 200]);
+  assert.equal(got.states.vdtype, "float32");
+  assert.deepEqual(got.states.t, Array.from(states.timesteps));
+  assert.deepEqual(got.states.v, Array.from(states.variables.v.data as Float32Array));
+  assert.deepEqual(got.behavior.names, ["timestep", "goal_x", "goal_y", "x", "y"]);
+  assert.deepEqual(got.behavior.x, Array.from(ep.getBehavior().variables.x.data as Float64Array));
+});
+
+test("export to a closed pipe stops quietly", () => {
+  const r = spawnSync("bash", ["-c", `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} export ${JSON.stringify(dir)} -s neural_states | head -c 100 > /dev/null; echo "exit=\${PIPESTATUS[0]}"`], { encoding: "utf8" });
+  assert.match(r.stdout, /exit=0/, r.stderr);
+  assert.ok(!hasStack(r.stderr), r.stderr);
+});
+
+// ---------------------------------------------------------------- tail
+
+test("tail: a finished experiment prints its totals and exits 0; --json gives JSON lines", async () => {
+  await using loader = await ExperimentLoader.open(dir);
+  const spikes = loader.listEpisodes().reduce((a, id) => a + loader.getEpisode(id).getSpikes().neuronIds.length, 0);
+  const r = cli(["tail", dir, "--interval", "0.1"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`experiment closed: 2 episodes, 600 steps, ${spikes.toLocaleString("en-US")} spikes, total reward`));
+  const j = cli(["tail", dir, "--interval", "0.1", "--json"]);
+  assert.equal(j.code, 0, j.stderr);
+  assert.equal(j.stderr, "");
+  const objs = lines(j.stdout).map((l) => JSON.parse(l));
+  assert.equal(objs.at(-1).end, "closed");
+  assert.deepEqual(objs.at(-1).totals, { episodes: 2, steps: 600, spikes, reward: objs.at(-1).totals.reward });
+});
+
+test("tail: waits for a file that appears later, follows it, stops when it is closed", async () => {
+  const later = join(root, "later", "experiment_data.h5");
+  const run = startCli(["tail", later, "--interval", "0.1", "--retries", "600"]);
+  await until(() => run.out.stderr.includes("waiting for"), 30_000, "tail to say it waits");
+  mkdirSync(join(root, "later"), { recursive: true });
+  copyFileSync(h5, later);
+  const r = await run.done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^waiting for .*later.*no such file or directory/m);
+  assert.match(r.stdout, /experiment closed: 2 episodes, 600 steps/);
+});
+
+test("tail: follows a running demo until it closes, seeing the episode while it runs", async () => {
+  const out = join(root, "live");
+  mkdirSync(out);
+  const demo = startCli(["demo", "--episodes", "2", "--steps", "3000", "--neurons", "1000", "--out", out, "--json"]).done;
+  let expDir: string | undefined;
+  for (let i = 0; i < 300 && !expDir; i++) {
+    const found = readdirSync(out);
+    if (found.length) expDir = join(out, found[0]);
+    else await sleep(20);
+  }
+  assert.ok(expDir, "the demo created its directory");
+  const tail = await startCli(["tail", expDir, "--interval", "0.1", "--json", "--retries", "100"]).done;
+  const result = JSON.parse((await demo).stdout);
+  assert.equal(tail.code, 0, tail.stderr);
+  const objs = lines(tail.stdout).map((l) => JSON.parse(l));
+  const end = objs.at(-1);
+  assert.equal(end.end, "closed");
+  assert.deepEqual(end.totals, { episodes: 2, steps: 6000, spikes: result.spikes, reward: result.rewards });
+  assert.ok(objs.some((o) => o.episode_status === "running"), `saw a running episode: ${tail.stdout}`);
+  assert.ok(objs.some((o) => typeof o.steps_per_second === "number" && o.steps_per_second > 0));
+});
+
+test("tail: Ctrl-C stops it with exit code 130", async () => {
+  const run = startCli(["tail", join(root, "never"), "--interval", "0.1", "--retries", "100000"]);
+  await until(() => run.out.stderr.includes("waiting for"), 30_000, "tail to start polling");
+  run.child.kill("SIGINT");
+  const r = await run.done;
+  assert.equal(r.code, 130, r.stderr);
+  assert.ok(!hasStack(r.stderr));
+});
+
+// ---------------------------------------------------------------- bench
+
+test("bench: runs dist/bench/run.js when built, else says it is not available", () => {
+  const built = existsSync(fileURLToPath(new URL("../bench/run.js", import.meta.url)));
+  const r = cli(["bench", "--", "--repeat", "zero"]);
+  if (built) {
+    // The suite's own argument check answers: proof that the arguments reached it.
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /repeat/);
+  } else {
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /benchmark suite is not available/);
+  }
+});
