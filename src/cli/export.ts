@@ -4,7 +4,9 @@ import { extname } from "node:path";
 import type { FormatName } from "../export/formats.js";
 import type { StreamName } from "../export/rows.js";
 import { BIN, UsageError, choiceFlag, intFlag, parseWithPositionals, requirePositional, type Io, type Options } from "./args.js";
-import { displayPath, formatBytes, formatInt } from "./format.js";
+import type { RowSource } from "../export/rows.js";
+import { colorWanted, displayPath, formatBytes, formatInt, makeStyle } from "./format.js";
+import { renderBar } from "./progress.js";
 
 const STREAM_NAMES = ["spikes", "neural_states", "behavior", "rewards", "weight_changes", "events"] as const;
 const FORMAT_NAMES = ["csv", "json", "npy"] as const;
@@ -105,10 +107,14 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   }
   const reader = await H5Reader.open(file);
   try {
-    const source = rowSource(reader, episodePath, stream);
+    const source = withProgress(rowSource(reader, episodePath, stream), io);
     if (v.out === undefined) {
       const sink = new Sink(io.stdout);
-      await writeRows(source, format, sink);
+      try {
+        await writeRows(source, format, sink);
+      } finally {
+        source.done();
+      }
       return 0;
     }
     const out = createWriteStream(v.out);
@@ -121,7 +127,12 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
       await opened;
       created = true;
       const sink = new Sink(out);
-      const rows = await writeRows(source, format, sink);
+      let rows: number;
+      try {
+        rows = await writeRows(source, format, sink);
+      } finally {
+        source.done();
+      }
       await new Promise<void>((resolve, reject) => {
         out.once("error", reject);
         out.end(() => resolve());
@@ -139,4 +150,46 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   } finally {
     reader.close();
   }
+}
+
+/**
+ * On a terminal (stderr), a progress bar redrawn at most 10 times a second while the rows stream;
+ * elsewhere the source unchanged. Sources that cannot count their rows cheaply get no bar.
+ */
+function withProgress(source: RowSource, io: Io): RowSource & { done(): void } {
+  const tty = io.stderr.isTTY === true;
+  let total: number | null = source.rows;
+  if (tty && total === null && source.count) total = source.count();
+  if (!tty || total === null || total === 0) return { ...source, done: () => undefined };
+  const style = makeStyle(colorWanted(io.stderr, io.env));
+  const columns = io.stderr.columns && io.stderr.columns > 0 ? io.stderr.columns : 80;
+  let shown = false;
+  let last = 0;
+  const draw = (rows: number) => {
+    const label = `exporting ${source.stream}`;
+    const counts = `${formatInt(rows)}/${formatInt(total as number)} rows`;
+    const width = Math.max(10, Math.min(40, columns - label.length - counts.length - 6));
+    io.stderr.write(`\r\x1b[2K${label} ${style.cyan(renderBar(rows / (total as number), width))} ${style.dim(counts)}`);
+    shown = true;
+  };
+  const blocks = source.blocks.bind(source);
+  return {
+    ...source,
+    rows: total,
+    *blocks() {
+      let rows = 0;
+      for (const b of blocks()) {
+        yield b;
+        rows += b.rows;
+        const now = performance.now();
+        if (now - last >= 100) {
+          last = now;
+          draw(rows);
+        }
+      }
+    },
+    done() {
+      if (shown) io.stderr.write("\r\x1b[2K");
+    },
+  };
 }

@@ -65,6 +65,7 @@ export async function inspectExperiment(dirOrFile: string): Promise<InspectRepor
   try {
     const file = loader.filePath;
     const meta = loader.getMetadata();
+    const root = loader.rootAttributes;
     const config = loader.getConfig();
     const dt = timeStep(config);
     const nNeurons = neuronCount(loader);
@@ -86,7 +87,8 @@ export async function inspectExperiment(dirOrFile: string): Promise<InspectRepor
       experimentName: meta.experimentName,
       formatVersion: meta.formatVersion,
       layout: meta.layout,
-      status: meta.status,
+      // as stored: "open" while written (or when the writer died), "closed" after close()
+      status: typeof root.status === "string" ? root.status : null,
       startTime: meta.startTime,
       endTime: meta.endTime,
       nNeurons,
