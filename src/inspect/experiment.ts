@@ -4,7 +4,6 @@
  */
 import type { ExperimentLoader } from "../loader/experiment.js";
 import type { EpisodeData } from "../loader/episode.js";
-import { isNdArray } from "../loader/values.js";
 
 /** How long one logged step is, and where that came from. */
 export interface TimeStep {
@@ -56,9 +55,7 @@ export function neuronCount(loader: ExperimentLoader): number | null {
 /** `network_structure/neurons/types` when it is a string field, else null. */
 export function neuronTypes(loader: ExperimentLoader): string[] | null {
   const t = loader.getNetworkStructure().neurons.types;
-  if (Array.isArray(t) && t.every((x) => typeof x === "string")) return t;
-  if (t !== undefined && isNdArray(t)) return null;
-  return null;
+  return Array.isArray(t) && t.every((x) => typeof x === "string") ? t : null;
 }
 
 /** One row of the episode table. */

@@ -88,7 +88,7 @@ function timeTitle(dt: TimeStep): string {
   return dt.source === "assumed" ? "time (ms; 1 ms per step assumed)" : "time (ms)";
 }
 
-function windowText(ctx: PlotContext, first: number | undefined, last: number | undefined): string {
+function windowText(first: number | undefined, last: number | undefined): string {
   if (first === undefined || last === undefined) return "no steps";
   return `steps ${fmt(first)}–${fmt(last)}`;
 }
@@ -187,7 +187,7 @@ function raster(ctx: PlotContext): Chart {
     ...BASE,
     title: {
       text: `Spike raster — ${ctx.experimentName}, episode ${ctx.episode}`,
-      subtitle: `${fmt(t.length)} spikes from ${neuronsText}, ${windowText(ctx, range.first, range.last)}${types ? ", coloured by neuron type" : ""}`,
+      subtitle: `${fmt(t.length)} spikes from ${neuronsText}, ${windowText(range.first, range.last)}${types ? ", coloured by neuron type" : ""}`,
     },
     width: ctx.width,
     height: ctx.height,
@@ -252,7 +252,7 @@ function traces(ctx: PlotContext): Chart {
     ...BASE,
     title: {
       text: `${name === "v" ? "Membrane potential" : `Neural state "${name}"`} — ${ctx.experimentName}, episode ${ctx.episode}`,
-      subtitle: `${chosen.length} neuron${chosen.length === 1 ? "" : "s"}, ${fmt(samples)} kept steps (every ${every === 1 ? "step" : `${fmt(every)} steps`}), ${windowText(ctx, first, last)}`,
+      subtitle: `${chosen.length} neuron${chosen.length === 1 ? "" : "s"}, ${fmt(samples)} kept steps (every ${every === 1 ? "step" : `${fmt(every)} steps`}), ${windowText(first, last)}`,
     },
     data: { values },
     facet: { row: { field: "neuron", type: "nominal", sort: labels, title: null, header: { labelAngle: 0, labelAlign: "left", labelFontSize: 12 } } },
@@ -309,7 +309,7 @@ function rates(ctx: PlotContext): Chart {
     ...BASE,
     title: {
       text: `Population firing rate — ${ctx.experimentName}, episode ${ctx.episode}`,
-      subtitle: `${fmt(t.length)} spikes in bins of ${fmt(bin)} step${bin === 1 ? "" : "s"} (${Number((bin * ctx.dt.ms).toFixed(3))} ms), ${windowText(ctx, range.first, range.last)}${ctx.dt.source === "assumed" ? "; 1 ms per step assumed" : ""}`,
+      subtitle: `${fmt(t.length)} spikes in bins of ${fmt(bin)} step${bin === 1 ? "" : "s"} (${Number((bin * ctx.dt.ms).toFixed(3))} ms), ${windowText(range.first, range.last)}${ctx.dt.source === "assumed" ? "; 1 ms per step assumed" : ""}`,
     },
     width: ctx.width,
     height: ctx.height,
