@@ -1,20 +1,22 @@
 /**
  * Provenance: runtime capture and the env allow-list, git state in temporary repositories (clean,
- * dirty, no commits, outside any repository, no git), the glob matcher, code snapshot caps and
- * root, and a round trip through a real HDF5 file read back with H5Reader and with h5py.
+ * dirty, no commits, outside any repository, no git), the async git capture giving the same results
+ * as the sync one, the glob matcher, code snapshot caps and root, and a round trip through a real
+ * HDF5 file read back with H5Reader and with h5py.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { test, type TestContext } from "node:test";
 import { pathToFileURL } from "node:url";
 import { H5Reader, H5Writer } from "../src/h5/index.js";
+import { captureGitAndRoot, captureGitAndRootAsync, type GitOptions } from "../src/provenance/git.js";
 import { isSnnExportError } from "../src/errors.js";
 import { ExperimentLoader } from "../src/loader/index.js";
 import {
-  addCodeFiles, captureGit, captureProvenance, captureRuntime, collectCodeSnapshot, expandGlob, globMatch, isoWithOffset,
-  projectRoot, readCodeFile, readCodeIndex, redactArgv, replaceHome, resolveProvenanceOptions, stripUrlCredentials,
+  addCodeFiles, captureGit, captureGitAsync, captureProvenance, captureProvenanceAsync, captureRuntime, collectCodeSnapshot,
+  expandGlob, globMatch, isoWithOffset, projectRoot, projectRootAsync, readCodeFile, readCodeIndex, redactArgv, replaceHome, resolveProvenanceOptions, stripUrlCredentials,
   writeProvenance, type GitState,
 } from "../src/provenance/index.js";
 import { tempDir } from "./helpers.js";
@@ -217,6 +219,165 @@ test("git: PATH without git in a child process gives { available: false, reason:
   assert.deepEqual(out.git, { available: false, reason: "git not found", detail: "git: ENOENT" });
   assert.equal(out.root, realpathSync(dir));
   assert.equal(out.node, process.version);
+});
+
+// ------------------------------------------------------------------ async git = sync git
+
+/** captureGitAndRootAsync gives exactly what captureGitAndRoot gives (info and snapshot root). */
+async function sameAsSync(dir: string, options: GitOptions, what: string): Promise<ReturnType<typeof captureGitAndRoot>> {
+  const sync = captureGitAndRoot(dir, options);
+  const async_ = await captureGitAndRootAsync(dir, options);
+  assert.deepEqual(async_, sync, what);
+  assert.deepEqual(Object.keys(async_.info), Object.keys(sync.info), `${what}: key order`);
+  assert.deepEqual(await captureGitAsync(dir, options), captureGit(dir, options), what);
+  return sync;
+}
+
+test("async git: clean and dirty repositories, every diff cap, excludes and remotes give the sync results", async (t) => {
+  if (!requireGit(t)) return;
+  const dir = makeRepo(t);
+  git(dir, "remote", "add", "upstream", "https://ada:ghp_T0KEN@example.com/lab/up.git");
+  git(dir, "remote", "add", "origin", "https://ada:ghp_T0KEN@example.com/lab/snn.git");
+  const clean = await sameAsSync(dir, { env: GIT_ENV }, "clean");
+  assert.ok(clean.info.available && !clean.info.dirty && clean.root === dir);
+  mkdirSync(join(dir, "sub"));
+  await sameAsSync(join(dir, "sub"), { env: GIT_ENV }, "from a subdirectory");
+
+  writeFileSync(join(dir, "a.txt"), "line1\nchanged é\n" + "ü".repeat(3000) + "\n");
+  writeFileSync(join(dir, "b.txt"), "staged\n");
+  git(dir, "add", "b.txt");
+  git(dir, "mv", "a.txt", "renamed é.txt");
+  writeFileSync(join(dir, "c d.txt"), "untracked\n");
+  mkdirSync(join(dir, "experiments", "run_1"), { recursive: true });
+  writeFileSync(join(dir, "experiments", "run_1", "experiment_data.h5"), "x");
+  const dirty = (await sameAsSync(dir, { env: GIT_ENV }, "dirty")).info as GitState;
+  assert.ok(dirty.available && dirty.dirty && dirty.diffBytes > 6000, JSON.stringify(dirty).slice(0, 400));
+  assert.ok(dirty.changedFiles.some((c) => c.from === "a.txt"), "a rename is listed with its origin");
+  const at = Buffer.from(dirty.diff!).indexOf(Buffer.from("é"));
+  for (const diffCap of [0, 1, at, at + 1, at + 2, 4096, 4097, dirty.diffBytes - 1, dirty.diffBytes, dirty.diffBytes + 1]) {
+    const c = (await sameAsSync(dir, { env: GIT_ENV, diffCap }, `diffCap ${diffCap}`)).info as GitState;
+    assert.equal(c.diffTruncated, diffCap < dirty.diffBytes);
+  }
+  writeFileSync(join(dir, "b.txt"), "é€𝄞 ".repeat(40_000) + "\n"); // a diff of many pipe chunks, multi-byte throughout
+  const big = (await sameAsSync(dir, { env: GIT_ENV }, "big diff")).info as GitState;
+  assert.ok(big.available && big.diffBytes > 400_000);
+  for (const diffCap of [65_535, 65_536, 65_537, 131_073, 200_001, big.diffBytes - 2]) {
+    await sameAsSync(dir, { env: GIT_ENV, diffCap }, `big diff, diffCap ${diffCap}`);
+  }
+  for (const exclude of [["experiments"], [join(dir, "experiments")], ["experiments/run_1", "not-yet"], ["/elsewhere"], ["c d.txt"]]) {
+    await sameAsSync(dir, { env: GIT_ENV, exclude }, `exclude ${exclude}`);
+  }
+  await sameAsSync(join(dir, "sub"), { env: GIT_ENV, exclude: ["../experiments"] }, "exclude relative to a subdirectory");
+  git(dir, "checkout", "-q", "--detach");
+  const detached = await sameAsSync(dir, { env: GIT_ENV }, "detached HEAD");
+  assert.ok(detached.info.available && detached.info.branch === null);
+});
+
+test("async git: no commits, outside any repository, no git binary, not a directory, bad options", async (t) => {
+  const hasIt = hasGit();
+  if (hasIt) {
+    const fresh = makeRepo(t, false);
+    const f = await sameAsSync(fresh, { env: GIT_ENV }, "no commits");
+    assert.deepEqual([f.info.available, f.info.available && f.info.commit, f.root], [true, null, fresh]);
+    await sameAsSync(fresh, { env: GIT_ENV, diffCap: 5 }, "no commits, capped");
+    const empty = makeRepo(t, false);
+    rmSync(join(empty, "a.txt"));
+    await sameAsSync(empty, { env: GIT_ENV }, "no commits, no files");
+  }
+  const dir = realpathSync(tempDir(t, "snn-prov-async-"));
+  const ceiling = { ...GIT_ENV, GIT_CEILING_DIRECTORIES: dirname(dir) };
+  if (hasIt && process.platform !== "win32") {
+    // the top level and HEAD come from one rev-parse: a top level that fails, and one with a newline
+    const repo = makeRepo(t);
+    const inGitDir = await sameAsSync(join(repo, ".git"), { env: GIT_ENV }, "inside .git");
+    assert.equal(inGitDir.info.available === false && inGitDir.info.reason, "git failed");
+    const bare = join(dir, "bare.git");
+    git(dir, "init", "-q", "--bare", bare);
+    await sameAsSync(bare, { env: GIT_ENV }, "bare repository");
+    for (const commit of [true, false]) {
+      const odd = join(dir, `odd\nname ${commit}`);
+      mkdirSync(odd);
+      git(odd, "init", "-q");
+      writeFileSync(join(odd, "f.txt"), "x\n");
+      if (commit) git(odd, "add", "f.txt"), git(odd, "commit", "-q", "-m", "c");
+      const r = await sameAsSync(odd, { env: GIT_ENV }, `newline in the top level, commit ${commit}`);
+      assert.ok(r.info.available && r.root === odd && (r.info.commit !== null) === commit, JSON.stringify(r));
+    }
+  }
+  if (hasIt) {
+    const out = await sameAsSync(dir, { env: ceiling }, "outside a repository");
+    assert.deepEqual(out, { info: { available: false, reason: "not a git repository" }, root: null });
+    assert.equal(await projectRootAsync(dir, { env: ceiling }), projectRoot(dir, { env: ceiling }));
+    assert.equal(await projectRootAsync(join(dir, "missing"), { env: ceiling }), projectRoot(join(dir, "missing"), { env: ceiling }));
+  }
+  const missing = await sameAsSync(dir, { gitBinary: join(dir, "no-such-git") }, "no git binary");
+  assert.equal(missing.info.available === false && missing.info.reason, "git not found");
+  writeFileSync(join(dir, "not-executable"), "#!/bin/sh\n");
+  await sameAsSync(dir, { gitBinary: join(dir, "not-executable") }, "git binary not executable");
+  const gone = await sameAsSync(join(dir, "does-not-exist"), {}, "not a directory");
+  assert.equal(gone.info.available === false && gone.info.reason, "not a git repository");
+  assert.equal(await projectRootAsync(dir, { gitBinary: join(dir, "no-such-git") }), dir);
+  for (const bad of [{ diffCap: -1 }, { timeoutMs: 1.5 }] as GitOptions[]) {
+    await assert.rejects(captureGitAsync(dir, bad), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"), JSON.stringify(bad));
+  }
+});
+
+test("async git: a command over its timeout is recorded like the sync one", async (t) => {
+  if (process.platform === "win32") return t.skip("uses a shell script as the git binary");
+  const dir = realpathSync(tempDir(t, "snn-prov-slow-"));
+  const slow = join(dir, "slow-git");
+  writeFileSync(slow, "#!/bin/sh\nexec sleep 5\n", { mode: 0o755 });
+  const started = Date.now();
+  const r = await sameAsSync(dir, { gitBinary: slow, timeoutMs: 200 }, "timeout");
+  assert.deepEqual(r.info, { available: false, reason: "git failed", detail: "git rev-parse timed out after 200 ms" });
+  assert.ok(Date.now() - started < 4000, "both gave up at the timeout");
+});
+
+test("captureProvenanceAsync gives the captureProvenance result (git on, git off, no git, root given)", async (t) => {
+  if (!requireGit(t)) return;
+  const dir = makeRepo(t);
+  mkdirSync(join(dir, "src"));
+  writeFileSync(join(dir, "src", "m.ts"), "export const x = 1;\n");
+  writeFileSync(join(dir, "a.txt"), "dirty\n");
+  mkdirSync(join(dir, "experiments"));
+  writeFileSync(join(dir, "experiments", "out.h5"), "x");
+  withEnv(t, { GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" });
+  const startTime = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6));
+  const context = { cwd: join(dir, "src"), startTime, exclude: [join(dir, "experiments")] };
+  const cases: Array<[string, Parameters<typeof captureProvenance>[1], typeof context]> = [
+    ["defaults", {}, context],
+    ["paths and caps", { git: { diffCap: 3 }, codeSnapshot: { paths: ["*.ts", "../a.txt"], fileCap: 1000 }, extraEnv: ["MY_*"] }, context],
+    ["git off", { git: false, codeSnapshot: { paths: ["m.ts"] } }, context],
+    ["git off, root given", { git: false, codeSnapshot: { paths: ["m.ts"], root: "." } }, context],
+    ["runtime off", { runtime: false }, context],
+    ["all off", false, context],
+  ];
+  for (const [what, options, ctx] of cases) {
+    const { result: sync } = await withWarnings(() => captureProvenance(VERSIONS, options, ctx));
+    const { result: async_ } = await withWarnings(() => captureProvenanceAsync(VERSIONS, options, ctx));
+    assert.deepEqual(await async_, sync, what);
+    assert.deepEqual(Object.keys(await async_), Object.keys(sync), `${what}: key order`);
+  }
+  const withGit = await captureProvenanceAsync(VERSIONS, {}, context);
+  assert.ok(withGit.git!.available && withGit.git!.dirty && withGit.code!.root === dir);
+  assert.deepEqual(withGit.git!.available && withGit.git!.changedFiles, [{ status: " M", path: "a.txt" }, { status: "??", path: "src/" }]);
+  await assert.rejects(captureProvenanceAsync({ ...VERSIONS, hdf5: 2 } as never, {}, context), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"));
+  await assert.rejects(captureProvenanceAsync(VERSIONS, { gti: true } as never), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"));
+});
+
+test("captureProvenanceAsync: PATH without git in a child process, as the sync one", (t) => {
+  const dir = tempDir(t, "snn-prov-nopath-async-");
+  const mod = pathToFileURL(join(dirname(new URL(import.meta.url).pathname), "../src/provenance/index.js")).href;
+  const script = `import { captureProvenance, captureProvenanceAsync } from ${JSON.stringify(mod)};
+    const a = await captureProvenanceAsync(${JSON.stringify(VERSIONS)}, { git: {} }, { cwd: process.cwd() });
+    const s = captureProvenance(${JSON.stringify(VERSIONS)}, { git: {} }, { cwd: process.cwd() });
+    const off = await captureProvenanceAsync(${JSON.stringify(VERSIONS)}, { git: false }, { cwd: process.cwd() });
+    console.log(JSON.stringify({ git: a.git, root: a.code.root, sameGit: JSON.stringify(a.git) === JSON.stringify(s.git), sameRoot: a.code.root === s.code.root, offRoot: off.code.root }));`;
+  const r = spawnSync(process.execPath, ["--no-warnings", "--input-type=module", "-e", script], { cwd: dir, env: { PATH: "" }, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual(out.git, { available: false, reason: "git not found", detail: "git: ENOENT" });
+  assert.deepEqual([out.root, out.sameGit, out.sameRoot, out.offRoot], [realpathSync(dir), true, true, realpathSync(dir)]);
 });
 
 // ------------------------------------------------------------------ globs and snapshot

@@ -15,7 +15,11 @@ export interface ExporterOptions {
   compressionLevel?: number;
   /** Rows per HDF5 chunk of the per-step streams [10000]. */
   chunkSize?: number;
-  /** Single-writer multiple-reader mode (issue 5) [false]. */
+  /**
+   * Single-writer multiple-reader: the file is written with superblock 3 so that readers may open it
+   * in SWMR mode (h5py `swmr=True` + `refresh()`, `ExperimentLoader.open(path, { live: true })`) and
+   * see every flush while it grows [false]. Needs engine "ts".
+   */
   enableSwmr?: boolean;
   /** Write from a worker thread (issue 5) [false]. */
   asyncWrite?: boolean;

@@ -4,8 +4,9 @@ import { TsWriter } from "./ts/writer.js";
 import { H5Writer } from "./writer.js";
 
 /** Creates (truncates) an HDF5 file for writing with the chosen engine. */
-export async function createWriter(filePath: string, engine: EngineName = "ts"): Promise<Writer> {
-  if (engine === "ts") return TsWriter.create(filePath);
+export async function createWriter(filePath: string, engine: EngineName = "ts", options: { swmr?: boolean } = {}): Promise<Writer> {
+  if (engine === "ts") return TsWriter.create(filePath, options);
+  if (options.swmr) throw new StorageError("HDF5_ERROR", `enableSwmr needs the "ts" write engine`);
   if (engine === "h5wasm") return H5Writer.create(filePath);
   throw new StorageError("HDF5_ERROR", `unknown write engine ${JSON.stringify(engine)}; use "ts" or "h5wasm"`);
 }

@@ -43,6 +43,16 @@ function dtypeFromMeta(m: H5Meta): Dtype | "string" {
   throw new FormatError("NOT_SNN_EXPORT", `unsupported HDF5 datatype class ${m.type} (only integers, floats and strings are used by snn-export)`);
 }
 
+/** Runs an engine call that may throw a plain Error (h5wasm's own checks) and makes it a StorageError. */
+function guard<T>(file: string, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof StorageError || err instanceof FormatError) throw err;
+    throw new StorageError("HDF5_ERROR", `HDF5 could not ${what} in ${file}: ${(err as Error)?.message ?? err}`, { cause: err });
+  }
+}
+
 /** An HDF5 file open read-only. */
 export class H5Reader {
   readonly filePath: string;
@@ -94,7 +104,7 @@ export class H5Reader {
   /** Names of the members of the group at `path`, sorted. */
   keys(path: string): string[] {
     if (this.kind(path) !== "group") return [];
-    return [...(engine().get_names(this.id, norm(path), false) as string[])].sort();
+    return guard(this.filePath, `list ${norm(path)}`, () => [...(engine().get_names(this.id, norm(path), false) as string[])].sort());
   }
 
   /** All attributes of the object at `path` as plain values (scalars unwrapped, bigint as bigint). */
@@ -102,7 +112,9 @@ export class H5Reader {
     const obj = this.f.get(norm(path)) as InstanceType<typeof h5wasm.Group> | null;
     if (!obj) return {};
     const out: Record<string, unknown> = {};
-    for (const [name, attr] of Object.entries(obj.attrs)) out[name] = attr.value;
+    guard(this.filePath, `read the attributes of ${norm(path)}`, () => {
+      for (const [name, attr] of Object.entries(obj.attrs)) out[name] = attr.value;
+    });
     return out;
   }
 
@@ -110,8 +122,10 @@ export class H5Reader {
   info(path: string): DatasetInfo {
     const p = norm(path);
     if (this.kind(p) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${p} in ${this.filePath}`);
-    const m = engine().get_dataset_metadata(this.id, p) as unknown as H5Meta;
-    const filters = (engine().get_dataset_filters(this.id, p) as { name: string }[]).map((f) => f.name);
+    const [m, filters] = guard(this.filePath, `read the description of ${p}`, () => [
+      engine().get_dataset_metadata(this.id, p) as unknown as H5Meta,
+      (engine().get_dataset_filters(this.id, p) as { name: string }[]).map((f) => f.name),
+    ] as const);
     return { shape: m.shape ?? [], dtype: dtypeFromMeta(m), chunks: m.chunks, filters };
   }
 
@@ -149,7 +163,7 @@ export class H5Reader {
   readText(path: string): string {
     const ds = this.f.get(norm(path)) as InstanceType<typeof h5wasm.Dataset> | null;
     if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${norm(path)} in ${this.filePath}`);
-    const v = ds.value;
+    const v = guard(this.filePath, `read ${norm(path)}`, () => ds.value);
     if (typeof v !== "string") throw new FormatError("NOT_SNN_EXPORT", `${norm(path)} is not a text dataset`);
     return v;
   }
@@ -158,8 +172,8 @@ export class H5Reader {
   readStrings(path: string): string[] {
     const ds = this.f.get(norm(path)) as InstanceType<typeof h5wasm.Dataset> | null;
     if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${norm(path)} in ${this.filePath}`);
-    if ((ds.shape ?? [0])[0] === 0) return [];
-    const v = ds.value;
+    if (guard(this.filePath, `read ${norm(path)}`, () => ds.shape ?? [0])[0] === 0) return [];
+    const v = guard(this.filePath, `read ${norm(path)}`, () => ds.value);
     if (!Array.isArray(v)) throw new FormatError("NOT_SNN_EXPORT", `${norm(path)} is not a string list`);
     return v.map(String);
   }
@@ -171,7 +185,7 @@ export class H5Reader {
     const p = norm(path);
     const ds = this.f.get(p) as InstanceType<typeof h5wasm.Dataset> | null;
     if (!ds || this.kind(p) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${p} in ${this.filePath}`);
-    const rows = (ds.shape ?? [0])[0] ?? 0;
+    const rows = guard(this.filePath, `read ${p}`, () => ds.shape ?? [0])[0] ?? 0;
     const s = Math.max(0, Math.min(start, rows));
     const e = Math.max(s, Math.min(end, rows));
     if (e === s) return [];

@@ -41,7 +41,9 @@ export class EpisodeData {
 
   /**
    * The episode attributes as plain JS: 64-bit integers as numbers, `success` as
-   * `true` / `false` / `null` (not given). Re-read on every access.
+   * `true` / `false` / `null` (not given). Re-read on every access. In a file whose writer did
+   * not close it (opened without `live`), an episode stored as `running` has `status`
+   * `"interrupted"`; its counters are those of the last flush.
    *
    * @example
    * ```ts
@@ -58,6 +60,8 @@ export class EpisodeData {
       const s = scalarNumber(out.success);
       out.success = s === undefined || s < 0 ? null : s > 0;
     }
+    // the writer died while this episode was open: on disk it still says "running"
+    if (out.status === "running" && this.src.interrupted) out.status = "interrupted";
     return out;
   }
 
@@ -114,12 +118,12 @@ export class EpisodeData {
           `stored: ${stored.length ? stored.join(", ") : "none"}`,
       );
     }
-    const timesteps = this.src.float64(`${group}/timesteps`);
+    const timesteps = this.src.float64(stream === "behavior" ? this.axis(group) : `${group}/timesteps`);
     const read: Record<string, NdArray> = {};
     for (const name of wanted) read[name] = this.src.numeric(`${group}/${name}`);
     const lengths: Record<string, number> = { timesteps: timesteps.length };
     for (const [name, a] of Object.entries(read)) lengths[name] = a.shape[0] ?? 1;
-    const n = commonLength(lengths, this.src.live, group);
+    const n = commonLength(lengths, this.src.partial, group);
     const variables: Record<string, NdArray> = {};
     for (const [name, a] of Object.entries(read)) variables[name] = takeRows(a, n);
     return { timesteps: timesteps.subarray(0, n), variables };
@@ -138,16 +142,16 @@ export class EpisodeData {
   getSpikes(): SpikeTrain {
     const group = `${this.path}/spikes`;
     if (this.src.kind(`${group}/spike_matrix`) === "dataset") return this.denseSpikes(group);
-    const steps = this.src.float64(`${group}/timesteps`);
+    const steps = this.src.float64(this.axis(group));
     const counts = this.src.float64(`${group}/counts`);
     const idsPath = `${group}/neuron_ids`;
     const ids = this.src.kind(idsPath) === "dataset" ? toUint32(this.src.numeric(idsPath).data, idsPath) : new Uint32Array(0);
-    const rows = commonLength({ timesteps: steps.length, counts: counts.length }, this.src.live, group);
+    const rows = commonLength({ timesteps: steps.length, counts: counts.length }, this.src.partial, group);
     let total = 0;
     for (let i = 0; i < rows; i++) total += counts[i];
     let usable = rows;
     if (total !== ids.length) {
-      commonLength({ "sum of counts": total, neuron_ids: ids.length }, this.src.live, group);
+      commonLength({ "sum of counts": total, neuron_ids: ids.length }, this.src.partial, group);
       // Live mode: keep the steps whose spikes are all on disk.
       for (total = 0, usable = 0; usable < rows && total + counts[usable] <= ids.length; usable++) total += counts[usable];
     }
@@ -159,12 +163,22 @@ export class EpisodeData {
     return { timesteps, neuronIds: ids.subarray(0, total) };
   }
 
+  /**
+   * The time axis of a stream whose `timesteps` is a hard link to the episode's (spikes, behavior):
+   * read through one name, so that live refreshes never see one object under two names.
+   */
+  private axis(group: string): string {
+    const own = `${group}/timesteps`;
+    if (this.src.kind(own) !== "dataset") return own; // no axis: empty
+    return this.src.kind(`${this.path}/timesteps`) === "dataset" ? `${this.path}/timesteps` : own;
+  }
+
   /** Standard layout: decode the dense [T, N] uint8 spike matrix slice by slice. */
   private denseSpikes(group: string): SpikeTrain {
     const path = `${group}/spike_matrix`;
-    const steps = this.src.float64(`${group}/timesteps`);
+    const steps = this.src.float64(this.axis(group));
     const [rowsOnDisk, n] = this.src.info(path).shape;
-    const rows = commonLength({ timesteps: steps.length, spike_matrix: rowsOnDisk }, this.src.live, group);
+    const rows = commonLength({ timesteps: steps.length, spike_matrix: rowsOnDisk }, this.src.partial, group);
     const ts: number[] = [];
     const ids: number[] = [];
     const sliceRows = Math.max(1, Math.floor((4 << 20) / Math.max(1, n)));
@@ -191,7 +205,7 @@ export class EpisodeData {
     const group = `${this.path}/rewards`;
     const timesteps = this.src.float64(`${group}/timesteps`);
     const values = this.src.float64(`${group}/values`);
-    const n = commonLength({ timesteps: timesteps.length, values: values.length }, this.src.live, group);
+    const n = commonLength({ timesteps: timesteps.length, values: values.length }, this.src.partial, group);
     if (this.src.attrs(group).encoding !== "dense") return { timesteps: timesteps.subarray(0, n), values: values.subarray(0, n) };
     // standard layout: a reward every step; hand back the non-zero ones like the optimized layout
     const keep: number[] = [];
@@ -220,7 +234,7 @@ export class EpisodeData {
     };
     if (this.src.kind(group) !== "group") return cols;
     const lengths = Object.fromEntries(Object.entries(cols).map(([k, v]) => [k, v.length]));
-    const n = commonLength(lengths, this.src.live, group);
+    const n = commonLength(lengths, this.src.partial, group);
     const out = {} as WeightChanges;
     for (const [k, v] of Object.entries(cols)) out[k as keyof WeightChanges] = v.subarray(0, n);
     return out;
@@ -243,7 +257,7 @@ export class EpisodeData {
     const data = hasData ? this.src.strings(dataPath) : [];
     const lengths: Record<string, number> = { timesteps: timesteps.length, types: types.length };
     if (hasData) lengths.data = data.length;
-    const n = commonLength(lengths, this.src.live, group);
+    const n = commonLength(lengths, this.src.partial, group);
     const out: ExperimentEvent[] = [];
     for (let i = 0; i < n; i++) {
       out.push({ timestep: timesteps[i], type: types[i], data: hasData ? parseJson(data[i], `${dataPath}[${i}]`) : null });

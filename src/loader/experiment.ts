@@ -44,7 +44,10 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    * Errors: StorageError `NOT_FOUND` (no such path / no file in the directory), FormatError
    * `NOT_HDF5`, `NOT_SNN_EXPORT` (no `format_name` = `snn-export`), `UNSUPPORTED_VERSION`
    * (`format_version` major is not 1). `live: true` opens in SWMR read mode for files still being
-   * written.
+   * written. A file its writer did not close (root `status` not `closed`, e.g. the writer was
+   * killed) opens like any other and gives everything up to the writer's last flush: streams are
+   * cut to their common length, the episode that was open reports `status` `"interrupted"`, and
+   * `getMetadata().status` is `"interrupted"`.
    *
    * @example
    * ```ts
@@ -56,13 +59,17 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
     const filePath = resolveExperimentFile(dirOrFile);
     const live = options.live ?? false;
     const reader = await H5Reader.open(filePath, { swmr: live });
+    let interrupted: boolean;
     try {
-      checkFormat(filePath, reader.attrs("/"));
+      const root = reader.attrs("/");
+      checkFormat(filePath, root);
+      // not closed by its writer: killed (or still being written by a process we do not follow)
+      interrupted = !live && root.status !== "closed";
     } catch (err) {
       reader.close();
       throw err;
     }
-    return new ExperimentLoader(filePath, new Source(reader, live));
+    return new ExperimentLoader(filePath, new Source(reader, live, interrupted));
   }
 
   /**
@@ -87,6 +94,8 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
   /**
    * The user's metadata (`metadata/user`, `{}` when absent) with the run's root attributes, plus
    * every other text dataset under `metadata/` under its own name (parsed when it is JSON).
+   * `status` is `"closed"` for a file its writer closed, `"interrupted"` for one it did not close
+   * (on disk: `open`), and the stored value in live mode.
    *
    * @example
    * ```ts
@@ -115,7 +124,7 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
       experimentName: str("experiment_name"),
       startTime: str("start_time"),
       endTime: str("end_time"),
-      status: str("status"),
+      status: this.src.interrupted ? "interrupted" : str("status"),
       formatVersion: str("format_version"),
       layout: str("layout"),
       exporterOptions: root.exporter_options ?? {},

@@ -4,7 +4,7 @@
  * the loader classes share.
  */
 import { allocate, dtypeSize, isBig, type Dtype, type NumericArray } from "../dtypes.js";
-import { FormatError, StateError } from "../errors.js";
+import { FormatError, StateError, StorageError } from "../errors.js";
 import type { H5Reader } from "../h5/reader.js";
 import type { DatasetInfo } from "../h5/types.js";
 import type { NdArray } from "./types.js";
@@ -210,10 +210,36 @@ export function parseJson(text: string, where: string): unknown {
  * const ts = src.float64("/episodes/episode_0000/timesteps");
  * ```
  */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Live mode: a read can meet metadata the writer is updating at that very moment (a chunk entry
+ * being replaced); such a read fails cleanly and is tried again a few times.
+ */
+function retryLive<T>(read: () => T, attempts = 5): T {
+  for (let i = 1; ; i++) {
+    try {
+      return read();
+    } catch (err) {
+      if (i >= attempts || !(err instanceof StorageError)) throw err;
+      Atomics.wait(pause, 0, 0, 5 * i);
+    }
+  }
+}
+
 export class Source {
   private closed = false;
 
-  constructor(private readonly reader: H5Reader, readonly live: boolean) {}
+  /**
+   * `interrupted`: the file was not closed by its writer (root `status` is not `closed`) and is
+   * not opened live: its writer died, so streams may end at different rows.
+   */
+  constructor(private readonly reader: H5Reader, readonly live: boolean, readonly interrupted = false) {}
+
+  /** Columns may have different lengths (a live or interrupted file): use their common length. */
+  get partial(): boolean {
+    return this.live || this.interrupted;
+  }
 
   /** The file path. */
   get filePath(): string {
@@ -243,14 +269,13 @@ export class Source {
 
   /** Dataset info. */
   info(path: string): DatasetInfo {
-    if (this.live) this.h5.refresh(path);
     return this.h5.info(path);
   }
 
   /** A numeric dataset, read in slices. */
   numeric(path: string): NdArray {
-    if (this.live) this.h5.refresh(path);
-    return readNumeric(this.h5, path);
+    if (!this.live) return readNumeric(this.h5, path);
+    return retryLive(() => readNumeric(this.h5, path));
   }
 
   /** Rows `[start, end)` of a numeric dataset (one slice; callers keep slices small). */
@@ -260,7 +285,6 @@ export class Source {
 
   /** Same as {@link rows}, under the H5Reader name (for readers written against it). */
   readRows(path: string, start: number, end: number): NumericArray {
-    if (this.live) this.h5.refresh(path);
     return this.h5.readRows(path, start, end);
   }
 
@@ -283,7 +307,6 @@ export class Source {
   /** A 1-D string dataset; [] when absent. */
   strings(path: string): string[] {
     if (this.kind(path) !== "dataset") return [];
-    if (this.live) this.h5.refresh(path);
     return this.h5.readStrings(path);
   }
 

@@ -95,6 +95,7 @@ export interface ExperimentMetadata {
   startTime: string | null;
   /** null while the exporter has not closed the file. */
   endTime: string | null;
+  /** `closed`; `interrupted` when the writer did not close the file (stored: `open`); the stored value in live mode. */
   status: string | null;
   formatVersion: string | null;
   layout: string | null;
@@ -114,6 +115,7 @@ export interface ExperimentMetadata {
  */
 export interface EpisodeAttributes {
   episode_id?: number;
+  /** `running`, `completed`, `incomplete`; `interrupted` for a `running` episode of a file its writer did not close. */
   status?: string;
   success?: boolean | null;
   total_timesteps?: number;

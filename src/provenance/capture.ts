@@ -1,12 +1,13 @@
 /**
- * {@link captureProvenance}: checks {@link ProvenanceOptions} and captures every part that is
- * switched on, in one call, before the experiment file exists.
+ * {@link captureProvenance} (and {@link captureProvenanceAsync}, the same without blocking): checks
+ * {@link ProvenanceOptions} and captures every part that is switched on, in one call, before the
+ * experiment file exists.
  */
 import { ValidationError } from "../errors.js";
-import { captureGitAndRoot } from "./git.js";
+import { captureGitAndRoot, projectRootAsync, startGitCapture } from "./git.js";
 import { captureRuntime, checkNameList } from "./runtime.js";
 import { collectCodeSnapshot } from "./snapshot.js";
-import type { Provenance, ProvenanceOptions, ProvenanceVersions } from "./types.js";
+import type { CodeSnapshot, Provenance, ProvenanceOptions, ProvenanceVersions } from "./types.js";
 
 function bad(message: string): never {
   throw new ValidationError("INVALID_OPTION", `provenance option ${message}`);
@@ -98,5 +99,59 @@ export function captureProvenance(
     const fallback = p.git && !p.git.available ? cwd : undefined;
     p.code = collectCodeSnapshot(paths, { ...rest, root: root ?? gitRoot ?? fallback, cwd });
   }
+  return p;
+}
+
+/**
+ * {@link captureProvenance} without blocking on git: the same result, with the git commands run
+ * concurrently with each other, with the runtime capture and with the code snapshot (which starts
+ * as soon as the first git command has given the top level, its root). With git switched off, one
+ * `git rev-parse` finds the snapshot root, also concurrently. Rejects only for invalid options.
+ *
+ * @example
+ * ```ts
+ * const p = await captureProvenanceAsync({ snnExport: "0.1.0", h5wasm: "0.10.3", hdf5: "2.0.0" }, {},
+ *   { startTime: new Date(), exclude: ["experiments"] });
+ * writeProvenance(writer, p, { kind: "gzip", level: 4 });
+ * ```
+ */
+export async function captureProvenanceAsync(
+  versions: ProvenanceVersions,
+  options: ProvenanceOptions | boolean = {},
+  context: { cwd?: string; startTime?: Date; exclude?: string[] } = {},
+): Promise<Provenance> {
+  const o = resolveProvenanceOptions(options);
+  const cwd = context.cwd ?? process.cwd();
+  const snapshot = o.codeSnapshot;
+  // start the child processes first, then do the synchronous work while they run
+  const git = o.git ? startGitCapture(cwd, { diffCap: o.git.diffCap, exclude: context.exclude }) : null;
+  // the snapshot root: given; else the git top level, or cwd when git was asked and found no
+  // repository (as captureProvenance); else projectRoot(cwd), as collectCodeSnapshot would ask
+  const root: Promise<string> | null = !snapshot
+    ? null
+    : snapshot.root !== undefined
+      ? Promise.resolve(snapshot.root)
+      : git
+        ? git.root.then((r) => r ?? cwd)
+        : projectRootAsync(cwd);
+  const settle = (): void => {
+    git?.result.catch(() => {});
+    git?.root.catch(() => {});
+    root?.catch(() => {});
+  };
+  const p: Provenance = {};
+  let code: CodeSnapshot | undefined;
+  try {
+    if (o.runtime) p.runtime = captureRuntime(versions, { extraEnv: o.extraEnv, startTime: context.startTime });
+    if (snapshot && root) {
+      const { paths = [], root: _given, ...rest } = snapshot;
+      code = collectCodeSnapshot(paths, { ...rest, root: await root, cwd });
+    }
+  } catch (err) {
+    settle(); // no unhandled rejection; the children end on their own
+    throw err;
+  }
+  if (git) p.git = (await git.result).info;
+  if (code) p.code = code;
   return p;
 }

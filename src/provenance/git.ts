@@ -1,8 +1,9 @@
 /**
- * Git state of the directory an experiment runs from, through the git command line (spawnSync with
- * an argument list and a timeout, never a shell). Every failure is recorded, never thrown.
+ * Git state of the directory an experiment runs from, through the git command line (spawnSync, or
+ * spawn for the async variants, with an argument list and a timeout, never a shell). Every failure
+ * is recorded, never thrown.
  */
-import { spawnSync, type SpawnSyncOptions } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readSync, realpathSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
@@ -77,26 +78,103 @@ function firstLine(s: string): string {
   return s.trim().split(/\r?\n/)[0] ?? "";
 }
 
+const GIT_PREFIX = ["-c", "core.quotePath=false", "-c", "color.ui=false"];
+const MAX_BUFFER = 64 << 20;
+
+/** The result of a spawn error (no git binary, timeout, output too large), as the sync and async runners record it. */
+function spawnFailure(ctx: Ctx, args: string[], err: NodeJS.ErrnoException, stderr: string): Result {
+  const code = err.code;
+  if (code === "ENOENT" || code === "EACCES") {
+    return { ok: false, stdout: "", stderr, unavailable: { available: false, reason: "git not found", detail: `${ctx.bin}: ${code}` } };
+  }
+  const detail = code === "ETIMEDOUT" ? `git ${args[0]} timed out after ${ctx.timeout} ms` : `git ${args[0]}: ${err.message}`;
+  return { ok: false, stdout: "", stderr, unavailable: { available: false, reason: "git failed", detail } };
+}
+
 function git(ctx: Ctx, args: string[], extra: SpawnSyncOptions = {}): Result {
-  const r = spawnSync(ctx.bin, ["-c", "core.quotePath=false", "-c", "color.ui=false", ...args], {
+  const r = spawnSync(ctx.bin, [...GIT_PREFIX, ...args], {
     cwd: ctx.cwd,
     env: ctx.env,
     timeout: ctx.timeout,
     windowsHide: true,
-    maxBuffer: 64 << 20,
+    maxBuffer: MAX_BUFFER,
     stdio: ["ignore", "pipe", "pipe"],
     ...extra,
   });
   const stderr = r.stderr ? r.stderr.toString() : "";
-  if (r.error) {
-    const code = (r.error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "EACCES") {
-      return { ok: false, stdout: "", stderr, unavailable: { available: false, reason: "git not found", detail: `${ctx.bin}: ${code}` } };
-    }
-    const detail = code === "ETIMEDOUT" ? `git ${args[0]} timed out after ${ctx.timeout} ms` : `git ${args[0]}: ${r.error.message}`;
-    return { ok: false, stdout: "", stderr, unavailable: { available: false, reason: "git failed", detail } };
-  }
+  if (r.error) return spawnFailure(ctx, args, r.error, stderr);
   return { ok: r.status === 0, stdout: r.stdout ? r.stdout.toString() : "", stderr };
+}
+
+/**
+ * The async twin of {@link git}: same arguments, environment, timeout (SIGTERM, recorded as
+ * ETIMEDOUT) and output limit (ENOBUFS). With `keep`, stdout is not limited: only its first
+ * `keep` bytes are kept, in `head` instead of `stdout`, and `bytes` counts all of it (for the
+ * capped diff). Never rejects.
+ */
+function gitAsync(ctx: Ctx, args: string[], opts: { input?: string; keep?: number } = {}): Promise<Result & { head: Buffer; bytes: number }> {
+  return new Promise((done) => {
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let bytes = 0;
+    let kept = 0;
+    let errBytes = 0;
+    let failure: NodeJS.ErrnoException | null = null;
+    const finish = (r: Result): void => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      done({ ...r, head: opts.keep === undefined ? Buffer.alloc(0) : Buffer.concat(out, kept), bytes });
+    };
+    let child: ChildProcess;
+    try {
+      child = spawn(ctx.bin, [...GIT_PREFIX, ...args], {
+        cwd: ctx.cwd,
+        env: ctx.env,
+        windowsHide: true,
+        stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      });
+    } catch (e) {
+      return finish(spawnFailure(ctx, args, e as NodeJS.ErrnoException, ""));
+    }
+    const stop = (e: NodeJS.ErrnoException): void => {
+      failure ??= e;
+      child.kill("SIGTERM");
+    };
+    if (ctx.timeout > 0) {
+      timer = setTimeout(() => stop(Object.assign(new Error(`spawn ${ctx.bin} ETIMEDOUT`), { code: "ETIMEDOUT" })), ctx.timeout);
+    }
+    child.stdout!.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+      const room = (opts.keep ?? MAX_BUFFER) - kept;
+      if (room > 0) {
+        const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+        out.push(part);
+        kept += part.length;
+      }
+      if (opts.keep === undefined && bytes > MAX_BUFFER) stop(Object.assign(new Error(`spawn ${ctx.bin} ENOBUFS`), { code: "ENOBUFS" }));
+    });
+    child.stderr!.on("data", (chunk: Buffer) => {
+      errBytes += chunk.length;
+      if (errBytes <= MAX_BUFFER) err.push(chunk);
+      else stop(Object.assign(new Error(`spawn ${ctx.bin} ENOBUFS`), { code: "ENOBUFS" }));
+    });
+    if (child.stdin) {
+      child.stdin.on("error", () => {}); // EPIPE when git exits without reading
+      child.stdin.end(opts.input);
+    }
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      if (child.pid === undefined) finish(spawnFailure(ctx, args, e, "")); // could not start: no 'close' follows
+      else failure ??= e;
+    });
+    child.on("close", (status) => {
+      const stderr = Buffer.concat(err).toString();
+      if (failure) return finish(spawnFailure(ctx, args, failure, stderr));
+      finish({ ok: status === 0, stdout: opts.keep === undefined ? Buffer.concat(out, kept).toString() : "", stderr });
+    });
+  });
 }
 
 /**
@@ -120,6 +198,13 @@ export function parsePorcelainZ(out: string): GitChange[] {
     changes.push(change);
   }
   return changes;
+}
+
+/** The first `min(bytes, cap)` bytes of a diff whose first bytes are in `buf`, never cutting a UTF-8 character. */
+function cutDiff(buf: Buffer, bytes: number, cap: number): string {
+  let end = Math.min(bytes, cap);
+  while (end > 0 && end < bytes && (buf[end] & 0xc0) === 0x80) end--; // never cut a UTF-8 character
+  return buf.subarray(0, end).toString("utf8");
 }
 
 /** Runs `git diff` with stdout to a temporary file, so any size is measured and only `cap` bytes are read. */
@@ -150,12 +235,18 @@ function diffTo(ctx: Ctx, args: string[], cap: number): { text: string; bytes: n
     } finally {
       closeSync(rfd);
     }
-    let end = Math.min(bytes, cap);
-    while (end > 0 && end < bytes && (buf[end] & 0xc0) === 0x80) end--; // never cut a UTF-8 character
-    return { text: buf.subarray(0, end).toString("utf8"), bytes };
+    return { text: cutDiff(buf, bytes, cap), bytes };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The async twin of {@link diffTo}: keeps the first `cap + 1` bytes of the piped output and counts the rest. */
+async function diffToAsync(ctx: Ctx, args: string[], cap: number): Promise<{ text: string; bytes: number } | GitUnavailable> {
+  const r = await gitAsync(ctx, args, { keep: cap + 1 });
+  if (r.unavailable) return r.unavailable;
+  if (!r.ok) return { available: false, reason: "git failed", detail: `git diff: ${firstLine(r.stderr)}` };
+  return { text: cutDiff(r.head, r.bytes, cap), bytes: r.bytes };
 }
 
 function checkCap(v: unknown, name: string): number {
@@ -165,61 +256,53 @@ function checkCap(v: unknown, name: string): number {
   return v;
 }
 
-/**
- * Records the git state of `cwd`: commit, branch, remote URL without credentials, dirty flag,
- * `git status` entries and `git diff HEAD` (capped at `diffCap` bytes, full size recorded). No git
- * binary → `{ available: false, reason: "git not found" }`; outside a repository →
- * `{ available: false, reason: "not a git repository" }`. Never throws for git problems (only
- * for invalid options).
- *
- * @example
- * ```ts
- * const g = captureGit(process.cwd(), { diffCap: 256 * 1024 });
- * if (g.available && g.dirty) console.warn(`uncommitted changes in ${g.changedFileCount} files`);
- * ```
- */
-export function captureGit(cwd: string, options: GitOptions = {}): GitInfo {
-  return captureGitAndRoot(cwd, options).info;
-}
+type GitAndRoot = { info: GitInfo; root: string | null };
 
-/** @internal {@link captureGit} plus the real top level (null when unavailable), for the snapshot root. */
-export function captureGitAndRoot(cwd: string, options: GitOptions = {}): { info: GitInfo; root: string | null } {
-  const info = (x: GitInfo, root: string | null = null) => ({ info: x, root });
+const result = (x: GitInfo, root: string | null = null): GitAndRoot => ({ info: x, root });
+
+/** Checks the options and the directory: the git context, or the result when `cwd` is no directory. */
+function prepare(cwd: string, options: GitOptions): { ctx: Ctx; diffCap: number } | GitAndRoot {
   const diffCap = checkCap(options.diffCap ?? DEFAULT_DIFF_CAP, "git option diffCap");
   const timeout = checkCap(options.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS, "git option timeoutMs");
   const dir = resolve(cwd);
   try {
     if (!statSync(dir).isDirectory()) throw new Error("not a directory");
   } catch {
-    return info({ available: false, reason: "not a git repository", detail: `${replaceHome(dir)} is not a directory` });
+    return result({ available: false, reason: "not a git repository", detail: `${replaceHome(dir)} is not a directory` });
   }
-  const ctx: Ctx = {
-    bin: options.gitBinary ?? "git",
-    cwd: dir,
-    timeout,
-    env: { ...process.env, ...options.env, GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C", LANGUAGE: "C" },
+  return {
+    diffCap,
+    ctx: {
+      bin: options.gitBinary ?? "git",
+      cwd: dir,
+      timeout,
+      env: { ...process.env, ...options.env, GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C", LANGUAGE: "C" },
+    },
   };
-  const top = git(ctx, ["rev-parse", "--show-toplevel"]);
-  if (top.unavailable) return info(top.unavailable);
-  if (!top.ok) {
-    if (/not a git repository/i.test(top.stderr)) return info({ available: false, reason: "not a git repository" });
-    return info({ available: false, reason: "git failed", detail: `git rev-parse: ${firstLine(top.stderr)}` });
-  }
-  const toplevel = top.stdout.trim();
-  const head = git(ctx, ["rev-parse", "--verify", "-q", "HEAD"]);
-  const commit = head.ok ? head.stdout.trim() : null;
-  const sym = git(ctx, ["symbolic-ref", "--short", "-q", "HEAD"]);
-  const branch = sym.ok ? sym.stdout.trim() || null : null;
+}
 
+/** What `git rev-parse --show-toplevel` failing means, or null when it worked. */
+function topFailure(top: Result): GitUnavailable | null {
+  if (top.unavailable) return top.unavailable;
+  if (top.ok) return null;
+  if (/not a git repository/i.test(top.stderr)) return { available: false, reason: "not a git repository" };
+  return { available: false, reason: "git failed", detail: `git rev-parse: ${firstLine(top.stderr)}` };
+}
+
+/** Remote name (origin, else the first) and its URL without credentials, from `git config --get-regexp`. */
+function parseRemotes(stdout: string): { remoteName: string | null; remoteUrl: string | null } {
   const remotes = new Map<string, string>();
-  for (const line of git(ctx, ["config", "--get-regexp", "^remote\\..*\\.url$"]).stdout.split(/\r?\n/)) {
+  for (const line of stdout.split(/\r?\n/)) {
     const m = /^remote\.(.+)\.url (.*)$/.exec(line);
     if (m && !remotes.has(m[1])) remotes.set(m[1], m[2]);
   }
   const remoteName = remotes.has("origin") ? "origin" : [...remotes.keys()][0] ?? null;
   const rawUrl = remoteName === null ? "" : remotes.get(remoteName) ?? "";
-  const remoteUrl = rawUrl ? stripUrlCredentials(rawUrl) : null;
+  return { remoteName, remoteUrl: rawUrl ? stripUrlCredentials(rawUrl) : null };
+}
 
+/** The real top level, the excluded paths relative to it, and the pathspec for status and diff. */
+function scope(dir: string, toplevel: string, exclude: string[] = []): { realTop: string; excluded: string[]; pathspec: string[] } {
   let realTop = toplevel;
   try {
     realTop = realpathSync(toplevel);
@@ -227,7 +310,7 @@ export function captureGitAndRoot(cwd: string, options: GitOptions = {}): { info
     /* keep git's spelling */
   }
   const excluded: string[] = [];
-  for (const p of options.exclude ?? []) {
+  for (const p of exclude) {
     let abs = resolve(dir, p);
     try {
       abs = realpathSync(abs);
@@ -238,26 +321,32 @@ export function captureGitAndRoot(cwd: string, options: GitOptions = {}): { info
     if (rel && !rel.startsWith("..") && !isAbsolute(rel)) excluded.push(toPosix(rel));
   }
   const pathspec = ["--", ":(top)", ...excluded.map((e) => `:(top,exclude,literal)${e}`)];
+  return { realTop, excluded, pathspec };
+}
 
-  const st = git(ctx, ["status", "--porcelain=v1", "-z", "--untracked-files=normal", ...pathspec]);
-  if (st.unavailable) return info(st.unavailable, realTop);
-  if (!st.ok) return info({ available: false, reason: "git failed", detail: `git status: ${firstLine(st.stderr)}` }, realTop);
+const STATUS_ARGS = ["status", "--porcelain=v1", "-z", "--untracked-files=normal"];
+const EMPTY_TREE_ARGS = ["hash-object", "-t", "tree", "--stdin"];
+/** The empty tree of SHA-1 repositories, when `git hash-object` cannot tell. */
+const EMPTY_TREE_SHA1 = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+const diffArgs = (base: string, pathspec: string[]): string[] => ["diff", base, "--no-color", "--no-ext-diff", ...pathspec];
+
+/** The result from the answers of every command (status and diff in the order the sync version asks them). */
+function assemble(
+  parts: { toplevel: string; realTop: string; excluded: string[]; commit: string | null; branch: string | null; remotes: string; diffCap: number },
+  st: Result,
+  diff: { text: string; bytes: number } | GitUnavailable,
+): GitAndRoot {
+  const { toplevel, realTop, excluded, commit, branch, diffCap } = parts;
+  if (st.unavailable) return result(st.unavailable, realTop);
+  if (!st.ok) return result({ available: false, reason: "git failed", detail: `git status: ${firstLine(st.stderr)}` }, realTop);
   const changes = parsePorcelainZ(st.stdout);
-
-  let base = commit;
-  if (base === null) {
-    const empty = git(ctx, ["hash-object", "-t", "tree", "--stdin"], { stdio: ["pipe", "pipe", "pipe"], input: "" });
-    base = empty.ok ? empty.stdout.trim() : "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
-  }
-  const diff = diffTo(ctx, ["diff", base, "--no-color", "--no-ext-diff", ...pathspec], diffCap);
-  if ("available" in diff) return info(diff, realTop);
-  return info({
+  if ("available" in diff) return result(diff, realTop);
+  return result({
     available: true,
     toplevel: replaceHome(toplevel),
     commit,
     branch,
-    remoteName,
-    remoteUrl,
+    ...parseRemotes(parts.remotes),
     dirty: changes.length > 0,
     changedFiles: changes.slice(0, MAX_CHANGED_FILES),
     changedFileCount: changes.length,
@@ -270,6 +359,139 @@ export function captureGitAndRoot(cwd: string, options: GitOptions = {}): { info
 }
 
 /**
+ * Records the git state of `cwd`: commit, branch, remote URL without credentials, dirty flag,
+ * `git status` entries and `git diff HEAD` (capped at `diffCap` bytes, full size recorded). No git
+ * binary → `{ available: false, reason: "git not found" }`; outside a repository →
+ * `{ available: false, reason: "not a git repository" }`. Never throws for git problems (only
+ * for invalid options). {@link captureGitAsync} gives the same result faster.
+ *
+ * @example
+ * ```ts
+ * const g = captureGit(process.cwd(), { diffCap: 256 * 1024 });
+ * if (g.available && g.dirty) console.warn(`uncommitted changes in ${g.changedFileCount} files`);
+ * ```
+ */
+export function captureGit(cwd: string, options: GitOptions = {}): GitInfo {
+  return captureGitAndRoot(cwd, options).info;
+}
+
+/**
+ * {@link captureGit} without blocking: the same result, with independent git commands run
+ * concurrently (top level with HEAD, and the branch; then status, diff and remotes). Rejects only
+ * for invalid options.
+ *
+ * @example
+ * ```ts
+ * const g = await captureGitAsync(process.cwd(), { exclude: ["experiments"] });
+ * if (g.available) console.log(g.commit, g.dirty);
+ * ```
+ */
+export async function captureGitAsync(cwd: string, options: GitOptions = {}): Promise<GitInfo> {
+  return (await captureGitAndRootAsync(cwd, options)).info;
+}
+
+/** @internal {@link captureGit} plus the real top level (null when unavailable), for the snapshot root. */
+export function captureGitAndRoot(cwd: string, options: GitOptions = {}): GitAndRoot {
+  const prep = prepare(cwd, options);
+  if ("info" in prep) return prep;
+  const { ctx, diffCap } = prep;
+  const top = git(ctx, ["rev-parse", "--show-toplevel"]);
+  const failed = topFailure(top);
+  if (failed) return result(failed);
+  const toplevel = top.stdout.trim();
+  const head = git(ctx, ["rev-parse", "--verify", "-q", "HEAD"]);
+  const commit = head.ok ? head.stdout.trim() : null;
+  const sym = git(ctx, ["symbolic-ref", "--short", "-q", "HEAD"]);
+  const branch = sym.ok ? sym.stdout.trim() || null : null;
+  const remotes = git(ctx, ["config", "--get-regexp", "^remote\\..*\\.url$"]).stdout;
+  const { realTop, excluded, pathspec } = scope(ctx.cwd, toplevel, options.exclude);
+  const parts = { toplevel, realTop, excluded, commit, branch, remotes, diffCap };
+
+  const st = git(ctx, [...STATUS_ARGS, ...pathspec]);
+  if (st.unavailable || !st.ok) return assemble(parts, st, { text: "", bytes: 0 });
+  let base = commit;
+  if (base === null) {
+    const empty = git(ctx, EMPTY_TREE_ARGS, { stdio: ["pipe", "pipe", "pipe"], input: "" });
+    base = empty.ok ? empty.stdout.trim() : EMPTY_TREE_SHA1;
+  }
+  return assemble(parts, st, diffTo(ctx, diffArgs(base, pathspec), diffCap));
+}
+
+/** @internal {@link captureGitAndRoot} with the git commands run concurrently; see {@link startGitCapture}. */
+export async function captureGitAndRootAsync(cwd: string, options: GitOptions = {}): Promise<GitAndRoot> {
+  return startGitCapture(cwd, options).result;
+}
+
+/**
+ * @internal The async capture: `root` (the snapshot root, null when git found no top level) is
+ * known after the first git command, `result` after all. Throws synchronously for invalid options.
+ *
+ * Commands: `rev-parse --show-toplevel --verify -q HEAD` (one process for the top level and HEAD:
+ * a top level that fails prints nothing to stdout and fails exactly as the lone command; no commit
+ * exits 1 after printing the top level), with `symbolic-ref` and `config` alongside; then status and
+ * diff together (after `hash-object` for the base when there is no commit), then `config`. Node's
+ * spawn() blocks the event loop until the child has exec'd, so the commands are started critical
+ * path first. One difference in kind: a timeout of that rev-parse also loses the top level.
+ */
+export function startGitCapture(cwd: string, options: GitOptions = {}): { root: Promise<string | null>; result: Promise<GitAndRoot> } {
+  const prep = prepare(cwd, options);
+  if ("info" in prep) return { root: Promise.resolve(null), result: Promise.resolve(prep) };
+  const { ctx, diffCap } = prep;
+  const first = gitAsync(ctx, ["rev-parse", "--show-toplevel", "--verify", "-q", "HEAD"]).then((r) => {
+    const out = r.stdout.replace(/\r?\n$/, "");
+    if (r.unavailable || out.trim() === "") return { failed: topFailure({ ...r, ok: false })! };
+    // exit 0: the last line is HEAD; otherwise (no commit) all of it is the top level
+    const nl = out.lastIndexOf("\n");
+    const withHead = r.ok && nl >= 0;
+    const toplevel = (withHead ? out.slice(0, nl) : out).trim();
+    const commit = withHead ? out.slice(nl + 1).trim() : null;
+    return { failed: null, toplevel, commit, ...scope(ctx.cwd, toplevel, options.exclude) };
+  });
+  const sym = gitAsync(ctx, ["symbolic-ref", "--short", "-q", "HEAD"]);
+  const result = (async (): Promise<GitAndRoot> => {
+    const f = await first;
+    if (f.failed) {
+      await sym; // no child left running
+      return { info: f.failed, root: null };
+    }
+    const { toplevel, commit, realTop, excluded, pathspec } = f;
+    const diff = async (): Promise<{ text: string; bytes: number } | GitUnavailable> => {
+      let base = commit;
+      if (base === null) {
+        const empty = await gitAsync(ctx, EMPTY_TREE_ARGS, { input: "" });
+        base = empty.ok ? empty.stdout.trim() : EMPTY_TREE_SHA1;
+      }
+      return diffToAsync(ctx, diffArgs(base, pathspec), diffCap);
+    };
+    const d = diff();
+    const st = gitAsync(ctx, [...STATUS_ARGS, ...pathspec]);
+    const rem = gitAsync(ctx, ["config", "--get-regexp", "^remote\\..*\\.url$"]);
+    const [s, branchOut, remotes, dd] = await Promise.all([st, sym, rem, d]);
+    const branch = branchOut.ok ? branchOut.stdout.trim() || null : null;
+    return assemble({ toplevel, realTop, excluded, commit, branch, remotes: remotes.stdout, diffCap }, s, dd);
+  })();
+  return { root: first.then((f) => (f.failed ? null : f.realTop)), result };
+}
+
+function rootContext(cwd: string, options: Pick<GitOptions, "gitBinary" | "timeoutMs" | "env">): Ctx {
+  return {
+    bin: options.gitBinary ?? "git",
+    cwd: resolve(cwd),
+    timeout: options.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS,
+    env: { ...process.env, ...options.env, LC_ALL: "C" },
+  };
+}
+
+function realRoot(dir: string, r: Result | null): string {
+  const root = r && r.ok && r.stdout.trim() ? r.stdout.trim() : dir;
+  try {
+    return realpathSync(root);
+  } catch {
+    return root;
+  }
+}
+
+/**
  * The root a code snapshot is relative to: the git top level of `cwd` when it is in a repository
  * (and git is on PATH), else `cwd` itself; always a real (symlink-free) absolute path.
  *
@@ -279,20 +501,25 @@ export function captureGitAndRoot(cwd: string, options: GitOptions = {}): { info
  * ```
  */
 export function projectRoot(cwd: string, options: Pick<GitOptions, "gitBinary" | "timeoutMs" | "env"> = {}): string {
-  const dir = resolve(cwd);
-  let root = dir;
+  const ctx = rootContext(cwd, options);
+  let r: Result | null = null;
   try {
-    const r = git(
-      { bin: options.gitBinary ?? "git", cwd: dir, timeout: options.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS, env: { ...process.env, ...options.env, LC_ALL: "C" } },
-      ["rev-parse", "--show-toplevel"],
-    );
-    if (r.ok && r.stdout.trim()) root = r.stdout.trim();
+    r = git(ctx, ["rev-parse", "--show-toplevel"]);
   } catch {
     /* no git: cwd */
   }
-  try {
-    return realpathSync(root);
-  } catch {
-    return root;
-  }
+  return realRoot(ctx.cwd, r);
+}
+
+/**
+ * {@link projectRoot} without blocking; the same result.
+ *
+ * @example
+ * ```ts
+ * await projectRootAsync(process.cwd()); // "/home/ada/proj" from /home/ada/proj/scripts
+ * ```
+ */
+export async function projectRootAsync(cwd: string, options: Pick<GitOptions, "gitBinary" | "timeoutMs" | "env"> = {}): Promise<string> {
+  const ctx = rootContext(cwd, options);
+  return realRoot(ctx.cwd, await gitAsync(ctx, ["rev-parse", "--show-toplevel"]));
 }

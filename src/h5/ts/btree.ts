@@ -17,6 +17,8 @@ export interface ChunkEntry {
 interface Node {
   addr: number;
   dirty: boolean;
+  /** Children count as last written (in-place updates write the entries first, the count last). */
+  diskCount: number;
 }
 
 export class ChunkIndex {
@@ -41,7 +43,7 @@ export class ChunkIndex {
       n = Math.floor(n / FANOUT);
       this.levels[level] ??= [];
       const nodes = this.levels[level];
-      while (nodes.length <= n) nodes.push({ addr: UNDEF, dirty: true });
+      while (nodes.length <= n) nodes.push({ addr: UNDEF, dirty: true, diskCount: 0 });
       nodes[n].dirty = true;
       if (nodes.length === 1) {
         this.levels.length = level + 1;
@@ -60,9 +62,10 @@ export class ChunkIndex {
    * Gives addresses to new nodes (via `alloc`) and returns the encoded nodes to write: `fresh`
    * (new space) and `inPlace` (existing nodes whose entries changed).
    */
-  flush(alloc: (n: number) => number): { fresh: [number, Uint8Array][]; inPlace: [number, Uint8Array][] } {
+  flush(alloc: (n: number) => number): { fresh: [number, Uint8Array][]; inPlace: [number, Uint8Array][]; counts: [number, Uint8Array][] } {
     const fresh: [number, Uint8Array][] = [];
     const inPlace: [number, Uint8Array][] = [];
+    const counts: [number, Uint8Array][] = [];
     for (let level = 0; level < this.levels.length; level++) {
       const nodes = this.levels[level];
       const newNodes = new Set<number>();
@@ -77,10 +80,19 @@ export class ChunkIndex {
         if (!node.dirty) return;
         node.dirty = false;
         const bytes = this.encode(level, i);
-        (newNodes.has(i) ? fresh : inPlace).push([node.addr, bytes]);
+        const count = bytes[6] | (bytes[7] << 8);
+        if (newNodes.has(i)) fresh.push([node.addr, bytes]);
+        else {
+          // a reader that reads this node meanwhile sees the old count with valid entries
+          bytes[6] = node.diskCount & 0xff;
+          bytes[7] = node.diskCount >> 8;
+          inPlace.push([node.addr, bytes]);
+          if (count !== node.diskCount) counts.push([node.addr + 6, Uint8Array.from([count & 0xff, count >> 8])]);
+        }
+        node.diskCount = count;
       });
     }
-    return { fresh, inPlace };
+    return { fresh, inPlace, counts };
   }
 
   /** Number of chunks under node `i` of `level`, and the first chunk number. */
@@ -96,10 +108,9 @@ export class ChunkIndex {
     b.u64(0);
   }
 
+  /** The key after the last child: the left key the next chunk will have, so appending never changes it. */
   private rightKey(b: Bytes, lastChunk: number): void {
-    b.u32(0).u32(0).u64((lastChunk + 1) * this.chunkRows);
-    for (const d of this.rowShape) b.u64(d);
-    b.u64(0);
+    this.key(b, lastChunk + 1, 0);
   }
 
   private encode(level: number, i: number): Uint8Array {

@@ -9,7 +9,7 @@
  * children before parents, each block in one write. A writer killed at any moment leaves a file
  * that opens with everything up to its last completed flush.
  */
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { dtypeOf, dtypeSize, type NumericArray } from "../../dtypes.js";
 import { StorageError } from "../../errors.js";
 import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn } from "../types.js";
@@ -21,6 +21,9 @@ import * as M from "./messages.js";
 import { CompressionQueue } from "./pool.js";
 
 type Attr = { type: Uint8Array; space: Uint8Array; data: Uint8Array };
+
+/** How far ahead of its stated end the file is grown (sparse), see TsWriter.extendAhead. */
+const PAD = 32 << 20;
 
 abstract class ObjNode {
   addr = UNDEF;
@@ -119,8 +122,8 @@ export class TsWriter {
     this.heap = new GlobalHeap((n) => this.alloc(n));
   }
 
-  /** Creates (truncates) `filePath`. */
-  static async create(filePath: string): Promise<TsWriter> {
+  /** Creates (truncates) `filePath`; `swmr` writes superblock 3 so that SWMR readers may open it while it grows. */
+  static async create(filePath: string, options: { swmr?: boolean } = {}): Promise<TsWriter> {
     let fd: number;
     try {
       fd = openSync(filePath, "w+");
@@ -128,6 +131,7 @@ export class TsWriter {
       throw new StorageError("IO_ERROR", `could not create HDF5 file ${filePath}: ${(err as Error).message}`, { cause: err });
     }
     const w = new TsWriter(filePath, fd);
+    if (options.swmr) w.superblockVersion = 3;
     w.flush();
     return w;
   }
@@ -326,10 +330,12 @@ export class TsWriter {
     this.queue.drain(true);
     const fresh: [number, Uint8Array][] = [];
     const inPlace: [number, Uint8Array][] = [];
+    const counts: [number, Uint8Array][] = [];
     for (const d of this.datasets) {
       const r = d.index!.flush((n) => this.alloc(n));
       fresh.push(...r.fresh);
       inPlace.push(...r.inPlace);
+      counts.push(...r.counts);
     }
     // headers, post-order so that children have their addresses before parents encode links
     const headers: [ObjNode, Uint8Array, boolean][] = [];
@@ -361,14 +367,31 @@ export class TsWriter {
     // 2. superblock: end of file and root
     this.writeSuperblock();
     // 3. in place: heap, B-tree nodes, then headers (children first)
-    for (const [addr, bytes] of [...heap.inPlace, ...inPlace]) this.write(addr, bytes);
+    for (const [addr, bytes] of [...heap.inPlace, ...inPlace, ...counts]) this.write(addr, bytes);
     for (const [node, bytes, isNew] of headers) if (!isNew) this.write(node.addr, bytes);
+  }
+
+  /**
+   * Keeps the file longer than the end of file the superblock states. A reader opening the file
+   * takes its size first and reads the superblock after; were the superblock to name an end
+   * beyond the size it saw, HDF5 would call the file truncated. The file is grown ahead in steps
+   * of {@link PAD} bytes (sparse zeros) and cut to its exact end at close.
+   */
+  private extendAhead(): void {
+    if (this.physical - this.eof >= PAD / 2) return;
+    this.physical = this.eof + PAD;
+    try {
+      ftruncateSync(this.fd!, this.physical);
+    } catch (err) {
+      throw new StorageError("IO_ERROR", `growing ${this.filePath} failed: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   private writeSuperblock(): void {
     if (this.rootAddrOnDisk === this.root.addr && this.lastEof === this.eof) return;
+    this.extendAhead();
     const b = new Bytes().bytes(Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]));
-    b.u8(2).u8(8).u8(8).u8(0).u64(0).u64(UNDEF).u64(this.eof).u64(this.root.addr);
+    b.u8(this.superblockVersion).u8(8).u8(8).u8(0).u64(0).u64(UNDEF).u64(this.eof).u64(this.root.addr);
     const bytes = b.done();
     this.write(0, new Bytes().bytes(bytes).u32(lookup3(bytes)).done());
     this.rootAddrOnDisk = this.root.addr;
@@ -376,11 +399,15 @@ export class TsWriter {
   }
 
   private lastEof = -1;
+  private physical = 0;
+  /** 2 by default; 3 lets HDF5 1.10 readers open the file in SWMR mode (its flags stay 0: never "open for write"). */
+  superblockVersion: 2 | 3 = 2;
 
   close(): void {
     if (this.fd === null) return;
     try {
       this.flush();
+      ftruncateSync(this.fd, this.eof);
     } finally {
       const fd = this.fd;
       this.fd = null;
