@@ -2,6 +2,7 @@
  * The benchmark child: runs one workload with one in-process contender and prints one JSON line.
  *
  *   node dist/bench/contender.js --contender snn-export --workload quickstart --out /tmp/q.h5 [--max-steps N]
+ *        [--no-validate] [--flush-interval-ms N]   (validateData: false / flushIntervalMs: N, for the cost studies)
  *
  * Data is generated before timing; what is timed is everything from `create` to `close()`
  * returning. With --max-steps every episode stops after N steps and the result says `capped: true`
@@ -53,13 +54,13 @@ async function logWorkload(ex: BenchExporter, w: Workload, d: WorkloadData, step
 }
 
 /** Runs workload `name` with the exporter class `cls` of `contender`, leaving the file at `out`. */
-async function runContender(contender: string, cls: ExporterClass, name: string, out: string, maxSteps?: number): Promise<ContenderResult> {
+async function runContender(contender: string, cls: ExporterClass, name: string, out: string, maxSteps?: number, extra: Record<string, unknown> = {}): Promise<ContenderResult> {
   const w = workload(name);
   const steps = Math.min(w.steps, maxSteps ?? Infinity);
   const data = generate(w, steps);
   const base = mkdtempSync(join(dirname(out), ".snn-bench-"));
   try {
-    const options = { outputBaseDir: base, neuralSamplingRate: w.sampling, compression: "gzip", compressionLevel: 4, chunkSize: 10_000 } as const;
+    const options = { outputBaseDir: base, neuralSamplingRate: w.sampling, compression: "gzip", compressionLevel: 4, chunkSize: 10_000, ...extra } as const;
     const t0 = performance.now();
     const ex = await cls.create(`bench_${name}`, options);
     const created = performance.now();
@@ -87,7 +88,10 @@ function round(x: number, digits: number): number {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { contender: { type: "string", default: "snn-export" }, workload: { type: "string" }, out: { type: "string" }, "max-steps": { type: "string" } },
+    options: {
+      contender: { type: "string", default: "snn-export" }, workload: { type: "string" }, out: { type: "string" }, "max-steps": { type: "string" },
+      "no-validate": { type: "boolean", default: false }, "flush-interval-ms": { type: "string" },
+    },
     strict: true,
   });
   if (!values.workload || !values.out) throw new UsageError("usage: contender.js --contender NAME --workload NAME --out FILE.h5 [--max-steps N]");
@@ -100,7 +104,14 @@ async function main(): Promise<void> {
   }
   const load = Object.hasOwn(CONTENDERS, values.contender) ? CONTENDERS[values.contender] : undefined;
   if (!load) throw new UsageError(`unknown contender "${values.contender}"; known: ${Object.keys(CONTENDERS).join(", ")}`);
-  const result = await runContender(values.contender, await load(), values.workload, resolve(values.out), cap === undefined ? undefined : Number(cap));
+  const extra: Record<string, unknown> = {};
+  if (values["no-validate"]) extra.validateData = false;
+  const fi = values["flush-interval-ms"];
+  if (fi !== undefined) {
+    if (!/^[0-9]+$/.test(fi)) throw new UsageError(`--flush-interval-ms must be a non-negative integer, got "${fi}"`);
+    extra.flushIntervalMs = Number(fi);
+  }
+  const result = await runContender(values.contender, await load(), values.workload, resolve(values.out), cap === undefined ? undefined : Number(cap), extra);
   process.stdout.write(JSON.stringify(result) + "\n");
 }
 

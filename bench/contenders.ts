@@ -27,13 +27,10 @@ export interface ExporterClass {
 /** Contender name → loader of its exporter class. */
 export const CONTENDERS: Readonly<Record<string, () => Promise<ExporterClass>>> = {
   "snn-export": async () => {
-    const lib = await import("../src/index.js");
-    await lib.ready(); // like `import h5py`, the engine is loaded before the clock starts
-    return lib.DataExporter;
+    // the default write engine is pure TypeScript: nothing to load before the clock starts
+    return (await import("../src/index.js")).DataExporter;
   },
   standard: async () => {
-    const lib = await import("../src/index.js");
-    await lib.ready();
-    return lib.StandardDataExporter;
+    return (await import("../src/index.js")).StandardDataExporter;
   },
 };

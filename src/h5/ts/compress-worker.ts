@@ -12,6 +12,8 @@ import { parentPort } from "node:worker_threads";
 import { deflateSync } from "node:zlib";
 import { shuffle } from "./shuffle.js";
 
+let scratch = new Uint8Array(0);
+
 export const HEADER = 32;
 
 parentPort?.on("message", (sab: SharedArrayBuffer) => {
@@ -21,7 +23,8 @@ parentPort?.on("message", (sab: SharedArrayBuffer) => {
   const bytes = new Uint8Array(sab);
   try {
     const raw = bytes.subarray(HEADER, HEADER + inLen);
-    const out = head[4] > 0 ? deflateSync(shuffle(raw, head[3]), { level: head[4] }) : raw;
+    if (scratch.length < inLen) scratch = new Uint8Array(inLen);
+    const out = head[4] > 0 ? deflateSync(shuffle(raw, head[3], scratch.subarray(0, inLen)), { level: head[4] }) : raw;
     if (outAt + out.length > sab.byteLength) throw new Error(`compressed chunk (${out.length} bytes) exceeds its buffer`);
     bytes.set(out, outAt);
     head[2] = out.length;

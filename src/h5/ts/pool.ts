@@ -25,7 +25,7 @@ function pool(): Worker[] {
   if (!workers) {
     const n = Math.max(1, Math.min(4, availableParallelism() - 1));
     workers = Array.from({ length: n }, () => {
-      const w = new Worker(new URL("./compress-worker.js", import.meta.url));
+      const w = new Worker(new URL("./compress-worker.js", import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } });
       w.unref();
       return w;
     });
@@ -41,7 +41,7 @@ export class CompressionQueue<T> {
   constructor(
     private readonly onDone: (stored: Uint8Array, tag: T) => void,
     private readonly parallel = true,
-    private readonly maxBytesInFlight = 64 << 20,
+    private readonly maxBytesInFlight = 8 << 20,
   ) {}
 
   /** Queues a chunk (copied); may wait for earlier chunks when too much is in flight. */
@@ -51,9 +51,9 @@ export class CompressionQueue<T> {
       this.onDone(level > 0 ? deflateSync(shuffle(raw, elemSize), { level }) : raw.slice(), tag);
       return;
     }
-    const cap = HEADER + raw.length + (raw.length + Math.ceil(raw.length / 1000) + 64);
-    const sab = new SharedArrayBuffer(cap);
+    const sab = this.acquire(HEADER + raw.length + (raw.length + Math.ceil(raw.length / 1000) + 64));
     const head = new Int32Array(sab, 0, 8);
+    head[0] = 0;
     head[1] = raw.length;
     head[3] = elemSize;
     head[4] = level;
@@ -85,8 +85,24 @@ export class CompressionQueue<T> {
     const outAt = HEADER + job.head[1];
     const out = new Uint8Array(job.sab, outAt, job.head[2]);
     if (state === 2) throw new StorageError("IO_ERROR", `compressing a chunk failed: ${new TextDecoder().decode(out)}`);
-    this.onDone(new Uint8Array(out), job.tag);
+    const stored = new Uint8Array(out);
+    this.release(job.sab);
+    this.onDone(stored, job.tag);
     return true;
+  }
+
+  /** Shared buffers are reused (by power-of-two size) rather than left to the garbage collector. */
+  private readonly free = new Map<number, SharedArrayBuffer[]>();
+
+  private acquire(bytes: number): SharedArrayBuffer {
+    const size = 2 ** Math.ceil(Math.log2(Math.max(4096, bytes)));
+    return this.free.get(size)?.pop() ?? new SharedArrayBuffer(size);
+  }
+
+  private release(sab: SharedArrayBuffer): void {
+    const list = this.free.get(sab.byteLength) ?? [];
+    if (list.length < 4) list.push(sab);
+    this.free.set(sab.byteLength, list);
   }
 
   get pending(): number {
