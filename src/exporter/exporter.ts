@@ -71,7 +71,7 @@ export class DataExporter {
     const v = engineVersions();
     const prov = await captureProvenanceAsync({ snnExport: VERSION, h5wasm: v.h5wasm, hdf5: v.hdf5 }, options.provenance ?? {}, { startTime: started, exclude: [opts.outputBaseDir] });
     const dir = makeExperimentDir(opts.outputBaseDir, n, started);
-    const w = await createWriter(join(dir, "experiment_data.h5"), opts.engine, { swmr: opts.enableSwmr });
+    const w = await createWriter(join(dir, "experiment_data.h5"), opts.engine, { swmr: opts.enableSwmr, asyncWrite: opts.asyncWrite });
     const ex = new this(n, opts, dir, w);
     ex.writeRootAttrs(started);
     writeProvenance(w, prov, ex.comp);
@@ -209,8 +209,8 @@ export class DataExporter {
   /** Flush policy: every `flushEverySteps` steps, or when `flushIntervalMs` has passed (checked every 256 steps). */
   private flushIfDue(): void {
     const { flushEverySteps, flushIntervalMs } = this.options;
-    if (flushEverySteps > 0 && this.sinceFlush >= flushEverySteps) return this.flush();
-    if (flushIntervalMs > 0 && performance.now() - this.lastFlush >= flushIntervalMs) return this.flush();
+    if (flushEverySteps > 0 && this.sinceFlush >= flushEverySteps) return this.flushNow();
+    if (flushIntervalMs > 0 && performance.now() - this.lastFlush >= flushIntervalMs) return this.flushNow();
     this.checkAt = this.sinceFlush + (flushEverySteps > 0 ? Math.min(256, flushEverySteps - this.sinceFlush) : 256);
   }
 
@@ -220,6 +220,12 @@ export class DataExporter {
    * `flush()` returns — or after the writer is killed — sees all of it.
    */
   flush(): void {
+    this.flushNow();
+    this.w.waitIdle?.(); // with asyncWrite: returns when the write thread has applied the flush
+  }
+
+  /** Flush without waiting for an asynchronous write thread (the periodic flushes). */
+  private flushNow(): void {
     this.alive("flush");
     const ep = this.episode;
     if (ep) {

@@ -62,6 +62,9 @@ export function resolveOptions(o: ExporterOptions = {}): ResolvedOptions {
   if (r.engine !== "ts" && r.engine !== "h5wasm") {
     throw new ValidationError("INVALID_OPTION", `option engine must be "ts" or "h5wasm", got ${JSON.stringify(r.engine)}`);
   }
+  if (r.asyncWrite && r.engine !== "ts") {
+    throw new ValidationError("INVALID_OPTION", `option asyncWrite needs engine "ts"; leave engine at its default`);
+  }
   if (r.enableSwmr && r.engine !== "ts") {
     throw new ValidationError("INVALID_OPTION", `option enableSwmr needs engine "ts" (h5wasm cannot create groups while in SWMR mode); leave engine at its default`);
   }
@@ -72,7 +75,7 @@ export function resolveOptions(o: ExporterOptions = {}): ResolvedOptions {
     if (typeof r[k] !== "boolean") throw new ValidationError("INVALID_OPTION", `option ${k} must be true or false, got ${JSON.stringify(r[k])}`);
   }
 
-  if (r.asyncWrite) throw new ValidationError("INVALID_OPTION", "option asyncWrite is not available in this version of snn-export; leave it false");
+
   return r;
 }
 

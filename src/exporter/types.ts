@@ -21,7 +21,11 @@ export interface ExporterOptions {
    * see every flush while it grows [false]. Needs engine "ts".
    */
   enableSwmr?: boolean;
-  /** Write from a worker thread (issue 5) [false]. */
+  /**
+   * All file work (chunk compression, HDF5 structure, I/O) on a worker thread: `log()` only checks
+   * and copies; chunks are copied to the thread, which the caller waits for only when more than
+   * 32 MiB are queued. A failure on the thread is raised at the next call and at `close()` [false].
+   */
   asyncWrite?: boolean;
   /** Allow NaN / ±Infinity in neural state when validating [false]. */
   allowNonFinite?: boolean;

@@ -66,6 +66,8 @@ export interface Writer {
   writeStrings(path: string, list: string[]): void;
   link(target: string, name: string): void;
   flush(): void;
+  /** Waits until every earlier call is applied (writers that work asynchronously). */
+  waitIdle?(): void;
   close(): void;
 }
 

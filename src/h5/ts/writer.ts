@@ -109,28 +109,33 @@ export class TsWriter {
   private readonly datasets = new Set<DatasetNode>();
   private rootAddrOnDisk = UNDEF;
   /** Chunks being shuffled + deflated on other threads; written (in order) when done. */
-  private readonly queue = new CompressionQueue<{ node: DatasetNode; k: number }>((stored, { node, k }) => {
-    const addr = this.alloc(stored.length);
-    this.write(addr, stored);
-    node.index!.set(k, addr, stored.length);
-    node.dirty = true;
-  }, process.env.SNN_EXPORT_COMPRESS_THREADS !== "0");
+  private readonly queue: CompressionQueue<{ node: DatasetNode; k: number }>;
 
-  private constructor(filePath: string, fd: number) {
+  private makeQueue(parallel: boolean): CompressionQueue<{ node: DatasetNode; k: number }> {
+    return new CompressionQueue<{ node: DatasetNode; k: number }>((stored, { node, k }) => {
+      const addr = this.alloc(stored.length);
+      this.write(addr, stored);
+      node.index!.set(k, addr, stored.length);
+      node.dirty = true;
+    }, parallel);
+  }
+
+  private constructor(filePath: string, fd: number, parallel: boolean) {
     this.filePath = filePath;
     this.fd = fd;
+    this.queue = this.makeQueue(parallel);
     this.heap = new GlobalHeap((n) => this.alloc(n));
   }
 
   /** Creates (truncates) `filePath`; `swmr` writes superblock 3 so that SWMR readers may open it while it grows. */
-  static async create(filePath: string, options: { swmr?: boolean } = {}): Promise<TsWriter> {
+  static async create(filePath: string, options: { swmr?: boolean; compressInline?: boolean } = {}): Promise<TsWriter> {
     let fd: number;
     try {
       fd = openSync(filePath, "w+");
     } catch (err) {
       throw new StorageError("IO_ERROR", `could not create HDF5 file ${filePath}: ${(err as Error).message}`, { cause: err });
     }
-    const w = new TsWriter(filePath, fd);
+    const w = new TsWriter(filePath, fd, !options.compressInline && process.env.SNN_EXPORT_COMPRESS_THREADS !== "0");
     if (options.swmr) w.superblockVersion = 3;
     w.flush();
     return w;

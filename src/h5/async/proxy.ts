@@ -1,0 +1,183 @@
+/**
+ * `asyncWrite`: a Writer whose calls run on a worker thread (src/h5/async/worker.ts). The
+ * calling thread keeps only what it must answer at once (which paths exist, column lengths) and
+ * posts every call in order. Chunk data is copied into the message, so the caller may reuse its
+ * buffers at once. When more than `maxBytesInFlight` bytes wait in the worker, the caller waits
+ * (back-pressure). An error on the worker is raised at the caller's next call and at close(),
+ * with the original message.
+ */
+import { Worker } from "node:worker_threads";
+import { type NumericArray } from "../../dtypes.js";
+import { StorageError } from "../../errors.js";
+import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn, Writer } from "../types.js";
+import type { Call } from "./worker.js";
+
+const STATE_BYTES = 64 + 4096;
+
+function norm(path: string): string {
+  return "/" + path.split("/").filter((p) => p !== "").join("/");
+}
+
+function copyOf(block: NumericArray, elements: number): NumericArray {
+  return block.slice(0, elements) as NumericArray;
+}
+
+export class WorkerWriter implements Writer {
+  readonly filePath: string;
+  private readonly worker: Worker;
+  private readonly state: Int32Array;
+  private readonly stateBytes: Uint8Array;
+  private readonly paths = new Set<string>(["/"]);
+  private seq = 0;
+  private open = true;
+
+  private constructor(filePath: string, swmr: boolean, private readonly maxBytesInFlight: number) {
+    this.filePath = filePath;
+    const sab = new SharedArrayBuffer(STATE_BYTES);
+    this.state = new Int32Array(sab, 0, 16);
+    this.stateBytes = new Uint8Array(sab, 64);
+    this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { filePath, swmr, state: sab } });
+    this.worker.unref();
+  }
+
+  /** Starts the write thread and creates the file there; waits until it exists. */
+  static async create(filePath: string, options: { swmr?: boolean; maxBytesInFlight?: number } = {}): Promise<WorkerWriter> {
+    const w = new WorkerWriter(filePath, options.swmr ?? false, options.maxBytesInFlight ?? 32 << 20);
+    w.waitIdle();
+    return w;
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Throws the worker's error, if it had one. */
+  private checkError(): void {
+    if (Atomics.load(this.state, 2) === 0) return;
+    const n = Atomics.load(this.state, 3);
+    const msg = new TextDecoder().decode(this.stateBytes.subarray(0, n));
+    throw new StorageError("IO_ERROR", `the write thread failed on ${this.filePath}: ${msg}`);
+  }
+
+  private post(op: string, args: unknown[], bytes = 0): void {
+    if (!this.open) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
+    this.checkError();
+    Atomics.add(this.state, 1, bytes);
+    const call: Call = { seq: ++this.seq, op, args, bytes };
+    this.worker.postMessage(call);
+    // back-pressure: wait while the worker holds too much
+    for (let inFlight = Atomics.load(this.state, 1); inFlight > this.maxBytesInFlight; inFlight = Atomics.load(this.state, 1)) {
+      Atomics.wait(this.state, 1, inFlight, 100);
+      this.checkError();
+    }
+  }
+
+  /** Waits until the worker has applied every call posted so far. */
+  waitIdle(): void {
+    for (let done = Atomics.load(this.state, 0); done < this.seq; done = Atomics.load(this.state, 0)) {
+      Atomics.wait(this.state, 0, done, 100);
+      if (Atomics.load(this.state, 2) !== 0) break;
+    }
+    this.checkError();
+  }
+
+  private remember(path: string): void {
+    const parts = norm(path).split("/").filter((p) => p);
+    for (let i = 1; i <= parts.length; i++) this.paths.add("/" + parts.slice(0, i).join("/"));
+  }
+
+  exists(path: string): boolean {
+    return this.paths.has(norm(path));
+  }
+
+  createGroup(path: string): void {
+    this.post("createGroup", [path]);
+    this.remember(path);
+  }
+
+  setAttr(path: string, name: string, value: AttrValue, numberDtype?: "float64" | "int8"): void {
+    this.post("setAttr", [path, name, value, numberDtype]);
+  }
+
+  deleteAttr(path: string, name: string): void {
+    this.post("deleteAttr", [path, name]);
+  }
+
+  createColumn(path: string, spec: ColumnSpec): AppendColumn {
+    this.post("createColumn", [path, spec]);
+    this.remember(path);
+    const rowSize = spec.rowShape.reduce((a, b) => a * b, 1);
+    let length = 0;
+    const self = this;
+    return {
+      path,
+      spec,
+      get length() {
+        return length;
+      },
+      append(block: NumericArray, rows: number) {
+        this.writeAt(block, rows, length);
+      },
+      writeAt(block: NumericArray, rows: number, offset: number) {
+        if (rows <= 0) return;
+        const data = copyOf(block, rows * rowSize);
+        self.post("writeAt", [path, data, rows, offset], data.byteLength);
+        length = Math.max(length, offset + rows);
+      },
+    };
+  }
+
+  createStringColumn(path: string, chunkRows?: number): StringColumn {
+    this.post("createStringColumn", [path, chunkRows]);
+    this.remember(path);
+    let length = 0;
+    const self = this;
+    return {
+      path,
+      get length() {
+        return length;
+      },
+      append(values: string[]) {
+        if (values.length === 0) return;
+        self.post("appendStrings", [path, values], values.reduce((a, v) => a + v.length, 0));
+        length += values.length;
+      },
+    };
+  }
+
+  writeArray(path: string, data: NumericArray, shape: number[], compression: Compression, chunkRows?: number): void {
+    this.post("writeArray", [path, data.slice(), shape, compression, chunkRows], data.byteLength);
+    this.remember(path);
+  }
+
+  writeText(path: string, text: string): void {
+    this.post("writeText", [path, text], text.length);
+    this.remember(path);
+  }
+
+  writeStrings(path: string, list: string[]): void {
+    this.post("writeStrings", [path, list]);
+    this.remember(path);
+  }
+
+  link(target: string, name: string): void {
+    this.post("link", [target, name]);
+    this.remember(name);
+  }
+
+  /** Posts a flush; it is applied after every earlier call. {@link waitIdle} waits for it. */
+  flush(): void {
+    this.post("flush", []);
+  }
+
+  close(): void {
+    if (!this.open) return;
+    try {
+      this.post("close", []);
+      this.waitIdle();
+    } finally {
+      this.open = false;
+      void this.worker.terminate();
+    }
+  }
+}
