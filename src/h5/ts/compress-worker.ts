@@ -8,11 +8,16 @@
  *   [3] element size for shuffle (1 = none)  [4] deflate level (0 = store as is)
  *   bytes 32 .. 32+input: the raw chunk; bytes 32+outputAt ..: the result (or an error message)
  */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import { deflateSync } from "node:zlib";
 import { shuffle } from "./shuffle.js";
 
 let scratch = new Uint8Array(0);
+
+if (workerData?.started) {
+  const started = new Int32Array(workerData.started as SharedArrayBuffer);
+  Atomics.add(started, 0, 1);
+}
 
 export const HEADER = 32;
 

@@ -13,24 +13,38 @@ import { shuffle } from "./shuffle.js";
 const HEADER = 32;
 
 interface Job<T> {
-  sab: SharedArrayBuffer;
-  head: Int32Array;
+  sab: SharedArrayBuffer | null;
+  head: Int32Array | null;
+  /** Set for chunks stored as they are (no filter): they wait only for their turn. */
+  ready: Uint8Array | null;
   tag: T;
 }
 
 let workers: Worker[] | null = null;
 let next = 0;
+/** [0] = number of workers that have started (set by the workers themselves). */
+const started = new Int32Array(new SharedArrayBuffer(4));
 
-function pool(): Worker[] {
+/** Starts the compression threads (once per process); they take ~50–100 ms to boot. */
+export function startPool(): Worker[] {
   if (!workers) {
     const n = Math.max(1, Math.min(4, availableParallelism() - 1));
     workers = Array.from({ length: n }, () => {
-      const w = new Worker(new URL("./compress-worker.js", import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } });
+      const w = new Worker(new URL("./compress-worker.js", import.meta.url), {
+        workerData: { started: started.buffer },
+        resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
+      });
       w.unref();
       return w;
     });
   }
   return workers;
+}
+
+/** Until a thread has booted, chunks are compressed inline instead of waiting for it. */
+function poolReady(): boolean {
+  startPool();
+  return Atomics.load(started, 0) > 0;
 }
 
 /** Compresses chunks in order; `T` is what the caller needs back with each result. */
@@ -46,9 +60,14 @@ export class CompressionQueue<T> {
 
   /** Queues a chunk (copied); may wait for earlier chunks when too much is in flight. */
   submit(raw: Uint8Array, elemSize: number, level: number, tag: T): void {
-    if (!this.parallel || level === 0) {
+    if (level === 0) {
+      this.jobs.push({ sab: null, head: null, ready: raw.slice(), tag });
+      this.drain(false);
+      return;
+    }
+    if (!this.parallel || (this.jobs.length === 0 && !poolReady())) {
       this.drain(true);
-      this.onDone(level > 0 ? deflateSync(shuffle(raw, elemSize), { level }) : raw.slice(), tag);
+      this.onDone(deflateSync(shuffle(raw, elemSize), { level }), tag);
       return;
     }
     const sab = this.acquire(HEADER + raw.length + (raw.length + Math.ceil(raw.length / 1000) + 64));
@@ -58,9 +77,9 @@ export class CompressionQueue<T> {
     head[3] = elemSize;
     head[4] = level;
     new Uint8Array(sab).set(raw, HEADER);
-    const ws = pool();
+    const ws = startPool();
     ws[next++ % ws.length].postMessage(sab);
-    this.jobs.push({ sab, head, tag });
+    this.jobs.push({ sab, head, ready: null, tag });
     this.bytesInFlight += raw.length;
     this.drain(false);
     while (this.bytesInFlight > this.maxBytesInFlight) this.takeOne(true);
@@ -74,6 +93,12 @@ export class CompressionQueue<T> {
   private takeOne(wait: boolean): boolean {
     const job = this.jobs[0];
     if (!job) return false;
+    if (job.ready) {
+      this.jobs.shift();
+      this.onDone(job.ready, job.tag);
+      return true;
+    }
+    if (!job.head || !job.sab) return false;
     let state = Atomics.load(job.head, 0);
     if (state === 0 && !wait) return false;
     while (state === 0) {

@@ -18,7 +18,7 @@ import { Bytes, UNDEF } from "./bytes.js";
 import { lookup3 } from "./lookup3.js";
 import { GlobalHeap, type HeapRef } from "./heap.js";
 import * as M from "./messages.js";
-import { CompressionQueue } from "./pool.js";
+import { CompressionQueue, startPool } from "./pool.js";
 
 type Attr = { type: Uint8Array; space: Uint8Array; data: Uint8Array };
 
@@ -135,7 +135,9 @@ export class TsWriter {
     } catch (err) {
       throw new StorageError("IO_ERROR", `could not create HDF5 file ${filePath}: ${(err as Error).message}`, { cause: err });
     }
-    const w = new TsWriter(filePath, fd, !options.compressInline && process.env.SNN_EXPORT_COMPRESS_THREADS !== "0");
+    const parallel = !options.compressInline && process.env.SNN_EXPORT_COMPRESS_THREADS !== "0";
+    if (parallel) startPool(); // boots while the file is set up; chunks compress inline until it is up
+    const w = new TsWriter(filePath, fd, parallel);
     if (options.swmr) w.superblockVersion = 3;
     w.flush();
     return w;
