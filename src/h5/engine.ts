@@ -2,19 +2,35 @@
  * The one place that loads the HDF5 engine (h5wasm: the HDF5 C library compiled to WebAssembly).
  * Everything else in `src/h5/` gets the module from here; nothing outside `src/h5/` imports h5wasm.
  */
-import h5wasm from "h5wasm/node";
+import type H5wasmDefault from "h5wasm/node";
 import { StorageError } from "../errors.js";
 
-export type H5Module = Awaited<typeof h5wasm.ready>;
-export { h5wasm };
+/** The h5wasm high-level library (File, Group, Dataset, ready). */
+export type H5Lib = typeof H5wasmDefault;
+export type H5Module = Awaited<H5Lib["ready"]>;
 
 let modulePromise: Promise<H5Module> | undefined;
 let mod: H5Module | undefined;
+let lib: H5Lib | undefined;
 
-/** Loads (once) and returns the HDF5 engine. */
+/**
+ * Loads (once) and returns the HDF5 engine. h5wasm compiles its WebAssembly as soon as it is
+ * imported, so it is imported here, on first use, never at package import: a process that only
+ * writes with the pure-TypeScript engine never pays for it.
+ */
 export async function loadEngine(): Promise<H5Module> {
-  modulePromise ??= h5wasm.ready.then((m) => (mod = m));
+  modulePromise ??= import("h5wasm/node").then(async (m) => {
+    lib = m.default;
+    mod = await lib.ready;
+    return mod;
+  });
   return modulePromise;
+}
+
+/** The loaded h5wasm library; throws if {@link loadEngine} has not resolved yet. */
+export function h5lib(): H5Lib {
+  if (!lib) throw new StorageError("HDF5_ERROR", "the HDF5 engine is not loaded yet: await loadEngine() first");
+  return lib;
 }
 
 /** The loaded engine; throws if {@link loadEngine} has not resolved yet. */

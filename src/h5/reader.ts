@@ -5,10 +5,10 @@
 import { openSync, readSync, closeSync, statSync } from "node:fs";
 import { allocate, dtypeSize, type Dtype, type NumericArray } from "../dtypes.js";
 import { FormatError, StorageError } from "../errors.js";
-import { check, engine, h5wasm, loadEngine, scratch } from "./engine.js";
+import { check, engine, h5lib, loadEngine, scratch, type H5Lib } from "./engine.js";
 import type { DatasetInfo } from "./types.js";
 
-type H5File = InstanceType<typeof h5wasm.File>;
+type H5File = InstanceType<H5Lib["File"]>;
 interface H5Meta { type: number; size: number; signed: boolean; vlen: boolean; shape: number[] | null; chunks: number[] | null }
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -73,7 +73,7 @@ export class H5Reader {
     }
     if (!ok) throw new FormatError("NOT_HDF5", `${filePath} is not an HDF5 file (no HDF5 signature found)`);
     await loadEngine();
-    const file = new h5wasm.File(filePath, options.swmr ? "Sr" : "r");
+    const file = new (h5lib().File)(filePath, options.swmr ? "Sr" : "r");
     if (file.file_id < 0n) {
       throw new StorageError(
         "HDF5_ERROR",
@@ -109,7 +109,7 @@ export class H5Reader {
 
   /** All attributes of the object at `path` as plain values (scalars unwrapped, bigint as bigint). */
   attrs(path: string): Record<string, unknown> {
-    const obj = this.f.get(norm(path)) as InstanceType<typeof h5wasm.Group> | null;
+    const obj = this.f.get(norm(path)) as InstanceType<H5Lib["Group"]> | null;
     if (!obj) return {};
     const out: Record<string, unknown> = {};
     guard(this.filePath, `read the attributes of ${norm(path)}`, () => {
@@ -161,7 +161,7 @@ export class H5Reader {
 
   /** A scalar string dataset's text. */
   readText(path: string): string {
-    const ds = this.f.get(norm(path)) as InstanceType<typeof h5wasm.Dataset> | null;
+    const ds = this.f.get(norm(path)) as InstanceType<H5Lib["Dataset"]> | null;
     if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${norm(path)} in ${this.filePath}`);
     const v = guard(this.filePath, `read ${norm(path)}`, () => ds.value);
     if (typeof v !== "string") throw new FormatError("NOT_SNN_EXPORT", `${norm(path)} is not a text dataset`);
@@ -170,7 +170,7 @@ export class H5Reader {
 
   /** A 1-D string dataset's values. */
   readStrings(path: string): string[] {
-    const ds = this.f.get(norm(path)) as InstanceType<typeof h5wasm.Dataset> | null;
+    const ds = this.f.get(norm(path)) as InstanceType<H5Lib["Dataset"]> | null;
     if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${norm(path)} in ${this.filePath}`);
     if (guard(this.filePath, `read ${norm(path)}`, () => ds.shape ?? [0])[0] === 0) return [];
     const v = guard(this.filePath, `read ${norm(path)}`, () => ds.value);
@@ -183,7 +183,7 @@ export class H5Reader {
    */
   readStringRows(path: string, start: number, end: number): string[] {
     const p = norm(path);
-    const ds = this.f.get(p) as InstanceType<typeof h5wasm.Dataset> | null;
+    const ds = this.f.get(p) as InstanceType<H5Lib["Dataset"]> | null;
     if (!ds || this.kind(p) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${p} in ${this.filePath}`);
     const rows = guard(this.filePath, `read ${p}`, () => ds.shape ?? [0])[0] ?? 0;
     const s = Math.max(0, Math.min(start, rows));

@@ -4,10 +4,10 @@
  */
 import { allocate, dtypeOf, dtypeSize, type Dtype, type NumericArray } from "../dtypes.js";
 import { StorageError } from "../errors.js";
-import { check, engine, h5wasm, loadEngine, scratch } from "./engine.js";
+import { check, engine, h5lib, loadEngine, scratch, type H5Lib } from "./engine.js";
 import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn } from "./types.js";
 
-type H5File = InstanceType<typeof h5wasm.File>;
+type H5File = InstanceType<H5Lib["File"]>;
 
 const H5_DTYPE: Record<Dtype, string> = {
   int8: "<b", uint8: "<B", int16: "<h", uint16: "<H", int32: "<i", uint32: "<I",
@@ -47,7 +47,7 @@ export class H5Writer {
    */
   static async create(filePath: string): Promise<H5Writer> {
     await loadEngine();
-    const file = new h5wasm.File(filePath, "w", { libver: ["v108", "v110"] });
+    const file = new (h5lib().File)(filePath, "w", { libver: ["v108", "v110"] });
     if (file.file_id < 0n) {
       throw new StorageError("IO_ERROR", `could not create HDF5 file ${filePath}: check that the directory exists and is writable`);
     }
@@ -82,7 +82,7 @@ export class H5Writer {
     const m = engine();
     const names = m.get_attribute_names(this.id, p) as string[];
     if (names.includes(name)) check(m.delete_attribute(this.id, p, name), `replace attribute ${name} of ${p}`, this.filePath);
-    const obj = this.file!.get(p) as InstanceType<typeof h5wasm.Group> | null;
+    const obj = this.file!.get(p) as InstanceType<H5Lib["Group"]> | null;
     if (!obj) throw new StorageError("HDF5_ERROR", `cannot set attribute ${name}: ${p} does not exist in ${this.filePath}`);
     if (typeof value === "string") obj.create_attribute(name, value);
     else if (typeof value === "number" && numberDtype === "int8") obj.create_attribute(name, new Int8Array([value]), [], "<b");
