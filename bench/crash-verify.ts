@@ -1,0 +1,351 @@
+/**
+ * Checks a (possibly killed) crash-harness file against the deterministic data of crash-data.ts:
+ * with our loader (every stream of every episode, config, network, checkpoints) and with h5py
+ * (every dataset read fully, plus the timesteps prefix of every episode).
+ *
+ * As a program it verifies a batch of files in a fresh process (so that a loader failure cannot
+ * take the harness down) and prints one JSON line per file:
+ *
+ *   node dist/bench/crash-verify.js jobs.json
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { isDeepStrictEqual } from "node:util";
+import { fileURLToPath } from "node:url";
+import { ExperimentLoader, isSnnExportError } from "../src/index.js";
+import * as D from "./crash-data.js";
+
+/** What the writer announced as durable before it was killed. */
+export interface Durable {
+  /** Config, metadata and network were flushed. */
+  setup: boolean;
+  /** Per episode: steps, weight changes and events made durable by the last completed flush. */
+  episodes: { ep: number; steps: number; wc: number; events: number; done: boolean }[];
+  checkpoints: string[];
+  /** close() returned. */
+  closed: boolean;
+}
+
+export interface VerifyJob {
+  file: string;
+  seed: number;
+  episodes: number;
+  steps: number;
+  durable: Durable;
+}
+
+export interface EpisodeCheck {
+  ep: number;
+  status: string | null;
+  /** Steps the writer reported durable. */
+  durable: number;
+  /** Steps [0, covered) are present and correct in every stream. */
+  covered: number;
+  /** Timesteps returned by the loader. */
+  returned: number;
+  lost: number;
+  problems: string[];
+}
+
+export interface LoaderCheck {
+  opened: boolean;
+  error: string | null;
+  errorCode: string | null;
+  metadataStatus: string | null;
+  episodes: EpisodeCheck[];
+  /** Durable steps missing or wrong, over all episodes. */
+  stepsLost: number;
+  /** Values returned that are not the written ones (anywhere, also beyond the last flush). */
+  wrongValues: number;
+  problems: string[];
+}
+
+// ------------------------------------------------------------------ loader
+
+/** Length of the common prefix of `got` with the expected sequence produced by `expected(i)`. */
+function prefix<T>(got: ArrayLike<T> | T[], n: number, expected: (i: number) => T, eq: (a: T, b: T) => boolean = (a, b) => a === b): number {
+  let i = 0;
+  while (i < n && i < got.length && eq(got[i], expected(i))) i++;
+  return i;
+}
+
+/** Sum of `count(i)` over steps i < n. */
+function countBefore(n: number, count: (i: number) => number): number {
+  let c = 0;
+  for (let i = 0; i < n; i++) c += count(i);
+  return c;
+}
+
+/** Checks one episode; returns steps [0, covered) correct in every stream and the problems found. */
+function checkEpisode(loader: ExperimentLoader, ep: number, seed: number, steps: number, d: Durable["episodes"][number] | undefined): EpisodeCheck {
+  const e = loader.getEpisode(ep);
+  const problems: string[] = [];
+  const durable = d ? (d.done ? steps : d.steps) : 0;
+  const status = typeof e.attrs.status === "string" ? e.attrs.status : null;
+  let covered = steps;
+  const limit = (c: number, what: string, complete: boolean) => {
+    if (!complete) problems.push(`${what}: wrong value after ${c} steps`);
+    covered = Math.min(covered, c);
+  };
+
+  // timesteps
+  const ts = e.getTimesteps();
+  const nts = prefix(ts, steps, (i) => i);
+  if (nts < ts.length) limit(nts, `timesteps[${nts}] = ${ts[nts]}`, false);
+  else covered = Math.min(covered, nts);
+
+  // behaviour
+  const beh = e.getBehavior();
+  const bt = beh.timesteps;
+  const bx = beh.variables.x?.data ?? new Float64Array(0);
+  const by = beh.variables.y?.data ?? new Float64Array(0);
+  const nb = Math.min(
+    prefix(bt, steps, (i) => i),
+    prefix(bx as Float64Array, steps, (i) => D.behaviorX(seed, ep, i)),
+    prefix(by as Float64Array, steps, (i) => D.behaviorY(seed, ep, i)),
+  );
+  const nbRows = Math.max(bt.length, bx.length, by.length);
+  if (nb < nbRows) limit(nb, `behavior row ${nb}`, false);
+  else covered = Math.min(covered, nb);
+
+  // neural state v, every SAMPLING steps
+  const ns = e.getNeuralStates();
+  const vt = ns.timesteps;
+  const v = ns.variables.v;
+  const samples = Math.ceil(steps / D.SAMPLING);
+  let k = 0;
+  const row = new Float32Array(D.N_NEURONS);
+  for (; k < samples && k < vt.length && v && (v.shape[0] ?? 0) > k; k++) {
+    if (vt[k] !== k * D.SAMPLING) break;
+    D.membrane(seed, ep, k * D.SAMPLING, row);
+    const got = (v.data as Float32Array).subarray(k * D.N_NEURONS, (k + 1) * D.N_NEURONS);
+    if (!row.every((x, i) => Object.is(x, got[i]))) break;
+  }
+  const vRows = Math.max(vt.length, v ? v.shape[0] ?? 0 : 0);
+  const vCovered = k >= samples ? steps : k * D.SAMPLING;
+  if (k < vRows) limit(vCovered, `neural_states row ${k}`, false);
+  else covered = Math.min(covered, vCovered);
+
+  // spikes: walk the expected spike list step by step
+  const sp = e.getSpikes();
+  let s = 0;
+  let t = 0;
+  let bad = false;
+  for (; t < steps; t++) {
+    const ids = D.spikeIds(seed, ep, t);
+    if (ids.length === 0) continue;
+    if (s + ids.length > sp.neuronIds.length) {
+      // the rest must be a prefix of this step's spikes, or nothing
+      for (let i = 0; s + i < sp.neuronIds.length; i++) if (sp.neuronIds[s + i] !== ids[i] || sp.timesteps[s + i] !== t) bad = true;
+      break;
+    }
+    for (let i = 0; i < ids.length; i++) if (sp.neuronIds[s + i] !== ids[i] || sp.timesteps[s + i] !== t) bad = true;
+    if (bad) break;
+    s += ids.length;
+  }
+  if (bad || (t >= steps && s !== sp.neuronIds.length)) limit(t, `spikes at step ${t}`, false);
+  else covered = Math.min(covered, t);
+
+  // sparse streams: rewards, weight changes, events (expected lists in step order)
+  const rew = e.getRewards();
+  const wcs = e.getWeightChanges();
+  const evs = e.getEvents();
+  let ri = 0, wi = 0, ei = 0;
+  let rStop = steps, wStop = steps, eStop = steps;
+  let wcGood = 0, evGood = 0;
+  for (let i = 0; i < steps && (rStop === steps || wStop === steps || eStop === steps); i++) {
+    const r = D.reward(seed, ep, i);
+    if (r !== 0 && rStop === steps) {
+      if (ri < rew.timesteps.length) {
+        if (rew.timesteps[ri] !== i || rew.values[ri] !== r) { limit(i, `reward ${ri}`, false); rStop = i; }
+        ri++;
+      } else rStop = i;
+    }
+    for (const c of D.weightChanges(seed, ep, i)) {
+      if (wStop !== steps) break;
+      if (wi < wcs.timesteps.length) {
+        const ok = wcs.timesteps[wi] === c.timestep && wcs.synapseIds[wi] === c.synapseId && wcs.sourceIds[wi] === -1 &&
+          wcs.targetIds[wi] === -1 && wcs.oldWeights[wi] === c.oldWeight && wcs.newWeights[wi] === c.newWeight;
+        if (!ok) { limit(i, `weight change ${wi}`, false); wStop = i; } else wcGood++;
+        wi++;
+      } else wStop = i;
+    }
+    const evt = D.event(seed, ep, i);
+    if (evt && eStop === steps) {
+      if (ei < evs.length) {
+        const g = evs[ei];
+        if (g.timestep !== evt.timestep || g.type !== evt.type || !isDeepStrictEqual(g.data, evt.data)) { limit(i, `event ${ei}`, false); eStop = i; } else evGood++;
+        ei++;
+      } else eStop = i;
+    }
+  }
+  if (rStop === steps && ri !== rew.timesteps.length) limit(steps, `${rew.timesteps.length - ri} extra rewards`, false);
+  if (wStop === steps && wi !== wcs.timesteps.length) limit(steps, `${wcs.timesteps.length - wi} extra weight changes`, false);
+  if (eStop === steps && ei !== evs.length) limit(steps, `${evs.length - ei} extra events`, false);
+  covered = Math.min(covered, rStop);
+
+  // weight changes and events of step t are logged after log(t): the writer counts them, so they are
+  // judged by count, not by step
+  const wcOk = wcGood;
+  const evOk = evGood;
+  const wcDurable = d ? (d.done ? countBefore(steps, (i) => D.weightChanges(seed, ep, i).length) : d.wc) : 0;
+  const evDurable = d ? (d.done ? countBefore(steps, (i) => (D.event(seed, ep, i) ? 1 : 0)) : d.events) : 0;
+  if (wcOk < wcDurable) problems.push(`weight changes: ${wcOk} correct < ${wcDurable} durable`);
+  if (evOk < evDurable) problems.push(`events: ${evOk} correct < ${evDurable} durable`);
+  if (d?.done) {
+    if (status !== "completed" && status !== "incomplete") problems.push(`status ${status} for a finished episode`);
+    const a = e.attrs;
+    if (a.total_timesteps !== steps) problems.push(`total_timesteps ${a.total_timesteps}`);
+    if (!isDeepStrictEqual(e.getSummary(), D.summary(seed, ep, steps))) problems.push("summary differs");
+  } else if (status === "completed") {
+    // endEpisode() reported an error but its data reached the file after all (a later close())
+    if (covered < steps) problems.push(`status "completed" but only ${covered} of ${steps} steps`);
+  } else if (status !== "interrupted" && status !== "incomplete") {
+    problems.push(`status ${JSON.stringify(status)} for an episode that was not ended (expected "interrupted")`);
+  }
+  let lost = Math.max(0, durable - covered);
+  if (lost > 0) problems.push(`${lost} durable steps missing or wrong (durable ${durable}, correct ${covered})`);
+  // a missing durable weight change or event loses (at least) its step
+  if (lost === 0 && (wcOk < wcDurable || evOk < evDurable)) lost = 1;
+  return { ep, status, durable, covered, returned: ts.length, lost, problems };
+}
+
+/** Opens `job.file` with the loader and checks everything in it. Never throws. */
+export async function verifyWithLoader(job: VerifyJob): Promise<LoaderCheck> {
+  const out: LoaderCheck = { opened: false, error: null, errorCode: null, metadataStatus: null, episodes: [], stepsLost: 0, wrongValues: 0, problems: [] };
+  let loader: ExperimentLoader;
+  try {
+    loader = await ExperimentLoader.open(job.file);
+  } catch (err) {
+    out.error = (err as Error).message;
+    out.errorCode = isSnnExportError(err) ? err.code : "UNTYPED";
+    out.stepsLost = job.durable.episodes.reduce((a, d) => a + (d.done ? job.steps : d.steps), 0);
+    return out;
+  }
+  out.opened = true;
+  try {
+    const meta = loader.getMetadata();
+    out.metadataStatus = meta.status;
+    if (job.durable.closed && meta.status !== "closed") out.problems.push(`metadata status ${meta.status} after close()`);
+    // killed inside close() after its last write the file is legitimately closed
+    if (!job.durable.closed && meta.status !== "interrupted" && meta.status !== "closed") out.problems.push(`metadata status ${meta.status} of a killed file (expected "interrupted")`);
+    if (job.durable.setup) {
+      if (!isDeepStrictEqual(loader.getConfig(), D.config(job.seed, job.episodes, job.steps))) out.problems.push("config differs");
+      const w = loader.getNetworkStructure().weights;
+      if (!w || w.data.length !== D.N_SYNAPSES) out.problems.push("network weights missing");
+    }
+    for (const name of job.durable.checkpoints) {
+      const cp = loader.getCheckpoint(name);
+      if (cp.entries.episode === undefined) out.problems.push(`checkpoint ${name} incomplete`);
+    }
+    const present = new Set(loader.listEpisodes());
+    for (const d of job.durable.episodes) {
+      if (!present.has(d.ep) && (d.done || d.steps > 0)) {
+        out.problems.push(`episode ${d.ep} missing`);
+        out.stepsLost += d.done ? job.steps : d.steps;
+      }
+    }
+    for (const id of present) {
+      const d = job.durable.episodes.find((x) => x.ep === id);
+      let c: EpisodeCheck;
+      try {
+        c = checkEpisode(loader, id, job.seed, job.steps, d);
+      } catch (err) {
+        const durable = d ? (d.done ? job.steps : d.steps) : 0;
+        c = { ep: id, status: null, durable, covered: 0, returned: 0, lost: durable, problems: [`loader failed: ${(err as Error).message}`] };
+        if (!isSnnExportError(err)) c.problems.push("the error is not an SnnExportError");
+      }
+      out.episodes.push(c);
+      out.stepsLost += c.lost;
+      out.wrongValues += c.problems.filter((p) => p.includes("wrong value") || p.includes("extra")).length;
+    }
+  } catch (err) {
+    out.error = (err as Error).message;
+    out.errorCode = isSnnExportError(err) ? err.code : "UNTYPED";
+  } finally {
+    loader.close();
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ h5py
+
+export const PYTHON = "/usr/bin/python3";
+
+/** Reads every dataset and attribute of each file; checks `timesteps[:n] == arange(n)` for the durable steps. */
+const PY = String.raw`
+import json, sys
+jobs = json.load(open(sys.argv[1]))
+import h5py, numpy as np
+for job in jobs:
+    out = {"file": job["file"], "ok": False, "error": None, "datasets": 0, "bad_timesteps": []}
+    try:
+        with h5py.File(job["file"], "r") as f:
+            def visit(name, obj):
+                for k in obj.attrs.keys():
+                    obj.attrs[k]
+                if isinstance(obj, h5py.Dataset):
+                    obj[()]
+                    out["datasets"] += 1
+            for k in f.attrs.keys():
+                f.attrs[k]
+            f.visititems(visit)
+            for ep, n in job["durable"].items():
+                name = "episodes/episode_%04d/timesteps" % int(ep)
+                if n == 0:
+                    continue
+                if name not in f:
+                    out["bad_timesteps"].append([int(ep), "missing"])
+                    continue
+                ts = f[name][()]
+                if len(ts) < n or not np.array_equal(ts[:n], np.arange(n)):
+                    out["bad_timesteps"].append([int(ep), int(len(ts))])
+        out["ok"] = True
+    except Exception as e:
+        out["error"] = "%s: %s" % (type(e).__name__, str(e).splitlines()[0] if str(e) else "")
+    print(json.dumps(out), flush=True)
+`;
+
+export interface H5pyCheck { file: string; ok: boolean; error: string | null; datasets: number; bad_timesteps: unknown[] }
+
+/** Why h5py cannot be used here, or null when it can. */
+export function h5pyProblem(): string | null {
+  const r = spawnSync(PYTHON, ["-c", "import h5py, numpy"], { encoding: "utf8" });
+  if (r.error) return `${PYTHON} not runnable (${r.error.message})`;
+  if (r.status !== 0) return `${PYTHON} cannot import h5py/numpy (${r.stderr.trim().split("\n").pop()})`;
+  return null;
+}
+
+/** Runs the h5py check on a batch of files (one python process; a file that crashes python is retried alone). */
+export function verifyWithH5py(jobs: VerifyJob[], jobsFile: string, write: (path: string, text: string) => void): H5pyCheck[] {
+  const payload = jobs.map((j) => ({ file: j.file, durable: Object.fromEntries(j.durable.episodes.map((d) => [d.ep, d.done ? j.steps : d.steps])) }));
+  write(jobsFile, JSON.stringify(payload));
+  const r = spawnSync(PYTHON, ["-c", PY, jobsFile], { encoding: "utf8", maxBuffer: 64 << 20, timeout: 600_000 });
+  const lines = (r.stdout ?? "").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as H5pyCheck);
+  if (lines.length === jobs.length) return lines;
+  // python died on some file: redo the rest one by one
+  const out = [...lines];
+  for (const j of jobs.slice(lines.length)) {
+    if (jobs.length === 1) {
+      out.push({ file: j.file, ok: false, error: `python exited with ${r.status ?? r.signal}: ${(r.stderr ?? "").trim().split("\n").pop()}`, datasets: 0, bad_timesteps: [] });
+    } else out.push(...verifyWithH5py([j], jobsFile, write));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ program
+
+async function main(): Promise<void> {
+  const jobs = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as VerifyJob[];
+  for (const job of jobs) {
+    const r = await verifyWithLoader(job);
+    process.stdout.write(JSON.stringify({ file: job.file, ...r }) + "\n");
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`crash-verify: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
