@@ -109,18 +109,21 @@ test("disk full: a typed error naming the file and ENOSPC; the file keeps everyt
   await assertHoldsLastFlush(t, o);
 });
 
-test("disk full, then space freed before close(): the file is still consistent", { timeout: 120_000, todo: todoTransient() }, async (t) => {
+test("disk full, then space freed before close(): the file is still consistent", { timeout: 120_000 }, async (t) => {
   const mnt = mountTmpfs(t);
   if (typeof mnt !== "string") return t.skip(mnt.skip);
   const filler = fill(mnt, 6 << 20);
   const o = await write({ ...BASE, dir: join(mnt, "run"), freeOnError: filler });
   assertTypedEnospc(o);
-  assert.equal(o.close?.ok, true, `close() after freeing space failed: ${JSON.stringify(o.close)}`);
+  // fail-stop: after a failed write nothing more is written, not even by close(), which reports
+  // the same typed error; the file holds everything up to its last successful flush
+  assert.equal(o.close?.ok, false, `close() after a failed write should fail: ${JSON.stringify(o.close)}`);
+  assert.match(String((o.close as { message?: string } | undefined)?.message), /ENOSPC.*last successful flush/);
   await assertHoldsLastFlush(t, o);
 });
 
 for (const [phase, occurrence, write1] of [["burst", 3, 1], ["flush", 2, 1], ["flush", 2, 3], ["end_episode", 0, 2]] as const) {
-  test(`transient ENOSPC at write ${write1} of ${phase} #${occurrence}, then close(): the file holds the last flush, consistent`, { timeout: 60_000, todo: todoTransient() }, async (t) => {
+  test(`transient ENOSPC at write ${write1} of ${phase} #${occurrence}, then close(): the file holds the last flush, consistent`, { timeout: 60_000 }, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "snn-enospc-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const o = await write({ ...BASE, episodes: 2, flushEverySteps: 5000, dir, failAt: { phase, occurrence, write: write1, count: 1 } });
@@ -129,12 +132,3 @@ for (const [phase, occurrence, write1] of [["burst", 3, 1], ["flush", 2, 1], ["f
   });
 }
 
-/**
- * Known failure (reported with issue 5): after a failed file write the writer keeps going — the
- * exporter's per-stream state has advanced past the lost write and a later flush or close()
- * writes metadata for it, so the file ends up "closed" with streams of different lengths.
- * Remove once the writer stops writing metadata after a failed write (fail-stop).
- */
-function todoTransient(): string | undefined {
-  return process.env.SNN_EXPORT_STRICT_DISKFULL === "1" ? undefined : "known: no fail-stop after a failed write (see the issue 5 note)";
-}

@@ -35,8 +35,10 @@ export class ChunkIndex {
   }
 
   /** Records chunk `k` (rows k*chunkRows ...) at `addr` with `size` stored bytes. */
-  set(k: number, addr: number, size: number): void {
+  /** Returns the entry it replaces (a partial chunk completed), whose space is free once the change is on disk. */
+  set(k: number, addr: number, size: number): ChunkEntry | undefined {
     if (k > this.entries.length) throw new Error(`internal: chunk ${k} written before chunk ${this.entries.length}`);
+    const old = this.entries[k];
     this.entries[k] = { addr, size };
     let n = k;
     for (let level = 0; ; level++) {
@@ -50,6 +52,7 @@ export class ChunkIndex {
         break;
       }
     }
+    return old;
   }
 
   /** Address of the root node (UNDEF when no chunk exists yet). */

@@ -115,7 +115,8 @@ export class TsWriter {
     return new CompressionQueue<{ node: DatasetNode; k: number }>((stored, { node, k }) => {
       const addr = this.alloc(stored.length);
       this.write(addr, stored);
-      node.index!.set(k, addr, stored.length);
+      const old = node.index!.set(k, addr, stored.length);
+      if (old) this.freed[0].push([old.addr, old.size]);
       node.dirty = true;
     }, parallel);
   }
@@ -147,19 +148,52 @@ export class TsWriter {
     return this.fd !== null;
   }
 
+  /**
+   * Space of superseded chunks (a partial chunk rewritten whole): freed[0] since the last flush,
+   * freed[1] since the one before. Space becomes reusable two flushes after it was superseded,
+   * when no metadata on disk, and no reader that opened the file since the previous flush, can
+   * still point into it. SWMR files never reuse space (a reader may hold older metadata).
+   */
+  private freed: [number, number][][] = [[], []];
+  private free: [number, number][] = [];
+  /** The first write error: after it nothing more is written (fail-stop), the file keeps its last flush. */
+  private failure: StorageError | null = null;
+
   private alloc(n: number): number {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const size = this.free[i][1];
+      if (size >= n && (best < 0 || size < this.free[best][1])) best = i;
+    }
+    if (best >= 0) {
+      const [at, size] = this.free[best];
+      if (size - n >= 64) this.free[best] = [at + n, size - n];
+      else this.free.splice(best, 1);
+      return at;
+    }
     const at = this.eof;
     this.eof += n;
     return at;
   }
 
+  /** Fails with the first write error again, and refuses to write once it happened. */
+  private stop(err: unknown): never {
+    this.failure ??= err instanceof StorageError ? err : new StorageError("IO_ERROR", `writing ${this.filePath} failed: ${(err as Error)?.message ?? err}`, { cause: err });
+    throw this.failure;
+  }
+
   private write(addr: number, bytes: Uint8Array): void {
     if (this.fd === null) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
+    if (this.failure) throw this.failure;
     try {
       let done = 0;
       while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, addr + done);
     } catch (err) {
-      throw new StorageError("IO_ERROR", `writing ${this.filePath} failed: ${(err as Error).message}`, { cause: err });
+      this.stop(new StorageError(
+        "IO_ERROR",
+        `writing ${this.filePath} failed: ${(err as Error).message}; nothing more is written to it, and it holds everything up to its last successful flush`,
+        { cause: err },
+      ));
     }
   }
 
@@ -267,7 +301,12 @@ export class TsWriter {
       else if (ws === cs && (we === cs + R || we >= node.rows) || cs >= node.rows) raw = new Uint8Array(R * rb);
       else throw new StorageError("HDF5_ERROR", `internal: rows ${ws}-${we} would rewrite part of an earlier chunk in ${this.filePath}`);
       raw.set(bytes.subarray((ws - offset) * rb, (we - offset) * rb), (ws - cs) * rb);
-      this.queue.submit(raw, M.elemSize(node.type), node.level, { node, k });
+      if (this.failure) throw this.failure;
+      try {
+        this.queue.submit(raw, M.elemSize(node.type), node.level, { node, k });
+      } catch (err) {
+        this.stop(err);
+      }
       node.rows = Math.max(node.rows, we);
       if (we < cs + R) node.tail = { k, raw };
       else if (node.tail?.k === k) node.tail = null;
@@ -334,7 +373,12 @@ export class TsWriter {
    * then in-place updates of existing metadata, children before parents.
    */
   flush(): void {
-    this.queue.drain(true);
+    if (this.failure) throw this.failure;
+    try {
+      this.queue.drain(true);
+    } catch (err) {
+      this.stop(err);
+    }
     const fresh: [number, Uint8Array][] = [];
     const inPlace: [number, Uint8Array][] = [];
     const counts: [number, Uint8Array][] = [];
@@ -376,6 +420,9 @@ export class TsWriter {
     // 3. in place: heap, B-tree nodes, then headers (children first)
     for (const [addr, bytes] of [...heap.inPlace, ...inPlace, ...counts]) this.write(addr, bytes);
     for (const [node, bytes, isNew] of headers) if (!isNew) this.write(node.addr, bytes);
+    // superseded space ages one flush; after two it may be reused
+    if (this.superblockVersion === 2) this.free.push(...this.freed[1]);
+    this.freed = [[], this.freed[0]];
   }
 
   /**
@@ -390,7 +437,7 @@ export class TsWriter {
     try {
       ftruncateSync(this.fd!, this.physical);
     } catch (err) {
-      throw new StorageError("IO_ERROR", `growing ${this.filePath} failed: ${(err as Error).message}`, { cause: err });
+      this.stop(new StorageError("IO_ERROR", `growing ${this.filePath} failed: ${(err as Error).message}`, { cause: err }));
     }
   }
 
@@ -413,6 +460,7 @@ export class TsWriter {
   close(): void {
     if (this.fd === null) return;
     try {
+      if (this.failure) throw this.failure;
       this.flush();
       ftruncateSync(this.fd, this.eof);
     } finally {
