@@ -22,6 +22,8 @@ export interface Summary {
   median_peak_rss_mb: number | null;
   speed_vs_h5py: number | null;
   size_vs_h5py: number | null;
+  /** timesteps/s over StandardDataExporter's (per step run; null without the standard contender). */
+  speed_vs_standard: number | null;
 }
 
 export interface Machine {
@@ -56,9 +58,11 @@ export function summarize(runs: RunRecord[], workloads: string[], contenders: st
         workload: w, contender: c, runs: ok.length, failed: all.length - ok.length, capped: ok.some((r) => r.capped),
         median_timesteps_per_s: roundTo(median(tps), 0), min_timesteps_per_s: tps.length ? Math.min(...tps) : null, max_timesteps_per_s: tps.length ? Math.max(...tps) : null,
         median_seconds: roundTo(median(ok.map((r) => r.seconds!)), 3), median_file_bytes: roundTo(median(ok.map((r) => r.file_bytes!)), 0),
-        median_peak_rss_mb: roundTo(median(ok.map((r) => r.peak_rss_mb!)), 1), speed_vs_h5py: null, size_vs_h5py: null,
+        median_peak_rss_mb: roundTo(median(ok.map((r) => r.peak_rss_mb!)), 1), speed_vs_h5py: null, size_vs_h5py: null, speed_vs_standard: null,
       };
     });
+    const std = rows.find((r) => r.contender === "standard");
+    for (const r of rows) if (std) r.speed_vs_standard = ratio(r.median_timesteps_per_s, std.median_timesteps_per_s);
     const ref = rows.find((r) => r.contender === H5PY);
     for (const r of rows) {
       if (!ref) continue;
@@ -110,14 +114,14 @@ const fixed = (x: number | null, d: number, unit = "") => (x === null ? "–" : 
 
 /** The results table as markdown. */
 export function table(summaries: Summary[]): string {
-  const head = "| workload | contender | runs | timesteps/s (median) | min – max | file MiB (median) | peak RSS MiB (median) | speed vs h5py | size vs h5py |";
-  const rule = "|---|---|---:|---:|---:|---:|---:|---:|---:|";
+  const head = "| workload | contender | runs | timesteps/s (median) | min – max | file MiB (median) | peak RSS MiB (median) | speed vs standard | speed vs h5py | size vs h5py |";
+  const rule = "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|";
   const rows = summaries.map((s) => {
     const name = s.capped ? `${s.contender} (capped)` : s.contender;
     const runs = s.failed ? `${s.runs} (+${s.failed} failed)` : String(s.runs);
     const range = s.min_timesteps_per_s === null ? "–" : `${int(s.min_timesteps_per_s)} – ${int(s.max_timesteps_per_s)}`;
     const mib = s.median_file_bytes === null ? null : s.median_file_bytes / 2 ** 20;
-    return `| ${s.workload} | ${name} | ${runs} | ${int(s.median_timesteps_per_s)} | ${range} | ${fixed(mib, 2)} | ${fixed(s.median_peak_rss_mb, 1)} | ${fixed(s.speed_vs_h5py, 2, "x")} | ${fixed(s.size_vs_h5py, 2, "x")} |`;
+    return `| ${s.workload} | ${name} | ${runs} | ${int(s.median_timesteps_per_s)} | ${range} | ${fixed(mib, 2)} | ${fixed(s.median_peak_rss_mb, 1)} | ${fixed(s.speed_vs_standard, 0, "x")} | ${fixed(s.speed_vs_h5py, 2, "x")} | ${fixed(s.size_vs_h5py, 2, "x")} |`;
   });
   return [head, rule, ...rows].join("\n");
 }
