@@ -56,7 +56,7 @@ test("h5py in SWMR mode sees the episode grow and never reads torn values", { sk
   const res = JSON.parse(r.stdout) as { lengths: number[]; bad: number[] };
   assert.deepEqual(res.bad, []);
   const distinct = new Set(res.lengths);
-  assert.ok(distinct.size >= 3, `the reader saw only lengths ${[...distinct].join(", ")}`);
+  assert.ok(distinct.size >= 2 && res.lengths.some((n) => n > 0 && n < steps), `the reader saw no growth: lengths ${[...distinct].join(", ")}`);
   assert.ok(res.lengths.every((n, i) => i === 0 || n >= res.lengths[i - 1]), "lengths only grow");
 });
 
@@ -95,7 +95,7 @@ test("ExperimentLoader live mode re-reads growing streams while the writer runs"
     await new Promise((r) => setTimeout(r, 40));
   }
   await done;
-  assert.ok(new Set(seen).size >= 3, `the loader saw only lengths ${[...new Set(seen)].join(", ")}`);
+  assert.ok(new Set(seen).size >= 2 && seen.some((n) => n > 0 && n < steps), `the loader saw no growth: lengths ${[...new Set(seen)].join(", ")}`);
   assert.ok(failures <= seen.length, `${failures} failed polls against ${seen.length} good ones`);
   await using loader = await ExperimentLoader.open(path);
   assert.equal(loader.getEpisode(0).getBehavior().timesteps.length, steps);
