@@ -126,7 +126,7 @@ export class CompressionQueue<T> {
 
   private release(sab: SharedArrayBuffer): void {
     const list = this.free.get(sab.byteLength) ?? [];
-    if (list.length < 4) list.push(sab);
+    if (list.length < 64) list.push(sab); // bounded by what is in flight at once
     this.free.set(sab.byteLength, list);
   }
 
