@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { WriterSpec } from "./crash-writer.js";
 import { h5pyProblem, verifyWithH5py, type Durable, type H5pyCheck, type LoaderCheck, type VerifyJob } from "./crash-verify.js";
+import { mulberry32 } from "./data.js";
 
 const WRITER = fileURLToPath(new URL("./crash-writer.js", import.meta.url));
 const VERIFY = fileURLToPath(new URL("./crash-verify.js", import.meta.url));
@@ -122,16 +123,6 @@ function configs(small: boolean): Record<string, Omit<WriterSpec, "dir" | "seed"
 
 // ------------------------------------------------------------------ running one child
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ChildOutcome {
   killed: boolean;

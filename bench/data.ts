@@ -24,8 +24,8 @@ export interface WorkloadData {
   weights: Float64Array;
 }
 
-/** mulberry32: uniform numbers in [0, 1) from a 32-bit seed. */
-function mulberry32(seed: number): () => number {
+/** mulberry32: uniform numbers in [0, 1) from a 32-bit seed (shared by the bench scripts). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

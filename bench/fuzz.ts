@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as D from "./crash-data.js";
+import { mulberry32 } from "./data.js";
 
 const WORKER = fileURLToPath(new URL("./fuzz-worker.js", import.meta.url));
 const PYTHON = "/usr/bin/python3";
@@ -61,16 +62,6 @@ export interface FuzzResult {
   seconds: number;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Writes a small, complete experiment (2 episodes, all streams, a checkpoint) and returns its file. */
 export async function writeValidFile(dir: string, engine?: "ts" | "h5wasm"): Promise<string> {
