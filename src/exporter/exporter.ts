@@ -88,7 +88,8 @@ export class DataExporter {
     this.w.setAttr("/", "status", "open");
     this.w.setAttr("/", "episode_count", 0n);
     this.w.setAttr("/", "exporter_options", JSON.stringify(this.options));
-    this.w.setAttr("/", "creator", `snn-export ${VERSION} (h5wasm ${v.h5wasm}, HDF5 ${v.hdf5})`);
+    const engine = this.options.engine === "ts" ? "pure-TypeScript HDF5 writer" : `h5wasm ${v.h5wasm}, HDF5 ${v.hdf5}`;
+    this.w.setAttr("/", "creator", `snn-export ${VERSION} (${engine})`);
     for (const g of ["config", "metadata", "network_structure", "episodes", "checkpoints"]) this.w.createGroup(g);
     this.w.flush();
   }

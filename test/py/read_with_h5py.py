@@ -218,8 +218,8 @@ class Reader:
         for k, v in x["exporter_options"].items():
             self.ok(opts.get(k) == v, "/@exporter_options", f"option {k}: expected {v!r}, got {opts.get(k)!r}")
         creator = self.attr_str(f, "creator") or ""
-        for word in ("snn-export", "h5wasm", "HDF5"):
-            self.ok(word in creator, "/@creator", f"expected it to name {word}, got {creator!r}")
+        # FORMAT.md: snn-export's version and the write engine
+        self.ok("snn-export" in creator and ("TypeScript" in creator or "h5wasm" in creator), "/@creator", f"expected snn-export and its write engine, got {creator!r}")
         for g in ("config", "metadata", "network_structure", "episodes", "checkpoints"):
             self.ok(isinstance(f.get(g), h5py.Group), f"/{g}", "top-level group is missing")
 
