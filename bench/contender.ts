@@ -11,9 +11,10 @@
 import { mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { CONTENDERS, type BenchExporter, type ExporterClass } from "./contenders.js";
-import { generate, type WorkloadData } from "./data.js";
-import { workload, type Workload } from "./workloads.js";
+import { CONTENDERS, type ExporterClass } from "./contenders.js";
+import { logWorkload } from "./loop.js";
+import { generate } from "./data.js";
+import { workload } from "./workloads.js";
 
 /** The JSON line the child prints (the h5py peer prints the same fields, `peer` for `contender`). */
 export interface ContenderResult {
@@ -32,26 +33,6 @@ export interface ContenderResult {
   peak_rss_mb: number;
 }
 
-/** Logs the whole workload; returns after `close()`. */
-async function logWorkload(ex: BenchExporter, w: Workload, d: WorkloadData, steps: number): Promise<void> {
-  ex.saveNetworkStructure({ weights: { sourceIds: d.sourceIds, targetIds: d.targetIds, values: d.weights, shape: [d.neurons, d.neurons] } });
-  const nConn = d.sourceIds.length;
-  for (let e = 0; e < w.episodes; e++) {
-    ex.startEpisode();
-    for (let t = 0; t < steps; t++) {
-      const i = t % d.block;
-      ex.log({ timestep: t, neuralState: { v: d.v[i] }, spikes: d.spikes[i], behavior: { x: d.x[i], y: d.y[i] }, reward: d.reward[i] });
-      if (d.weightChange[i]) {
-        for (let k = 0; k < 5; k++) {
-          const sid = (t * 7 + k) % nConn;
-          ex.logWeightChange({ timestep: t, synapseId: sid, oldWeight: d.weights[sid], newWeight: d.weights[sid] + 0.001 });
-        }
-      }
-    }
-    ex.endEpisode();
-  }
-  await ex.close();
-}
 
 /** Runs workload `name` with the exporter class `cls` of `contender`, leaving the file at `out`. */
 async function runContender(contender: string, cls: ExporterClass, name: string, out: string, maxSteps?: number, extra: Record<string, unknown> = {}): Promise<ContenderResult> {

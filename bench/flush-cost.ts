@@ -26,6 +26,7 @@ interface ChildResult { seconds: number; steps: number; bytes: number; flushes: 
 async function child(name: string, interval: number, dir: string): Promise<ChildResult> {
   const { workload } = await import("./workloads.js");
   const { generate } = await import("./data.js");
+  const { logWorkload } = await import("./loop.js");
   const { DataExporter } = await import("../src/index.js");
   const w = workload(name);
   const d = generate(w, w.steps);
@@ -45,23 +46,7 @@ async function child(name: string, interval: number, dir: string): Promise<Child
     flushMs += ms;
     maxFlushMs = Math.max(maxFlushMs, ms);
   };
-  ex.saveNetworkStructure({ weights: { sourceIds: d.sourceIds, targetIds: d.targetIds, values: d.weights, shape: [d.neurons, d.neurons] } });
-  const nConn = d.sourceIds.length;
-  for (let e = 0; e < w.episodes; e++) {
-    ex.startEpisode();
-    for (let t = 0; t < w.steps; t++) {
-      const i = t % d.block;
-      ex.log({ timestep: t, neuralState: { v: d.v[i] }, spikes: d.spikes[i], behavior: { x: d.x[i], y: d.y[i] }, reward: d.reward[i] });
-      if (d.weightChange[i]) {
-        for (let k = 0; k < 5; k++) {
-          const sid = (t * 7 + k) % nConn;
-          ex.logWeightChange({ timestep: t, synapseId: sid, oldWeight: d.weights[sid], newWeight: d.weights[sid] + 0.001 });
-        }
-      }
-    }
-    ex.endEpisode();
-  }
-  await ex.close();
+  await logWorkload(ex, w, d, w.steps);
   const seconds = (performance.now() - t0) / 1000;
   const { statSync } = await import("node:fs");
   return { seconds, steps: w.episodes * w.steps, bytes: statSync(ex.filePath).size, flushes, flushMs, maxFlushMs };
