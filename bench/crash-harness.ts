@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { WriterSpec } from "./crash-writer.js";
 import { h5pyProblem, verifyWithH5py, type Durable, type H5pyCheck, type LoaderCheck, type VerifyJob } from "./crash-verify.js";
+import { onJsonLines } from "./child-io.js";
 import { mulberry32 } from "./data.js";
 
 const WRITER = fileURLToPath(new URL("./crash-writer.js", import.meta.url));
@@ -139,7 +140,6 @@ export function runWriter(spec: WriterSpec, onEvent: (e: Record<string, unknown>
     const child = spawn(process.execPath, [WRITER, JSON.stringify(spec)], { stdio: ["ignore", "pipe", "pipe"] });
     const events: Record<string, unknown>[] = [];
     let killed = false;
-    let buf = "";
     let stderr = "";
     const kill = () => {
       if (!killed && child.exitCode === null) {
@@ -147,18 +147,9 @@ export function runWriter(spec: WriterSpec, onEvent: (e: Record<string, unknown>
       }
     };
     const timer = setTimeout(kill, timeoutMs);
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.startsWith("{")) continue;
-        const e = JSON.parse(line) as Record<string, unknown>;
-        events.push(e);
-        onEvent(e, kill);
-      }
+    onJsonLines(child.stdout, (e) => {
+      events.push(e);
+      onEvent(e, kill);
     });
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (c: string) => { if (stderr.length < 20_000) stderr += c; });

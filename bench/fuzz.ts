@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as D from "./crash-data.js";
+import { onJsonLines } from "./child-io.js";
 import { mulberry32 } from "./data.js";
 
 const WORKER = fileURLToPath(new URL("./fuzz-worker.js", import.meta.url));
@@ -171,7 +172,6 @@ function runWorker(valid: string, cases: FuzzCase[], timeoutMs: number): Promise
     let finished = false;
     let validOk = false;
     let poisoned = false;
-    let buf = "";
     let timer = setTimeout(onTimeout, timeoutMs * 4); // start-up, and reading the valid file
     function onTimeout(): void {
       if (current >= 0 && !cases[current].outcome) {
@@ -181,35 +181,26 @@ function runWorker(valid: string, cases: FuzzCase[], timeoutMs: number): Promise
       child.kill("SIGKILL");
     }
     child.stderr.resume();
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.startsWith("{")) continue;
-        const e = JSON.parse(line) as Record<string, unknown>;
-        if (e.done) {
-          finished = true;
-          validOk = e.validOk === true;
-        } else if (typeof e.i === "number") {
-          const c = cases[e.i];
-          if (e.start) {
-            current = e.i;
-            started = performance.now();
-            clearTimeout(timer);
-            timer = setTimeout(onTimeout, timeoutMs);
-          } else if (e.poisoned) {
-            c.outcome = "poisoned";
-            c.message = String(e.message);
-            poisoned = true;
-          } else {
-            c.outcome = e.outcome as Outcome;
-            c.code = e.code as string | undefined;
-            c.message = e.message as string | undefined;
-            c.ms = Math.round(performance.now() - started);
-          }
+    onJsonLines(child.stdout, (e) => {
+      if (e.done) {
+        finished = true;
+        validOk = e.validOk === true;
+      } else if (typeof e.i === "number") {
+        const c = cases[e.i];
+        if (e.start) {
+          current = e.i;
+          started = performance.now();
+          clearTimeout(timer);
+          timer = setTimeout(onTimeout, timeoutMs);
+        } else if (e.poisoned) {
+          c.outcome = "poisoned";
+          c.message = String(e.message);
+          poisoned = true;
+        } else {
+          c.outcome = e.outcome as Outcome;
+          c.code = e.code as string | undefined;
+          c.message = e.message as string | undefined;
+          c.ms = Math.round(performance.now() - started);
         }
       }
     });
