@@ -33,6 +33,14 @@ export interface RowSource {
   blocks(): Generator<Block>;
 }
 
+/** Rows [0, rows) in blocks of `step`, each block's columns read by `read(start, end)`. */
+function* sliced(rows: number, step: number, read: (start: number, end: number) => Block["columns"]): Generator<Block> {
+  for (let s = 0; s < rows; s += step) {
+    const e = Math.min(rows, s + step);
+    yield { rows: e - s, columns: read(s, e) };
+  }
+}
+
 /** Elements of one row of a field. */
 export const fieldSize = (f: Field) => f.shape.reduce((a, b) => a * b, 1);
 
@@ -109,12 +117,7 @@ function columns(reader: H5Reader, g: string, stream: StreamName, cols: Array<[s
     stream,
     fields,
     rows,
-    *blocks() {
-      for (let s = 0; s < rows; s += step) {
-        const e = Math.min(rows, s + step);
-        yield { rows: e - s, columns: cols.map(([ds], i) => readAny(reader, `${g}/${ds}`, fields[i].dtype, s, e)) };
-      }
-    },
+    blocks: () => sliced(rows, step, (s, e) => cols.map(([ds], i) => readAny(reader, `${g}/${ds}`, fields[i].dtype, s, e))),
   };
 }
 
@@ -135,12 +138,7 @@ function series(reader: H5Reader, g: string, stream: StreamName): RowSource {
     stream,
     fields,
     rows,
-    *blocks() {
-      for (let s = 0; s < rows; s += step) {
-        const e = Math.min(rows, s + step);
-        yield { rows: e - s, columns: paths.map((p) => reader.readRows(p, s, e)) };
-      }
-    },
+    blocks: () => sliced(rows, step, (s, e) => paths.map((p) => reader.readRows(p, s, e))),
   };
 }
 

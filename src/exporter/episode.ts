@@ -275,8 +275,7 @@ export class EpisodeWriter {
    */
   private checkBehavior(b: Record<string, unknown>): [string, NumericArray | number][] | null {
     if (b === null || typeof b !== "object") throw new ValidationError("INVALID_DATA", `log(): behavior must be an object of named numbers or small arrays, got ${describe(b)}`);
-    const vals = this.behVals;
-    vals.fill(undefined);
+    const vals = this.behVals; // cleared by log() before each step
     let fresh: [string, NumericArray | number][] | null = null;
     for (const key in b) {
       const v = b[key];
