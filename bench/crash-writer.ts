@@ -40,6 +40,12 @@ export interface WriterSpec {
   closeOpen?: boolean;
   /** Write engine (the exporter's default when absent). */
   engine?: "ts" | "h5wasm";
+  /**
+   * false: compress chunks inline (SNN_EXPORT_COMPRESS_THREADS=0). With compression threads a
+   * finished chunk is written at the next chance, so how many writes fall into a log burst depends
+   * on timing; inline, the writes of every phase are the same in every run (for `hold`/`failAt`).
+   */
+  compressThreads?: boolean;
   hold?: { phase: string; occurrence: number; write: number; torn: boolean } | null;
   /** Add this many bytes of incompressible float64 to every checkpoint (to fill a disk quickly). */
   ballastBytes?: number;
@@ -68,6 +74,7 @@ function say(obj: Record<string, unknown>): void {
 }
 
 const spec = JSON.parse(process.argv[2] ?? "{}") as WriterSpec;
+if (spec.compressThreads === false) process.env.SNN_EXPORT_COMPRESS_THREADS = "0";
 
 let phase = "init";
 const occurrences = new Map<string, number>();
