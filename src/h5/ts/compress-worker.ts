@@ -4,8 +4,13 @@
  * thread can collect it synchronously (Atomics.wait) without running its event loop.
  *
  * Job buffer layout (Int32 header, then bytes):
- *   [0] state: 0 queued, 1 done, 2 failed   [1] input length   [2] output length
+ *   [0] state: 0 queued, 1 done, 2 failed, 3 claimed   [1] input length   [2] output length
  *   [3] element size for shuffle (1 = none)  [4] deflate level (0 = store as is)
+ *   [5] bytes of the input in use (the rest is zero and is not shuffled)
+ *
+ * A job is claimed by compare-and-swap 0 → 3 before work starts: the writing thread may have
+ * claimed it first (it compresses queued jobs itself when it would otherwise wait), and a message
+ * may be stale (its buffer since reused); either way the message is dropped.
  *   bytes 32 .. 32+input: the raw chunk; bytes 32+outputAt ..: the result (or an error message)
  */
 import { parentPort, workerData } from "node:worker_threads";
@@ -23,13 +28,14 @@ export const HEADER = 32;
 
 parentPort?.on("message", (sab: SharedArrayBuffer) => {
   const head = new Int32Array(sab, 0, 8);
+  if (Atomics.compareExchange(head, 0, 0, 3) !== 0) return;
   const inLen = head[1];
   const outAt = HEADER + inLen;
   const bytes = new Uint8Array(sab);
   try {
     const raw = bytes.subarray(HEADER, HEADER + inLen);
     if (scratch.length < inLen) scratch = new Uint8Array(inLen);
-    const out = head[4] > 0 ? deflateSync(shuffle(raw, head[3], scratch.subarray(0, inLen)), { level: head[4] }) : raw;
+    const out = head[4] > 0 ? deflateSync(shuffle(raw, head[3], scratch.subarray(0, inLen), head[5]), { level: head[4] }) : raw;
     if (outAt + out.length > sab.byteLength) throw new Error(`compressed chunk (${out.length} bytes) exceeds its buffer`);
     bytes.set(out, outAt);
     head[2] = out.length;

@@ -11,6 +11,19 @@ import { StorageError } from "../../errors.js";
 import { shuffle } from "./shuffle.js";
 
 const HEADER = 32;
+/** Job states (Int32 [0] of a job buffer); a worker or the writing thread claims a job by CAS 0 → 3. */
+const QUEUED = 0;
+const FAILED = 2;
+const CLAIMED = 3;
+
+let scratch = new Uint8Array(0);
+
+/** Shuffle + deflate on this thread (into a reused shuffle buffer). */
+function compress(raw: Uint8Array, elemSize: number, level: number, used: number): Uint8Array {
+  if (elemSize <= 1) return deflateSync(raw, { level });
+  if (scratch.length < raw.length) scratch = new Uint8Array(raw.length);
+  return deflateSync(shuffle(raw, elemSize, scratch.subarray(0, raw.length), used), { level });
+}
 
 interface Job<T> {
   sab: SharedArrayBuffer | null;
@@ -58,8 +71,11 @@ export class CompressionQueue<T> {
     private readonly maxBytesInFlight = 8 << 20,
   ) {}
 
-  /** Queues a chunk (copied); may wait for earlier chunks when too much is in flight. */
-  submit(raw: Uint8Array, elemSize: number, level: number, tag: T): void {
+  /**
+   * Queues a chunk (copied); may wait for earlier chunks when too much is in flight. Bytes of
+   * `raw` from `used` on must be zero (a chunk's rows past the data): they are not shuffled.
+   */
+  submit(raw: Uint8Array, elemSize: number, level: number, tag: T, used = raw.length): void {
     if (level === 0) {
       this.jobs.push({ sab: null, head: null, ready: raw.slice(), tag });
       this.drain(false);
@@ -67,16 +83,19 @@ export class CompressionQueue<T> {
     }
     if (!this.parallel || (this.jobs.length === 0 && !poolReady())) {
       this.drain(true);
-      this.onDone(deflateSync(shuffle(raw, elemSize), { level }), tag);
+      this.onDone(compress(raw, elemSize, level, used), tag);
       return;
     }
     const sab = this.acquire(HEADER + raw.length + (raw.length + Math.ceil(raw.length / 1000) + 64));
     const head = new Int32Array(sab, 0, 8);
-    head[0] = 0;
+    // a stale message of this buffer's earlier job may still reach a worker: the job becomes
+    // claimable (state 0) only once it is complete
     head[1] = raw.length;
     head[3] = elemSize;
     head[4] = level;
+    head[5] = used;
     new Uint8Array(sab).set(raw, HEADER);
+    Atomics.store(head, 0, QUEUED);
     const ws = startPool();
     ws[next++ % ws.length].postMessage(sab);
     this.jobs.push({ sab, head, ready: null, tag });
@@ -90,6 +109,11 @@ export class CompressionQueue<T> {
     while (this.jobs.length && this.takeOne(wait));
   }
 
+  /**
+   * Hands the oldest job's result to `onDone`. With `wait`, a job no thread has started is
+   * compressed right here, and while a thread works on the oldest job this thread compresses
+   * later ones rather than sit idle (work stealing: a claim is a compare-and-swap on the state).
+   */
   private takeOne(wait: boolean): boolean {
     const job = this.jobs[0];
     if (!job) return false;
@@ -100,19 +124,37 @@ export class CompressionQueue<T> {
     }
     if (!job.head || !job.sab) return false;
     let state = Atomics.load(job.head, 0);
-    if (state === 0 && !wait) return false;
-    while (state === 0) {
-      Atomics.wait(job.head, 0, 0, 1000);
+    if (state === QUEUED || state === CLAIMED) {
+      if (!wait) return false;
+      if (state === QUEUED && this.steal(job)) return this.takeOne(wait);
+      for (let i = 1; i < this.jobs.length && Atomics.load(job.head, 0) === CLAIMED; i++) this.steal(this.jobs[i]);
       state = Atomics.load(job.head, 0);
+      while (state === CLAIMED) {
+        Atomics.wait(job.head, 0, CLAIMED, 1000);
+        state = Atomics.load(job.head, 0);
+      }
     }
     this.jobs.shift();
     this.bytesInFlight -= job.head[1];
     const outAt = HEADER + job.head[1];
     const out = new Uint8Array(job.sab, outAt, job.head[2]);
-    if (state === 2) throw new StorageError("IO_ERROR", `compressing a chunk failed: ${new TextDecoder().decode(out)}`);
+    if (state === FAILED) throw new StorageError("IO_ERROR", `compressing a chunk failed: ${new TextDecoder().decode(out)}`);
     const stored = new Uint8Array(out);
     this.release(job.sab);
     this.onDone(stored, job.tag);
+    return true;
+  }
+
+  /** Compresses a queued job on this thread if no worker has claimed it; true if it did. */
+  private steal(job: Job<T>): boolean {
+    const { head, sab } = job;
+    if (!head || !sab || Atomics.compareExchange(head, 0, QUEUED, CLAIMED) !== QUEUED) return false;
+    job.ready = compress(new Uint8Array(sab, HEADER, head[1]), head[3], head[4], head[5]);
+    this.stolenCount++;
+    this.bytesInFlight -= head[1];
+    job.sab = null;
+    job.head = null;
+    this.release(sab);
     return true;
   }
 
@@ -128,6 +170,13 @@ export class CompressionQueue<T> {
     const list = this.free.get(sab.byteLength) ?? [];
     if (list.length < 64) list.push(sab); // bounded by what is in flight at once
     this.free.set(sab.byteLength, list);
+  }
+
+  private stolenCount = 0;
+
+  /** Jobs this thread compressed itself instead of waiting for a worker (a diagnostic). */
+  get stolen(): number {
+    return this.stolenCount;
   }
 
   get pending(): number {

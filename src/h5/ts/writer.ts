@@ -297,13 +297,17 @@ export class TsWriter {
       const ws = Math.max(offset, cs);
       const we = Math.min(end, cs + R);
       let raw: Uint8Array;
-      if (node.tail && node.tail.k === k) raw = node.tail.raw;
-      else if (ws === cs && (we === cs + R || we >= node.rows) || cs >= node.rows) raw = new Uint8Array(R * rb);
-      else throw new StorageError("HDF5_ERROR", `internal: rows ${ws}-${we} would rewrite part of an earlier chunk in ${this.filePath}`);
-      raw.set(bytes.subarray((ws - offset) * rb, (we - offset) * rb), (ws - cs) * rb);
+      if (ws === cs && we === cs + R) raw = bytes.subarray((ws - offset) * rb, (we - offset) * rb); // a whole chunk: no copy
+      else {
+        if (node.tail && node.tail.k === k) raw = node.tail.raw;
+        else if (ws === cs && we >= node.rows || cs >= node.rows) raw = new Uint8Array(R * rb);
+        else throw new StorageError("HDF5_ERROR", `internal: rows ${ws}-${we} would rewrite part of an earlier chunk in ${this.filePath}`);
+        raw.set(bytes.subarray((ws - offset) * rb, (we - offset) * rb), (ws - cs) * rb);
+      }
       if (this.failure) throw this.failure;
       try {
-        this.queue.submit(raw, M.elemSize(node.type), node.level, { node, k });
+        // rows of a chunk past the dataset's data are zero: not shuffled
+        this.queue.submit(raw, M.elemSize(node.type), node.level, { node, k }, (Math.min(cs + R, Math.max(we, node.rows)) - cs) * rb);
       } catch (err) {
         this.stop(err);
       }
