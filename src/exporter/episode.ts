@@ -465,16 +465,34 @@ export class EpisodeWriter {
   }
 }
 
-/** Ids of the non-zero entries of a 0/1 mask, skipping runs of 8 zero bytes at once. */
+/** Ids of the non-zero entries of a 0/1 mask (into `out`, at least as long as the mask); returns their count. */
 function scanMask(mask: Uint8Array, out: Uint32Array): number {
+  // four mask bytes at a time; within a non-zero word branch-free: every index is written and
+  // the count advances only for a non-zero byte ((b + 255) >> 8 is 1 for 1..255, 0 for 0)
   const n = mask.length;
-  const n8 = n - (n % 8);
   let c = 0;
   let i = 0;
-  for (; i < n8; i += 8) {
-    if ((mask[i] | mask[i + 1] | mask[i + 2] | mask[i + 3] | mask[i + 4] | mask[i + 5] | mask[i + 6] | mask[i + 7]) === 0) continue;
-    for (let k = i; k < i + 8; k++) if (mask[k] !== 0) out[c++] = k;
+  if (mask.byteOffset % 4 === 0) {
+    const n4 = n >> 2;
+    const w = new Uint32Array(mask.buffer, mask.byteOffset, n4);
+    for (let q = 0; q < n4; q++) {
+      const x = w[q];
+      if (x === 0) continue;
+      const b = q << 2;
+      out[c] = b;
+      c += ((x & 255) + 255) >> 8;
+      out[c] = b + 1;
+      c += (((x >>> 8) & 255) + 255) >> 8;
+      out[c] = b + 2;
+      c += (((x >>> 16) & 255) + 255) >> 8;
+      out[c] = b + 3;
+      c += ((x >>> 24) + 255) >> 8;
+    }
+    i = n4 << 2;
   }
-  for (; i < n; i++) if (mask[i] !== 0) out[c++] = i;
+  for (; i < n; i++) {
+    out[c] = i;
+    c += (mask[i] + 255) >> 8;
+  }
   return c;
 }
