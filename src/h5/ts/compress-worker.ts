@@ -6,7 +6,7 @@
  * Job buffer layout (Int32 header, then bytes):
  *   [0] state: 0 queued, 1 done, 2 failed, 3 claimed   [1] input length   [2] output length
  *   [3] element size for shuffle (1 = none)  [4] deflate level (0 = store as is)
- *   [5] bytes of the input in use (the rest is zero and is not shuffled)
+ *   [5] bytes of the input that are data (the rest is zero: not read by the shuffle)
  *
  * A job is claimed by compare-and-swap 0 → 3 before work starts: the writing thread may have
  * claimed it first (it compresses queued jobs itself when it would otherwise wait), and a message
@@ -35,7 +35,7 @@ parentPort?.on("message", (sab: SharedArrayBuffer) => {
   try {
     const raw = bytes.subarray(HEADER, HEADER + inLen);
     if (scratch.length < inLen) scratch = new Uint8Array(inLen);
-    const out = head[4] > 0 ? deflateSync(shuffle(raw, head[3], scratch.subarray(0, inLen), head[5]), { level: head[4] }) : raw;
+    const out = head[4] > 0 ? deflateSync(head[3] > 1 ? shuffle(raw.subarray(0, head[5]), head[3], inLen, scratch.subarray(0, inLen)) : raw, { level: head[4] }) : raw;
     if (outAt + out.length > sab.byteLength) throw new Error(`compressed chunk (${out.length} bytes) exceeds its buffer`);
     bytes.set(out, outAt);
     head[2] = out.length;

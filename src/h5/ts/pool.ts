@@ -18,11 +18,11 @@ const CLAIMED = 3;
 
 let scratch = new Uint8Array(0);
 
-/** Shuffle + deflate on this thread (into a reused shuffle buffer). */
-function compress(raw: Uint8Array, elemSize: number, level: number, used: number): Uint8Array {
-  if (elemSize <= 1) return deflateSync(raw, { level });
-  if (scratch.length < raw.length) scratch = new Uint8Array(raw.length);
-  return deflateSync(shuffle(raw, elemSize, scratch.subarray(0, raw.length), used), { level });
+/** Shuffle + deflate on this thread (into a reused buffer) of a chunk of `total` bytes whose first bytes are `data` and the rest zero. */
+function compress(data: Uint8Array, elemSize: number, level: number, total: number): Uint8Array {
+  if (elemSize <= 1 && data.length === total) return deflateSync(data, { level });
+  if (scratch.length < total) scratch = new Uint8Array(total);
+  return deflateSync(shuffle(data, elemSize, total, scratch.subarray(0, total)), { level });
 }
 
 interface Job<T> {
@@ -72,34 +72,39 @@ export class CompressionQueue<T> {
   ) {}
 
   /**
-   * Queues a chunk (copied); may wait for earlier chunks when too much is in flight. Bytes of
-   * `raw` from `used` on must be zero (a chunk's rows past the data): they are not shuffled.
+   * Queues a chunk of `chunkBytes` bytes whose first bytes are `data` and the rest zero (a
+   * partial chunk is passed as just its data). `data` is copied; may wait for earlier chunks
+   * when too much is in flight.
    */
-  submit(raw: Uint8Array, elemSize: number, level: number, tag: T, used = raw.length): void {
+  submit(data: Uint8Array, elemSize: number, level: number, tag: T, chunkBytes = data.length): void {
     if (level === 0) {
-      this.jobs.push({ sab: null, head: null, ready: raw.slice(), tag });
+      const ready = new Uint8Array(chunkBytes);
+      ready.set(data);
+      this.jobs.push({ sab: null, head: null, ready, tag });
       this.drain(false);
       return;
     }
     if (!this.parallel || (this.jobs.length === 0 && !poolReady())) {
       this.drain(true);
-      this.onDone(compress(raw, elemSize, level, used), tag);
+      this.onDone(compress(data, elemSize, level, chunkBytes), tag);
       return;
     }
-    const sab = this.acquire(HEADER + raw.length + (raw.length + Math.ceil(raw.length / 1000) + 64));
+    const sab = this.acquire(HEADER + chunkBytes + (chunkBytes + Math.ceil(chunkBytes / 1000) + 64));
     const head = new Int32Array(sab, 0, 8);
     // a stale message of this buffer's earlier job may still reach a worker: the job becomes
     // claimable (state 0) only once it is complete
-    head[1] = raw.length;
+    head[1] = chunkBytes;
     head[3] = elemSize;
     head[4] = level;
-    head[5] = used;
-    new Uint8Array(sab).set(raw, HEADER);
+    head[5] = data.length;
+    const bytes = new Uint8Array(sab);
+    bytes.set(data, HEADER);
+    if (data.length < chunkBytes) bytes.fill(0, HEADER + data.length, HEADER + chunkBytes);
     Atomics.store(head, 0, QUEUED);
     const ws = startPool();
     ws[next++ % ws.length].postMessage(sab);
     this.jobs.push({ sab, head, ready: null, tag });
-    this.bytesInFlight += raw.length;
+    this.bytesInFlight += chunkBytes;
     this.drain(false);
     while (this.bytesInFlight > this.maxBytesInFlight) this.takeOne(true);
   }
@@ -149,7 +154,7 @@ export class CompressionQueue<T> {
   private steal(job: Job<T>): boolean {
     const { head, sab } = job;
     if (!head || !sab || Atomics.compareExchange(head, 0, QUEUED, CLAIMED) !== QUEUED) return false;
-    job.ready = compress(new Uint8Array(sab, HEADER, head[1]), head[3], head[4], head[5]);
+    job.ready = compress(new Uint8Array(sab, HEADER, head[5]), head[3], head[4], head[1]);
     this.stolenCount++;
     this.bytesInFlight -= head[1];
     job.sab = null;

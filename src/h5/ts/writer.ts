@@ -48,7 +48,8 @@ class DatasetNode extends ObjNode {
   rows = 0;
   readonly index: ChunkIndex | null;
   compact: Uint8Array | null = null;
-  tail: { k: number; raw: Uint8Array } | null = null;
+  /** The data of the last chunk when it is partial (its rows written so far), for appends that start inside it. */
+  tail: { k: number; data: Uint8Array } | null = null;
   constructor(readonly type: M.ElemType, readonly rowShape: number[] | null, readonly chunkRows: number, readonly level: number) {
     super();
     this.index = rowShape ? new ChunkIndex(chunkRows, rowShape) : null;
@@ -296,24 +297,25 @@ export class TsWriter {
       const cs = k * R;
       const ws = Math.max(offset, cs);
       const we = Math.min(end, cs + R);
-      let raw: Uint8Array;
-      if (ws === cs && we === cs + R) raw = bytes.subarray((ws - offset) * rb, (we - offset) * rb); // a whole chunk: no copy
-      else {
-        if (node.tail && node.tail.k === k) raw = node.tail.raw;
-        else if (ws === cs && we >= node.rows || cs >= node.rows) raw = new Uint8Array(R * rb);
-        else throw new StorageError("HDF5_ERROR", `internal: rows ${ws}-${we} would rewrite part of an earlier chunk in ${this.filePath}`);
-        raw.set(bytes.subarray((ws - offset) * rb, (we - offset) * rb), (ws - cs) * rb);
-      }
+      const tail = node.tail?.k === k ? node.tail.data : null;
+      const upto = (we - cs) * rb;
+      let data: Uint8Array; // the chunk's rows from its start; its rows past them are zero
+      if (ws === cs && (tail ? tail.length <= upto : we === cs + R || we >= node.rows)) {
+        data = bytes.subarray((ws - offset) * rb, (we - offset) * rb); // no copy
+      } else if (tail || cs >= node.rows) {
+        data = new Uint8Array(Math.max(upto, tail?.length ?? 0));
+        if (tail) data.set(tail);
+        data.set(bytes.subarray((ws - offset) * rb, (we - offset) * rb), (ws - cs) * rb);
+      } else throw new StorageError("HDF5_ERROR", `internal: rows ${ws}-${we} would rewrite part of an earlier chunk in ${this.filePath}`);
       if (this.failure) throw this.failure;
       try {
-        // rows of a chunk past the dataset's data are zero: not shuffled
-        this.queue.submit(raw, M.elemSize(node.type), node.level, { node, k }, (Math.min(cs + R, Math.max(we, node.rows)) - cs) * rb);
+        this.queue.submit(data, M.elemSize(node.type), node.level, { node, k }, R * rb);
       } catch (err) {
         this.stop(err);
       }
       node.rows = Math.max(node.rows, we);
-      if (we < cs + R) node.tail = { k, raw };
-      else if (node.tail?.k === k) node.tail = null;
+      if (data.length < R * rb) node.tail = { k, data: data.buffer === bytes.buffer ? data.slice() : data };
+      else if (tail) node.tail = null;
     }
     node.dirty = true;
   }
