@@ -6,12 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { test, type TestContext } from "node:test";
 import { pathToFileURL } from "node:url";
 import { H5Reader, H5Writer } from "../src/h5/index.js";
 import { captureGitAndRoot, captureGitAndRootAsync, type GitOptions } from "../src/provenance/git.js";
+import { fastTimeZoneName, timeZoneName } from "../src/provenance/runtime.js";
 import { isSnnExportError } from "../src/errors.js";
 import { ExperimentLoader } from "../src/loader/index.js";
 import {
@@ -378,6 +379,36 @@ test("captureProvenanceAsync: PATH without git in a child process, as the sync o
   const out = JSON.parse(r.stdout);
   assert.deepEqual(out.git, { available: false, reason: "git not found", detail: "git: ENOENT" });
   assert.deepEqual([out.root, out.sameGit, out.sameRoot, out.offRoot], [realpathSync(dir), true, true, realpathSync(dir)]);
+});
+
+// ------------------------------------------------------------------ time zone
+
+test("time zone: the value Intl gives, without Intl where the zone is a canonical name", (t) => {
+  const intl = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || "unknown";
+  const saved = process.env.TZ;
+  t.after(() => (saved === undefined ? delete process.env.TZ : (process.env.TZ = saved)));
+  const cases: Array<[string | undefined, boolean]> = [
+    ["Europe/Berlin", true], ["Asia/Tokyo", true], ["UTC", true], ["Etc/UTC", true], ["GMT", true], [":Europe/Berlin", true],
+    ["America/Argentina/Buenos_Aires", false], ["Asia/Kolkata", false], ["EST5EDT", false], ["Etc/GMT+5", false], ["Foo/Bar", false], ["", false],
+  ];
+  let localtime: string | null = null;
+  try {
+    localtime = readlinkSync("/etc/localtime");
+  } catch {
+    /* no link: Intl decides */
+  }
+  cases.push([undefined, localtime !== null && fastTimeZoneName({}) !== null]);
+  for (const [tz, fast] of cases) {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+    assert.equal(timeZoneName(), intl(), `TZ=${tz}`);
+    assert.equal(fastTimeZoneName() !== null, fast, `TZ=${tz}: fast path`);
+    if (fast) assert.equal(fastTimeZoneName(), intl(), `TZ=${tz}`);
+  }
+  if (localtime?.includes("/zoneinfo/")) {
+    delete process.env.TZ;
+    assert.equal(fastTimeZoneName(), intl(), `/etc/localtime -> ${localtime}`);
+  }
 });
 
 // ------------------------------------------------------------------ globs and snapshot
