@@ -411,6 +411,40 @@ test("time zone: the value Intl gives, without Intl where the zone is a canonica
   }
 });
 
+// ------------------------------------------------------------------ git while the loop is blocked
+
+/** Blocks the event loop (the user's synchronous training loop) for `ms`. */
+function blockLoop(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+test("async git: a loop blocked longer than the timeout still gets git's real answer (no spurious ETIMEDOUT)", async (t) => {
+  if (!requireGit(t)) return;
+  const dir = makeRepo(t);
+  // a diff larger than the stdout socket buffer: git waits for the blocked loop to read it
+  writeFileSync(join(dir, "a.txt"), "line1\n" + "x".repeat(3_000_000) + "\n");
+  writeFileSync(join(dir, "b.txt"), "untracked\n");
+  const expected = captureGitAndRoot(dir, { env: GIT_ENV });
+  assert.ok(expected.info.available && expected.info.diffBytes > 3_000_000);
+  for (const env of [GIT_ENV, { ...GIT_ENV, GIT_CEILING_DIRECTORIES: "/nonexistent" }]) {
+    for (const block of [1500, 360]) { // far over the timeout, and just over it
+      const capture = captureGitAndRootAsync(dir, { env, timeoutMs: 300 });
+      blockLoop(block);
+      assert.deepEqual(await capture, expected, `${JSON.stringify(env)}, loop blocked ${block} ms`);
+    }
+  }
+  // a git that really hangs is still stopped at the timeout
+  const slow = join(realpathSync(tempDir(t, "snn-prov-hang-")), "git");
+  writeFileSync(slow, "#!/bin/sh\nexec sleep 5\n", { mode: 0o755 });
+  const started = Date.now();
+  const hung = captureGitAndRootAsync(dir, { gitBinary: slow, timeoutMs: 200 });
+  blockLoop(500);
+  const r = await hung;
+  assert.equal(r.info.available === false && r.info.reason, "git failed");
+  assert.match((r.info as { detail: string }).detail, /timed out after 200 ms/);
+  assert.ok(Date.now() - started < 4000, "given up at the timeout after the loop turned");
+});
+
 // ------------------------------------------------------------------ globs and snapshot
 
 test("glob matcher: *, ?, ** without dot files or node_modules", (t) => {

@@ -79,6 +79,8 @@ function firstLine(s: string): string {
 }
 
 const GIT_PREFIX = ["-c", "core.quotePath=false", "-c", "color.ui=false"];
+/** A timeout timer running this much later than due means the event loop was blocked (see gitAsync). */
+const LATE_TIMER_MS = 20;
 const MAX_BUFFER = 64 << 20;
 
 /** The result of a spawn error (no git binary, timeout, output too large), as the sync and async runners record it. */
@@ -144,7 +146,22 @@ function gitAsync(ctx: Ctx, args: string[], opts: { input?: string; keep?: numbe
       child.kill("SIGTERM");
     };
     if (ctx.timeout > 0) {
-      timer = setTimeout(() => stop(Object.assign(new Error(`spawn ${ctx.bin} ETIMEDOUT`), { code: "ETIMEDOUT" })), ctx.timeout);
+      // A timer that fires is not yet a timeout: when the caller blocked the event loop, expired
+      // timers run before the child's exit and output are read. So the decision waits for this
+      // loop turn's I/O (setImmediate runs after it): no kill when git has exited; and the time
+      // the timer fired late (the loop was blocked, git could not be read) is given back to git.
+      const arm = (ms: number): void => {
+        const due = performance.now() + ms;
+        timer = setTimeout(() => {
+          setImmediate(() => {
+            if (settled || child.exitCode !== null || child.signalCode !== null) return; // git answered
+            const late = performance.now() - due;
+            if (late > LATE_TIMER_MS) return arm(late);
+            stop(Object.assign(new Error(`spawn ${ctx.bin} ETIMEDOUT`), { code: "ETIMEDOUT" }));
+          });
+        }, ms);
+      };
+      arm(ctx.timeout);
     }
     child.stdout!.on("data", (chunk: Buffer) => {
       bytes += chunk.length;
