@@ -6,12 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { test, type TestContext } from "node:test";
 import { pathToFileURL } from "node:url";
 import { H5Reader, H5Writer } from "../src/h5/index.js";
-import { captureGitAndRoot, captureGitAndRootAsync, type GitOptions } from "../src/provenance/git.js";
+import { captureGitAndRoot, captureGitAndRootAsync, discoverTopLevel, parsePorcelainV2Z, type GitOptions } from "../src/provenance/git.js";
 import { fastTimeZoneName, timeZoneName } from "../src/provenance/runtime.js";
 import { isSnnExportError } from "../src/errors.js";
 import { ExperimentLoader } from "../src/loader/index.js";
@@ -381,6 +381,130 @@ test("captureProvenanceAsync: PATH without git in a child process, as the sync o
   assert.deepEqual([out.root, out.sameGit, out.sameRoot, out.offRoot], [realpathSync(dir), true, true, realpathSync(dir)]);
 });
 
+// ------------------------------------------------------------------ git at the start of a run
+
+const REAL_GIT = hasGit() ? execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim() : "git";
+
+/** Blocks the event loop (the user's synchronous training loop) for `ms`. */
+function blockLoop(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+test("porcelain v2: entries as the v1 parser gives them, with HEAD's commit and branch", () => {
+  const oid = "0123456789abcdef0123456789abcdef01234567";
+  const h = `100644 100644 100644 ${oid} ${oid}`;
+  const out = [
+    `# branch.oid ${oid}`, "# branch.head feature/x y", "# branch.upstream origin/x", "# branch.ab +? -?",
+    `1 .M N... ${h} a b.txt`, `1 A. N... 000000 100644 100644 ${"0".repeat(40)} ${oid} new.ts`,
+    `2 R. N... ${h} R100 renamed é.txt`, "old name.txt", `u UU N... 100644 100644 100644 100644 ${oid} ${oid} ${oid} both.ts`,
+    "? c d.txt", "? dir/", "",
+  ].join("\0");
+  assert.deepEqual(parsePorcelainV2Z(out), {
+    commit: oid, branch: "feature/x y",
+    changes: [
+      { status: " M", path: "a b.txt" }, { status: "A ", path: "new.ts" }, { status: "R ", path: "renamed é.txt", from: "old name.txt" },
+      { status: "UU", path: "both.ts" }, { status: "??", path: "c d.txt" }, { status: "??", path: "dir/" },
+    ],
+  });
+  assert.deepEqual(parsePorcelainV2Z("# branch.oid (initial)\0# branch.head main\0"), { commit: null, branch: "main", changes: [] });
+  assert.deepEqual(parsePorcelainV2Z(`# branch.oid ${oid}\0# branch.head (detached)\0`), { commit: oid, branch: null, changes: [] });
+});
+
+test("discoverTopLevel finds the top level without git, and defers to git wherever it might differ", (t) => {
+  if (!requireGit(t) || process.platform === "win32") return;
+  const dir = makeRepo(t);
+  mkdirSync(join(dir, "sub", "deeper"), { recursive: true });
+  assert.deepEqual(discoverTopLevel(dir), { top: dir });
+  assert.deepEqual(discoverTopLevel(join(dir, "sub", "deeper")), { top: dir });
+  const wt = join(realpathSync(tempDir(t, "snn-prov-wt-")), "wt");
+  git(dir, "worktree", "add", "-q", wt);
+  assert.deepEqual(discoverTopLevel(wt), { top: wt }, "a linked worktree: .git is a gitdir: file");
+  const outside = realpathSync(tempDir(t, "snn-prov-none-"));
+  assert.equal(discoverTopLevel(outside), "none");
+  assert.equal(discoverTopLevel(join(dir, ".git")), null, "inside .git");
+  assert.equal(discoverTopLevel(join(dir, ".git", "refs")), null, "inside .git");
+  git(outside, "init", "-q", "--bare", join(outside, "bare.git"));
+  assert.equal(discoverTopLevel(join(outside, "bare.git")), null, "bare repository");
+  for (const v of ["GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES"]) assert.equal(discoverTopLevel(dir, { env: { [v]: dir } }), null, v);
+  assert.equal(discoverTopLevel(dir, { gitBinary: join(outside, "no-such-git") }), null, "no git binary: git's error is recorded");
+  assert.equal(discoverTopLevel(dir, { env: { PATH: "" } }), null);
+  const odd = makeRepo(t);
+  git(odd, "config", "core.worktree", dir);
+  assert.equal(discoverTopLevel(odd), null, "core.worktree");
+  const empty = realpathSync(tempDir(t, "snn-prov-emptygit-"));
+  mkdirSync(join(empty, ".git"));
+  assert.equal(discoverTopLevel(empty), null, "an invalid .git: git looks further up");
+});
+
+test("async git: linked worktree, and the path that asks git first, give the sync results", async (t) => {
+  if (!requireGit(t)) return;
+  const dir = makeRepo(t);
+  git(dir, "remote", "add", "origin", "https://example.com/lab/snn.git");
+  writeFileSync(join(dir, "a.txt"), "changed\n");
+  writeFileSync(join(dir, "new.txt"), "new\n");
+  const wt = join(realpathSync(tempDir(t, "snn-prov-wt-")), "wt");
+  git(dir, "worktree", "add", "-q", "-b", "side", wt);
+  writeFileSync(join(wt, "a.txt"), "in the worktree\n");
+  const w = (await sameAsSync(wt, { env: GIT_ENV }, "linked worktree")).info as GitState;
+  assert.deepEqual([w.toplevel, w.branch, w.dirty, w.remoteName], [replaceHome(wt), "side", true, "origin"]);
+  // a discovery variable: the old sequence (rev-parse first), the same result
+  const slowPath = { env: { ...GIT_ENV, GIT_CEILING_DIRECTORIES: "/nonexistent" }, exclude: ["new.txt"] };
+  assert.equal(discoverTopLevel(dir, slowPath), null);
+  await sameAsSync(dir, slowPath, "rev-parse first");
+  await sameAsSync(join(dir, ".git", ".."), { env: GIT_ENV, exclude: ["new.txt"] }, "fast path, same excludes");
+});
+
+test("async git: every command is started at once, so the state at the start is recorded even if the loop then blocks", async (t) => {
+  if (!requireGit(t) || process.platform === "win32") return;
+  const dir = makeRepo(t);
+  git(dir, "remote", "add", "origin", "https://example.com/lab/snn.git");
+  writeFileSync(join(dir, "a.txt"), "line1\nchanged\n");
+  const tools = realpathSync(tempDir(t, "snn-prov-counting-"));
+  const log = join(tools, "calls.log");
+  const counting = join(tools, "git");
+  writeFileSync(counting, `#!/bin/sh\n"${REAL_GIT}" "$@"\nrc=$?\necho "$*" >> "${log}"\nexit $rc\n`, { mode: 0o755 });
+  const expected = captureGitAndRoot(dir, { env: GIT_ENV });
+  const calls = (): string[] => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []);
+
+  const capture = captureGitAndRootAsync(dir, { env: GIT_ENV, gitBinary: counting });
+  // the user's loop runs without yielding: wait (synchronously) until the commands started end
+  const deadline = Date.now() + 5000;
+  while (calls().length < 3 && Date.now() < deadline) blockLoop(20);
+  // ... and then the working tree changes, before the capture's promise had a chance to run
+  writeFileSync(join(dir, "a.txt"), "changed later\n");
+  writeFileSync(join(dir, "later.txt"), "x\n");
+  assert.deepEqual(await capture, expected);
+  const commands = calls().map((c) => c.split(" ").find((a, i, all) => i > 0 && all[i - 1] !== "-c" && a !== "-c"));
+  assert.deepEqual(commands.sort(), ["config", "diff", "status"], "three git processes, all started at once");
+});
+
+test("async git: a loop blocked longer than the timeout still gets git's real answer (no spurious ETIMEDOUT)", async (t) => {
+  if (!requireGit(t)) return;
+  const dir = makeRepo(t);
+  // a diff larger than the stdout socket buffer: git waits for the blocked loop to read it
+  writeFileSync(join(dir, "a.txt"), "line1\n" + "x".repeat(3_000_000) + "\n");
+  writeFileSync(join(dir, "b.txt"), "untracked\n");
+  const expected = captureGitAndRoot(dir, { env: GIT_ENV });
+  assert.ok(expected.info.available && expected.info.diffBytes > 3_000_000);
+  for (const env of [GIT_ENV, { ...GIT_ENV, GIT_CEILING_DIRECTORIES: "/nonexistent" }]) {
+    for (const block of [1500, 360]) { // far over the timeout, and just over it
+      const capture = captureGitAndRootAsync(dir, { env, timeoutMs: 300 });
+      blockLoop(block);
+      assert.deepEqual(await capture, expected, `${JSON.stringify(env)}, loop blocked ${block} ms`);
+    }
+  }
+  // a git that really hangs is still stopped at the timeout
+  const slow = join(realpathSync(tempDir(t, "snn-prov-hang-")), "git");
+  writeFileSync(slow, "#!/bin/sh\nexec sleep 5\n", { mode: 0o755 });
+  const started = Date.now();
+  const hung = captureGitAndRootAsync(dir, { gitBinary: slow, timeoutMs: 200 });
+  blockLoop(500);
+  const r = await hung;
+  assert.equal(r.info.available === false && r.info.reason, "git failed");
+  assert.match((r.info as { detail: string }).detail, /timed out after 200 ms/);
+  assert.ok(Date.now() - started < 4000, "given up at the timeout after the loop turned");
+});
+
 // ------------------------------------------------------------------ time zone
 
 test("time zone: the value Intl gives, without Intl where the zone is a canonical name", (t) => {
@@ -409,40 +533,6 @@ test("time zone: the value Intl gives, without Intl where the zone is a canonica
     delete process.env.TZ;
     assert.equal(fastTimeZoneName(), intl(), `/etc/localtime -> ${localtime}`);
   }
-});
-
-// ------------------------------------------------------------------ git while the loop is blocked
-
-/** Blocks the event loop (the user's synchronous training loop) for `ms`. */
-function blockLoop(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-test("async git: a loop blocked longer than the timeout still gets git's real answer (no spurious ETIMEDOUT)", async (t) => {
-  if (!requireGit(t)) return;
-  const dir = makeRepo(t);
-  // a diff larger than the stdout socket buffer: git waits for the blocked loop to read it
-  writeFileSync(join(dir, "a.txt"), "line1\n" + "x".repeat(3_000_000) + "\n");
-  writeFileSync(join(dir, "b.txt"), "untracked\n");
-  const expected = captureGitAndRoot(dir, { env: GIT_ENV });
-  assert.ok(expected.info.available && expected.info.diffBytes > 3_000_000);
-  for (const env of [GIT_ENV, { ...GIT_ENV, GIT_CEILING_DIRECTORIES: "/nonexistent" }]) {
-    for (const block of [1500, 360]) { // far over the timeout, and just over it
-      const capture = captureGitAndRootAsync(dir, { env, timeoutMs: 300 });
-      blockLoop(block);
-      assert.deepEqual(await capture, expected, `${JSON.stringify(env)}, loop blocked ${block} ms`);
-    }
-  }
-  // a git that really hangs is still stopped at the timeout
-  const slow = join(realpathSync(tempDir(t, "snn-prov-hang-")), "git");
-  writeFileSync(slow, "#!/bin/sh\nexec sleep 5\n", { mode: 0o755 });
-  const started = Date.now();
-  const hung = captureGitAndRootAsync(dir, { gitBinary: slow, timeoutMs: 200 });
-  blockLoop(500);
-  const r = await hung;
-  assert.equal(r.info.available === false && r.info.reason, "git failed");
-  assert.match((r.info as { detail: string }).detail, /timed out after 200 ms/);
-  assert.ok(Date.now() - started < 4000, "given up at the timeout after the loop turned");
 });
 
 // ------------------------------------------------------------------ globs and snapshot

@@ -4,10 +4,10 @@
  * experiment file exists.
  */
 import { ValidationError } from "../errors.js";
-import { captureGitAndRoot, projectRootAsync, startGitCapture } from "./git.js";
+import { captureGitAndRoot, projectRootAsync, projectRootNow, startGitCapture } from "./git.js";
 import { captureRuntime, checkNameList } from "./runtime.js";
 import { collectCodeSnapshot } from "./snapshot.js";
-import type { CodeSnapshot, Provenance, ProvenanceOptions, ProvenanceVersions } from "./types.js";
+import type { GitInfo, Provenance, ProvenanceOptions, ProvenanceVersions } from "./types.js";
 
 function bad(message: string): never {
   throw new ValidationError("INVALID_OPTION", `provenance option ${message}`);
@@ -104,9 +104,8 @@ export function captureProvenance(
 
 /**
  * {@link captureProvenance} without blocking on git: the same result, with the git commands run
- * concurrently with each other, with the runtime capture and with the code snapshot (which starts
- * as soon as the first git command has given the top level, its root). With git switched off, one
- * `git rev-parse` finds the snapshot root, also concurrently. Rejects only for invalid options.
+ * concurrently with each other, with the runtime capture and with the code snapshot. See
+ * {@link startProvenanceCapture}, which it awaits. Rejects only for invalid options.
  *
  * @example
  * ```ts
@@ -120,6 +119,35 @@ export async function captureProvenanceAsync(
   options: ProvenanceOptions | boolean = {},
   context: { cwd?: string; startTime?: Date; exclude?: string[] } = {},
 ): Promise<Provenance> {
+  const { provenance, git } = await startProvenanceCapture(versions, options, context);
+  const p: Provenance = {};
+  if (provenance.runtime) p.runtime = provenance.runtime;
+  if (git) p.git = await git;
+  if (provenance.code) p.code = provenance.code;
+  return p;
+}
+
+/**
+ * Captures runtime and code snapshot now and starts the git capture: `provenance` has the parts
+ * switched on except git; `git` (null when git is off) settles with the git state (it never
+ * rejects). Every git command is started before the returned promise settles (before its
+ * first event-loop turn in the common layouts: see `startGitCapture`), so it records the state
+ * of that moment whenever it is awaited. It waits for git only where the snapshot root needs the
+ * git top level and it cannot be found without asking git (an unusual layout or a discovery
+ * variable such as GIT_DIR: one `git rev-parse`). Rejects only for invalid options.
+ *
+ * @example
+ * ```ts
+ * const { provenance, git } = await startProvenanceCapture(versions, {}, { exclude: ["experiments"] });
+ * writeProvenance(writer, provenance, { kind: "gzip", level: 4 });   // runtime and code now
+ * writeProvenance(writer, { git: await git! }, { kind: "gzip", level: 4 }); // git later
+ * ```
+ */
+export async function startProvenanceCapture(
+  versions: ProvenanceVersions,
+  options: ProvenanceOptions | boolean = {},
+  context: { cwd?: string; startTime?: Date; exclude?: string[] } = {},
+): Promise<{ provenance: Provenance; git: Promise<GitInfo> | null }> {
   const o = resolveProvenanceOptions(options);
   const cwd = context.cwd ?? process.cwd();
   const snapshot = o.codeSnapshot;
@@ -127,31 +155,25 @@ export async function captureProvenanceAsync(
   const git = o.git ? startGitCapture(cwd, { diffCap: o.git.diffCap, exclude: context.exclude }) : null;
   // the snapshot root: given; else the git top level, or cwd when git was asked and found no
   // repository (as captureProvenance); else projectRoot(cwd), as collectCodeSnapshot would ask
-  const root: Promise<string> | null = !snapshot
-    ? null
-    : snapshot.root !== undefined
-      ? Promise.resolve(snapshot.root)
-      : git
-        ? git.root.then((r) => r ?? cwd)
-        : projectRootAsync(cwd);
-  const settle = (): void => {
-    git?.result.catch(() => {});
-    git?.root.catch(() => {});
-    root?.catch(() => {});
-  };
+  let root: string | Promise<string> | null = null;
+  if (snapshot) {
+    if (snapshot.root !== undefined) root = snapshot.root;
+    else if (git) root = git.rootNow !== undefined ? git.rootNow ?? cwd : git.root.then((r) => r ?? cwd);
+    else root = projectRootNow(cwd) ?? projectRootAsync(cwd);
+  }
   const p: Provenance = {};
-  let code: CodeSnapshot | undefined;
   try {
     if (o.runtime) p.runtime = captureRuntime(versions, { extraEnv: o.extraEnv, startTime: context.startTime });
-    if (snapshot && root) {
+    if (snapshot && root !== null) {
       const { paths = [], root: _given, ...rest } = snapshot;
-      code = collectCodeSnapshot(paths, { ...rest, root: await root, cwd });
+      p.code = collectCodeSnapshot(paths, { ...rest, root: typeof root === "string" ? root : await root, cwd });
     }
   } catch (err) {
-    settle(); // no unhandled rejection; the children end on their own
+    // no unhandled rejection; the children end on their own
+    git?.result.catch(() => {});
+    git?.root.catch(() => {});
+    if (typeof root === "object") root?.catch(() => {});
     throw err;
   }
-  if (git) p.git = (await git.result).info;
-  if (code) p.code = code;
-  return p;
+  return { provenance: p, git: git ? git.result.then((r) => r.info) : null };
 }

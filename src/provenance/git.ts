@@ -4,9 +4,9 @@
  * is recorded, never thrown.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readSync, realpathSync, rmSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants as fsConstants, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync, statSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ValidationError } from "../errors.js";
 import { replaceHome, stripUrlCredentials, toPosix } from "./paths.js";
 import type { GitChange, GitInfo, GitUnavailable } from "./types.js";
@@ -217,6 +217,55 @@ export function parsePorcelainZ(out: string): GitChange[] {
   return changes;
 }
 
+/**
+ * Parses `git status --porcelain=v2 --branch -z` output: the entries as {@link parsePorcelainZ}
+ * gives them for the v1 format (same order, `.` for "unmodified" written as a space), plus HEAD's
+ * commit (`null` before the first commit) and branch (`null` when detached) from the headers.
+ *
+ * @example
+ * ```ts
+ * parsePorcelainV2Z("# branch.oid (initial)\0# branch.head main\0? new.ts\0");
+ * // { commit: null, branch: "main", changes: [{ status: "??", path: "new.ts" }] }
+ * ```
+ */
+export function parsePorcelainV2Z(out: string): { commit: string | null; branch: string | null; changes: GitChange[] } {
+  const parts = out.split("\0");
+  const changes: GitChange[] = [];
+  let commit: string | null = null;
+  let branch: string | null = null;
+  /** The rest of `entry` after `n` space-separated fields. */
+  const after = (entry: string, n: number): string => {
+    let at = 0;
+    for (let k = 0; k < n; k++) {
+      const space = entry.indexOf(" ", at);
+      if (space < 0) return "";
+      at = space + 1;
+    }
+    return entry.slice(at);
+  };
+  for (let i = 0; i < parts.length; i++) {
+    const entry = parts[i];
+    if (entry.startsWith("# ")) {
+      const [key, ...rest] = entry.slice(2).split(" ");
+      const value = rest.join(" ");
+      if (key === "branch.oid") commit = value === "(initial)" ? null : value;
+      else if (key === "branch.head") branch = value === "(detached)" ? null : value;
+      continue;
+    }
+    const kind = entry[0];
+    if (kind === "?" || kind === "!") {
+      if (entry.length > 2) changes.push({ status: kind + kind, path: entry.slice(2) });
+      continue;
+    }
+    const fields = kind === "1" ? 8 : kind === "2" ? 9 : kind === "u" ? 10 : -1;
+    if (fields < 0 || entry[1] !== " ") continue;
+    const change: GitChange = { status: entry.slice(2, 4).replace(/\./g, " "), path: after(entry, fields) };
+    if (kind === "2" && i + 1 < parts.length) change.from = parts[++i];
+    changes.push(change);
+  }
+  return { commit, branch, changes };
+}
+
 /** The first `min(bytes, cap)` bytes of a diff whose first bytes are in `buf`, never cutting a UTF-8 character. */
 function cutDiff(buf: Buffer, bytes: number, cap: number): string {
   let end = Math.min(bytes, cap);
@@ -342,6 +391,9 @@ function scope(dir: string, toplevel: string, exclude: string[] = []): { realTop
 }
 
 const STATUS_ARGS = ["status", "--porcelain=v1", "-z", "--untracked-files=normal"];
+/** The status of the fast path: v2 also gives HEAD's commit and branch (no ahead/behind count: it can be slow). */
+const STATUS_V2_ARGS = ["status", "--porcelain=v2", "--branch", "--no-ahead-behind", "-z", "--untracked-files=normal"];
+const REMOTES_ARGS = ["config", "--get-regexp", "^remote\\..*\\.url$"];
 const EMPTY_TREE_ARGS = ["hash-object", "-t", "tree", "--stdin"];
 /** The empty tree of SHA-1 repositories, when `git hash-object` cannot tell. */
 const EMPTY_TREE_SHA1 = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
@@ -352,11 +404,12 @@ function assemble(
   parts: { toplevel: string; realTop: string; excluded: string[]; commit: string | null; branch: string | null; remotes: string; diffCap: number },
   st: Result,
   diff: { text: string; bytes: number } | GitUnavailable,
+  parse: (stdout: string) => GitChange[] = parsePorcelainZ,
 ): GitAndRoot {
   const { toplevel, realTop, excluded, commit, branch, diffCap } = parts;
   if (st.unavailable) return result(st.unavailable, realTop);
   if (!st.ok) return result({ available: false, reason: "git failed", detail: `git status: ${firstLine(st.stderr)}` }, realTop);
-  const changes = parsePorcelainZ(st.stdout);
+  const changes = parse(st.stdout);
   if ("available" in diff) return result(diff, realTop);
   return result({
     available: true,
@@ -420,7 +473,7 @@ export function captureGitAndRoot(cwd: string, options: GitOptions = {}): GitAnd
   const commit = head.ok ? head.stdout.trim() : null;
   const sym = git(ctx, ["symbolic-ref", "--short", "-q", "HEAD"]);
   const branch = sym.ok ? sym.stdout.trim() || null : null;
-  const remotes = git(ctx, ["config", "--get-regexp", "^remote\\..*\\.url$"]).stdout;
+  const remotes = git(ctx, REMOTES_ARGS).stdout;
   const { realTop, excluded, pathspec } = scope(ctx.cwd, toplevel, options.exclude);
   const parts = { toplevel, realTop, excluded, commit, branch, remotes, diffCap };
 
@@ -439,21 +492,155 @@ export async function captureGitAndRootAsync(cwd: string, options: GitOptions = 
   return startGitCapture(cwd, options).result;
 }
 
+/** Variables that change how git finds the repository: with one of them set, git is asked first. */
+const DISCOVERY_ENV = [
+  "GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+  "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+];
+
+function statOrNull(p: string): Stats | null {
+  try {
+    return statSync(p);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    throw err;
+  }
+}
+
+/** What git's is_git_directory() checks: HEAD, and objects/ with refs/ (or a commondir file: a linked worktree). */
+function looksLikeGitDir(dir: string): boolean {
+  if (!statOrNull(join(dir, "HEAD"))?.isFile()) return false;
+  if (statOrNull(join(dir, "commondir"))?.isFile()) return true;
+  return !!statOrNull(join(dir, "objects"))?.isDirectory() && !!statOrNull(join(dir, "refs"))?.isDirectory();
+}
+
+/** True when the repository's own config files could move the work tree (core.worktree, core.bare, includes). */
+function configMovesWorkTree(gitDir: string): boolean {
+  const files = [join(gitDir, "config"), join(gitDir, "config.worktree")];
+  const common = join(gitDir, "commondir");
+  if (statOrNull(common)) files.push(join(resolve(gitDir, readFileSync(common, "utf8").trim()), "config"));
+  for (const f of files) {
+    if (!statOrNull(f)) continue;
+    const text = readFileSync(f, "utf8");
+    if (/worktree|\[\s*include/i.test(text)) return true;
+    for (const m of text.matchAll(/^[ \t]*bare\b[ \t]*(?:=[ \t]*([^\r\n]*?))?[ \t]*\r?$/gim)) if (m[1]?.toLowerCase() !== "false") return true;
+  }
+  return false;
+}
+
+/** True when `bin` is an executable file, looked up on the PATH git would be started with. */
+function findBinary(bin: string, env: NodeJS.ProcessEnv, cwd: string): boolean {
+  const ok = (p: string): boolean => {
+    try {
+      accessSync(p, fsConstants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (bin.includes("/")) return ok(resolve(cwd, bin));
+  const dirs = (env.PATH ?? "").split(":");
+  if (dirs.length === 0 || dirs.some((d) => d === "" || !isAbsolute(d))) return false; // "" and relative entries: let spawn decide
+  return dirs.some((d) => ok(join(d, bin)));
+}
+
 /**
- * @internal The async capture: `root` (the snapshot root, null when git found no top level) is
- * known after the first git command, `result` after all. Throws synchronously for invalid options.
- *
- * Commands: `rev-parse --show-toplevel --verify -q HEAD` (one process for the top level and HEAD:
- * a top level that fails prints nothing to stdout and fails exactly as the lone command; no commit
- * exits 1 after printing the top level), with `symbolic-ref` and `config` alongside; then status and
- * diff together (after `hash-object` for the base when there is no commit), then `config`. Node's
- * spawn() blocks the event loop until the child has exec'd, so the commands are started critical
- * path first. One difference in kind: a timeout of that rev-parse also loses the top level.
+ * @internal The repository top level without running git, as git's own discovery finds it in
+ * the common layouts: the first directory from `cwd` up with a `.git` (a git directory, or a
+ * `gitdir:` file of a linked worktree or submodule); "none" when there is none up to `/`. Null
+ * (ask git) whenever git might see it differently or fail: a discovery variable in the
+ * environment, a git directory met on the way up (bare repository, inside `.git`), a file system
+ * boundary, a directory not owned by this user (git's safe.directory check), a repository config
+ * with `worktree`, `bare` or includes, a git binary not found on PATH, Windows.
  */
-export function startGitCapture(cwd: string, options: GitOptions = {}): { root: Promise<string | null>; result: Promise<GitAndRoot> } {
+export function discoverTopLevel(cwd: string, options: Pick<GitOptions, "gitBinary" | "env"> = {}): { top: string } | "none" | null {
+  if (process.platform === "win32") return null;
+  const env = { ...process.env, ...options.env };
+  if (DISCOVERY_ENV.some((k) => env[k] !== undefined)) return null;
+  const uid = process.getuid?.();
+  try {
+    let dir = realpathSync(cwd);
+    if (!findBinary(options.gitBinary ?? "git", env, dir)) return null;
+    let dev: number | null = null;
+    for (;;) {
+      const st = statSync(dir);
+      if (dev === null) dev = st.dev;
+      else if (st.dev !== dev) return null; // git stops at a file system boundary
+      const dotGit = join(dir, ".git");
+      const g = statOrNull(dotGit);
+      if (g) {
+        let gitDir = dotGit;
+        if (g.isFile()) {
+          const m = /^gitdir: (.+?)\r?\n?$/.exec(readFileSync(dotGit, "utf8"));
+          if (!m) return null;
+          gitDir = resolve(dir, m[1]);
+        } else if (!g.isDirectory()) return null;
+        if (!looksLikeGitDir(gitDir)) return null; // git would go on looking, or fail
+        if (uid !== undefined && [st, g, statSync(gitDir)].some((s) => s.uid !== uid)) return null;
+        if (configMovesWorkTree(gitDir)) return null;
+        return { top: dir };
+      }
+      if (looksLikeGitDir(dir)) return null;
+      const up = dirname(dir);
+      if (up === dir) return "none";
+      dir = up;
+    }
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * @internal The async capture. `result` is the whole git state. `root` (the snapshot root: the
+ * real top level, null when git found none) is known after the first git command, or at once as
+ * `rootNow` (undefined when not).
+ *
+ * Fast path (see {@link discoverTopLevel}: the top level found without git): three commands,
+ * all started before this returns, so they record the state at this moment even when the caller
+ * then blocks the event loop: `status --porcelain=v2 --branch` (changes, HEAD's commit and branch),
+ * `diff HEAD` and `config` (remotes). Only a repository without commits needs two more after the
+ * status (`hash-object` for the empty tree, and the diff against it, as the sync capture does).
+ *
+ * Otherwise (unusual layouts, discovery variables set, no repository found) the commands of
+ * {@link captureGitAndRoot} in as few rounds as they allow: `rev-parse --show-toplevel --verify -q
+ * HEAD` (one process for the top level and HEAD: a top level that fails prints nothing to stdout
+ * and fails exactly as the lone command; no commit exits 1 after printing the top level), with
+ * `symbolic-ref` alongside; then status, diff (after `hash-object` when there is no commit) and
+ * `config`. One difference in kind: a timeout of that rev-parse also loses the top level.
+ *
+ * Node's spawn() blocks the event loop until the child has exec'd, so the commands are started
+ * critical path first. Throws synchronously for invalid options.
+ */
+export function startGitCapture(cwd: string, options: GitOptions = {}): { root: Promise<string | null>; rootNow: string | null | undefined; result: Promise<GitAndRoot> } {
   const prep = prepare(cwd, options);
-  if ("info" in prep) return { root: Promise.resolve(null), result: Promise.resolve(prep) };
+  if ("info" in prep) return { root: Promise.resolve(null), rootNow: null, result: Promise.resolve(prep) };
   const { ctx, diffCap } = prep;
+  const found = discoverTopLevel(ctx.cwd, options);
+  if (found === null) return { ...askGit(ctx, diffCap, options), rootNow: undefined };
+  if (found === "none") return { ...askGit(ctx, diffCap, options), rootNow: null }; // git says why: no repository, no git, ...
+  const toplevel = found.top;
+  const { realTop, excluded, pathspec } = scope(ctx.cwd, toplevel, options.exclude);
+  const st = gitAsync(ctx, [...STATUS_V2_ARGS, ...pathspec]);
+  const headDiff = diffToAsync(ctx, diffArgs("HEAD", pathspec), diffCap);
+  const rem = gitAsync(ctx, REMOTES_ARGS);
+  const result = (async (): Promise<GitAndRoot> => {
+    const [s, d, remotes] = await Promise.all([st, headDiff, rem]);
+    const head = s.ok && !s.unavailable ? parsePorcelainV2Z(s.stdout) : { commit: null, branch: null, changes: [] };
+    let diff = d;
+    if (s.ok && !s.unavailable && head.commit === null) {
+      // no commit: `diff HEAD` failed; the diff against the empty tree, as the sync capture takes it
+      const empty = await gitAsync(ctx, EMPTY_TREE_ARGS, { input: "" });
+      diff = await diffToAsync(ctx, diffArgs(empty.ok ? empty.stdout.trim() : EMPTY_TREE_SHA1, pathspec), diffCap);
+    }
+    const parts = { toplevel, realTop, excluded, commit: head.commit, branch: head.branch, remotes: remotes.stdout, diffCap };
+    return assemble(parts, s, diff, () => head.changes);
+  })();
+  return { root: Promise.resolve(realTop), rootNow: realTop, result };
+}
+
+/** The capture that asks git for the top level first (see {@link startGitCapture}). */
+function askGit(ctx: Ctx, diffCap: number, options: GitOptions): { root: Promise<string | null>; result: Promise<GitAndRoot> } {
   const first = gitAsync(ctx, ["rev-parse", "--show-toplevel", "--verify", "-q", "HEAD"]).then((r) => {
     const out = r.stdout.replace(/\r?\n$/, "");
     if (r.unavailable || out.trim() === "") return { failed: topFailure({ ...r, ok: false })! };
@@ -482,7 +669,7 @@ export function startGitCapture(cwd: string, options: GitOptions = {}): { root: 
     };
     const d = diff();
     const st = gitAsync(ctx, [...STATUS_ARGS, ...pathspec]);
-    const rem = gitAsync(ctx, ["config", "--get-regexp", "^remote\\..*\\.url$"]);
+    const rem = gitAsync(ctx, REMOTES_ARGS);
     const [s, branchOut, remotes, dd] = await Promise.all([st, sym, rem, d]);
     const branch = branchOut.ok ? branchOut.stdout.trim() || null : null;
     return assemble({ toplevel, realTop, excluded, commit, branch, remotes: remotes.stdout, diffCap }, s, dd);
@@ -526,6 +713,22 @@ export function projectRoot(cwd: string, options: Pick<GitOptions, "gitBinary" |
     /* no git: cwd */
   }
   return realRoot(ctx.cwd, r);
+}
+
+/**
+ * @internal {@link projectRoot} without running git, when {@link discoverTopLevel} can tell; null
+ * when git has to be asked.
+ */
+export function projectRootNow(cwd: string, options: Pick<GitOptions, "gitBinary" | "env"> = {}): string | null {
+  const dir = resolve(cwd);
+  const found = discoverTopLevel(dir, options);
+  if (found === null) return null;
+  const root = found === "none" ? dir : found.top;
+  try {
+    return realpathSync(root);
+  } catch {
+    return root;
+  }
 }
 
 /**

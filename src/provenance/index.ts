@@ -14,7 +14,7 @@ export type {
   ProvenanceVersions, RuntimeInfo,
 } from "./types.js";
 export { captureRuntime, filterEnv, isoWithOffset, isSecretLikeName, redactArgv, DEFAULT_ENV_ALLOW_LIST, SECRET_NAME_PARTS } from "./runtime.js";
-export { captureGit, captureGitAsync, parsePorcelainZ, projectRoot, projectRootAsync, DEFAULT_DIFF_CAP, DEFAULT_GIT_TIMEOUT_MS, MAX_CHANGED_FILES, type GitOptions } from "./git.js";
+export { captureGit, captureGitAsync, parsePorcelainV2Z, parsePorcelainZ, projectRoot, projectRootAsync, DEFAULT_DIFF_CAP, DEFAULT_GIT_TIMEOUT_MS, MAX_CHANGED_FILES, type GitOptions } from "./git.js";
 export { collectCodeSnapshot, DEFAULT_FILE_CAP, DEFAULT_TOTAL_CAP, SNAPSHOT_WARNING_CODE, type SnapshotOptions } from "./snapshot.js";
 export { expandGlob, globMatch, hasGlob } from "./glob.js";
 export { replaceHome, stripUrlCredentials } from "./paths.js";
@@ -22,4 +22,4 @@ export {
   addCodeFiles, appendCodeSnapshot, codeDatasetName, readCodeBytes, readCodeFile, readCodeIndex, writeProvenance,
   CODE_SNAPSHOT_GROUP, type CodeSource,
 } from "./store.js";
-export { captureProvenance, captureProvenanceAsync, resolveProvenanceOptions } from "./capture.js";
+export { captureProvenance, captureProvenanceAsync, resolveProvenanceOptions, startProvenanceCapture } from "./capture.js";
