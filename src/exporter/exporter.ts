@@ -7,7 +7,7 @@ import { isPlainObject, toJsonText } from "../encoding/json.js";
 import { toCsr } from "../encoding/weights.js";
 import { createWriter, engineVersions, type Compression, type Writer } from "../h5/index.js";
 import { VERSION } from "../version.js";
-import { addCodeFiles, captureProvenanceAsync, writeProvenance, type CodeIndexEntry } from "../provenance/index.js";
+import { addCodeFiles, startProvenanceCapture, writeGitInfo, writeProvenance, GIT_PENDING, type CodeIndexEntry, type GitInfo } from "../provenance/index.js";
 import { writeCsr, writeEntry, writeRecord } from "./entries.js";
 import { EpisodeWriter, type Layout, type NetworkFacts } from "./episode.js";
 import { checkExperimentName, makeExperimentDir, resolveOptions, type ResolvedOptions } from "./options.js";
@@ -47,6 +47,9 @@ export class DataExporter {
   private sinceFlush = 0;
   private checkAt = 256;
   private lastFlush = 0;
+  /** The git capture still to be written: its answer once it has settled (see {@link DataExporter.create}). */
+  private git: GitCapture | null = null;
+  private closing: Promise<void> | null = null;
 
   /** @internal use {@link DataExporter.create}. */
   constructor(name: string, options: ResolvedOptions, dir: string, w: Writer) {
@@ -63,19 +66,34 @@ export class DataExporter {
     return "optimized";
   }
 
-  /** Creates the experiment directory and file. Rejects bad names and options before touching the disk. */
+  /**
+   * Creates the experiment directory and file. Rejects bad names and options before touching the
+   * disk. Provenance: runtime and code snapshot are written now; the git commands are started now
+   * (they record the state of this moment) but not waited for: `metadata/git` says `pending` until
+   * the first flush after git answered, or `close()`, which waits for git.
+   */
   static async create<T extends DataExporter>(this: new (name: string, o: ResolvedOptions, dir: string, w: Writer) => T, name: string, options: ExporterOptions = {}): Promise<T> {
     const n = checkExperimentName(name);
     const opts = resolveOptions(options);
     const started = options.startTime ?? new Date();
     const v = engineVersions();
-    const prov = await captureProvenanceAsync({ snnExport: VERSION, h5wasm: v.h5wasm, hdf5: v.hdf5 }, options.provenance ?? {}, { startTime: started, exclude: [opts.outputBaseDir] });
+    const { provenance, git } = await startProvenanceCapture({ snnExport: VERSION, h5wasm: v.h5wasm, hdf5: v.hdf5 }, options.provenance ?? {}, { startTime: started, exclude: [opts.outputBaseDir] });
+    const capture = git ? trackGit(git) : null; // settles on its own even when the lines below throw
     const dir = makeExperimentDir(opts.outputBaseDir, n, started);
     const w = await createWriter(join(dir, "experiment_data.h5"), opts.engine, { swmr: opts.enableSwmr, asyncWrite: opts.asyncWrite });
     const ex = new this(n, opts, dir, w);
     ex.writeRootAttrs(started);
-    writeProvenance(w, prov, ex.comp);
+    writeProvenance(w, { ...provenance, git: capture ? capture.answer ?? GIT_PENDING : undefined }, ex.comp);
+    if (capture && !capture.answer) ex.git = capture;
     return ex;
+  }
+
+  /** Writes the git state once the capture has answered (at a flush, or at close); no-op before. */
+  private writeGitIfAnswered(): void {
+    const answer = this.git?.answer;
+    if (!answer) return;
+    this.git = null; // one attempt: a write error surfaces at this call, like any other
+    writeGitInfo(this.w, answer);
   }
 
   private writeRootAttrs(started: Date): void {
@@ -233,6 +251,7 @@ export class DataExporter {
       ep.flush();
       this.writeCounters(ep);
     }
+    this.writeGitIfAnswered();
     this.w.flush();
     this.sinceFlush = 0;
     this.checkAt = this.options.flushEverySteps > 0 ? Math.min(256, this.options.flushEverySteps) : 256;
@@ -302,22 +321,54 @@ export class DataExporter {
     this.w.flush();
   }
 
-  /** Ends an open episode (status `incomplete`), writes the closing attributes and closes the file. Idempotent. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Ends an open episode (status `incomplete`), writes the git state (waiting for git if it has
+   * not answered yet) and the closing attributes, and closes the file. Idempotent; a call while
+   * closing waits for it.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing.then(() => {}, () => {}); // the first call reports errors
     this.closed = true;
+    this.closing = this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
+    let gitError: unknown = null;
     try {
+      if (this.git && !this.git.answer) await this.git.done; // synchronous when git has answered
+      try {
+        this.writeGitIfAnswered();
+      } catch (err) {
+        gitError = err; // still close the episode and the file; reported after
+      }
       if (this.episode) this.finishEpisode(this.episode, "incomplete", undefined, undefined);
       this.w.setAttr("/", "end_time", new Date().toISOString());
       this.w.setAttr("/", "status", "closed");
     } finally {
       this.w.close();
     }
+    if (gitError) throw gitError;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** A git capture in flight: `answer` is set when it settles (it never rejects; a rejection is recorded as `git failed`). */
+interface GitCapture {
+  answer: GitInfo | null;
+  done: Promise<void>;
+}
+
+function trackGit(git: Promise<GitInfo>): GitCapture {
+  const c: GitCapture = { answer: null, done: Promise.resolve() };
+  c.done = git.then(
+    (info) => void (c.answer = info),
+    (err: unknown) => void (c.answer = { available: false, reason: "git failed", detail: String((err as Error)?.message ?? err) }),
+  );
+  return c;
 }
 
 function countOf(rec: unknown): number | null {

@@ -3,6 +3,7 @@
  * (timesteps, ids, counts) come back as Float64Array because their values are below 2^53.
  */
 import type { Dtype, NumericArray } from "../dtypes.js";
+import type { GitInfo, GitPending } from "../provenance/types.js";
 
 /**
  * An n-dimensional array read from the file: flat row-major `data` plus its `shape`.
@@ -101,6 +102,12 @@ export interface ExperimentMetadata {
   layout: string | null;
   /** Parsed `exporter_options` root attribute, or `{}` when absent. */
   exporterOptions: unknown;
+  /**
+   * Parsed `metadata/git`, when git provenance was recorded: the git state, `{ available: false,
+   * reason }` when git could not tell, or `{ available: false, reason: "pending", detail }` when the
+   * writer stopped (or, in live mode, has not yet flushed) before git answered (FORMAT.md).
+   */
+  git?: GitInfo | GitPending;
   [name: string]: unknown;
 }
 

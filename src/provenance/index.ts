@@ -10,8 +10,8 @@
  * ```
  */
 export type {
-  CodeFile, CodeIndexEntry, CodeSnapshot, GitChange, GitInfo, GitState, GitUnavailable, Provenance, ProvenanceOptions,
-  ProvenanceVersions, RuntimeInfo,
+  CodeFile, CodeIndexEntry, CodeSnapshot, GitChange, GitInfo, GitPending, GitState, GitUnavailable, Provenance, ProvenanceOptions,
+  ProvenanceVersions, RuntimeInfo, StoredProvenance,
 } from "./types.js";
 export { captureRuntime, filterEnv, isoWithOffset, isSecretLikeName, redactArgv, DEFAULT_ENV_ALLOW_LIST, SECRET_NAME_PARTS } from "./runtime.js";
 export { captureGit, captureGitAsync, parsePorcelainV2Z, parsePorcelainZ, projectRoot, projectRootAsync, DEFAULT_DIFF_CAP, DEFAULT_GIT_TIMEOUT_MS, MAX_CHANGED_FILES, type GitOptions } from "./git.js";
@@ -19,7 +19,7 @@ export { collectCodeSnapshot, DEFAULT_FILE_CAP, DEFAULT_TOTAL_CAP, SNAPSHOT_WARN
 export { expandGlob, globMatch, hasGlob } from "./glob.js";
 export { replaceHome, stripUrlCredentials } from "./paths.js";
 export {
-  addCodeFiles, appendCodeSnapshot, codeDatasetName, readCodeBytes, readCodeFile, readCodeIndex, writeProvenance,
-  CODE_SNAPSHOT_GROUP, type CodeSource,
+  addCodeFiles, appendCodeSnapshot, codeDatasetName, readCodeBytes, readCodeFile, readCodeIndex, writeGitInfo, writeProvenance,
+  CODE_SNAPSHOT_GROUP, GIT_PENDING, type CodeSource,
 } from "./store.js";
 export { captureProvenance, captureProvenanceAsync, resolveProvenanceOptions, startProvenanceCapture } from "./capture.js";

@@ -10,7 +10,7 @@ import type { Compression } from "../h5/types.js";
 import type { Writer as H5Writer } from "../h5/types.js";
 import { replaceHome, toPosix } from "./paths.js";
 import { collectCodeSnapshot, type SnapshotOptions } from "./snapshot.js";
-import type { CodeIndexEntry, CodeSnapshot, Provenance } from "./types.js";
+import type { CodeIndexEntry, CodeSnapshot, GitInfo, GitPending, StoredProvenance } from "./types.js";
 
 /**
  * Group of the code snapshot.
@@ -74,16 +74,43 @@ export function codeDatasetName(i: number): string {
  * w.close();
  * ```
  */
-export function writeProvenance(w: H5Writer, p: Provenance, compression: Compression): void {
+export function writeProvenance(w: H5Writer, p: StoredProvenance, compression: Compression): void {
   stateOf(w).compression = compression;
   if (p.runtime) w.writeText("metadata/runtime", JSON.stringify(p.runtime));
-  if (p.git) {
-    const { diff, ...rest } = p.git as { diff?: string };
-    w.writeText("metadata/git", JSON.stringify(rest));
-    if (diff) w.writeText("metadata/git_diff", diff.replace(/\0/g, "\uFFFD"));
-  }
+  if (p.git) writeGitInfo(w, p.git);
   if (p.code) appendCodeSnapshot(w, p.code);
   w.flush();
+}
+
+/**
+ * What `metadata/git` says until the git capture has answered (see {@link GitPending}).
+ *
+ * @example
+ * ```ts
+ * writeProvenance(w, { runtime, git: GIT_PENDING, code }, compression); // later: writeGitInfo(w, await git)
+ * ```
+ */
+export const GIT_PENDING: Readonly<GitPending> = Object.freeze({
+  available: false,
+  reason: "pending",
+  detail: "git had not answered when the file was last flushed",
+});
+
+/**
+ * Writes (or replaces) `metadata/git` as JSON text, and the diff as `metadata/git_diff` when it is
+ * not empty; does not flush. The part of {@link writeProvenance} the exporter repeats when git
+ * answers after the file was created.
+ *
+ * @example
+ * ```ts
+ * writeGitInfo(w, await captureGitAsync(process.cwd()));
+ * w.flush();
+ * ```
+ */
+export function writeGitInfo(w: H5Writer, git: GitInfo | GitPending): void {
+  const { diff, ...rest } = git as { diff?: string };
+  w.writeText("metadata/git", JSON.stringify(rest));
+  if (diff) w.writeText("metadata/git_diff", diff.replace(/\0/g, "\uFFFD"));
 }
 
 /**

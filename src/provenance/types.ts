@@ -75,6 +75,25 @@ export interface GitUnavailable {
 }
 
 /**
+ * What `metadata/git` holds while the git capture has not answered: the exporter writes it at
+ * create and replaces it with the {@link GitInfo} at the first flush after git answered, or at
+ * `close()`, which waits for it. A file that still has it was not closed (its writer died or is
+ * still writing) before git answered. Never returned by a capture function.
+ *
+ * @example
+ * ```ts
+ * const g = loader.getMetadata().git as GitInfo | GitPending;
+ * if (!g.available && g.reason === "pending") console.log("the run ended before git answered");
+ * ```
+ */
+export interface GitPending {
+  available: false;
+  reason: "pending";
+  /** `git had not answered when the file was last flushed`. */
+  detail: string;
+}
+
+/**
  * One line of `git status --porcelain`.
  *
  * @example
@@ -235,3 +254,13 @@ export interface Provenance {
   git?: GitInfo;
   code?: CodeSnapshot;
 }
+
+/**
+ * What {@link writeProvenance} writes: the captured parts, where git may still be pending.
+ *
+ * @example
+ * ```ts
+ * const p: StoredProvenance = { runtime: captureRuntime(versions), git: GIT_PENDING };
+ * ```
+ */
+export type StoredProvenance = Omit<Provenance, "git"> & { git?: GitInfo | GitPending };

@@ -1,0 +1,181 @@
+/**
+ * Provenance through the exporter: `create()` does not wait for git; `metadata/git` says `pending`
+ * until git has answered and the file is flushed (or closed), then holds the same state as a
+ * synchronous capture at the start; the loader reads a file left pending; a later write error
+ * surfaces at the call (flush, close), never as an unhandled rejection.
+ *
+ * The writers run in child processes whose working directory is a temporary repository and whose
+ * PATH starts with a `git` that sleeps before running the real one.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { test, type TestContext } from "node:test";
+import { DataExporter, ExperimentLoader } from "../src/index.js";
+import { StorageError, isSnnExportError } from "../src/errors.js";
+import { captureGit, GIT_PENDING, type GitState } from "../src/provenance/index.js";
+import { H5Reader } from "../src/h5/index.js";
+import { tempDir } from "./helpers.js";
+
+const GIT_ENV = { GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
+const SLOW_S = 2;
+const hasGit = (): boolean => !spawnSync("git", ["--version"]).error;
+
+function skipUnlessGit(t: TestContext): boolean {
+  if (process.platform === "win32") return t.skip("uses a shell script as git"), false;
+  if (hasGit()) return true;
+  if (process.env.CI === "true") assert.fail("git is not on PATH on CI");
+  return t.skip("git is not on PATH"), false;
+}
+
+function git(dir: string, ...args: string[]): string {
+  const cfg = ["-c", "user.email=test@example.com", "-c", "user.name=Test", "-c", "commit.gpgsign=false"];
+  return execFileSync("git", [...cfg, ...args], { cwd: dir, env: { ...process.env, ...GIT_ENV }, encoding: "utf8" });
+}
+
+/** A dirty repository with a remote, and a directory holding a `git` that sleeps SLOW_S seconds first. */
+function setUp(t: TestContext): { repo: string; slowPath: string } {
+  const repo = join(realpathSync(tempDir(t, "snn-provx-")), "repo");
+  mkdirSync(repo);
+  git(repo, "init", "-q");
+  git(repo, "symbolic-ref", "HEAD", "refs/heads/main");
+  writeFileSync(join(repo, "train.txt"), "lr: 0.1\n");
+  git(repo, "add", "train.txt");
+  git(repo, "commit", "-q", "-m", "first");
+  git(repo, "remote", "add", "origin", "https://ada:s3cret@example.com/lab/snn.git");
+  writeFileSync(join(repo, "train.txt"), "lr: 0.2\n");
+  writeFileSync(join(repo, "notes.txt"), "new\n");
+  const bin = realpathSync(tempDir(t, "snn-provx-bin-"));
+  const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+  writeFileSync(join(bin, "git"), `#!/bin/sh\nsleep ${SLOW_S}\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
+  return { repo, slowPath: `${bin}:${process.env.PATH}` };
+}
+
+/**
+ * Runs a writer in `repo`: creates an exporter (class and options given), logs a few steps,
+ * then `end`: "exit" (flush, then exit without close: a crash), "wait-exit" (wait until git has
+ * answered, flush, exit without close), "close". Prints the file and how long create() took.
+ */
+let scripts = 0;
+
+function runWriter(repo: string, slowPath: string, end: "exit" | "wait-exit" | "close", options: Record<string, unknown> = {}, cls = "DataExporter"): { file: string; createMs: number } {
+  const mod = new URL("../src/index.js", import.meta.url).href;
+  const script = `
+    import { ${cls} as X } from ${JSON.stringify(mod)};
+    const t0 = performance.now();
+    const ex = await X.create("run", { outputBaseDir: "experiments", flushIntervalMs: 0, provenance: { codeSnapshot: false }, ...${JSON.stringify(options)} });
+    const createMs = performance.now() - t0;
+    ex.saveNetworkStructure({ neurons: { ids: Int32Array.from([0, 1, 2]) } });
+    ex.startEpisode();
+    for (let t = 0; t < 10; t++) ex.log({ timestep: t, spikes: [t % 3], reward: t });
+    if (${JSON.stringify(end)} === "wait-exit") await new Promise((r) => setTimeout(r, ${SLOW_S * 1000} + 1500));
+    if (${JSON.stringify(end)} === "close") await ex.close(); else ex.flush();
+    console.log(JSON.stringify({ file: ex.filePath, createMs }));
+    if (${JSON.stringify(end)} !== "close") process.exit(0);`;
+  const file = join(dirname(repo), `writer-${process.pid}-${++scripts}.mjs`); // not -e: worker threads inherit --input-type
+  writeFileSync(file, script);
+  const r = spawnSync(process.execPath, ["--no-warnings", file], {
+    cwd: repo, env: { ...process.env, ...GIT_ENV, PATH: slowPath }, encoding: "utf8",
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!);
+}
+
+/** What the file must hold: the state a synchronous capture sees (nothing changed since the run). */
+function expectedGit(repo: string): GitState {
+  const g = captureGit(repo, { env: GIT_ENV, exclude: ["experiments"] });
+  assert.ok(g.available && g.dirty && g.commit !== null, JSON.stringify(g));
+  return g;
+}
+
+async function gitInFile(file: string): Promise<{ git: Record<string, unknown>; diff: string | null; status: unknown }> {
+  const loader = await ExperimentLoader.open(file);
+  try {
+    const meta = loader.getMetadata();
+    return { git: meta.git as unknown as Record<string, unknown>, diff: (meta.git_diff as string | undefined) ?? null, status: meta.status };
+  } finally {
+    await loader.close();
+  }
+}
+
+test("create() does not wait for git; after close the file holds git's state at the start", async (t) => {
+  if (!skipUnlessGit(t)) return;
+  const { repo, slowPath } = setUp(t);
+  const want = expectedGit(repo);
+  const { diff, ...fields } = want;
+  for (const [options, cls] of [[{}, "DataExporter"], [{ asyncWrite: true }, "DataExporter"], [{}, "StandardDataExporter"], [{ engine: "h5wasm" }, "DataExporter"]] as const) {
+    const what = `${cls} ${JSON.stringify(options)}`;
+    const { file, createMs } = runWriter(repo, slowPath, "close", options, cls);
+    assert.ok(createMs < SLOW_S * 1000, `${what}: create() took ${createMs} ms: it waited for git`);
+    const got = await gitInFile(file);
+    assert.deepEqual(got.git, JSON.parse(JSON.stringify(fields)), what);
+    assert.equal(got.git.remoteUrl, "https://example.com/lab/snn.git");
+    assert.equal(got.diff, diff, what);
+    assert.equal(got.status, "closed", what);
+  }
+});
+
+test("a file flushed before git answered says pending, and the loader reports it; flushed after, it has the state", async (t) => {
+  if (!skipUnlessGit(t)) return;
+  const { repo, slowPath } = setUp(t);
+  const { diff, ...fields } = expectedGit(repo);
+  for (const options of [{}, { asyncWrite: true }]) {
+    const early = runWriter(repo, slowPath, "exit", options);
+    const e = await gitInFile(early.file);
+    assert.deepEqual(e.git, { ...GIT_PENDING }, JSON.stringify(options));
+    assert.equal(e.diff, null);
+    assert.equal(e.status, "interrupted");
+    const r = await H5Reader.open(early.file); // as h5py sees it: plain JSON text
+    t.after(() => r.close());
+    assert.deepEqual(JSON.parse(r.readText("metadata/git")), { available: false, reason: "pending", detail: "git had not answered when the file was last flushed" });
+
+    const late = runWriter(repo, slowPath, "wait-exit", options);
+    const l = await gitInFile(late.file);
+    assert.deepEqual(l.git, JSON.parse(JSON.stringify(fields)), JSON.stringify(options));
+    assert.equal(l.diff, diff);
+    assert.equal(l.status, "interrupted");
+  }
+});
+
+test("a failed write of the git state surfaces at flush() or close() as the writer's error, never as an unhandled rejection", async (t) => {
+  if (!skipUnlessGit(t)) return;
+  const dir = tempDir(t, "snn-provx-err-");
+  const unhandled: unknown[] = [];
+  const on = (e: unknown): void => void unhandled.push(e);
+  process.on("unhandledRejection", on);
+  t.after(() => process.off("unhandledRejection", on));
+  mkdirSync(join(dir, "out"));
+  const failing = (ex: DataExporter): void => {
+    const w = (ex as unknown as { w: { writeText(p: string, s: string): void } }).w;
+    const writeText = w.writeText.bind(w);
+    w.writeText = (p, s) => {
+      if (p === "metadata/git") throw new StorageError("IO_ERROR", "disk full (simulated)");
+      writeText(p, s);
+    };
+  };
+  const gitDone = (ex: DataExporter): Promise<void> => (ex as unknown as { git: { done: Promise<void> } | null }).git?.done ?? Promise.resolve();
+
+  const a = await DataExporter.create("err_flush", { outputBaseDir: join(dir, "out"), flushIntervalMs: 0, provenance: { codeSnapshot: false } });
+  failing(a);
+  await gitDone(a);
+  await new Promise((r) => setImmediate(r));
+  assert.throws(() => a.flush(), (e: unknown) => isSnnExportError(e, "IO_ERROR") && /disk full/.test(e.message));
+  a.flush(); // one attempt; the exporter goes on
+  await a.close();
+
+  const b = await DataExporter.create("err_close", { outputBaseDir: join(dir, "out"), flushIntervalMs: 0, provenance: { codeSnapshot: false } });
+  failing(b);
+  b.startEpisode();
+  b.log({ timestep: 0, spikes: [1] });
+  await assert.rejects(b.close(), (e: unknown) => isSnnExportError(e, "IO_ERROR") && /disk full/.test(e.message));
+  await b.close(); // idempotent after a failed close
+  const loader = await ExperimentLoader.open(b.filePath);
+  t.after(() => loader.close());
+  assert.equal(loader.getMetadata().status, "closed", "the rest of close() still ran");
+  assert.equal(loader.getEpisode(0).attrs.status, "incomplete");
+  const g = loader.getMetadata().git;
+  assert.equal(g && !g.available && g.reason, "pending", "the write failed: the file still says pending");
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(unhandled, []);
+});
