@@ -11,7 +11,7 @@ import { dirname, join, relative } from "node:path";
 import { test, type TestContext } from "node:test";
 import { pathToFileURL } from "node:url";
 import { H5Reader, H5Writer } from "../src/h5/index.js";
-import { captureGitAndRoot, captureGitAndRootAsync, discoverTopLevel, parsePorcelainV2Z, type GitOptions } from "../src/provenance/git.js";
+import { captureGitAndRoot, captureGitAndRootAsync, discoverTopLevel, parsePorcelainV2Z, readRemotesNow, type GitOptions } from "../src/provenance/git.js";
 import { fastTimeZoneName, timeZoneName } from "../src/provenance/runtime.js";
 import { isSnnExportError } from "../src/errors.js";
 import { ExperimentLoader } from "../src/loader/index.js";
@@ -454,6 +454,48 @@ test("async git: linked worktree, and the path that asks git first, give the syn
   await sameAsSync(join(dir, ".git", ".."), { env: GIT_ENV, exclude: ["new.txt"] }, "fast path, same excludes");
 });
 
+test("remotes read from the config files are what git config --get-regexp prints, or git is asked", (t) => {
+  if (!requireGit(t) || process.platform === "win32") return;
+  const dir = makeRepo(t);
+  const viaGit = (env: Record<string, string>): string =>
+    spawnSync("git", ["config", "--get-regexp", "^remote\\..*\\.url$"], { cwd: dir, env: { ...process.env, ...env }, encoding: "utf8" }).stdout;
+  const isUsrBinGit = realpathSync(REAL_GIT) === "/usr/bin/git";
+  const check = (what: string, env: Record<string, string>, simple: boolean): void => {
+    const now = readRemotesNow(dir, { ...process.env, ...env });
+    if (now !== null) assert.equal(now, viaGit(env), what);
+    if (isUsrBinGit) assert.equal(now !== null, simple, `${what}: read without git`);
+  };
+  check("no remote", GIT_ENV, true);
+  git(dir, "remote", "add", "upstream", "https://ada:tok@example.com/lab/up.git");
+  git(dir, "remote", "add", "origin", "git@github.com:lab/snn.git");
+  git(dir, "config", "--add", "remote.origin.url", "https://second.example.com/x.git");
+  check("remote add", GIT_ENV, true);
+  check("the machine's own system and global config", {}, readRemotesNow(dir, process.env) !== null);
+  const cfg = join(dir, ".git", "config");
+  const base = readFileSync(cfg, "utf8");
+  const variants: Array<[string, string, boolean]> = [
+    ["case and spacing", `[Remote "Mixed Case"]\n\tURL   =   https://h/x  \n  Url=https://h/y\r\n[remote "e"]\n\turl =\n\turl\n`, true],
+    ["comments", `# c\n; c\n[remote "c"]\n\turl = https://h/c\n`, true],
+    ["quoted value", `[remote "q"]\n\turl = "https://h/q"\n`, false],
+    ["inline comment", `[remote "q"]\n\turl = https://h/q # x\n`, false],
+    ["continuation", `[remote "q"]\n\turl = https://h/\\\nq\n`, false],
+    ["legacy header", `[remote.q]\n\turl = https://h/q\n`, false],
+    ["include", `[include]\n\tpath = other\n`, false],
+    ["key on the header line", `[remote "q"] url = https://h/q\n`, false],
+  ];
+  for (const [what, extra, simple] of variants) {
+    writeFileSync(cfg, base + extra);
+    check(what, GIT_ENV, simple);
+  }
+  writeFileSync(cfg, base);
+  const global = join(tempDir(t, "snn-prov-global-"), "gitconfig");
+  writeFileSync(global, `[remote "g"]\n\turl = https://h/global\n`);
+  check("a remote in the global config", { ...GIT_ENV, GIT_CONFIG_GLOBAL: global }, false);
+  writeFileSync(global, `[user]\n\tname = x\n`);
+  check("a global config without remotes", { ...GIT_ENV, GIT_CONFIG_GLOBAL: global }, true);
+  assert.equal(readRemotesNow(dir, { ...process.env, ...GIT_ENV, GIT_CONFIG: global }), null, "GIT_CONFIG");
+});
+
 test("async git: every command is started at once, so the state at the start is recorded even if the loop then blocks", async (t) => {
   if (!requireGit(t) || process.platform === "win32") return;
   const dir = makeRepo(t);
@@ -469,13 +511,15 @@ test("async git: every command is started at once, so the state at the start is 
   const capture = captureGitAndRootAsync(dir, { env: GIT_ENV, gitBinary: counting });
   // the user's loop runs without yielding: wait (synchronously) until the commands started end
   const deadline = Date.now() + 5000;
-  while (calls().length < 3 && Date.now() < deadline) blockLoop(20);
+  while (calls().length < (readRemotesNow(dir, { ...process.env, ...GIT_ENV }, counting) !== null ? 2 : 3) && Date.now() < deadline) blockLoop(20);
   // ... and then the working tree changes, before the capture's promise had a chance to run
   writeFileSync(join(dir, "a.txt"), "changed later\n");
   writeFileSync(join(dir, "later.txt"), "x\n");
   assert.deepEqual(await capture, expected);
   const commands = calls().map((c) => c.split(" ").find((a, i, all) => i > 0 && all[i - 1] !== "-c" && a !== "-c"));
-  assert.deepEqual(commands.sort(), ["config", "diff", "status"], "three git processes, all started at once");
+  // status and diff; the remotes come from .git/config (git config only where that is not simple)
+  const remotesRead = readRemotesNow(dir, { ...process.env, ...GIT_ENV }, counting) !== null;
+  assert.deepEqual(commands.sort(), remotesRead ? ["diff", "status"] : ["config", "diff", "status"], "all started at once");
 });
 
 test("async git: a loop blocked longer than the timeout still gets git's real answer (no spurious ETIMEDOUT)", async (t) => {

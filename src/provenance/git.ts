@@ -392,6 +392,68 @@ function scope(dir: string, toplevel: string, exclude: string[] = []): { realTop
 
 const STATUS_ARGS = ["status", "--porcelain=v1", "-z", "--untracked-files=normal"];
 /** The status of the fast path: v2 also gives HEAD's commit and branch (no ahead/behind count: it can be slow). */
+/** True when a git boolean environment variable is set to true (git_env_bool). */
+function envTrue(v: string | undefined): boolean {
+  return v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
+}
+
+/**
+ * @internal What `git config --get-regexp '^remote\..*\.url$'` prints, read from the config files
+ * without running git, when that is simple and safe; null (run git) otherwise. Safe: the
+ * repository's `.git` is a directory (no linked worktree); git is /usr/bin/git, whose system
+ * config is /etc/gitconfig (or GIT_CONFIG_SYSTEM, GIT_CONFIG_NOSYSTEM); no `GIT_CONFIG`; no
+ * config file git reads (system, global, the repository's) has an include; the system and global
+ * files do not mention remotes. Simple: every line of the repository's config is blank, a
+ * comment, a `[section]` or `[section "name"]` header or a `key = value` line, and every remote
+ * URL value is plain (no quotes, backslashes or comment characters, no line continuation).
+ */
+export function readRemotesNow(top: string, env: NodeJS.ProcessEnv, gitBinary = "git"): string | null {
+  try {
+    const gitDir = join(top, ".git");
+    if (!statSync(gitDir).isDirectory() || statOrNull(join(gitDir, "commondir"))) return null;
+    if (env.GIT_CONFIG !== undefined) return null;
+    const bin = gitBinary.includes("/") ? resolve(top, gitBinary) : (env.PATH ?? "").split(":").map((d) => join(d, gitBinary)).find((p) => statOrNull(p)?.isFile());
+    if (!bin || realpathSync(bin) !== "/usr/bin/git") return null;
+    const others: string[] = [];
+    if (!envTrue(env.GIT_CONFIG_NOSYSTEM)) others.push(env.GIT_CONFIG_SYSTEM ?? "/etc/gitconfig");
+    if (env.GIT_CONFIG_GLOBAL !== undefined) others.push(env.GIT_CONFIG_GLOBAL);
+    else {
+      if (!env.HOME) return null;
+      others.push(join(env.XDG_CONFIG_HOME || join(env.HOME, ".config"), "git", "config"), join(env.HOME, ".gitconfig"));
+    }
+    for (const f of others) {
+      if (f === "" || !statOrNull(f)) continue;
+      if (/include|remote/i.test(readFileSync(f, "utf8"))) return null;
+    }
+    const lines: string[] = [];
+    let remote: string | null = null;
+    for (const raw of readFileSync(join(gitDir, "config"), "utf8").split("\n")) {
+      const line = raw.replace(/\r$/, "").trim();
+      if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
+      if (/include/i.test(line) || line.endsWith("\\")) return null;
+      const section = /^\[([A-Za-z0-9.-]+)(?:[ \t]+"([^"\\]*)")?\]$/.exec(line);
+      if (section) {
+        if (section[1].includes(".")) return null; // the legacy [section.subsection] form
+        remote = section[1].toLowerCase() === "remote" && section[2] !== undefined ? section[2] : null;
+        continue;
+      }
+      const kv = /^([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$/.exec(line);
+      if (!kv) return null;
+      if (remote === null || kv[1].toLowerCase() !== "url") continue;
+      if (kv[2] === undefined) {
+        lines.push(`remote.${remote}.url`); // `url` without a value (boolean true): the key alone
+        continue;
+      }
+      const value = kv[2].trim();
+      if (/["\\#;]/.test(value)) return null;
+      lines.push(`remote.${remote}.url ${value}`);
+    }
+    return lines.map((l) => l + "\n").join("");
+  } catch {
+    return null;
+  }
+}
+
 const STATUS_V2_ARGS = ["status", "--porcelain=v2", "--branch", "--no-ahead-behind", "-z", "--untracked-files=normal"];
 const REMOTES_ARGS = ["config", "--get-regexp", "^remote\\..*\\.url$"];
 const EMPTY_TREE_ARGS = ["hash-object", "-t", "tree", "--stdin"];
@@ -596,10 +658,11 @@ export function discoverTopLevel(cwd: string, options: Pick<GitOptions, "gitBina
  * real top level, null when git found none) is known after the first git command, or at once as
  * `rootNow` (undefined when not).
  *
- * Fast path (see {@link discoverTopLevel}: the top level found without git): three commands,
- * all started before this returns, so they record the state at this moment even when the caller
- * then blocks the event loop: `status --porcelain=v2 --branch` (changes, HEAD's commit and branch),
- * `diff HEAD` and `config` (remotes). Only a repository without commits needs two more after the
+ * Fast path (see {@link discoverTopLevel}: the top level found without git): two or three
+ * commands, all started before this returns, so they record the state at this moment even when
+ * the caller then blocks the event loop: `status --porcelain=v2 --branch` (changes, HEAD's commit
+ * and branch), `diff HEAD`, and `config` for the remotes unless {@link readRemotesNow} could read
+ * them from the config files. Only a repository without commits needs two more after the
  * status (`hash-object` for the empty tree, and the diff against it, as the sync capture does).
  *
  * Otherwise (unusual layouts, discovery variables set, no repository found) the commands of
@@ -623,7 +686,8 @@ export function startGitCapture(cwd: string, options: GitOptions = {}): { root: 
   const { realTop, excluded, pathspec } = scope(ctx.cwd, toplevel, options.exclude);
   const st = gitAsync(ctx, [...STATUS_V2_ARGS, ...pathspec]);
   const headDiff = diffToAsync(ctx, diffArgs("HEAD", pathspec), diffCap);
-  const rem = gitAsync(ctx, REMOTES_ARGS);
+  const remotesNow = readRemotesNow(toplevel, ctx.env, options.gitBinary);
+  const rem = remotesNow !== null ? Promise.resolve({ stdout: remotesNow }) : gitAsync(ctx, REMOTES_ARGS);
   const result = (async (): Promise<GitAndRoot> => {
     const [s, d, remotes] = await Promise.all([st, headDiff, rem]);
     const head = s.ok && !s.unavailable ? parsePorcelainV2Z(s.stdout) : { commit: null, branch: null, changes: [] };
