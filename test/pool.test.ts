@@ -19,7 +19,7 @@ test("compression queue: 400 chunks of mixed sizes come back in order and exact,
   startPool();
   await new Promise((r) => setTimeout(r, 300)); // let the worker boot, so that jobs go to it
   const got: [number, Uint8Array][] = [];
-  const q = new CompressionQueue<number>((stored, tag) => got.push([tag, stored]), true, 1 << 20);
+  const q = new CompressionQueue<number>((stored, tag) => got.push([tag, stored.slice()]), true, 1 << 20); // stored is valid only during the call
   const sent: Uint8Array[] = [];
   let x = 7;
   for (let k = 0; k < 400; k++) {

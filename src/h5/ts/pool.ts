@@ -65,10 +65,11 @@ export class CompressionQueue<T> {
   private readonly jobs: Job<T>[] = [];
   private bytesInFlight = 0;
 
+  /** `onDone` gets each result in order; the bytes may be a view of a reused buffer, valid only during the call. */
   constructor(
     private readonly onDone: (stored: Uint8Array, tag: T) => void,
     private readonly parallel = true,
-    private readonly maxBytesInFlight = 8 << 20,
+    private readonly maxBytesInFlight = 4 << 20,
   ) {}
 
   /**
@@ -89,7 +90,7 @@ export class CompressionQueue<T> {
       this.onDone(compress(data, elemSize, level, chunkBytes), tag);
       return;
     }
-    const sab = this.acquire(HEADER + chunkBytes + (chunkBytes + Math.ceil(chunkBytes / 1000) + 64));
+    const sab = this.acquire(HEADER + chunkBytes + (chunkBytes >> 10) + 64); // room for deflate's worst case
     const head = new Int32Array(sab, 0, 8);
     // a stale message of this buffer's earlier job may still reach a worker: the job becomes
     // claimable (state 0) only once it is complete
@@ -141,12 +142,13 @@ export class CompressionQueue<T> {
     }
     this.jobs.shift();
     this.bytesInFlight -= job.head[1];
-    const outAt = HEADER + job.head[1];
-    const out = new Uint8Array(job.sab, outAt, job.head[2]);
-    if (state === FAILED) throw new StorageError("IO_ERROR", `compressing a chunk failed: ${new TextDecoder().decode(out)}`);
-    const stored = new Uint8Array(out);
-    this.release(job.sab);
-    this.onDone(stored, job.tag);
+    const out = new Uint8Array(job.sab, HEADER, job.head[2]); // the result replaced the input
+    if (state === FAILED) throw new StorageError("IO_ERROR", `compressing a chunk failed: ${new TextDecoder().decode(out.slice())}`);
+    try {
+      this.onDone(out, job.tag); // a view of the shared buffer: onDone must not keep it
+    } finally {
+      this.release(job.sab);
+    }
     return true;
   }
 
@@ -163,17 +165,17 @@ export class CompressionQueue<T> {
     return true;
   }
 
-  /** Shared buffers are reused (by power-of-two size) rather than left to the garbage collector. */
+  /** Shared buffers are reused (by size, in whole pages) rather than left to the garbage collector. */
   private readonly free = new Map<number, SharedArrayBuffer[]>();
 
   private acquire(bytes: number): SharedArrayBuffer {
-    const size = 2 ** Math.ceil(Math.log2(Math.max(4096, bytes)));
+    const size = Math.ceil(bytes / 4096) * 4096;
     return this.free.get(size)?.pop() ?? new SharedArrayBuffer(size);
   }
 
   private release(sab: SharedArrayBuffer): void {
     const list = this.free.get(sab.byteLength) ?? [];
-    if (list.length < 64) list.push(sab); // bounded by what is in flight at once
+    if (list.length < 16) list.push(sab); // at most what is in flight at once
     this.free.set(sab.byteLength, list);
   }
 
