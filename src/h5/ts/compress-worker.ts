@@ -15,31 +15,12 @@
  *   the buffer has room for deflate's worst case
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { deflateSync } from "node:zlib";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { deflate } from "./deflate.js";
 import { shuffle } from "./shuffle.js";
 
 let scratch = new Uint8Array(0);
 
-/**
- * deflate's output buffers are external memory the worker's rare garbage collections free late
- * (it allocates few JS objects): measured on fullrate, +25 MiB of peak RSS. A minor collection
- * after every 8 MiB of input keeps them bounded (~0.5 ms each). `gc` is taken from a fresh
- * context with --expose-gc set only for that moment, so no other context sees it.
- */
-const collect = ((): ((o: { type: string }) => void) | null => {
-  try {
-    setFlagsFromString("--expose-gc");
-    return runInNewContext("gc") as (o: { type: string }) => void;
-  } catch {
-    return null;
-  } finally {
-    setFlagsFromString("--no-expose-gc");
-  }
-})();
-const GC_EVERY_BYTES = 8 << 20;
-let sinceGc = 0;
+
 
 if (workerData?.started) {
   const started = new Int32Array(workerData.started as SharedArrayBuffer);
@@ -56,7 +37,7 @@ parentPort?.on("message", (sab: SharedArrayBuffer) => {
   try {
     const raw = bytes.subarray(HEADER, HEADER + inLen);
     if (scratch.length < inLen) scratch = new Uint8Array(inLen);
-    const out = head[4] > 0 ? deflateSync(head[3] > 1 ? shuffle(raw.subarray(0, head[5]), head[3], inLen, scratch.subarray(0, inLen)) : raw, { level: head[4] }) : raw;
+    const out = head[4] > 0 ? deflate(head[3] > 1 ? shuffle(raw.subarray(0, head[5]), head[3], inLen, scratch.subarray(0, inLen)) : raw, head[4]) : raw;
     if (HEADER + out.length > sab.byteLength) throw new Error(`compressed chunk (${out.length} bytes) exceeds its buffer`);
     bytes.set(out, HEADER); // the input is no longer needed
     head[2] = out.length;
@@ -68,9 +49,4 @@ parentPort?.on("message", (sab: SharedArrayBuffer) => {
     Atomics.store(head, 0, 2);
   }
   Atomics.notify(head, 0);
-  sinceGc += inLen;
-  if (collect && sinceGc >= GC_EVERY_BYTES) {
-    sinceGc = 0;
-    collect({ type: "minor" });
-  }
 });
