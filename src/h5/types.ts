@@ -15,6 +15,11 @@ export interface ColumnSpec {
   /** Rows per HDF5 chunk. */
   chunkRows: number;
   compression: Compression;
+  /**
+   * Every write starts at a chunk boundary (a partial chunk is always rewritten whole): the engine
+   * need not keep a partial chunk's rows in memory for appends that start inside it.
+   */
+  fromChunkStart?: boolean;
 }
 
 /** An appendable chunked dataset. The caller hands it whole chunks where it can. */

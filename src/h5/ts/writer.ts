@@ -50,6 +50,17 @@ class DatasetNode extends ObjNode {
   compact: Uint8Array | null = null;
   /** The data of the last chunk when it is partial (its rows written so far), for appends that start inside it. */
   tail: { k: number; data: Uint8Array } | null = null;
+  /** The tail's storage, reused from flush to flush (a copy per flush was garbage that outlived the young generation). */
+  private tailBuf = new Uint8Array(0);
+  /** False for columns written from chunk starts only (ColumnSpec.fromChunkStart): no tail is kept. */
+  keepsTail = true;
+
+  keepTail(k: number, data: Uint8Array): void {
+    if (!this.keepsTail) return;
+    if (this.tailBuf.length < data.length) this.tailBuf = new Uint8Array(Math.min(this.chunkRows * this.rowBytes, Math.max(data.length, 2 * this.tailBuf.length)));
+    if (data.buffer !== this.tailBuf.buffer || data.byteOffset !== 0) this.tailBuf.set(data);
+    this.tail = { k, data: this.tailBuf.subarray(0, data.length) };
+  }
   constructor(readonly type: M.ElemType, readonly rowShape: number[] | null, readonly chunkRows: number, readonly level: number) {
     super();
     this.index = rowShape ? new ChunkIndex(chunkRows, rowShape) : null;
@@ -283,6 +294,7 @@ export class TsWriter {
     const chunkRows = Math.max(1, Math.floor(spec.chunkRows));
     const level = spec.compression.kind === "gzip" ? spec.compression.level : 0;
     const node = new DatasetNode(spec.dtype, spec.rowShape, chunkRows, level);
+    node.keepsTail = !spec.fromChunkStart;
     this.attach(parent, name, node);
     this.datasets.add(node);
     return new Column(this, node, path, { ...spec, chunkRows });
@@ -314,7 +326,7 @@ export class TsWriter {
         this.stop(err);
       }
       node.rows = Math.max(node.rows, we);
-      if (data.length < R * rb) node.tail = { k, data: data.buffer === bytes.buffer ? data.slice() : data };
+      if (data.length < R * rb) node.keepTail(k, data);
       else if (tail) node.tail = null;
     }
     node.dirty = true;
