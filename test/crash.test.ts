@@ -34,7 +34,10 @@ test(`crash harness: ${KILLS} SIGKILLs, no file lost, no flushed step lost`, { t
     const open = r.durable.episodes.find((e) => !e.done);
     const ep = open && r.loader?.episodes.find((e) => e.ep === open.ep);
     if (ep && !r.durable.closed && r.loader?.metadataStatus !== "closed") {
-      assert.ok(ep.status === "interrupted" || ep.status === "incomplete", `run ${r.plan.id}: episode ${ep.ep} has status ${ep.status}`);
+      // "completed" too when the kill came after endEpisode() had written the episode but before the
+      // child announced it; the verifier then checked that every step is there (no problems)
+      const endedUnannounced = ep.status === "completed" && ep.problems.length === 0;
+      assert.ok(ep.status === "interrupted" || ep.status === "incomplete" || endedUnannounced, `run ${r.plan.id}: episode ${ep.ep} has status ${ep.status}: ${ep.problems.join("; ")}`);
     }
   }
 
