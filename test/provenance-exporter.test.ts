@@ -55,11 +55,12 @@ function setUp(t: TestContext): { repo: string; slowPath: string } {
 /**
  * Runs a writer in `repo`: creates an exporter (class and options given), logs a few steps,
  * then `end`: "exit" (flush, then exit without close: a crash), "wait-exit" (wait until git has
- * answered, flush, exit without close), "close". Prints the file and how long create() took.
+ * answered, flush, exit without close), "wait-end-exit" (wait, end the episode, exit without
+ * flush or close), "close". Prints the file and how long create() took.
  */
 let scripts = 0;
 
-function runWriter(repo: string, slowPath: string, end: "exit" | "wait-exit" | "close", options: Record<string, unknown> = {}, cls = "DataExporter"): { file: string; createMs: number } {
+function runWriter(repo: string, slowPath: string, end: "exit" | "wait-exit" | "wait-end-exit" | "close", options: Record<string, unknown> = {}, cls = "DataExporter"): { file: string; createMs: number } {
   const mod = new URL("../src/index.js", import.meta.url).href;
   const script = `
     import { ${cls} as X } from ${JSON.stringify(mod)};
@@ -69,8 +70,8 @@ function runWriter(repo: string, slowPath: string, end: "exit" | "wait-exit" | "
     ex.saveNetworkStructure({ neurons: { ids: Int32Array.from([0, 1, 2]) } });
     ex.startEpisode();
     for (let t = 0; t < 10; t++) ex.log({ timestep: t, spikes: [t % 3], reward: t });
-    if (${JSON.stringify(end)} === "wait-exit") await new Promise((r) => setTimeout(r, ${SLOW_S * 1000} + 1500));
-    if (${JSON.stringify(end)} === "close") await ex.close(); else ex.flush();
+    if (${JSON.stringify(end)}.startsWith("wait")) await new Promise((r) => setTimeout(r, ${SLOW_S * 1000} + 1500));
+    if (${JSON.stringify(end)} === "close") await ex.close(); else if (${JSON.stringify(end)} === "wait-end-exit") ex.endEpisode(); else ex.flush();
     console.log(JSON.stringify({ file: ex.filePath, createMs }));
     if (${JSON.stringify(end)} !== "close") process.exit(0);`;
   const file = join(dirname(repo), `writer-${process.pid}-${++scripts}.mjs`); // not -e: worker threads inherit --input-type
@@ -130,11 +131,14 @@ test("a file flushed before git answered says pending, and the loader reports it
     t.after(() => r.close());
     assert.deepEqual(JSON.parse(r.readText("metadata/git")), { available: false, reason: "pending", detail: "git had not answered when the file was last flushed" });
 
-    const late = runWriter(repo, slowPath, "wait-exit", options);
-    const l = await gitInFile(late.file);
-    assert.deepEqual(l.git, JSON.parse(JSON.stringify(fields)), JSON.stringify(options));
-    assert.equal(l.diff, diff);
-    assert.equal(l.status, "interrupted");
+    // written by a flush, or by the end of an episode (with asyncWrite an exit right after endEpisode() may come before the worker wrote)
+    for (const end of options.asyncWrite ? ["wait-exit"] as const : ["wait-exit", "wait-end-exit"] as const) {
+      const late = runWriter(repo, slowPath, end, options);
+      const l = await gitInFile(late.file);
+      assert.deepEqual(l.git, JSON.parse(JSON.stringify(fields)), `${end} ${JSON.stringify(options)}`);
+      assert.equal(l.diff, diff);
+      assert.equal(l.status, "interrupted");
+    }
   }
 });
 

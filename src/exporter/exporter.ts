@@ -303,6 +303,7 @@ export class DataExporter {
     if (this.layout === "optimized") this.w.setAttr(`${ep.path}/spikes`, "n_neurons", BigInt(this.net.nNeurons ?? -1));
     a("end_time", new Date().toISOString());
     a("status", status);
+    this.writeGitIfAnswered();
     this.w.flush();
   }
 
