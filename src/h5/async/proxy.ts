@@ -9,6 +9,7 @@
 import { Worker } from "node:worker_threads";
 import { type NumericArray } from "../../dtypes.js";
 import { StorageError } from "../../errors.js";
+import { workerExecArgv } from "../threads.js";
 import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn, Writer } from "../types.js";
 import type { Call } from "./worker.js";
 
@@ -36,15 +37,32 @@ export class WorkerWriter implements Writer {
     const sab = new SharedArrayBuffer(STATE_BYTES);
     this.state = new Int32Array(sab, 0, 16);
     this.stateBytes = new Uint8Array(sab, 64);
-    this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { filePath, swmr, state: sab } });
-    this.worker.unref();
+    this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { filePath, swmr, state: sab }, execArgv: workerExecArgv() });
+    // an error of the thread itself (it could not start, ran out of memory) is kept for the next
+    // call rather than left to crash the process
+    this.worker.on("error", (err) => this.recordError(err));
   }
 
-  /** Starts the write thread and creates the file there; waits until it exists. */
+  /** Starts the write thread and creates the file there; rejects if the thread cannot start. */
   static async create(filePath: string, options: { swmr?: boolean; maxBytesInFlight?: number } = {}): Promise<WorkerWriter> {
     const w = new WorkerWriter(filePath, options.swmr ?? false, options.maxBytesInFlight ?? 32 << 20);
+    await new Promise<void>((resolve) => {
+      w.worker.once("online", resolve);
+      w.worker.once("error", () => resolve());
+    });
+    w.worker.unref(); // referenced until it has started: the await above needs the event loop
     w.waitIdle();
     return w;
+  }
+
+  private recordError(err: unknown): void {
+    if (Atomics.load(this.state, 2) !== 0) return;
+    const msg = new TextEncoder().encode(String((err as Error)?.message ?? err)).subarray(0, this.stateBytes.length);
+    this.stateBytes.set(msg);
+    Atomics.store(this.state, 3, msg.length);
+    Atomics.store(this.state, 2, 1);
+    Atomics.notify(this.state, 0);
+    Atomics.notify(this.state, 1);
   }
 
   get isOpen(): boolean {

@@ -9,6 +9,7 @@ import { Worker } from "node:worker_threads";
 import { deflate } from "./deflate.js";
 import { StorageError } from "../../errors.js";
 import { shuffle } from "./shuffle.js";
+import { workerExecArgv } from "../threads.js";
 
 const HEADER = 32;
 /** Job states (Int32 [0] of a job buffer); a worker or the writing thread claims a job by CAS 0 → 3. */
@@ -45,7 +46,14 @@ export function startPool(): Worker[] {
     workers = Array.from({ length: n }, () => {
       const w = new Worker(new URL("./compress-worker.js", import.meta.url), {
         workerData: { started: started.buffer },
+        execArgv: workerExecArgv(),
         resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
+      });
+      // a thread that dies (out of memory, a failed start) must not take the process with it: its
+      // queued jobs are compressed by the writing thread, a job it held is redone (see takeOne)
+      w.on("error", (err) => {
+        failedWorkers++;
+        lastWorkerError = err;
       });
       w.unref();
       return w;
@@ -54,10 +62,21 @@ export function startPool(): Worker[] {
   return workers;
 }
 
-/** Until a thread has booted, chunks are compressed inline instead of waiting for it. */
+let failedWorkers = 0;
+let lastWorkerError: unknown = null;
+
+/** @internal how many compression threads failed, and the last error (diagnostics). */
+export function poolFailures(): { failed: number; lastError: unknown } {
+  return { failed: failedWorkers, lastError: lastWorkerError };
+}
+
+/** A job a thread claimed but has not finished after this long is compressed here instead. */
+const STALL_MS = 5000;
+
+/** Until a thread has booted, chunks are compressed inline instead of waiting for it; also once they all failed. */
 function poolReady(): boolean {
-  startPool();
-  return Atomics.load(started, 0) > 0;
+  const ws = startPool();
+  return Atomics.load(started, 0) > 0 && failedWorkers < ws.length;
 }
 
 /** Compresses chunks in order; `T` is what the caller needs back with each result. */
@@ -135,7 +154,9 @@ export class CompressionQueue<T> {
       if (state === QUEUED && this.steal(job)) return this.takeOne(wait);
       for (let i = 1; i < this.jobs.length && Atomics.load(job.head, 0) === CLAIMED; i++) this.steal(this.jobs[i]);
       state = Atomics.load(job.head, 0);
+      const since = performance.now();
       while (state === CLAIMED) {
+        if (performance.now() - since > STALL_MS) return this.redo(job);
         Atomics.wait(job.head, 0, CLAIMED, 1000);
         state = Atomics.load(job.head, 0);
       }
@@ -150,6 +171,21 @@ export class CompressionQueue<T> {
       this.release(job.sab);
     }
     return true;
+  }
+
+  /**
+   * A job whose thread has stopped answering (it died, or is stuck): compressed here from its
+   * input, which the thread only reads, and its buffer abandoned, never reused, since the thread
+   * might still write its result there.
+   */
+  private redo(job: Job<T>): boolean {
+    const { head, sab } = job;
+    if (!head || !sab) return false;
+    job.ready = compress(new Uint8Array(sab, HEADER, head[5]), head[3], head[4], head[1]);
+    this.bytesInFlight -= head[1];
+    job.sab = null;
+    job.head = null;
+    return this.takeOne(false);
   }
 
   /** Compresses a queued job on this thread if no worker has claimed it; true if it did. */
