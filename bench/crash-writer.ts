@@ -173,6 +173,19 @@ function hookFlush(ex: object, around: (run: () => void) => void): void {
   o[name] = () => around(orig);
 }
 
+/** An ended episode whose end the writer has not flushed yet (see hookWriterFlush). */
+let endedNotFlushed: { ep: number; steps: number; wc: number; events: number; done: true } | null = null;
+
+/** Calls `after` after every completed flush of the exporter's writer (the real durability points). */
+function hookWriterFlush(ex: object, after: () => void): void {
+  const w = (ex as { w: { flush(): void } }).w;
+  const orig = w.flush.bind(w);
+  w.flush = () => {
+    orig();
+    after();
+  };
+}
+
 function describeError(err: unknown): Record<string, unknown> {
   const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
   return { name: e?.name, code: e?.code, message: e?.message ?? String(err), cause: e?.cause ? { code: e.cause.code, message: e.cause.message } : undefined };
@@ -188,6 +201,11 @@ async function write(ex: DataExporter, seed: number): Promise<void> {
 
   let wc = 0;
   let events = 0;
+  hookWriterFlush(ex, () => {
+    if (!endedNotFlushed) return;
+    say({ ev: "durable", ...endedNotFlushed });
+    endedNotFlushed = null;
+  });
   hookFlush(ex, (run) => {
     const inBurst = phase === "burst";
     if (inBurst) end();
@@ -231,9 +249,11 @@ async function write(ex: DataExporter, seed: number): Promise<void> {
     end();
     if (spec.closeOpen && e === spec.episodes - 1) break;
     begin("end_episode");
+    // the episode is durable once the writer has flushed after endEpisode(): at once, or (while
+    // its last chunks are still compressed) at a later flush
+    endedNotFlushed = { ep: e, steps, wc, events, done: true };
     ex.endEpisode({ success: e % 2 === 0, summary: D.summary(seed, e, spec.steps) });
     end();
-    say({ ev: "durable", ep: e, steps, wc, events, done: true });
     begin("between");
     if (spec.checkpointEvery > 0 && (e + 1) % spec.checkpointEvery === 0) {
       const entries: Record<string, unknown> = { weights: { ...net, values: net.values.map((x) => x + e) }, episode: e };

@@ -242,9 +242,13 @@ export class EpisodeWriter {
     this.counts.advance();
     let i = 0;
     const ids = this.spikeIds;
+    const src = this.spikeScratch;
     while (i < c) {
       const m = Math.min(ids.chunkRows - ids.rows, c - i);
-      (ids.buf as Uint32Array).set(this.spikeScratch.subarray(i, i + m), ids.rows);
+      const buf = ids.buf as Uint32Array;
+      // a few ids: a plain loop (a subarray per step cost more than the copy); many: set()
+      if (m <= 64) for (let k = 0, at = ids.rows; k < m; k++) buf[at + k] = src[i + k];
+      else buf.set(src.subarray(i, i + m), ids.rows);
       i += m;
       ids.advance(m);
     }

@@ -110,6 +110,7 @@ export class DataExporter {
     this.w.setAttr("/", "creator", `snn-export ${VERSION} (${engine})`);
     for (const g of ["config", "metadata", "network_structure", "episodes", "checkpoints"]) this.w.createGroup(g);
     this.w.flush();
+    this.paid();
   }
 
   private alive(method: string): void {
@@ -125,6 +126,7 @@ export class DataExporter {
     this.w.writeText("config/json", text);
     this.config = merged;
     this.w.flush();
+    this.paid();
     this.configAttrs(merged);
   }
 
@@ -149,6 +151,7 @@ export class DataExporter {
     this.w.writeText("metadata/user", toJsonText(merged, "metadata"));
     this.metadata = merged;
     this.w.flush();
+    this.paid();
   }
 
   /**
@@ -162,6 +165,7 @@ export class DataExporter {
     }
     const entries = addCodeFiles(this.w, paths, { compression: this.comp });
     this.w.flush();
+    this.paid();
     return entries;
   }
 
@@ -188,6 +192,7 @@ export class DataExporter {
     }
     this.net.nSynapses = csr ? csr.data.length : countOf(network.connections);
     this.w.flush();
+    this.paid();
   }
 
   /** Opens the next episode and returns its id. */
@@ -227,6 +232,7 @@ export class DataExporter {
 
   /** Flush policy: every `flushEverySteps` steps, or when `flushIntervalMs` has passed (checked every 256 steps). */
   private flushIfDue(): void {
+    if (this.flushOwed) this.payOwedFlush();
     const { flushEverySteps, flushIntervalMs } = this.options;
     if (flushEverySteps > 0 && this.sinceFlush >= flushEverySteps) return this.flushNow();
     if (flushIntervalMs > 0 && performance.now() - this.lastFlush >= flushIntervalMs) return this.flushNow();
@@ -253,6 +259,7 @@ export class DataExporter {
     }
     this.writeGitIfAnswered();
     this.w.flush();
+    this.paid();
     this.sinceFlush = 0;
     this.checkAt = this.options.flushEverySteps > 0 ? Math.min(256, this.options.flushEverySteps) : 256;
     this.lastFlush = performance.now();
@@ -304,8 +311,47 @@ export class DataExporter {
     a("end_time", new Date().toISOString());
     a("status", status);
     this.writeGitIfAnswered();
-    this.w.flush();
+    this.flushSoon();
   }
+
+  /**
+   * The flush at the end of an episode does not wait for the compression of the episode's last
+   * chunks: it happens at once if they are done, else as soon as they are — at the next check of
+   * `log()` (every 256 steps), any other flush, `close()`, or a 2 ms timer while the event loop is
+   * free. The next episode's logging overlaps their compression (medium_normal: endEpisode() was
+   * half of the run).
+   */
+  private flushSoon(): void {
+    if (this.w.flushIfIdle ? this.w.flushIfIdle() : (this.w.flush(), true)) return this.paid();
+    this.flushOwed = true;
+    if (this.owedTimer === null) {
+      this.owedTimer = setInterval(() => {
+        try {
+          this.payOwedFlush();
+        } catch {
+          this.paid(); // the writer keeps its failure and raises it at the next call
+        }
+      }, 2);
+      this.owedTimer.unref();
+    }
+  }
+
+  /** Completes an owed episode-end flush if the compression it waits for is done. */
+  private payOwedFlush(): void {
+    if (this.flushOwed && this.w.flushIfIdle!()) this.paid();
+  }
+
+  /** Every flush settles an owed one. */
+  private paid(): void {
+    this.flushOwed = false;
+    if (this.owedTimer !== null) {
+      clearInterval(this.owedTimer);
+      this.owedTimer = null;
+    }
+  }
+
+  private flushOwed = false;
+  private owedTimer: ReturnType<typeof setInterval> | null = null;
 
   /** Saves a named checkpoint: weight matrices as CSR, arrays as datasets, the rest as JSON. */
   saveCheckpoint(name: string, data: Record<string, unknown>): void {
@@ -320,6 +366,7 @@ export class DataExporter {
     this.w.setAttr(g, "episode_count", BigInt(this.episodeCount));
     for (const [k, v] of Object.entries(data)) if (v !== undefined) writeEntry(this.w, `${g}/${k}`, v, `checkpoint ${name}.${k}`, this.comp);
     this.w.flush();
+    this.paid();
   }
 
   /**
@@ -347,6 +394,7 @@ export class DataExporter {
       this.w.setAttr("/", "end_time", new Date().toISOString());
       this.w.setAttr("/", "status", "closed");
     } finally {
+      this.paid(); // close() flushes
       this.w.close();
     }
     if (gitError) throw gitError;

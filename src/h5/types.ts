@@ -71,6 +71,11 @@ export interface Writer {
   writeStrings(path: string, list: string[]): void;
   link(target: string, name: string): void;
   flush(): void;
+  /**
+   * Flushes only if nothing is still being compressed (else leaves everything as it is, finished
+   * chunks written to new space); true if it flushed. Engines without it flush at once.
+   */
+  flushIfIdle?(): boolean;
   /** Waits until every earlier call is applied (writers that work asynchronously). */
   waitIdle?(): void;
   close(): void;

@@ -73,10 +73,9 @@ export function poolFailures(): { failed: number; lastError: unknown } {
 /** A job a thread claimed but has not finished after this long is compressed here instead. */
 const STALL_MS = 5000;
 
-/** Until a thread has booted, chunks are compressed inline instead of waiting for it; also once they all failed. */
-function poolReady(): boolean {
-  const ws = startPool();
-  return Atomics.load(started, 0) > 0 && failedWorkers < ws.length;
+/** False once every compression thread has failed: chunks are then compressed inline. */
+function poolUsable(): boolean {
+  return failedWorkers < startPool().length;
 }
 
 /** Compresses chunks in order; `T` is what the caller needs back with each result. */
@@ -104,7 +103,9 @@ export class CompressionQueue<T> {
       this.drain(false);
       return;
     }
-    if (!this.parallel || (this.jobs.length === 0 && !poolReady())) {
+    // queued even before a thread has booted (~50-100 ms): it takes them then, and whatever this
+    // thread must wait for it compresses itself (takeOne); inline only when every thread failed
+    if (!this.parallel || !poolUsable()) {
       this.drain(true);
       this.onDone(compress(data, elemSize, level, chunkBytes), tag);
       return;

@@ -386,6 +386,19 @@ export class TsWriter {
     node.dirty = true;
   }
 
+  /** {@link Writer.flushIfIdle}: a flush that never waits for a compression thread. */
+  flushIfIdle(): boolean {
+    if (this.failure) throw this.failure;
+    try {
+      this.queue.drain(false);
+    } catch (err) {
+      this.stop(err);
+    }
+    if (this.queue.pending > 0) return false;
+    this.flush();
+    return true;
+  }
+
   /**
    * Makes everything written so far readable: new metadata to new space, then the superblock,
    * then in-place updates of existing metadata, children before parents.
