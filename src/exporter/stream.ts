@@ -110,6 +110,7 @@ export class ChunkedStream {
 
   /** Flushes and makes sure the dataset exists even when no row was ever logged; the buffers go to the next streams. */
   finish(): void {
+    this.finishing = true;
     this.flush();
     this.ensureColumn();
     if (this.released) return;
@@ -121,13 +122,19 @@ export class ChunkedStream {
   }
 
   private released = false;
+  private finishing = false;
 
   private ensureColumn(): AppendColumn {
     if (!this.col) {
-      const { diskDtype, rowShape, chunkRows, compression } = this.spec;
+      const { diskDtype, rowShape, compression } = this.spec;
       const dtype = typeof diskDtype === "function" ? diskDtype() : diskDtype;
+      // A dataset first written when its stream finishes (an episode shorter than a chunk and than
+      // the flush interval) gets one chunk of exactly its rows: no zero padding to compress and
+      // store (an episode of 100 steps would otherwise pad every chunk to chunkSize rows).
+      const whole = this.finishing && this.written === 0 && this.rows < this.spec.chunkRows;
+      const chunkRows = whole ? Math.max(1, this.rows) : this.spec.chunkRows;
       // a buffer of whole chunks is always written from a chunk start (a flush rewrites the partial one whole)
-      this.col = this.writer.createColumn(this.path, { dtype, rowShape, chunkRows, compression, fromChunkStart: this.chunkRows === chunkRows });
+      this.col = this.writer.createColumn(this.path, { dtype, rowShape, chunkRows, compression, fromChunkStart: whole || this.chunkRows === chunkRows });
     }
     return this.col;
   }
