@@ -55,8 +55,8 @@ function setUp(t: TestContext): { repo: string; slowPath: string } {
 /**
  * Runs a writer in `repo`: creates an exporter (class and options given), logs a few steps,
  * then `end`: "exit" (flush, then exit without close: a crash), "wait-exit" (wait until git has
- * answered, flush, exit without close), "wait-end-exit" (wait, end the episode, exit without
- * flush or close), "close". Prints the file and how long create() took.
+ * answered, flush, exit without close), "wait-end-exit" (wait, end the episode, let its flush
+ * happen, exit without flush or close), "close". Prints the file and how long create() took.
  */
 let scripts = 0;
 
@@ -71,7 +71,11 @@ function runWriter(repo: string, slowPath: string, end: "exit" | "wait-exit" | "
     ex.startEpisode();
     for (let t = 0; t < 10; t++) ex.log({ timestep: t, spikes: [t % 3], reward: t });
     if (${JSON.stringify(end)}.startsWith("wait")) await new Promise((r) => setTimeout(r, ${SLOW_S * 1000} + 1500));
-    if (${JSON.stringify(end)} === "close") await ex.close(); else if (${JSON.stringify(end)} === "wait-end-exit") ex.endEpisode(); else ex.flush();
+    if (${JSON.stringify(end)} === "close") await ex.close();
+    else if (${JSON.stringify(end)} === "wait-end-exit") {
+      ex.endEpisode();
+      await new Promise((r) => setTimeout(r, 300)); // the episode-end flush may wait for the last chunks' compression
+    } else ex.flush();
     console.log(JSON.stringify({ file: ex.filePath, createMs }));
     if (${JSON.stringify(end)} !== "close") process.exit(0);`;
   const file = join(dirname(repo), `writer-${process.pid}-${++scripts}.mjs`); // not -e: worker threads inherit --input-type
