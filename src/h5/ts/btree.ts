@@ -4,7 +4,7 @@
  * addresses; entries are only ever added at the right edge or replaced (a partial chunk
  * rewritten), so existing nodes are updated in place and new nodes go to new space.
  */
-import { Bytes, UNDEF } from "./bytes.js";
+import { Bytes, UNDEF, SIG_TREE } from "./bytes.js";
 
 /** Children per node: 2K with the library default K = 32 for chunk B-trees. */
 const FANOUT = 64;
@@ -122,7 +122,7 @@ export class ChunkIndex {
     const [first, count] = this.span(level, i);
     const childPer = FANOUT ** level;
     const children = level === 0 ? count : Math.ceil(count / childPer);
-    b.bytes(new TextEncoder().encode("TREE")).u8(1).u8(level).u16(children);
+    b.bytes(SIG_TREE).u8(1).u8(level).u16(children);
     b.u64(i > 0 ? nodes[i - 1].addr : UNDEF).u64(i + 1 < nodes.length ? nodes[i + 1].addr : UNDEF);
     for (let c = 0; c < children; c++) {
       const chunk = first + c * childPer;

@@ -1,6 +1,12 @@
 /** A growable little-endian byte builder for HDF5 metadata. */
 export const UNDEF = -1; // written as 0xffffffffffffffff ("undefined address")
 
+/** One UTF-8 encoder for all metadata (a new one per string showed in profiles). */
+export const utf8 = new TextEncoder();
+export const SIG_TREE = utf8.encode("TREE");
+export const SIG_GCOL = utf8.encode("GCOL");
+export const SIG_OHDR = utf8.encode("OHDR");
+
 export class Bytes {
   private buf = new Uint8Array(256);
   private view = new DataView(this.buf.buffer);

@@ -1,5 +1,5 @@
 /** Global heap collections ("GCOL") holding variable-length strings. */
-import { Bytes } from "./bytes.js";
+import { Bytes, SIG_GCOL } from "./bytes.js";
 
 const HDR = 16; // collection header: signature, version, reserved, size
 const OBJ = 16; // object header: index, refcount, reserved, size
@@ -64,7 +64,7 @@ export class GlobalHeap {
 }
 
 function encode(c: Collection): Uint8Array {
-  const b = new Bytes().bytes(new TextEncoder().encode("GCOL")).u8(1).zeros(3).u64(c.size);
+  const b = new Bytes().bytes(SIG_GCOL).u8(1).zeros(3).u64(c.size);
   c.objects.forEach((data, i) => {
     b.u16(i + 1).u16(1).u32(0).u64(data.length).bytes(data).zeros(align8(data.length) - data.length);
   });

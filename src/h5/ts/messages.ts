@@ -1,6 +1,6 @@
 /** Encoders of the HDF5 object header messages snn-export's pure-TypeScript engine writes. */
 import type { Dtype } from "../../dtypes.js";
-import { Bytes, UNDEF } from "./bytes.js";
+import { Bytes, UNDEF, utf8 } from "./bytes.js";
 
 export const MSG = { NIL: 0x00, DATASPACE: 0x01, LINFO: 0x02, DATATYPE: 0x03, FILL: 0x05, LINK: 0x06, LAYOUT: 0x08, GINFO: 0x0a, FILTERS: 0x0b, ATTRIBUTE: 0x0c, REFCOUNT: 0x16 } as const;
 
@@ -72,7 +72,7 @@ export function filters(elem: number, level: number): Uint8Array {
 
 /** Link message (version 1) for a hard link. */
 export function link(name: string, addr: number): Uint8Array {
-  const nb = new TextEncoder().encode(name);
+  const nb = utf8.encode(name);
   const ascii = nb.length === name.length;
   const sizeCode = nb.length < 256 ? 0 : nb.length < 65536 ? 1 : 2;
   const b = new Bytes().u8(1).u8(sizeCode | (ascii ? 0 : 0x10));
@@ -100,7 +100,7 @@ export function refCount(n: number): Uint8Array {
 
 /** Attribute message (version 3). */
 export function attribute(name: string, type: Uint8Array, space: Uint8Array, data: Uint8Array): Uint8Array {
-  const nb = new TextEncoder().encode(name);
+  const nb = utf8.encode(name);
   return new Bytes().u8(3).u8(0).u16(nb.length + 1).u16(type.length).u16(space.length).u8(1)
     .bytes(nb).u8(0).bytes(type).bytes(space).bytes(data).done();
 }

@@ -14,7 +14,7 @@ import { dtypeOf, dtypeSize, type NumericArray } from "../../dtypes.js";
 import { StorageError } from "../../errors.js";
 import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn } from "../types.js";
 import { ChunkIndex } from "./btree.js";
-import { Bytes, UNDEF } from "./bytes.js";
+import { Bytes, UNDEF, utf8, SIG_OHDR } from "./bytes.js";
 import { lookup3 } from "./lookup3.js";
 import { GlobalHeap, type HeapRef } from "./heap.js";
 import * as M from "./messages.js";
@@ -105,7 +105,7 @@ function objectHeader(node: ObjNode, cap: number): Uint8Array {
     else body.zeros(pad); // a gap shorter than a message header
     total = cap;
   }
-  const b = new Bytes().bytes(new TextEncoder().encode("OHDR")).u8(2).u8(0x02).u32(body.length).bytes(body.done());
+  const b = new Bytes().bytes(SIG_OHDR).u8(2).u8(0x02).u32(body.length).bytes(body.done());
   const bytes = b.done();
   const out = new Bytes().bytes(bytes).u32(lookup3(bytes));
   return out.done();
@@ -268,7 +268,7 @@ export class TsWriter {
     const node = this.obj(path, `set attribute ${name}`);
     let attr: Attr;
     if (typeof value === "string") {
-      attr = { type: M.datatype("vlen-string"), space: M.dataspace(null), data: vlenRef(this.heap.add(new TextEncoder().encode(value))) };
+      attr = { type: M.datatype("vlen-string"), space: M.dataspace(null), data: vlenRef(this.heap.add(utf8.encode(value))) };
     } else if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
       const [dtype, arr] = typeof value === "bigint" ? (["int64", new BigInt64Array([value])] as const)
         : typeof value === "boolean" ? (["int8", new Int8Array([value ? 1 : 0])] as const)
@@ -346,7 +346,7 @@ export class TsWriter {
   /** Writes (or overwrites) a scalar UTF-8 string dataset (compact layout). */
   writeText(path: string, text: string): void {
     const existing = this.find(path);
-    const ref = vlenRef(this.heap.add(new TextEncoder().encode(text)));
+    const ref = vlenRef(this.heap.add(utf8.encode(text)));
     if (existing instanceof DatasetNode && !existing.rowShape) {
       existing.compact = ref;
       existing.dirty = true;
@@ -367,7 +367,7 @@ export class TsWriter {
 
   /** @internal */
   stringRows(node: DatasetNode, values: string[], offset: number): void {
-    const enc = new TextEncoder();
+    const enc = utf8;
     const b = new Bytes();
     for (const v of values) b.bytes(vlenRef(this.heap.add(enc.encode(v))));
     this.writeRows(node, b.done(), values.length, offset);
