@@ -388,15 +388,20 @@ export class TsWriter {
 
   /** {@link Writer.flushIfIdle}: a flush that never waits for a compression thread. */
   flushIfIdle(): boolean {
-    if (this.failure) throw this.failure;
-    try {
-      this.queue.drain(false);
-    } catch (err) {
-      this.stop(err);
-    }
+    this.drainQueue(false);
     if (this.queue.pending > 0) return false;
     this.flush();
     return true;
+  }
+
+  /** Writes the compressed chunks that are ready (with `wait`, all of them); a failure stops the writer. */
+  private drainQueue(wait: boolean): void {
+    if (this.failure) throw this.failure;
+    try {
+      this.queue.drain(wait);
+    } catch (err) {
+      this.stop(err);
+    }
   }
 
   /**
@@ -404,12 +409,7 @@ export class TsWriter {
    * then in-place updates of existing metadata, children before parents.
    */
   flush(): void {
-    if (this.failure) throw this.failure;
-    try {
-      this.queue.drain(true);
-    } catch (err) {
-      this.stop(err);
-    }
+    this.drainQueue(true);
     const fresh: [number, Uint8Array][] = [];
     const inPlace: [number, Uint8Array][] = [];
     const counts: [number, Uint8Array][] = [];
