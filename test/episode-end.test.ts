@@ -43,3 +43,29 @@ test("endEpisode(): the episode's end reaches the file by itself soon after, wit
   }
   assert.equal(status, "completed", "the end of the episode never reached the file");
 });
+
+test("the time-based flush keeps working in every episode, not only the first", async (t) => {
+  const dir = tempDir(t);
+  const ex = await DataExporter.create("policy", { outputBaseDir: dir, provenance: false, flushIntervalMs: 300 });
+  t.after(() => ex.close());
+  // a first episode of fast steps (no time-based flush due: the next check moves ever later),
+  // then a slow one, left open: its rows must reach the file through the periodic flush alone
+  ex.startEpisode();
+  for (let s = 0; s < 6000; s++) ex.log({ timestep: s, reward: 1, behavior: { x: s } });
+  ex.endEpisode();
+  ex.startEpisode();
+  const until = performance.now() + 900;
+  let s = 0;
+  while (performance.now() < until) {
+    ex.log({ timestep: s++, reward: 1, behavior: { x: s } });
+    const spin = performance.now() + 0.2;
+    while (performance.now() < spin);
+  }
+  const l = await ExperimentLoader.open(ex.filePath);
+  try {
+    const seen = l.getEpisode(1).getTimesteps().length;
+    assert.ok(seen >= 256, `only ${seen} of ${s} steps of the open second episode reached the file in 900 ms`);
+  } finally {
+    l.close();
+  }
+});
