@@ -202,11 +202,14 @@ export class CompressionQueue<T> {
     return true;
   }
 
-  /** Shared buffers are reused (by size, in whole pages) rather than left to the garbage collector. */
+  /** Shared buffers are reused (by size class) rather than left to the garbage collector. */
   private readonly free = new Map<number, SharedArrayBuffer[]>();
 
   private acquire(bytes: number): SharedArrayBuffer {
-    const size = Math.ceil(bytes / 4096) * 4096;
+    // sizes in steps of a quarter of the power of two below (at most 25 % unused): partial chunks
+    // of every length then share a few sizes instead of each allocating (and zeroing) its own
+    const step = Math.max(4096, 2 ** Math.floor(Math.log2(Math.max(1, bytes))) / 4);
+    const size = Math.ceil(bytes / step) * step;
     return this.free.get(size)?.pop() ?? new SharedArrayBuffer(size);
   }
 
