@@ -11,14 +11,5 @@ export function tempDir(t: TestContext, prefix = "snn-export-test-"): string {
   return dir;
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG: the bench scripts' mulberry32 (same seed, same sequence). */
+export { mulberry32 as rng } from "../bench/data.js";
