@@ -1,5 +1,25 @@
-/** Reading a child process's stdout as JSON lines (one object per line; other lines are skipped). */
+/** A child process's stdout as JSON lines (one object per line; other lines are skipped): writing and reading them. */
+import { writeSync } from "node:fs";
 import type { Readable } from "node:stream";
+
+type WriteSync = (fd: number, buf: Uint8Array, off?: number, len?: number) => number;
+
+/**
+ * Writes `obj` as one line on fd 1 before returning (so it is in the pipe before the next call),
+ * retried on EAGAIN (a non-blocking pipe that is momentarily full). `write` defaults to
+ * fs.writeSync; a child that patches fs.writeSync passes the original.
+ */
+export function sayJsonLine(obj: Record<string, unknown>, write: WriteSync = writeSync): void {
+  const buf = Buffer.from(JSON.stringify(obj) + "\n");
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += write(1, buf, off, buf.length - off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+    }
+  }
+}
 
 /** Calls `onEvent` with every JSON object line the stream prints, in order. */
 export function onJsonLines(stream: Readable, onEvent: (e: Record<string, unknown>) => void): void {

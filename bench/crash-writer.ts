@@ -22,6 +22,7 @@ import fs from "node:fs";
 import { syncBuiltinESMExports } from "node:module";
 import { DataExporter } from "../src/index.js";
 import * as D from "./crash-data.js";
+import { sayJsonLine } from "./child-io.js";
 
 export interface WriterSpec {
   /** outputBaseDir. */
@@ -60,17 +61,9 @@ export interface WriterSpec {
 
 const origWrite = fs.writeSync.bind(fs) as (fd: number, buf: Uint8Array, off?: number, len?: number, pos?: number | null) => number;
 
-/** One line on fd 1, retried on EAGAIN (a non-blocking pipe that is momentarily full). */
+/** One JSON line on fd 1, through the unpatched write. */
 function say(obj: Record<string, unknown>): void {
-  const buf = Buffer.from(JSON.stringify(obj) + "\n");
-  let off = 0;
-  while (off < buf.length) {
-    try {
-      off += origWrite(1, buf, off, buf.length - off);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
-    }
-  }
+  sayJsonLine(obj, origWrite);
 }
 
 const spec = JSON.parse(process.argv[2] ?? "{}") as WriterSpec;

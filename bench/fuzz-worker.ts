@@ -10,21 +10,12 @@
  * Prints one JSON line per event: {"i":k,"start":true}, {"i":k,"outcome":"ok"|"typed"|"untyped",...},
  * {"i":k,"poisoned":true,...} when the valid file stopped reading after case k, {"done":true}.
  */
-import { readFileSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ExperimentLoader, SnnExportError } from "../src/index.js";
+import { sayJsonLine } from "./child-io.js";
 
-function say(obj: Record<string, unknown>): void {
-  const buf = Buffer.from(JSON.stringify(obj) + "\n");
-  let off = 0;
-  while (off < buf.length) {
-    try {
-      off += writeSync(1, buf, off, buf.length - off);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
-    }
-  }
-}
+const say = (obj: Record<string, unknown>): void => sayJsonLine(obj);
 
 /** Reads every part of an experiment; returns a small digest of what was read. */
 export async function readEverything(file: string): Promise<string> {
