@@ -1,7 +1,8 @@
 /**
  * The library's worker threads (compression, asyncWrite) start whatever the process was started
  * with: `node --input-type=module -e "…"` used to crash the process (ERR_INPUT_TYPE_NOT_ALLOWED
- * from the compression thread).
+ * from the compression thread), and so did V8 options such as `--max-old-space-size`
+ * (ERR_WORKER_INVALID_EXEC_ARGV when passed on to a worker).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,21 +10,16 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { workerExecArgv } from "../src/h5/threads.js";
 import { ExperimentLoader } from "../src/index.js";
 
-test("workerExecArgv drops the flags of a script given on the command line and keeps the rest", () => {
-  assert.deepEqual(workerExecArgv(["--input-type=module", "--no-warnings", "-e", "code()", "--max-old-space-size=512"]), ["--no-warnings", "--max-old-space-size=512"]);
-  assert.deepEqual(workerExecArgv(["--input-type", "module", "--eval", "x", "-p", "y", "--print", "z", "--enable-source-maps"]), ["--enable-source-maps"]);
-  assert.deepEqual(workerExecArgv([]), []);
-});
-
-test("an experiment written from `node --input-type=module -e` (threads and asyncWrite) is complete", { timeout: 120_000 }, async (t) => {
+test("an experiment written from `node --max-old-space-size=… --stack-size=… --expose-gc --input-type=module -e` (threads and asyncWrite) is complete", { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "snn-eval-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const mod = new URL("../src/index.js", import.meta.url).href;
+  const pool = new URL("../src/h5/ts/pool.js", import.meta.url).href;
   const script = `
     import { DataExporter } from ${JSON.stringify(mod)};
+    import { poolFailures, startPool } from ${JSON.stringify(pool)};
     for (const asyncWrite of [false, true]) {
       const ex = await DataExporter.create("eval", { outputBaseDir: ${JSON.stringify(dir)}, provenance: false, asyncWrite, chunkSize: 1000 });
       ex.startEpisode();
@@ -37,9 +33,15 @@ test("an experiment written from `node --input-type=module -e` (threads and asyn
       ex.endEpisode();
       await ex.close();
       console.log(ex.filePath);
-    }`;
-  const r = spawnSync(process.execPath, ["--input-type=module", "--no-warnings", "-e", script], { encoding: "utf8", env: { ...process.env, SNN_EXPORT_COMPRESS_THREADS: "" } });
+    }
+    const { failed, lastError } = poolFailures();
+    console.error(JSON.stringify({ threads: startPool().length, failed, lastError: lastError ? String(lastError) : null }));`;
+  const r = spawnSync(process.execPath, ["--max-old-space-size=3000", "--stack-size=2000", "--expose-gc", "--input-type=module", "--no-warnings", "-e", script], { encoding: "utf8", env: { ...process.env, SNN_EXPORT_COMPRESS_THREADS: "" } });
   assert.equal(r.status, 0, r.stderr);
+  // the chunks were compressed on the compression thread, not inline after it failed to start
+  const threads = JSON.parse(r.stderr.trim().split("\n").at(-1)!);
+  assert.ok(threads.threads >= 1, r.stderr);
+  assert.deepEqual({ failed: threads.failed, lastError: threads.lastError }, { failed: 0, lastError: null }, r.stderr);
   const files = r.stdout.trim().split("\n");
   assert.equal(files.length, 2, r.stdout);
   for (const f of files) {

@@ -1,21 +1,12 @@
 /**
- * Options for the library's worker threads. A worker inherits the process's `execArgv`, and
- * `node --input-type=module -e "…"` (a script given on the command line) passes flags a worker
- * started from a file rejects (ERR_INPUT_TYPE_NOT_ALLOWED, which killed the process): they are
- * left out.
+ * Node options for the library's worker threads: none. Our workers run only our own compiled
+ * JavaScript, so they need none of the process's options, and passing those on breaks things:
+ * - by default a worker inherits `process.execArgv`, and `node --input-type=module -e "…"` (a
+ *   script given on the command line) then fails the worker (ERR_INPUT_TYPE_NOT_ALLOWED, which
+ *   killed the process);
+ * - passed explicitly, any V8 or process-wide option (`--max-old-space-size=4096`,
+ *   `--stack-size`, `--expose-gc`, `--trace-gc`), all common in simulation scripts, makes
+ *   `new Worker` throw ERR_WORKER_INVALID_EXEC_ARGV.
+ * V8 options are process-wide anyway, so the workers still run under them.
  */
-const WITH_VALUE = new Set(["--input-type", "-e", "--eval", "-p", "--print"]);
-
-export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith("--input-type=")) continue;
-    if (WITH_VALUE.has(a)) {
-      i++; // and its value
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
-}
+export const WORKER_EXEC_ARGV: string[] = [];

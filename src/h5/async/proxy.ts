@@ -9,7 +9,7 @@
 import { Worker } from "node:worker_threads";
 import { type NumericArray } from "../../dtypes.js";
 import { StorageError } from "../../errors.js";
-import { workerExecArgv } from "../threads.js";
+import { WORKER_EXEC_ARGV } from "../threads.js";
 import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn, Writer } from "../types.js";
 import type { Call } from "./worker.js";
 
@@ -37,7 +37,7 @@ export class WorkerWriter implements Writer {
     const sab = new SharedArrayBuffer(STATE_BYTES);
     this.state = new Int32Array(sab, 0, 16);
     this.stateBytes = new Uint8Array(sab, 64);
-    this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { filePath, swmr, state: sab }, execArgv: workerExecArgv() });
+    this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { filePath, swmr, state: sab }, execArgv: WORKER_EXEC_ARGV });
     // an error of the thread itself (it could not start, ran out of memory) is kept for the next
     // call rather than left to crash the process
     this.worker.on("error", (err) => this.recordError(err));

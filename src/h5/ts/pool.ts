@@ -9,7 +9,7 @@ import { Worker } from "node:worker_threads";
 import { deflate } from "./deflate.js";
 import { StorageError } from "../../errors.js";
 import { shuffle } from "./shuffle.js";
-import { workerExecArgv } from "../threads.js";
+import { WORKER_EXEC_ARGV } from "../threads.js";
 
 const HEADER = 32;
 /** Job states (Int32 [0] of a job buffer); a worker or the writing thread claims a job by CAS 0 → 3. */
@@ -43,12 +43,20 @@ const started = new Int32Array(new SharedArrayBuffer(4));
 export function startPool(): Worker[] {
   if (!workers) {
     const n = Math.max(1, Math.min(4, availableParallelism() - 1));
-    workers = Array.from({ length: n }, () => {
-      const w = new Worker(new URL("./compress-worker.js", import.meta.url), {
-        workerData: { started: started.buffer },
-        execArgv: workerExecArgv(),
-        resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
-      });
+    workers = [];
+    for (let i = 0; i < n; i++) {
+      let w: Worker;
+      try {
+        w = new Worker(new URL("./compress-worker.js", import.meta.url), {
+          workerData: { started: started.buffer },
+          execArgv: WORKER_EXEC_ARGV,
+          resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
+        });
+      } catch (err) {
+        // a thread that cannot be made at all: chunks are compressed by the writing thread
+        lastWorkerError = err;
+        continue;
+      }
       // a thread that dies (out of memory, a failed start) must not take the process with it: its
       // queued jobs are compressed by the writing thread, a job it held is redone (see takeOne)
       w.on("error", (err) => {
@@ -56,8 +64,8 @@ export function startPool(): Worker[] {
         lastWorkerError = err;
       });
       w.unref();
-      return w;
-    });
+      workers.push(w);
+    }
   }
   return workers;
 }
