@@ -118,8 +118,8 @@ function configs(small: boolean): Record<string, Omit<WriterSpec, "dir" | "seed"
     steps5k: { episodes: 3, steps: Math.round(30_000 * s), flushEverySteps: Math.round(5000 * s), flushIntervalMs: 0, chunkSize: 10_000, betweenMs: 20, checkpointEvery: 2, compressThreads: false },
     // small chunks, flushes that do not line up with chunks; the last episode left open for close()
     steps3k: { episodes: 4, steps: Math.round(20_000 * s), flushEverySteps: Math.round(3000 * s), flushIntervalMs: 0, chunkSize: 4096, betweenMs: 10, checkpointEvery: 0, closeOpen: true, compressThreads: false },
-    // the time-based policy (flushIntervalMs), big chunks, compression threads
-    interval: { episodes: 3, steps: Math.round(40_000 * s), flushEverySteps: 0, flushIntervalMs: small ? 25 : 40, chunkSize: 25_000, betweenMs: 20, checkpointEvery: 1 },
+    // the time-based policy (flushIntervalMs), big chunks, compression threads from the first chunk
+    interval: { episodes: 3, steps: Math.round(40_000 * s), flushEverySteps: 0, flushIntervalMs: small ? 25 : 40, chunkSize: 25_000, betweenMs: 20, checkpointEvery: 1, compressThreads: true },
   };
 }
 

@@ -45,6 +45,8 @@ export interface WriterSpec {
    * false: compress chunks inline (SNN_EXPORT_COMPRESS_THREADS=0). With compression threads a
    * finished chunk is written at the next chance, so how many writes fall into a log burst depends
    * on timing; inline, the writes of every phase are the same in every run (for `hold`/`failAt`).
+   * true: compression threads from the first chunk (SNN_EXPORT_COMPRESS_THREADS=now). Absent: the
+   * exporter's default (threads once enough was compressed inline).
    */
   compressThreads?: boolean;
   hold?: { phase: string; occurrence: number; write: number; torn: boolean } | null;
@@ -67,7 +69,7 @@ function say(obj: Record<string, unknown>): void {
 }
 
 const spec = JSON.parse(process.argv[2] ?? "{}") as WriterSpec;
-if (spec.compressThreads === false) process.env.SNN_EXPORT_COMPRESS_THREADS = "0";
+if (spec.compressThreads !== undefined) process.env.SNN_EXPORT_COMPRESS_THREADS = spec.compressThreads ? "now" : "0";
 
 let phase = "init";
 const occurrences = new Map<string, number>();

@@ -6,7 +6,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inflateSync } from "node:zlib";
+import { spawnSync } from "node:child_process";
 import { CompressionQueue, startPool } from "../src/h5/ts/pool.js";
+import { deflateChunk, MODE_DEFAULT, MODE_RLE, MODE_TRIAL, RLE_SLACK } from "../src/h5/ts/deflate.js";
+import { shuffle } from "../src/h5/ts/shuffle.js";
+import { rng } from "./helpers.js";
 
 function unshuffle(s: Uint8Array, size: number): Uint8Array {
   const n = s.length / size;
@@ -19,7 +23,8 @@ test("compression queue: 400 chunks of mixed sizes come back in order and exact,
   startPool();
   await new Promise((r) => setTimeout(r, 300)); // let the worker boot, so that jobs go to it
   const got: [number, Uint8Array][] = [];
-  const q = new CompressionQueue<number>((stored, tag) => got.push([tag, stored.slice()]), true, 1 << 20); // stored is valid only during the call
+  const rle: boolean[] = [];
+  const q = new CompressionQueue<number>((stored, tag, r) => { got.push([tag, stored.slice()]); rle[tag] = r; }, true, 1 << 20); // stored is valid only during the call
   const sent: Uint8Array[] = [];
   let x = 7;
   for (let k = 0; k < 400; k++) {
@@ -29,7 +34,7 @@ test("compression queue: 400 chunks of mixed sizes come back in order and exact,
     const used = k % 3 === 0 ? Math.floor(raw.length / 3) : raw.length; // k % 3 === 0: a partial chunk, zero tail
     for (let i = 0; i < used; i++) raw[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
     sent.push(raw.slice());
-    q.submit(raw.subarray(0, used), size, 1 + (k % 6), k, raw.length); // a partial chunk: just its data
+    q.submit(raw.subarray(0, used), size, 1 + (k % 6), k, raw.length, k % 3); // a partial chunk: just its data; every deflate mode
     raw.fill(0xff); // submit copied it
     if (k % 50 === 49) q.drain(true);
   }
@@ -40,7 +45,53 @@ test("compression queue: 400 chunks of mixed sizes come back in order and exact,
     const size = [1, 2, 4, 8][k % 4];
     const plain = inflateSync(stored);
     assert.deepEqual(size === 1 ? new Uint8Array(plain) : unshuffle(new Uint8Array(plain), size), sent[k], `chunk ${k}`);
+    if (k % 3 !== MODE_TRIAL) assert.equal(rle[k], k % 3 === MODE_RLE, `chunk ${k}: the strategy asked for`);
   }
+});
+
+test("deflate strategy by trial: Z_RLE for shuffled noisy floats, the default for timesteps; both inflate to the input", () => {
+  const rand = rng(1);
+  const noise = new Float64Array(10_000).map(() => rand());
+  const steps = new BigInt64Array(10_000).map((_, i) => BigInt(i));
+  const asBytes = (a: Float64Array | BigInt64Array) => shuffle(new Uint8Array(a.buffer), 8, a.byteLength);
+  const floats = deflateChunk(asBytes(noise), 4, MODE_TRIAL);
+  const ts = deflateChunk(asBytes(steps), 4, MODE_TRIAL);
+  assert.equal(floats.rle, true, "shuffled random floats: runs are all deflate finds, Z_RLE should win");
+  assert.equal(ts.rle, false, "timesteps: long repeats, the default strategy should win");
+  for (const [input, d] of [[asBytes(noise), floats], [asBytes(steps), ts]] as const) {
+    assert.deepEqual(new Uint8Array(inflateSync(d.bytes)), input);
+    const other = deflateChunk(input, 4, d.rle ? MODE_DEFAULT : MODE_RLE);
+    assert.deepEqual(new Uint8Array(inflateSync(other.bytes)), input);
+    // the trial keeps Z_RLE only when it is at most RLE_SLACK times the default's size
+    if (d.rle) assert.ok(d.bytes.length <= other.bytes.length * RLE_SLACK);
+    else assert.ok(other.bytes.length > d.bytes.length * RLE_SLACK);
+  }
+});
+
+test("compression threads start only once enough was compressed inline (a short run never pays for them)", { timeout: 60_000 }, () => {
+  const pool = new URL("../src/h5/ts/pool.js", import.meta.url).href;
+  const script = `
+    import { CompressionQueue, poolStarted, THREADS_AFTER_MS } from ${JSON.stringify(pool)};
+    let x = 3;
+    const chunk = new Uint8Array(1 << 20).map(() => (x = (x * 1103515245 + 12345) >>> 0) >>> 24);
+    let n = 0;
+    const q = new CompressionQueue((stored, tag) => { if (tag !== n++) throw new Error("out of order"); }, true);
+    q.submit(chunk, 4, 4, 0);
+    const afterOne = poolStarted();
+    const t0 = performance.now();
+    let k = 1;
+    while (!poolStarted() && k < 1000) q.submit(chunk, 4, 4, k++);
+    const inlineMs = performance.now() - t0;
+    for (let i = 0; i < 20; i++) q.submit(chunk, 4, 4, k++);
+    q.drain(true);
+    console.log(JSON.stringify({ afterOne, started: poolStarted(), inlineMs, threshold: THREADS_AFTER_MS, done: n, sent: k }));`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", env: { ...process.env, SNN_EXPORT_COMPRESS_THREADS: "" } });
+  assert.equal(r.status, 0, r.stderr);
+  const o = JSON.parse(r.stdout);
+  assert.equal(o.afterOne, false, "one chunk started the threads");
+  assert.equal(o.started, true, "the threads never started");
+  assert.ok(o.inlineMs >= o.threshold * 0.9, `threads started after ${o.inlineMs} ms of inline compression, before the ${o.threshold} ms threshold`);
+  assert.equal(o.done, o.sent);
 });
 
 test("compression queue: while a worker is busy, the waiting thread compresses queued chunks itself", async () => {

@@ -9,7 +9,7 @@ import { toJsonText } from "../encoding/json.js";
 import type { AppendColumn, Compression, Writer, StringColumn } from "../h5/index.js";
 import { writeEntry } from "./entries.js";
 import type { ResolvedOptions } from "./options.js";
-import { ChunkedStream } from "./stream.js";
+import { ChunkedStream, streamFamily } from "./stream.js";
 import type { EventInput, StepInput, WeightChangeInput } from "./types.js";
 import { checkFinite, checkKey, checkTimestep } from "./validate.js";
 
@@ -406,11 +406,11 @@ export class EpisodeWriter {
     if (!this.rewardT) this.w.link(`${this.path}/timesteps`, `${this.path}/rewards/timesteps`);
     const g = `${this.path}/weight_changes`;
     const col = (name: string, dtype: Dtype) =>
-      this.w.createColumn(`${g}/${name}`, { dtype, rowShape: [], chunkRows: Math.min(this.opts.chunkSize, 4096), compression: this.comp });
+      this.w.createColumn(`${g}/${name}`, { dtype, rowShape: [], chunkRows: Math.min(this.opts.chunkSize, 4096), compression: this.comp, family: streamFamily(`${g}/${name}`) });
     this.wcCols = [col("timesteps", "int64"), col("synapse_ids", "int64"), col("source_ids", "int64"), col("target_ids", "int64"), col("old_weights", "float64"), col("new_weights", "float64")];
     const e = `${this.path}/events`;
     this.eventCols = {
-      t: this.w.createColumn(`${e}/timesteps`, { dtype: "int64", rowShape: [], chunkRows: 1024, compression: this.comp }),
+      t: this.w.createColumn(`${e}/timesteps`, { dtype: "int64", rowShape: [], chunkRows: 1024, compression: this.comp, family: streamFamily(`${e}/timesteps`) }),
       types: this.w.createStringColumn(`${e}/types`),
       data: this.w.createStringColumn(`${e}/data`),
     };

@@ -40,6 +40,11 @@ function giveBuffer(dtype: Dtype, buf: NumericArray): void {
   spare.set(key, list);
 }
 
+/** The same stream in every episode is one family (ColumnSpec.family): episode_0003/spikes/neuron_ids is /episodes/(*)/spikes/neuron_ids. */
+export function streamFamily(path: string): string {
+  return path.replace(/^\/episodes\/episode_\d+\//, "/episodes/*/");
+}
+
 export class ChunkedStream {
   readonly rowSize: number;
   /** Rows the buffer holds; a full buffer is written at once. */
@@ -134,7 +139,7 @@ export class ChunkedStream {
       const whole = this.finishing && this.written === 0 && this.rows < this.spec.chunkRows;
       const chunkRows = whole ? Math.max(1, this.rows) : this.spec.chunkRows;
       // a buffer of whole chunks is always written from a chunk start (a flush rewrites the partial one whole)
-      this.col = this.writer.createColumn(this.path, { dtype, rowShape, chunkRows, compression, fromChunkStart: whole || this.chunkRows === chunkRows });
+      this.col = this.writer.createColumn(this.path, { dtype, rowShape, chunkRows, compression, fromChunkStart: whole || this.chunkRows === chunkRows, family: streamFamily(this.path) });
     }
     return this.col;
   }

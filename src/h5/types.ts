@@ -20,6 +20,12 @@ export interface ColumnSpec {
    * need not keep a partial chunk's rows in memory for appends that start inside it.
    */
   fromChunkStart?: boolean;
+  /**
+   * Columns with data of one kind (the same stream in every episode) share a family: engines that
+   * choose how to compress by trial (the TypeScript engine's deflate strategy) decide once for
+   * the family. Default: the column's path.
+   */
+  family?: string;
 }
 
 /** An appendable chunked dataset. The caller hands it whole chunks where it can. */

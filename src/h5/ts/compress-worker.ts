@@ -7,6 +7,7 @@
  *   [0] state: 0 queued, 1 done, 2 failed, 3 claimed   [1] input length   [2] output length
  *   [3] element size for shuffle (1 = none)  [4] deflate level (0 = store as is)
  *   [5] bytes of the input that are data (the rest is zero: not read by the shuffle)
+ *   [6] deflate mode (MODE_DEFAULT, MODE_RLE, MODE_TRIAL of deflate.ts)  [7] result: 1 if Z_RLE's bytes
  *
  * A job is claimed by compare-and-swap 0 → 3 before work starts: the writing thread may have
  * claimed it first (it compresses queued jobs itself when it would otherwise wait), and a message
@@ -15,7 +16,7 @@
  *   the buffer has room for deflate's worst case
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { deflate } from "./deflate.js";
+import { deflateChunk } from "./deflate.js";
 import { shuffle } from "./shuffle.js";
 
 let scratch = new Uint8Array(0);
@@ -37,7 +38,13 @@ parentPort?.on("message", (sab: SharedArrayBuffer) => {
   try {
     const raw = bytes.subarray(HEADER, HEADER + inLen);
     if (scratch.length < inLen) scratch = new Uint8Array(inLen);
-    const out = head[4] > 0 ? deflate(head[3] > 1 ? shuffle(raw.subarray(0, head[5]), head[3], inLen, scratch.subarray(0, inLen)) : raw, head[4]) : raw;
+    let out: Uint8Array = raw;
+    head[7] = 0;
+    if (head[4] > 0) {
+      const d = deflateChunk(head[3] > 1 ? shuffle(raw.subarray(0, head[5]), head[3], inLen, scratch.subarray(0, inLen)) : raw, head[4], head[6]);
+      out = d.bytes;
+      head[7] = d.rle ? 1 : 0;
+    }
     if (HEADER + out.length > sab.byteLength) throw new Error(`compressed chunk (${out.length} bytes) exceeds its buffer`);
     bytes.set(out, HEADER); // the input is no longer needed
     head[2] = out.length;

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { deflate } from "./deflate.js";
+import { deflateChunk, MODE_DEFAULT, type Deflated } from "./deflate.js";
 import { StorageError } from "../../errors.js";
 import { shuffle } from "./shuffle.js";
 import { WORKER_EXEC_ARGV } from "../threads.js";
@@ -19,18 +19,20 @@ const CLAIMED = 3;
 
 let scratch = new Uint8Array(0);
 
-/** Shuffle + deflate on this thread (into a reused buffer) of a chunk of `total` bytes whose first bytes are `data` and the rest zero. */
-function compress(data: Uint8Array, elemSize: number, level: number, total: number): Uint8Array {
-  if (elemSize <= 1 && data.length === total) return deflate(data, level);
+/** Shuffle + deflate (`mode` of deflate.ts) on this thread of a chunk of `total` bytes whose first bytes are `data` and the rest zero. */
+function compress(data: Uint8Array, elemSize: number, level: number, total: number, mode: number): Deflated {
+  if (elemSize <= 1 && data.length === total) return deflateChunk(data, level, mode);
   if (scratch.length < total) scratch = new Uint8Array(total);
-  return deflate(shuffle(data, elemSize, total, scratch.subarray(0, total)), level);
+  return deflateChunk(shuffle(data, elemSize, total, scratch.subarray(0, total)), level, mode);
 }
 
 interface Job<T> {
   sab: SharedArrayBuffer | null;
   head: Int32Array | null;
-  /** Set for chunks stored as they are (no filter): they wait only for their turn. */
+  /** Set once the result is on this thread (stored as is, compressed here): the job waits only for its turn. */
   ready: Uint8Array | null;
+  /** With `ready`: whether it is Z_RLE's deflate. */
+  rle: boolean;
   tag: T;
 }
 
@@ -73,6 +75,11 @@ export function startPool(): Worker[] {
 let failedWorkers = 0;
 let lastWorkerError: unknown = null;
 
+/** @internal whether the compression threads were started in this process (diagnostics). */
+export function poolStarted(): boolean {
+  return workers !== null;
+}
+
 /** @internal how many compression threads failed, and the last error (diagnostics). */
 export function poolFailures(): { failed: number; lastError: unknown } {
   return { failed: failedWorkers, lastError: lastWorkerError };
@@ -86,36 +93,73 @@ function poolUsable(): boolean {
   return failedWorkers < startPool().length;
 }
 
+/**
+ * Milliseconds of compression done inline, in this process, before the compression threads are
+ * started. A thread costs ~50 ms to boot and ~70–100 ms of CPU (its own start-up plus V8's
+ * compiling for it); on a 2-core machine that CPU comes out of the writing thread's share, so a
+ * run with little compression is faster without the thread. Measured (medians of 5, inline vs
+ * threads from the first chunk): small_high_freq 0.25 vs 0.28 s, medium_normal 0.31 vs 0.36 s,
+ * large_sparse 0.33 vs 0.37 s, which compress 57, 81 and 100 ms in all; stress_test (460 ms of
+ * compression) 0.66 vs 0.51 s. A long run loses at most this much before its threads take over.
+ * `SNN_EXPORT_COMPRESS_THREADS`: "0" never starts them, "now" starts them at the first chunk.
+ */
+export const THREADS_AFTER_MS = 150;
+let inlineMs = 0;
+
+/** Whether chunks go to the compression threads: once started (and not all failed), or once enough was compressed inline. */
+function useThreads(): boolean {
+  if (workers === null) {
+    if (inlineMs < THREADS_AFTER_MS && process.env.SNN_EXPORT_COMPRESS_THREADS !== "now") return false;
+    startPool();
+  }
+  return poolUsable();
+}
+
+/** Compresses on this thread, counting the time towards starting the threads. */
+function compressTimed(data: Uint8Array, elemSize: number, level: number, total: number, mode: number): Deflated {
+  const t0 = performance.now();
+  try {
+    return compress(data, elemSize, level, total, mode);
+  } finally {
+    inlineMs += performance.now() - t0;
+  }
+}
+
 /** Compresses chunks in order; `T` is what the caller needs back with each result. */
 export class CompressionQueue<T> {
   private readonly jobs: Job<T>[] = [];
   private bytesInFlight = 0;
 
-  /** `onDone` gets each result in order; the bytes may be a view of a reused buffer, valid only during the call. */
+  /**
+   * `onDone` gets each result in order, and whether it is Z_RLE's deflate; the bytes may be a view
+   * of a reused buffer, valid only during the call.
+   */
   constructor(
-    private readonly onDone: (stored: Uint8Array, tag: T) => void,
+    private readonly onDone: (stored: Uint8Array, tag: T, rle: boolean) => void,
     private readonly parallel = true,
     private readonly maxBytesInFlight = 4 << 20,
   ) {}
 
   /**
    * Queues a chunk of `chunkBytes` bytes whose first bytes are `data` and the rest zero (a
-   * partial chunk is passed as just its data). `data` is copied; may wait for earlier chunks
-   * when too much is in flight.
+   * partial chunk is passed as just its data), deflated as `mode` (deflate.ts) says. `data` is
+   * copied; may wait for earlier chunks when too much is in flight.
    */
-  submit(data: Uint8Array, elemSize: number, level: number, tag: T, chunkBytes = data.length): void {
+  submit(data: Uint8Array, elemSize: number, level: number, tag: T, chunkBytes = data.length, mode = MODE_DEFAULT): void {
     if (level === 0) {
       const ready = new Uint8Array(chunkBytes);
       ready.set(data);
-      this.jobs.push({ sab: null, head: null, ready, tag });
+      this.jobs.push({ sab: null, head: null, ready, rle: false, tag });
       this.drain(false);
       return;
     }
-    // queued even before a thread has booted (~50-100 ms): it takes them then, and whatever this
-    // thread must wait for it compresses itself (takeOne); inline only when every thread failed
-    if (!this.parallel || !poolUsable()) {
+    // inline until enough compression was done to pay for a thread (THREADS_AFTER_MS), and when
+    // every thread failed; once started, jobs are queued even before a thread has booted: it takes
+    // them then, and whatever this thread must wait for it compresses itself (takeOne)
+    if (!this.parallel || !useThreads()) {
       this.drain(true);
-      this.onDone(compress(data, elemSize, level, chunkBytes), tag);
+      const d = compressTimed(data, elemSize, level, chunkBytes, mode);
+      this.onDone(d.bytes, tag, d.rle);
       return;
     }
     const sab = this.acquire(HEADER + chunkBytes + (chunkBytes >> 10) + 64); // room for deflate's worst case
@@ -126,13 +170,14 @@ export class CompressionQueue<T> {
     head[3] = elemSize;
     head[4] = level;
     head[5] = data.length;
+    head[6] = mode;
     const bytes = new Uint8Array(sab);
     bytes.set(data, HEADER);
     if (data.length < chunkBytes) bytes.fill(0, HEADER + data.length, HEADER + chunkBytes);
     Atomics.store(head, 0, QUEUED);
     const ws = startPool();
     ws[next++ % ws.length].postMessage(sab);
-    this.jobs.push({ sab, head, ready: null, tag });
+    this.jobs.push({ sab, head, ready: null, rle: false, tag });
     this.bytesInFlight += chunkBytes;
     this.drain(false);
     while (this.bytesInFlight > this.maxBytesInFlight) this.takeOne(true);
@@ -153,7 +198,7 @@ export class CompressionQueue<T> {
     if (!job) return false;
     if (job.ready) {
       this.jobs.shift();
-      this.onDone(job.ready, job.tag);
+      this.onDone(job.ready, job.tag, job.rle);
       return true;
     }
     if (!job.head || !job.sab) return false;
@@ -175,7 +220,7 @@ export class CompressionQueue<T> {
     const out = new Uint8Array(job.sab, HEADER, job.head[2]); // the result replaced the input
     if (state === FAILED) throw new StorageError("IO_ERROR", `compressing a chunk failed: ${new TextDecoder().decode(out.slice())}`);
     try {
-      this.onDone(out, job.tag); // a view of the shared buffer: onDone must not keep it
+      this.onDone(out, job.tag, job.head[7] === 1); // a view of the shared buffer: onDone must not keep it
     } finally {
       this.release(job.sab);
     }
@@ -190,7 +235,9 @@ export class CompressionQueue<T> {
   private redo(job: Job<T>): boolean {
     const { head, sab } = job;
     if (!head || !sab) return false;
-    job.ready = compress(new Uint8Array(sab, HEADER, head[5]), head[3], head[4], head[1]);
+    const d = compress(new Uint8Array(sab, HEADER, head[5]), head[3], head[4], head[1], head[6]);
+    job.ready = d.bytes;
+    job.rle = d.rle;
     this.bytesInFlight -= head[1];
     job.sab = null;
     job.head = null;
@@ -201,7 +248,9 @@ export class CompressionQueue<T> {
   private steal(job: Job<T>): boolean {
     const { head, sab } = job;
     if (!head || !sab || Atomics.compareExchange(head, 0, QUEUED, CLAIMED) !== QUEUED) return false;
-    job.ready = compress(new Uint8Array(sab, HEADER, head[5]), head[3], head[4], head[1]);
+    const d = compress(new Uint8Array(sab, HEADER, head[5]), head[3], head[4], head[1], head[6]);
+    job.ready = d.bytes;
+    job.rle = d.rle;
     this.stolenCount++;
     this.bytesInFlight -= head[1];
     job.sab = null;

@@ -18,7 +18,8 @@ import { Bytes, UNDEF, utf8, SIG_OHDR } from "./bytes.js";
 import { lookup3 } from "./lookup3.js";
 import { GlobalHeap, type HeapRef } from "./heap.js";
 import * as M from "./messages.js";
-import { CompressionQueue, startPool } from "./pool.js";
+import { CompressionQueue } from "./pool.js";
+import { MODE_DEFAULT, MODE_RLE, MODE_TRIAL } from "./deflate.js";
 
 type Attr = { type: Uint8Array; space: Uint8Array; data: Uint8Array };
 
@@ -44,6 +45,16 @@ class GroupNode extends ObjNode {
   }
 }
 
+/**
+ * The deflate strategy of a family of columns (deflate.ts): every {@link TRIAL_EVERY}th chunk,
+ * from the first, is deflated both ways and the winner is kept for the chunks that follow.
+ */
+interface DeflateChoice {
+  rle: boolean;
+  chunks: number;
+}
+const TRIAL_EVERY = 16;
+
 class DatasetNode extends ObjNode {
   rows = 0;
   readonly index: ChunkIndex | null;
@@ -54,6 +65,9 @@ class DatasetNode extends ObjNode {
   private tailBuf = new Uint8Array(0);
   /** False for columns written from chunk starts only (ColumnSpec.fromChunkStart): no tail is kept. */
   keepsTail = true;
+
+  /** How its chunks are deflated; shared by the columns of one family (ColumnSpec.family). */
+  deflate: DeflateChoice | null = null;
 
   keepTail(k: number, data: Uint8Array): void {
     if (!this.keepsTail) return;
@@ -121,10 +135,13 @@ export class TsWriter {
   private readonly datasets = new Set<DatasetNode>();
   private rootAddrOnDisk = UNDEF;
   /** Chunks being shuffled + deflated on other threads; written (in order) when done. */
-  private readonly queue: CompressionQueue<{ node: DatasetNode; k: number }>;
+  private readonly queue: CompressionQueue<{ node: DatasetNode; k: number; trial: boolean }>;
+  /** Deflate strategy per column family (ColumnSpec.family, else the path). */
+  private readonly families = new Map<string, DeflateChoice>();
 
-  private makeQueue(parallel: boolean): CompressionQueue<{ node: DatasetNode; k: number }> {
-    return new CompressionQueue<{ node: DatasetNode; k: number }>((stored, { node, k }) => {
+  private makeQueue(parallel: boolean): CompressionQueue<{ node: DatasetNode; k: number; trial: boolean }> {
+    return new CompressionQueue<{ node: DatasetNode; k: number; trial: boolean }>((stored, { node, k, trial }, rle) => {
+      if (trial) node.deflate!.rle = rle;
       const addr = this.alloc(stored.length);
       this.write(addr, stored);
       const old = node.index!.set(k, addr, stored.length);
@@ -148,8 +165,8 @@ export class TsWriter {
     } catch (err) {
       throw new StorageError("IO_ERROR", `could not create HDF5 file ${filePath}: ${(err as Error).message}`, { cause: err });
     }
+    // the compression threads start once this process has compressed enough inline (pool.ts)
     const parallel = !options.compressInline && process.env.SNN_EXPORT_COMPRESS_THREADS !== "0";
-    if (parallel) startPool(); // boots while the file is set up; chunks compress inline until it is up
     const w = new TsWriter(filePath, fd, parallel);
     if (options.swmr) w.superblockVersion = 3;
     w.flush();
@@ -295,6 +312,12 @@ export class TsWriter {
     const level = spec.compression.kind === "gzip" ? spec.compression.level : 0;
     const node = new DatasetNode(spec.dtype, spec.rowShape, chunkRows, level);
     node.keepsTail = !spec.fromChunkStart;
+    if (level > 0) {
+      const family = spec.family ?? path;
+      let choice = this.families.get(family);
+      if (!choice) this.families.set(family, (choice = { rle: false, chunks: 0 }));
+      node.deflate = choice;
+    }
     this.attach(parent, name, node);
     this.datasets.add(node);
     return new Column(this, node, path, { ...spec, chunkRows });
@@ -321,7 +344,9 @@ export class TsWriter {
       } else throw new StorageError("HDF5_ERROR", `internal: rows ${ws}-${we} would rewrite part of an earlier chunk in ${this.filePath}`);
       if (this.failure) throw this.failure;
       try {
-        this.queue.submit(data, M.elemSize(node.type), node.level, { node, k }, R * rb);
+        const d = node.deflate;
+        const trial = d !== null && d.chunks++ % TRIAL_EVERY === 0;
+        this.queue.submit(data, M.elemSize(node.type), node.level, { node, k, trial }, R * rb, trial ? MODE_TRIAL : d?.rle ? MODE_RLE : MODE_DEFAULT);
       } catch (err) {
         this.stop(err);
       }
