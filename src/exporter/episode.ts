@@ -48,7 +48,16 @@ export class EpisodeWriter {
   private readonly vars = new Map<string, VarSpec>();
   private readonly behavior = new Map<string, BehSpec>();
   private readonly behaviorList: BehSpec[] = [];
-  private readonly behVals: (NumericArray | number | undefined)[] = [];
+  /**
+   * This step's behaviour values by key index: `behSet` 0 absent, 1 a number (in `behNum`, not
+   * boxed), 2 an array (in `behArr`). Cleared by log() before each step.
+   */
+  private behSet = new Uint8Array(8);
+  private behNum = new Float64Array(8);
+  private behArr: (NumericArray | null)[] = [];
+  /** A Uint32Array over the last spike mask's buffer, for scanMask (a view per step cost an allocation). */
+  private maskWords: Uint32Array = new Uint32Array(0);
+  private maskBuffer: ArrayBufferLike | null = null;
   private spikeScratch = new Uint32Array(1024);
   private wc = { t: [] as number[], syn: [] as number[], src: [] as number[], dst: [] as number[], old: [] as number[], neu: [] as number[] };
   private wcSorted = true;
@@ -93,7 +102,7 @@ export class EpisodeWriter {
     const keepState = step.neuralState !== undefined && this.steps % this.opts.neuralSamplingRate === 0;
     const state = keepState ? this.checkState(step.neuralState!) : null;
     const nSpikes = step.spikes === undefined ? 0 : this.checkSpikes(step.spikes);
-    if (this.behaviorList.length > 0) this.behVals.fill(undefined);
+    if (this.behaviorList.length > 0) this.behSet.fill(0);
     const fresh = step.behavior === undefined ? null : this.checkBehavior(step.behavior);
     const reward = step.reward === undefined || step.reward === null ? 0 : checkFinite(step.reward, "log(): reward");
     // commit
@@ -108,14 +117,14 @@ export class EpisodeWriter {
     if (reward !== 0 || !this.rewardT) {
       if (this.rewardT) {
         (this.rewardT.buf as Float64Array)[this.rewardT.rows] = t;
-        this.rewardT.advance();
+        this.rewardT.advanceOne();
       }
       (this.rewardV.buf as Float64Array)[this.rewardV.rows] = reward;
-      this.rewardV.advance();
+      this.rewardV.advanceOne();
       this.totalReward += reward;
     }
     (this.timesteps.buf as Float64Array)[this.timesteps.rows] = t;
-    this.timesteps.advance();
+    this.timesteps.advanceOne();
     if (this.steps === 0) this.firstTimestep = t;
     this.lastTimestep = t;
     this.steps++;
@@ -168,13 +177,13 @@ export class EpisodeWriter {
         if (this.nsTimesteps.length > 0 && stream.length === 0) this.padVariable(spec, this.nsTimesteps.length);
       }
       (spec.stream.buf as Float64Array).set(data as Float64Array, spec.stream.rows * spec.size);
-      spec.stream.advance();
+      spec.stream.advanceOne();
     }
     for (const [name, spec] of this.vars) {
       if (!state.some(([, n]) => n === name)) this.padVariable(spec, 1);
     }
     (this.nsTimesteps.buf as Float64Array)[this.nsTimesteps.rows] = t;
-    this.nsTimesteps.advance();
+    this.nsTimesteps.advanceOne();
   }
 
   /** Rows for samples where a variable was absent: NaN for floats, 0 for integers. */
@@ -182,8 +191,20 @@ export class EpisodeWriter {
     for (let r = 0; r < rows; r++) {
       const s = spec.stream;
       s.buf.fill((isFloat(spec.dtype) ? NaN : spec.dtype === "int64" || spec.dtype === "uint64" ? 0n : 0) as never, s.rows * spec.size, (s.rows + 1) * spec.size);
-      s.advance();
+      s.advanceOne();
     }
+  }
+
+  /** A Uint32Array over `mask`'s buffer covering the mask (reused while the buffer is the same), or null when the mask is not 4-byte aligned. */
+  private wordsOf(mask: Uint8Array): Uint32Array | null {
+    if ((mask.byteOffset & 3) !== 0) return null;
+    const end = (mask.byteOffset + mask.length) >> 2;
+    // a new buffer, or one that grew (resizable) or was detached since: a new view
+    if (mask.buffer !== this.maskBuffer || end > this.maskWords.length) {
+      this.maskWords = new Uint32Array(mask.buffer, 0, mask.buffer.byteLength >> 2);
+      this.maskBuffer = mask.buffer;
+    }
+    return this.maskWords;
   }
 
   private checkSpikes(sp: unknown): number {
@@ -197,7 +218,7 @@ export class EpisodeWriter {
       const out = this.spikeScratch;
       let c = 0;
       if (sp instanceof Uint8Array) {
-        c = scanMask(sp, out);
+        c = scanMask(sp, out, this.wordsOf(sp));
       } else {
         for (let i = 0; i < mask.length; i++) if (mask[i]) out[c++] = i;
       }
@@ -239,7 +260,7 @@ export class EpisodeWriter {
       return;
     }
     (this.counts.buf as Uint32Array)[this.counts.rows] = c;
-    this.counts.advance();
+    this.counts.advanceOne();
     let i = 0;
     const ids = this.spikeIds;
     const src = this.spikeScratch;
@@ -250,7 +271,7 @@ export class EpisodeWriter {
       if (m <= 64) for (let k = 0, at = ids.rows; k < m; k++) buf[at + k] = src[i + k];
       else buf.set(src.subarray(i, i + m), ids.rows);
       i += m;
-      ids.advance(m);
+      ids.advanceBy(m);
     }
   }
 
@@ -270,12 +291,12 @@ export class EpisodeWriter {
     const m = this.spikeMatrix;
     for (; this.denseLag > 0; this.denseLag--) {
       (m.buf as Uint8Array).fill(0);
-      m.advance();
+      m.advanceOne();
     }
     const row = m.buf as Uint8Array;
     row.fill(0);
     for (let i = 0; i < c; i++) row[this.spikeScratch[i]] = 1;
-    m.advance();
+    m.advanceOne();
   }
 
   /**
@@ -284,23 +305,25 @@ export class EpisodeWriter {
    */
   private checkBehavior(b: Record<string, unknown>): [string, NumericArray | number][] | null {
     if (b === null || typeof b !== "object") throw new ValidationError("INVALID_DATA", `log(): behavior must be an object of named numbers or small arrays, got ${describe(b)}`);
-    const vals = this.behVals; // cleared by log() before each step
+    const set = this.behSet; // cleared by log() before each step
     let fresh: [string, NumericArray | number][] | null = null;
     for (const key in b) {
       const v = b[key];
       const spec = this.behavior.get(key);
       if (spec !== undefined && typeof v === "number" && spec.size === 1 && spec.shape.length === 0) {
         if (this.opts.validateData && !Number.isFinite(v)) throw new ValidationError("INVALID_DATA", `log(): behavior "${key}" is ${v}; pass finite numbers`);
-        vals[spec.index] = v;
+        this.behNum[spec.index] = v;
+        set[spec.index] = 1;
         continue;
       }
       const value = this.checkBehaviorValue(key, v, spec);
-      if (spec) vals[spec.index] = value;
+      if (spec) this.holdBehavior(spec.index, value);
       else (fresh ??= []).push([key, value]);
     }
-    for (const spec of this.behaviorList) {
-      if (vals[spec.index] === undefined && !isFloat(spec.dtype)) {
-        throw new ValidationError("INVALID_DATA", `log(): integer behavior "${spec.key}" is missing at this step; give it at every step (float keys may be left out and become NaN)`);
+    const list = this.behaviorList;
+    for (let i = 0; i < list.length; i++) {
+      if (set[i] === 0 && !isFloat(list[i].dtype)) {
+        throw new ValidationError("INVALID_DATA", `log(): integer behavior "${list[i].key}" is missing at this step; give it at every step (float keys may be left out and become NaN)`);
       }
     }
     if (fresh && this.steps > 0) {
@@ -311,6 +334,17 @@ export class EpisodeWriter {
       }
     }
     return fresh;
+  }
+
+  /** Keeps this step's value of behaviour key `i`. */
+  private holdBehavior(i: number, value: NumericArray | number): void {
+    if (typeof value === "number") {
+      this.behNum[i] = value;
+      this.behSet[i] = 1;
+    } else {
+      this.behArr[i] = value;
+      this.behSet[i] = 2;
+    }
   }
 
   private checkBehaviorValue(key: string, v: unknown, spec: BehSpec | undefined): NumericArray | number {
@@ -341,21 +375,32 @@ export class EpisodeWriter {
       const spec: BehSpec = { key, index: this.behaviorList.length, dtype, shape, size, stream };
       this.behavior.set(key, spec);
       this.behaviorList.push(spec);
-      this.behVals.push(v);
+      if (spec.index >= this.behSet.length) {
+        const set = new Uint8Array(this.behSet.length * 2);
+        set.set(this.behSet);
+        this.behSet = set;
+        const num = new Float64Array(this.behNum.length * 2);
+        num.set(this.behNum);
+        this.behNum = num;
+      }
+      this.behArr.push(null);
+      this.holdBehavior(spec.index, v);
       this.padVariable(spec, this.steps);
     }
   }
 
   private commitBehavior(): void {
-    const vals = this.behVals;
-    for (const spec of this.behaviorList) {
-      const v = vals[spec.index];
+    const list = this.behaviorList;
+    const set = this.behSet;
+    for (let i = 0; i < list.length; i++) {
+      const spec = list[i];
       const s = spec.stream;
-      if (v === undefined) this.padVariable(spec, 1);
+      const f = set[i];
+      if (f === 0) this.padVariable(spec, 1);
       else {
-        if (typeof v === "number") (s.buf as Float64Array)[s.rows] = v;
-        else (s.buf as Float64Array).set(v as Float64Array, s.rows * spec.size);
-        s.advance();
+        if (f === 1) (s.buf as Float64Array)[s.rows] = this.behNum[i];
+        else (s.buf as Float64Array).set(this.behArr[i] as Float64Array, s.rows * spec.size);
+        s.advanceOne();
       }
     }
   }
@@ -474,18 +519,22 @@ export class EpisodeWriter {
   }
 }
 
-/** Ids of the non-zero entries of a 0/1 mask (into `out`, at least as long as the mask); returns their count. */
-function scanMask(mask: Uint8Array, out: Uint32Array): number {
+/**
+ * Ids of the non-zero entries of a 0/1 mask (into `out`, at least as long as the mask); returns
+ * their count. `words`: a Uint32Array over the mask's buffer from its start (covering the mask),
+ * or null when the mask is not 4-byte aligned.
+ */
+function scanMask(mask: Uint8Array, out: Uint32Array, words: Uint32Array | null): number {
   // four mask bytes at a time; within a non-zero word branch-free: every index is written and
   // the count advances only for a non-zero byte ((b + 255) >> 8 is 1 for 1..255, 0 for 0)
   const n = mask.length;
   let c = 0;
   let i = 0;
-  if (mask.byteOffset % 4 === 0) {
+  if (words !== null) {
     const n4 = n >> 2;
-    const w = new Uint32Array(mask.buffer, mask.byteOffset, n4);
+    const w0 = mask.byteOffset >> 2;
     for (let q = 0; q < n4; q++) {
-      const x = w[q];
+      const x = words[w0 + q];
       if (x === 0) continue;
       const b = q << 2;
       out[c] = b;

@@ -91,7 +91,8 @@ export class DataExporter {
     const w = await createWriter(join(dir, "experiment_data.h5"), opts.engine, { swmr: opts.enableSwmr, asyncWrite: opts.asyncWrite });
     const ex = new this(n, opts, dir, w);
     ex.writeRootAttrs(started);
-    writeProvenance(w, { ...provenance, git: capture ? capture.answer ?? GIT_PENDING : undefined }, ex.comp);
+    writeProvenance(w, { ...provenance, git: capture ? capture.answer ?? GIT_PENDING : undefined }, ex.comp); // flushes: root attributes and provenance
+    ex.paid();
     if (capture && !capture.answer) ex.git = capture;
     return ex;
   }
@@ -117,8 +118,6 @@ export class DataExporter {
     const engine = this.options.engine === "ts" ? "pure-TypeScript HDF5 writer" : `h5wasm ${v.h5wasm}, HDF5 ${v.hdf5}`;
     this.w.setAttr("/", "creator", `snn-export ${VERSION} (${engine})`);
     for (const g of ["config", "metadata", "network_structure", "episodes", "checkpoints"]) this.w.createGroup(g);
-    this.w.flush();
-    this.paid();
   }
 
   private alive(method: string): void {

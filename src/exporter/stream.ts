@@ -68,12 +68,16 @@ export class ChunkedStream {
 
   /** Rows logged so far (on disk + buffered). */
   get length(): number {
-    return this.written + this.rows;
+    return this.released ? this.written : this.written + this.rows;
+  }
+
+  /** Commits the row written into the buffer at `rows`; writes the chunk when it is full. */
+  advanceOne(): void {
+    if (++this.rows >= this.chunkRows) this.flush();
   }
 
   /** Commits `n` rows written into the buffer; writes the chunk when it is full. */
-  advance(n = 1): void {
-    if (this.released) throw new Error(`internal: ${this.path} was written after it was finished`);
+  advanceBy(n: number): void {
     this.rows += n;
     if (this.rows >= this.chunkRows) this.flush();
   }
@@ -88,12 +92,15 @@ export class ChunkedStream {
       const b = this.buf as Float64Array;
       for (let k = 0; k < n; k++) b[base + k] = values[i + k];
       i += n;
-      this.advance(n);
+      this.advanceBy(n);
     }
   }
 
   /** Writes the buffered rows (a partial chunk at the end) to disk. */
   flush(): void {
+    // a finished stream's buffer is empty and its row count past any chunk: a row committed after
+    // finish() comes here at once
+    if (this.released) throw new Error(`internal: ${this.path} was written after it was finished`);
     if (this.rows === 0) return;
     const col = this.ensureColumn();
     col.writeAt(this.toDisk(this.rows), this.rows, this.written);
@@ -124,6 +131,7 @@ export class ChunkedStream {
     if (this.convert) giveBuffer(this.col!.spec.dtype, this.convert);
     this.buf = allocate(this.spec.bufDtype, 0);
     this.convert = null;
+    this.rows = this.chunkRows; // (rows = 0 after the flush above): the next advance goes to flush(), which throws
   }
 
   private released = false;

@@ -78,7 +78,7 @@ export function writeProvenance(w: H5Writer, p: StoredProvenance, compression: C
   stateOf(w).compression = compression;
   if (p.runtime) w.writeText("metadata/runtime", JSON.stringify(p.runtime));
   if (p.git) writeGitInfo(w, p.git);
-  if (p.code) appendCodeSnapshot(w, p.code);
+  if (p.code) writeCodeSnapshot(w, p.code);
   w.flush();
 }
 
@@ -128,6 +128,13 @@ export function writeGitInfo(w: H5Writer, git: GitInfo | GitPending): void {
  * ```
  */
 export function appendCodeSnapshot(w: H5Writer, code: CodeSnapshot, startIndex?: number, compression?: Compression): number {
+  const next = writeCodeSnapshot(w, code, startIndex, compression);
+  w.flush();
+  return next;
+}
+
+/** {@link appendCodeSnapshot} without the flush (writeProvenance flushes once for all parts). */
+function writeCodeSnapshot(w: H5Writer, code: CodeSnapshot, startIndex?: number, compression?: Compression): number {
   const st = stateOf(w);
   const comp = compression ?? st.compression ?? DEFAULT_COMPRESSION;
   const root = toPosix(replaceHome(code.root));
@@ -160,7 +167,6 @@ export function appendCodeSnapshot(w: H5Writer, code: CodeSnapshot, startIndex?:
   }
   st.next = Math.max(st.next, i);
   w.writeText(`${CODE_SNAPSHOT_GROUP}/index`, JSON.stringify(st.index));
-  w.flush();
   return st.next;
 }
 
