@@ -209,3 +209,33 @@ test("await using closes the exporter", async (t) => {
   await using loader = await ExperimentLoader.open(path);
   assert.equal(loader.getMetadata().status, "closed");
 });
+
+test("weight changes: thousands, out of order across a flush, come back complete and sorted by timestep (stable)", async (t) => {
+  const dir = tempDir(t);
+  const ex = await DataExporter.create("wc", { outputBaseDir: dir, provenance: false, chunkSize: 512 });
+  ex.startEpisode();
+  const expected: [number, number, number, number][] = []; // timestep, synapse, old, new
+  const rand = rng(5);
+  for (let i = 0; i < 3000; i++) {
+    const ts = i === 1500 ? 7 : i; // one change logged late, for an early timestep
+    const row: [number, number, number, number] = [ts, i % 97, rand(), rand()];
+    expected.push(row);
+    ex.logWeightChange({ timestep: ts, synapseId: row[1], oldWeight: row[2], newWeight: row[3] });
+    if (i === 1000) ex.flush(); // the first 1001 are on disk in order before the late one comes
+  }
+  ex.endEpisode();
+  await ex.close();
+  const sorted = expected.map((r, i) => [r, i] as const).sort((a, b) => a[0][0] - b[0][0] || a[1] - b[1]).map(([r]) => r);
+  const l = await ExperimentLoader.open(ex.filePath);
+  try {
+    const wc = l.getEpisode(0).getWeightChanges();
+    assert.equal(wc.timesteps.length, 3000);
+    assert.deepEqual(Array.from(wc.timesteps), sorted.map((r) => r[0]));
+    assert.deepEqual(Array.from(wc.synapseIds), sorted.map((r) => r[1]));
+    assert.deepEqual(Array.from(wc.oldWeights), sorted.map((r) => r[2]));
+    assert.deepEqual(Array.from(wc.newWeights), sorted.map((r) => r[3]));
+    assert.deepEqual(Array.from(wc.sourceIds), sorted.map(() => -1));
+  } finally {
+    l.close();
+  }
+});

@@ -59,7 +59,7 @@ export class EpisodeWriter {
   private maskWords: Uint32Array = new Uint32Array(0);
   private maskBuffer: ArrayBufferLike | null = null;
   private spikeScratch = new Uint32Array(1024);
-  private wc = { t: [] as number[], syn: [] as number[], src: [] as number[], dst: [] as number[], old: [] as number[], neu: [] as number[] };
+  private readonly wc = new WeightChanges();
   private wcSorted = true;
   private pendingNeurons: number | null = null;
   private events: { t: number; type: string; data: string }[] = [];
@@ -413,20 +413,22 @@ export class EpisodeWriter {
     if (hasSyn === hasPair && !(hasSyn && c.sourceId !== undefined && c.targetId !== undefined)) {
       throw new ValidationError("INVALID_DATA", "logWeightChange(): give either synapseId, or both sourceId and targetId");
     }
-    const idCheck = (v: number | undefined, what: string, limit: number | null): number => {
-      if (v === undefined) return -1;
-      if (!Number.isSafeInteger(v) || v < 0) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not a non-negative integer`);
-      if (this.opts.validateData && limit !== null && v >= limit) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not below ${limit}, the size of the saved network`);
-      return v;
-    };
-    const syn = idCheck(c.synapseId, "synapseId", this.net.nSynapses);
-    const src = idCheck(c.sourceId, "sourceId", this.net.nNeurons);
-    const dst = idCheck(c.targetId, "targetId", this.net.nNeurons);
+    const syn = this.checkId(c.synapseId, "synapseId", this.net.nSynapses);
+    const src = this.checkId(c.sourceId, "sourceId", this.net.nNeurons);
+    const dst = this.checkId(c.targetId, "targetId", this.net.nNeurons);
     const old = this.opts.validateData ? checkFinite(c.oldWeight, "logWeightChange(): oldWeight") : Number(c.oldWeight);
     const neu = this.opts.validateData ? checkFinite(c.newWeight, "logWeightChange(): newWeight") : Number(c.newWeight);
     const wc = this.wc;
-    if (wc.t.length > 0 && t < wc.t[wc.t.length - 1]) this.wcSorted = false;
-    wc.t.push(t); wc.syn.push(syn); wc.src.push(src); wc.dst.push(dst); wc.old.push(old); wc.neu.push(neu);
+    if (wc.n > 0 && t < wc.t[wc.n - 1]) this.wcSorted = false;
+    wc.push(t, syn, src, dst, old, neu);
+  }
+
+  /** A synapse or neuron id of a weight change: -1 when absent. */
+  private checkId(v: number | undefined, what: string, limit: number | null): number {
+    if (v === undefined) return -1;
+    if (!Number.isSafeInteger(v) || v < 0) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not a non-negative integer`);
+    if (this.opts.validateData && limit !== null && v >= limit) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not below ${limit}, the size of the saved network`);
+    return v;
   }
 
   /** Records an event with JSON data. */
@@ -490,21 +492,24 @@ export class EpisodeWriter {
   /** Appends the weight changes not yet on disk; at the end, rewrites all of them sorted if they came out of order. */
   private persistWeightChanges(final: boolean): void {
     const wc = this.wc;
-    const n = wc.t.length;
+    const n = wc.n;
     const rewrite = final && !this.wcSorted;
     const from = rewrite ? 0 : this.wcWritten;
     if (n === from) return;
-    const order = Array.from({ length: n - from }, (_, i) => from + i);
-    if (rewrite) order.sort((a, b) => wc.t[a] - wc.t[b] || a - b);
-    const pick = (a: number[]) => order.map((i) => a[i]);
+    const k = n - from;
+    // in order (the usual case): the rows as they are; else all of them sorted by timestep (stable)
+    let pick = (a: Float64Array): Float64Array => a.subarray(from, n);
+    if (rewrite) {
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => wc.t[a] - wc.t[b] || a - b);
+      pick = (a) => Float64Array.from(order, (i) => a[i]);
+    }
     const [t, syn, src, dst, old, neu] = this.wcCols;
-    const k = order.length;
     t.writeAt(numbersToInt64(pick(wc.t), k), k, from);
     syn.writeAt(numbersToInt64(pick(wc.syn), k), k, from);
     src.writeAt(numbersToInt64(pick(wc.src), k), k, from);
     dst.writeAt(numbersToInt64(pick(wc.dst), k), k, from);
-    old.writeAt(Float64Array.from(pick(wc.old)), k, from);
-    neu.writeAt(Float64Array.from(pick(wc.neu)), k, from);
+    old.writeAt(pick(wc.old), k, from);
+    neu.writeAt(pick(wc.neu), k, from);
     this.wcWritten = n;
   }
 
@@ -553,4 +558,41 @@ function scanMask(mask: Uint8Array, out: Uint32Array, words: Uint32Array | null)
     c += (mask[i] + 255) >> 8;
   }
   return c;
+}
+
+/** Weight changes of an episode, column by column, in growable float64 arrays (ids are < 2^53). */
+class WeightChanges {
+  n = 0;
+  t: Float64Array = new Float64Array(256);
+  syn: Float64Array = new Float64Array(256);
+  src: Float64Array = new Float64Array(256);
+  dst: Float64Array = new Float64Array(256);
+  old: Float64Array = new Float64Array(256);
+  neu: Float64Array = new Float64Array(256);
+
+  push(t: number, syn: number, src: number, dst: number, old: number, neu: number): void {
+    const i = this.n;
+    if (i === this.t.length) this.grow();
+    this.t[i] = t;
+    this.syn[i] = syn;
+    this.src[i] = src;
+    this.dst[i] = dst;
+    this.old[i] = old;
+    this.neu[i] = neu;
+    this.n = i + 1;
+  }
+
+  private grow(): void {
+    const more = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.t = more(this.t);
+    this.syn = more(this.syn);
+    this.src = more(this.src);
+    this.dst = more(this.dst);
+    this.old = more(this.old);
+    this.neu = more(this.neu);
+  }
 }
