@@ -97,7 +97,7 @@ async function bench(o: BenchOptions): Promise<boolean> {
   const m = machine(o.contenders.includes(H5PY));
   const notes = [
     `${o.repeat} run(s) per workload and contender, each a separate process, contenders alternating (${o.contenders.join(", ")}); medians shown.`,
-    "Timed: from creating the exporter / opening the file to close() returning; data is generated before timing.",
+    "Timed: from creating the exporter / opening the file to close() returning; data is generated before timing (the in-process contenders then run one full garbage collection, so that the generated data is not moved by collections inside the timed part).",
     `Peak RSS ${RSS_DESCRIPTION[rss]}.`,
     ...(o.maxSteps !== undefined ? [`In-process contenders capped at ${o.maxSteps} steps per episode (timesteps/s is per step run); h5py runs in full.`] : []),
     ...(o.contenders.includes("standard")
