@@ -792,8 +792,9 @@ export function discoverTopLevel(cwd: string, options: Pick<GitOptions, "gitBina
  * Fast path (see {@link discoverTopLevel}: the top level found without git): two or three
  * commands, all started before this returns, so they record the state at this moment even when
  * the caller then blocks the event loop: `status --porcelain=v2 --branch` (changes, HEAD's commit
- * and branch), `diff HEAD`, and `config` for the remotes unless {@link readRemotesNow} could read
- * them from the config files. Only a repository without commits needs two more after the
+ * and branch) and `diff HEAD`, both from one spawn ({@link statusAndDiffAsync}), and `config` for
+ * the remotes unless {@link readRemotesNow} could read them from the config files. Only a
+ * repository without commits needs two more after the
  * status (`hash-object` for the empty tree, and the diff against it, as the sync capture does).
  *
  * Otherwise (unusual layouts, discovery variables set, no repository found) the commands of
