@@ -1,9 +1,10 @@
 /** The two write engines (pure TypeScript and h5wasm) produce files that load to identical data. */
 import assert from "node:assert/strict";
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { test } from "node:test";
 import { DataExporter, ExperimentLoader } from "../src/index.js";
 import { H5Reader } from "../src/h5/index.js";
+import { engineVersions } from "../src/h5/engine.js";
 import { episodeView, writeExperiment } from "./fixtures.js";
 import { tempDir } from "./helpers.js";
 
@@ -31,4 +32,9 @@ test("engines ts and h5wasm write files that load identically", async (t) => {
 test("an unknown engine is rejected", async (t) => {
   const dir = tempDir(t);
   await assert.rejects(DataExporter.create("x", { outputBaseDir: dir, engine: "fast" as "ts" }), /engine must be "ts" or "h5wasm"/);
+});
+
+test("the engine versions recorded in provenance are those installed", () => {
+  const installed = JSON.parse(readFileSync(new URL("../../node_modules/h5wasm/package.json", import.meta.url), "utf8")) as { version: string };
+  assert.equal(engineVersions().h5wasm, installed.version, "engineVersions() names another h5wasm than the one in node_modules: update src/h5/engine.ts");
 });
