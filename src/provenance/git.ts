@@ -109,6 +109,30 @@ function git(ctx: Ctx, args: string[], extra: SpawnSyncOptions = {}): Result {
 }
 
 /**
+ * The timeout of an async git child: after `ctx.timeout` ms, `stop` it with ETIMEDOUT unless it
+ * has answered (`answered()`) or exited. A timer that fires is not yet a timeout: when the caller
+ * blocked the event loop, expired timers run before the child's exit and output are read. So the
+ * decision waits for this loop turn's I/O (setImmediate runs after it): no kill when git has
+ * exited; and the time the timer fired late (the loop was blocked, git could not be read) is
+ * given back to git. `setTimer` receives each timer, for the caller to clear when it settles.
+ */
+function watchTimeout(ctx: Ctx, child: ChildProcess, answered: () => boolean, stop: (e: NodeJS.ErrnoException) => void, setTimer: (t: NodeJS.Timeout) => void): void {
+  if (ctx.timeout <= 0) return;
+  const arm = (ms: number): void => {
+    const due = performance.now() + ms;
+    setTimer(setTimeout(() => {
+      setImmediate(() => {
+        if (answered() || child.exitCode !== null || child.signalCode !== null) return; // git answered
+        const late = performance.now() - due;
+        if (late > LATE_TIMER_MS) return arm(late);
+        stop(Object.assign(new Error(`spawn ${ctx.bin} ETIMEDOUT`), { code: "ETIMEDOUT" }));
+      });
+    }, ms));
+  };
+  arm(ctx.timeout);
+}
+
+/**
  * The async twin of {@link git}: same arguments, environment, timeout (SIGTERM, recorded as
  * ETIMEDOUT) and output limit (ENOBUFS). With `keep`, stdout is not limited: only its first
  * `keep` bytes are kept, in `head` instead of `stdout`, and `bytes` counts all of it (for the
@@ -145,24 +169,7 @@ function gitAsync(ctx: Ctx, args: string[], opts: { input?: string; keep?: numbe
       failure ??= e;
       child.kill("SIGTERM");
     };
-    if (ctx.timeout > 0) {
-      // A timer that fires is not yet a timeout: when the caller blocked the event loop, expired
-      // timers run before the child's exit and output are read. So the decision waits for this
-      // loop turn's I/O (setImmediate runs after it): no kill when git has exited; and the time
-      // the timer fired late (the loop was blocked, git could not be read) is given back to git.
-      const arm = (ms: number): void => {
-        const due = performance.now() + ms;
-        timer = setTimeout(() => {
-          setImmediate(() => {
-            if (settled || child.exitCode !== null || child.signalCode !== null) return; // git answered
-            const late = performance.now() - due;
-            if (late > LATE_TIMER_MS) return arm(late);
-            stop(Object.assign(new Error(`spawn ${ctx.bin} ETIMEDOUT`), { code: "ETIMEDOUT" }));
-          });
-        }, ms);
-      };
-      arm(ctx.timeout);
-    }
+    watchTimeout(ctx, child, () => settled, stop, (t) => (timer = t));
     child.stdout!.on("data", (chunk: Buffer) => {
       bytes += chunk.length;
       const room = (opts.keep ?? MAX_BUFFER) - kept;
@@ -375,21 +382,7 @@ function statusAndDiffAsync(ctx: Ctx, statusArgs: string[], dArgs: string[], cap
         child.kill("SIGTERM");
       }
     };
-    if (ctx.timeout > 0) {
-      // as in gitAsync: a timer that fires late (the loop was blocked) gives git the time back
-      const arm = (ms: number): void => {
-        const due = performance.now() + ms;
-        timer = setTimeout(() => {
-          setImmediate(() => {
-            if (settled || child.exitCode !== null || child.signalCode !== null) return;
-            const late = performance.now() - due;
-            if (late > LATE_TIMER_MS) return arm(late);
-            stop(Object.assign(new Error(`spawn ${ctx.bin} ETIMEDOUT`), { code: "ETIMEDOUT" }));
-          });
-        }, ms);
-      };
-      arm(ctx.timeout);
-    }
+    watchTimeout(ctx, child, () => settled, stop, (t) => (timer = t));
     child.stdout!.on("data", (chunk: Buffer) => {
       bytes += chunk.length;
       const room = keep - kept;
