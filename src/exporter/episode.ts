@@ -376,12 +376,8 @@ export class EpisodeWriter {
       this.behavior.set(key, spec);
       this.behaviorList.push(spec);
       if (spec.index >= this.behSet.length) {
-        const set = new Uint8Array(this.behSet.length * 2);
-        set.set(this.behSet);
-        this.behSet = set;
-        const num = new Float64Array(this.behNum.length * 2);
-        num.set(this.behNum);
-        this.behNum = num;
+        this.behSet = doubled(this.behSet);
+        this.behNum = doubled(this.behNum);
       }
       this.behArr.push(null);
       this.holdBehavior(spec.index, v);
@@ -560,6 +556,13 @@ function scanMask(mask: Uint8Array, out: Uint32Array, words: Uint32Array | null)
   return c;
 }
 
+/** A copy of `a` in an array of twice its length (the rest zero). */
+function doubled<T extends Uint8Array | Float64Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 /** Weight changes of an episode, column by column, in growable float64 arrays (ids are < 2^53). */
 class WeightChanges {
   n = 0;
@@ -583,16 +586,11 @@ class WeightChanges {
   }
 
   private grow(): void {
-    const more = (a: Float64Array): Float64Array => {
-      const b = new Float64Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.t = more(this.t);
-    this.syn = more(this.syn);
-    this.src = more(this.src);
-    this.dst = more(this.dst);
-    this.old = more(this.old);
-    this.neu = more(this.neu);
+    this.t = doubled(this.t);
+    this.syn = doubled(this.syn);
+    this.src = doubled(this.src);
+    this.dst = doubled(this.dst);
+    this.old = doubled(this.old);
+    this.neu = doubled(this.neu);
   }
 }
