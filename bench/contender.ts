@@ -11,8 +11,7 @@
 import { mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { collector } from "../src/gc.js";
 import { CONTENDERS, type ExporterClass } from "./contenders.js";
 import { logWorkload } from "./loop.js";
 import { generate } from "./data.js";
@@ -70,12 +69,7 @@ async function runContender(contender: string, cls: ExporterClass, name: string,
  * with. That is the harness's own memory (the h5py peer's numpy data needs no such step).
  */
 function settleHeap(): void {
-  setFlagsFromString("--expose-gc");
-  try {
-    (runInNewContext("gc") as () => void)();
-  } finally {
-    setFlagsFromString("--no-expose-gc");
-  }
+  collector()?.({ type: "major" });
 }
 
 /** A bad command line: exit code 2. */

@@ -4,31 +4,10 @@
  * Every `deflateSync` leaves its output buffers and zlib state as garbage outside the JS heap,
  * which V8 collects late (measured: a loop of 80 kB chunks settles ~36 MiB above its start;
  * with one output buffer per call and a minor collection after every 8 MiB of input, ~7 MiB).
- * `gc` comes from a fresh context with --expose-gc set only for that moment (or is the global
- * one when the process already exposes it), so the flag does not leak into other contexts.
+ * `gc` comes from src/gc.ts.
  */
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { constants, deflateSync } from "node:zlib";
-
-type Gc = (options: { type: "minor" | "major" }) => void;
-
-let gc: Gc | null | undefined;
-
-function collector(): Gc | null {
-  if (gc !== undefined) return gc;
-  const own = (globalThis as { gc?: unknown }).gc;
-  if (typeof own === "function") return (gc = own as Gc);
-  try {
-    setFlagsFromString("--expose-gc");
-    gc = runInNewContext("gc") as Gc;
-  } catch {
-    gc = null;
-  } finally {
-    setFlagsFromString("--no-expose-gc");
-  }
-  return gc;
-}
+import { collector } from "../../gc.js";
 
 const GC_EVERY_BYTES = 8 << 20;
 let sinceGc = 0;
