@@ -239,3 +239,33 @@ test("weight changes: thousands, out of order across a flush, come back complete
     l.close();
   }
 });
+
+test("spike masks from one buffer that grows and shrinks (resizable ArrayBuffer) are scanned where they are now", async (t) => {
+  const dir = tempDir(t);
+  const ex = await DataExporter.create("rz", { outputBaseDir: dir, provenance: false });
+  ex.saveNetworkStructure({ neurons: { ids: Int32Array.from({ length: 8 }, (_, i) => i) } });
+  ex.startEpisode();
+  const ab = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void })(16, { maxByteLength: 64 });
+  const m0 = new Uint8Array(ab, 8, 8);
+  m0[3] = 1;
+  ex.log({ timestep: 0, spikes: m0 });
+  ab.resize(64); // the mask now lies past the end the first view of the buffer covered
+  const m1 = new Uint8Array(ab, 48, 8);
+  m1[5] = 1;
+  m1[7] = 1;
+  ex.log({ timestep: 1, spikes: m1 });
+  ab.resize(16);
+  const m2 = new Uint8Array(ab, 0, 8);
+  m2[0] = 1;
+  ex.log({ timestep: 2, spikes: m2 });
+  ex.endEpisode();
+  await ex.close();
+  const l = await ExperimentLoader.open(ex.filePath);
+  try {
+    const s = l.getEpisode(0).getSpikes();
+    assert.deepEqual(Array.from(s.timesteps), [0, 1, 1, 2]);
+    assert.deepEqual(Array.from(s.neuronIds), [3, 5, 7, 0]);
+  } finally {
+    l.close();
+  }
+});
