@@ -5,10 +5,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { inflateSync } from "node:zlib";
+import { constants, deflateSync, inflateSync } from "node:zlib";
 import { spawnSync } from "node:child_process";
 import { CompressionQueue, startPool } from "../src/h5/ts/pool.js";
-import { deflateChunk, MODE_DEFAULT, MODE_RLE, MODE_TRIAL, RLE_SLACK } from "../src/h5/ts/deflate.js";
+import { deflate, deflateChunk, MODE_DEFAULT, MODE_RLE, MODE_TRIAL, RLE_SLACK } from "../src/h5/ts/deflate.js";
 import { shuffle } from "../src/h5/ts/shuffle.js";
 import { rng } from "./helpers.js";
 
@@ -54,8 +54,10 @@ test("deflate strategy by trial: Z_RLE for shuffled noisy floats, the default fo
   const noise = new Float64Array(10_000).map(() => rand());
   const steps = new BigInt64Array(10_000).map((_, i) => BigInt(i));
   const asBytes = (a: Float64Array | BigInt64Array) => shuffle(new Uint8Array(a.buffer), 8, a.byteLength);
-  const floats = deflateChunk(asBytes(noise), 4, MODE_TRIAL);
-  const ts = deflateChunk(asBytes(steps), 4, MODE_TRIAL);
+  // the bytes are a view of a buffer the next deflate reuses: kept as copies here
+  const own = (d: { bytes: Uint8Array; rle: boolean }) => ({ bytes: d.bytes.slice(), rle: d.rle });
+  const floats = own(deflateChunk(asBytes(noise), 4, MODE_TRIAL));
+  const ts = own(deflateChunk(asBytes(steps), 4, MODE_TRIAL));
   assert.equal(floats.rle, true, "shuffled random floats: runs are all deflate finds, Z_RLE should win");
   assert.equal(ts.rle, false, "timesteps: long repeats, the default strategy should win");
   for (const [input, d] of [[asBytes(noise), floats], [asBytes(steps), ts]] as const) {
@@ -66,6 +68,35 @@ test("deflate strategy by trial: Z_RLE for shuffled noisy floats, the default fo
     if (d.rle) assert.ok(d.bytes.length <= other.bytes.length * RLE_SLACK);
     else assert.ok(other.bytes.length > d.bytes.length * RLE_SLACK);
   }
+});
+
+test("deflate through the kept zlib stream: the same bytes as deflateSync, chunk after chunk, every level and strategy", () => {
+  const rand = rng(5);
+  const inputs: Uint8Array[] = [
+    new Uint8Array(0),
+    new Uint8Array(1),
+    new Uint8Array(100_000), // zeros: long runs
+    Uint8Array.from({ length: 70_000 }, () => Math.floor(rand() * 256)), // noise: stored blocks
+    Uint8Array.from({ length: 65_536 }, () => Math.floor(rand() * 100)), // spike-id-like bytes
+    Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) & 0xff), // larger than any earlier output buffer
+    new Uint8Array(new Float64Array(20_000).map((_, i) => i * 0.5).buffer),
+  ];
+  for (let round = 0; round < 2; round++) {
+    for (const level of [1, 4, 6, 9]) {
+      for (const rle of [false, true]) {
+        for (const input of inputs) {
+          const got = deflate(input, level, rle).slice();
+          const want = deflateSync(input, { level, strategy: rle ? constants.Z_RLE : constants.Z_DEFAULT_STRATEGY });
+          assert.deepEqual(got, new Uint8Array(want), `level ${level}${rle ? " Z_RLE" : ""}, ${input.length} bytes, round ${round}`);
+        }
+      }
+    }
+  }
+  // a view of a reused buffer: the next call with the same settings overwrites it
+  const a = deflate(inputs[4], 4);
+  const copy = a.slice();
+  deflate(inputs[2], 4);
+  assert.notDeepEqual(a.subarray(0, copy.length), copy);
 });
 
 test("compression threads start only once enough was compressed inline (a short run never pays for them)", { timeout: 60_000 }, () => {

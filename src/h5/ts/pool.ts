@@ -236,7 +236,7 @@ export class CompressionQueue<T> {
     const { head, sab } = job;
     if (!head || !sab) return false;
     const d = compress(new Uint8Array(sab, HEADER, head[5]), head[3], head[4], head[1], head[6]);
-    job.ready = d.bytes;
+    job.ready = d.bytes.slice(); // kept until its turn: deflate's buffer is reused by the next call
     job.rle = d.rle;
     this.bytesInFlight -= head[1];
     job.sab = null;
@@ -249,7 +249,7 @@ export class CompressionQueue<T> {
     const { head, sab } = job;
     if (!head || !sab || Atomics.compareExchange(head, 0, QUEUED, CLAIMED) !== QUEUED) return false;
     const d = compress(new Uint8Array(sab, HEADER, head[5]), head[3], head[4], head[1], head[6]);
-    job.ready = d.bytes;
+    job.ready = d.bytes.slice(); // kept until its turn: deflate's buffer is reused by the next call
     job.rle = d.rle;
     this.stolenCount++;
     this.bytesInFlight -= head[1];
