@@ -29,6 +29,40 @@ export type Layout = "optimized" | "standard";
 /** Minimum ids per chunk of `spikes/neuron_ids`. */
 export const SPIKE_ID_CHUNK = 65536;
 
+/**
+ * An empty array whose V8 elements kind is already "any value". A `[]` starts as small integers
+ * and changes map at its first push of an object: code V8 optimized on one episode's (grown)
+ * list met the next episode's new empty list at its first step and was thrown away ("wrong map",
+ * seen with --trace-deopt), to be compiled again.
+ */
+function objectArray<T>(): T[] {
+  const a: (T | null)[] = [null];
+  a.length = 0;
+  return a as T[];
+}
+
+/**
+ * A Uint32Array over the spike masks' buffer, for scanMask (a view per step cost an allocation).
+ * One per exporter, kept from episode to episode: a view made anew at each episode's first step
+ * ran code the optimized caller had not seen since the first episode, which threw that code away.
+ */
+export class MaskWords {
+  private words: Uint32Array = new Uint32Array(0);
+  private buffer: ArrayBufferLike | null = null;
+
+  /** A view covering `mask` (reused while the buffer is the same), or null when the mask is not 4-byte aligned. */
+  of(mask: Uint8Array): Uint32Array | null {
+    if ((mask.byteOffset & 3) !== 0) return null;
+    const end = (mask.byteOffset + mask.length) >> 2;
+    // a new buffer, or one that grew (resizable) or was detached since: a new view
+    if (mask.buffer !== this.buffer || end > this.words.length) {
+      this.words = new Uint32Array(mask.buffer, 0, mask.buffer.byteLength >> 2);
+      this.buffer = mask.buffer;
+    }
+    return this.words;
+  }
+}
+
 export class EpisodeWriter {
   readonly path: string;
   steps = 0;
@@ -47,7 +81,7 @@ export class EpisodeWriter {
   private readonly rewardV: ChunkedStream;
   private readonly vars = new Map<string, VarSpec>();
   private readonly behavior = new Map<string, BehSpec>();
-  private readonly behaviorList: BehSpec[] = [];
+  private readonly behaviorList: BehSpec[] = objectArray<BehSpec>();
   /**
    * This step's behaviour values by key index: `behSet` 0 absent, 1 a number (in `behNum`, not
    * boxed), 2 an array (in `behArr`). Cleared by log() before each step.
@@ -55,9 +89,6 @@ export class EpisodeWriter {
   private behSet = new Uint8Array(8);
   private behNum = new Float64Array(8);
   private behArr: (NumericArray | null)[] = [];
-  /** A Uint32Array over the last spike mask's buffer, for scanMask (a view per step cost an allocation). */
-  private maskWords: Uint32Array = new Uint32Array(0);
-  private maskBuffer: ArrayBufferLike | null = null;
   private spikeScratch = new Uint32Array(1024);
   private readonly wc = new WeightChanges();
   private wcSorted = true;
@@ -73,6 +104,7 @@ export class EpisodeWriter {
   constructor(
     private readonly w: Writer, readonly id: number, private readonly opts: ResolvedOptions,
     private readonly net: NetworkFacts, readonly layout: Layout = "optimized",
+    private readonly masks: MaskWords = new MaskWords(),
   ) {
     this.path = `/episodes/episode_${String(id).padStart(4, "0")}`;
     this.comp = { kind: opts.compression, level: opts.compressionLevel };
@@ -195,18 +227,6 @@ export class EpisodeWriter {
     }
   }
 
-  /** A Uint32Array over `mask`'s buffer covering the mask (reused while the buffer is the same), or null when the mask is not 4-byte aligned. */
-  private wordsOf(mask: Uint8Array): Uint32Array | null {
-    if ((mask.byteOffset & 3) !== 0) return null;
-    const end = (mask.byteOffset + mask.length) >> 2;
-    // a new buffer, or one that grew (resizable) or was detached since: a new view
-    if (mask.buffer !== this.maskBuffer || end > this.maskWords.length) {
-      this.maskWords = new Uint32Array(mask.buffer, 0, mask.buffer.byteLength >> 2);
-      this.maskBuffer = mask.buffer;
-    }
-    return this.maskWords;
-  }
-
   private checkSpikes(sp: unknown): number {
     const n = this.net.nNeurons;
     if (sp instanceof Uint8Array || (Array.isArray(sp) && sp.length > 0 && typeof sp[0] === "boolean")) {
@@ -218,7 +238,7 @@ export class EpisodeWriter {
       const out = this.spikeScratch;
       let c = 0;
       if (sp instanceof Uint8Array) {
-        c = scanMask(sp, out, this.wordsOf(sp));
+        c = scanMask(sp, out, this.masks.of(sp));
       } else {
         for (let i = 0; i < mask.length; i++) if (mask[i]) out[c++] = i;
       }

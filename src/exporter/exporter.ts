@@ -9,7 +9,7 @@ import { createWriter, engineVersions, type Compression, type Writer } from "../
 import { VERSION } from "../version.js";
 import { addCodeFiles, startProvenanceCapture, writeGitInfo, writeProvenance, GIT_PENDING, type CodeIndexEntry, type GitInfo } from "../provenance/index.js";
 import { writeCsr, writeEntry, writeRecord } from "./entries.js";
-import { EpisodeWriter, type Layout, type NetworkFacts } from "./episode.js";
+import { EpisodeWriter, MaskWords, type Layout, type NetworkFacts } from "./episode.js";
 import { checkExperimentName, makeExperimentDir, resolveOptions, type ResolvedOptions } from "./options.js";
 import type { EndEpisodeInput, EventInput, ExporterOptions, NetworkInput, StepInput, WeightChangeInput } from "./types.js";
 import { checkKey } from "./validate.js";
@@ -52,6 +52,7 @@ export class DataExporter {
   private config: Record<string, unknown> = {};
   private metadata: Record<string, unknown> = {};
   private readonly net: NetworkFacts = { nNeurons: null, nSynapses: null };
+  private readonly masks = new MaskWords();
   private sinceFlush = 0;
   private checkAt = 256;
   private lastFlush = 0;
@@ -207,7 +208,7 @@ export class DataExporter {
     this.alive("startEpisode");
     if (this.episode) throw new StateError("EPISODE_OPEN", `startEpisode(): episode ${this.episode.id} is still open; call endEpisode() first`);
     const id = this.episodeCount;
-    const ep = new EpisodeWriter(this.w, id, this.options, this.net, this.layout);
+    const ep = new EpisodeWriter(this.w, id, this.options, this.net, this.layout, this.masks);
     this.w.createGroup(ep.path);
     for (const g of ["neural_states", "spikes", "behavior", "rewards", "weight_changes", "events"]) this.w.createGroup(`${ep.path}/${g}`);
     this.w.setAttr(ep.path, "episode_id", BigInt(id));

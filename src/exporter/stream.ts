@@ -40,6 +40,14 @@ function giveBuffer(dtype: Dtype, buf: NumericArray): void {
   spare.set(key, list);
 }
 
+/**
+ * Rows of a stream's first call of `full()` (see ChunkedStream.limit): late enough that V8 has
+ * begun collecting feedback for the advance functions (a spike-id stream takes ~20 ids a step),
+ * early enough that log() is not yet optimized. Measured with --trace-deopt on small_high_freq:
+ * 64 left the spike ids' first chunk deoptimizing log(); 256 and 1024 removed every such deopt.
+ */
+const WARM_ROWS = 256;
+
 /** The same stream in every episode is one family (ColumnSpec.family): episode_0003/spikes/neuron_ids is /episodes/(*)/spikes/neuron_ids. */
 export function streamFamily(path: string): string {
   return path.replace(/^\/episodes\/episode_\d+\//, "/episodes/*/");
@@ -64,6 +72,7 @@ export class ChunkedStream {
     this.rowSize = spec.rowShape.reduce((a, b) => a * b, 1);
     this.chunkRows = spec.bufferRows ?? spec.chunkRows;
     this.buf = takeBuffer(spec.bufDtype, this.chunkRows * this.rowSize);
+    this.limit = Math.min(this.chunkRows, WARM_ROWS);
   }
 
   /** Rows logged so far (on disk + buffered). */
@@ -73,13 +82,30 @@ export class ChunkedStream {
 
   /** Commits the row written into the buffer at `rows`; writes the chunk when it is full. */
   advanceOne(): void {
-    if (++this.rows >= this.chunkRows) this.flush();
+    if (++this.rows >= this.limit) this.full();
   }
 
   /** Commits `n` rows written into the buffer; writes the chunk when it is full. */
   advanceBy(n: number): void {
     this.rows += n;
-    if (this.rows >= this.chunkRows) this.flush();
+    if (this.rows >= this.limit) this.full();
+  }
+
+  /**
+   * Rows at which an advance calls {@link full}: {@link WARM_ROWS} at first, then `chunkRows`.
+   * The early call writes nothing; it is there for V8. The code that logs a step (advanceOne and
+   * advanceBy inlined into it) is optimized after a few hundred steps, and a branch never taken by
+   * then is compiled as "deoptimize here": the first full chunk, thousands of steps later, threw
+   * that code away (log() and its callers, the caller's loop included) to be compiled again.
+   */
+  private limit: number;
+
+  private full(): void {
+    if (this.rows < this.chunkRows) {
+      this.limit = this.chunkRows;
+      return;
+    }
+    this.flush();
   }
 
   /** Appends values from a plain array of row-major elements, chunk by chunk. */
