@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { test, type TestContext } from "node:test";
 import { pathToFileURL } from "node:url";
@@ -757,4 +757,28 @@ test("captureProvenance: parts switch off; bad options are typed errors", async 
   for (const bad of [{ runtime: "yes" }, { git: { diffCap: -1 } }, { codeSnapshot: { paths: "src" } }, { extraEnv: "X" }, { gti: true }]) {
     assert.throws(() => resolveProvenanceOptions(bad as never), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"), JSON.stringify(bad));
   }
+});
+
+test("async git: status output, stderr and a capped diff come back through temporary files, and none is left behind, even when the process ends first", async (t) => {
+  if (!requireGit(t) || process.platform === "win32") return t.skip("needs git and a POSIX shell");
+  const dir = makeRepo(t);
+  writeFileSync(join(dir, "big.txt"), "line of a long diff\n".repeat(5000));
+  git(dir, "add", "big.txt");
+  writeFileSync(join(dir, "big.txt"), "changed line of a long diff\n".repeat(5000)); // a diff of ~240 kB
+  // a git that also writes to stderr for every command: those bytes must not leak into stdout
+  const noisy = join(tempDir(t, "snn-prov-noisy-"), "git");
+  writeFileSync(noisy, `#!/bin/sh\necho "noise on stderr" >&2\nexec ${REAL_GIT} "$@"\n`, { mode: 0o755 });
+  for (const diffCap of [0, 1000, 1 << 20]) {
+    const r = await sameAsSync(dir, { env: GIT_ENV, gitBinary: noisy, diffCap }, `noisy git, diffCap ${diffCap}`);
+    assert.ok(r.info.available && r.info.dirty, JSON.stringify(r.info).slice(0, 200));
+  }
+  // a capture still running when the process exits: its temporary files are already unlinked
+  const tmp = tempDir(t, "snn-prov-tmp-");
+  const slow = join(tempDir(t, "snn-prov-slowgit-"), "git");
+  writeFileSync(slow, `#!/bin/sh\nsleep 2\nexec ${REAL_GIT} "$@"\n`, { mode: 0o755 });
+  const gitModule = pathToFileURL(join(dirname(new URL(import.meta.url).pathname), "..", "src", "provenance", "git.js")).href;
+  const script = `import { startGitCapture } from ${JSON.stringify(gitModule)}; startGitCapture(${JSON.stringify(dir)}, { gitBinary: ${JSON.stringify(slow)} }); process.exit(0);`;
+  const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, ...GIT_ENV, TMPDIR: tmp }, encoding: "utf8" });
+  assert.equal(child.status, 0, child.stderr);
+  assert.deepEqual(readdirSync(tmp), [], "nothing left in the temporary directory");
 });

@@ -4,7 +4,7 @@
  * is recorded, never thrown.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from "node:child_process";
-import { accessSync, closeSync, constants as fsConstants, existsSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync, statSync, type Stats } from "node:fs";
+import { accessSync, closeSync, constants as fsConstants, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, realpathSync, rmSync, statSync, type Stats } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ValidationError } from "../errors.js";
@@ -330,6 +330,67 @@ function shQuote(a: string): string {
   return `'${a.replace(/'/g, "'\\''")}'`;
 }
 
+interface CaptureFiles {
+  fds: number[];
+  /** Each file's bytes, or null when it holds more than its limit. */
+  read(limits: number[]): (Buffer | null)[];
+  /** Removes the files from the file system; they stay open (the child holds them once started). */
+  unlink(): void;
+  /** Closes and removes them. */
+  remove(): void;
+}
+
+/**
+ * Temporary files for a child's output, open for writing and reading. Unlinked as soon as the
+ * child has them, so that nothing is left behind when this process ends before the child does.
+ */
+function captureFiles(names: string[]): CaptureFiles {
+  const dir = mkdtempSync(join(tmpdir(), "snn-export-git-"));
+  const fds: number[] = [];
+  try {
+    for (const n of names) fds.push(openSync(join(dir, n), "w+", 0o600));
+  } catch (e) {
+    for (const fd of fds) closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  let removed = false;
+  let unlinked = false;
+  const unlink = (): void => {
+    if (unlinked) return;
+    unlinked = true;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return {
+    fds,
+    unlink,
+    read: (limits) => fds.map((fd, i) => {
+      const size = fstatSync(fd).size;
+      if (size > limits[i]) return null;
+      const buf = Buffer.alloc(size);
+      let done = 0;
+      while (done < size) {
+        const n = readSync(fd, buf, done, size - done, done); // from the start: the child moved the shared offset
+        if (n === 0) break;
+        done += n;
+      }
+      return buf.subarray(0, done);
+    }),
+    remove: () => {
+      if (removed) return;
+      removed = true;
+      for (const fd of fds) {
+        try {
+          closeSync(fd);
+        } catch {
+          // already closed
+        }
+      }
+      unlink();
+    },
+  };
+}
+
 /**
  * `git status …` and `git diff …` (the diff capped as {@link diffToAsync} does) from one spawn:
  * `sh -c` starts both at once, status in the background. Node's spawn blocks the event loop for a
@@ -339,29 +400,35 @@ function shQuote(a: string): string {
  * stderr; an exit of 127/126 is git not found / not executable (ENOENT / EACCES), as spawn
  * reports it. The shell runs in its own process group, which a timeout kills whole. Where there
  * is no /bin/sh (Windows), two spawns.
+ *
+ * Only the diff's stdout is a pipe (read as it comes, so that a huge diff is cut at the cap);
+ * fds 2–4 are temporary files, read once the shell has exited. A pipe costs a socket object and
+ * a stream in this process, set up in `create()` and drained in `close()`.
  */
 function statusAndDiffAsync(ctx: Ctx, statusArgs: string[], dArgs: string[], cap: number): { status: Promise<Result>; diff: Promise<{ text: string; bytes: number } | GitUnavailable> } {
   shellUsable ??= process.platform !== "win32" && existsSync(SH);
   if (!shellUsable) return { status: gitAsync(ctx, statusArgs), diff: diffToAsync(ctx, dArgs, cap) };
   const cmd = (args: string[]): string => [ctx.bin, ...GIT_PREFIX, ...args].map(shQuote).join(" ");
   const script = `(${cmd(statusArgs)} >&3 2>&4; printf '\\000%d' "$?" >&3) & exec 3>&- 4>&-; exec ${cmd(dArgs)}`;
+  let files: CaptureFiles;
+  try {
+    files = captureFiles(["diff-stderr", "status", "status-stderr"]);
+  } catch {
+    return { status: gitAsync(ctx, statusArgs), diff: diffToAsync(ctx, dArgs, cap) }; // no temporary directory: two spawns
+  }
   const both = new Promise<{ status: Result; diff: { text: string; bytes: number } | GitUnavailable }>((done) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const out: Buffer[] = [];
-    const fd3: Buffer[] = [];
-    const err: Buffer[] = [];
-    const err4: Buffer[] = [];
     let bytes = 0;
     let kept = 0;
-    let fd3Bytes = 0;
-    let errBytes = 0;
     let failure: NodeJS.ErrnoException | null = null;
     const keep = cap + 1;
     const finish = (status: Result, diff: { text: string; bytes: number } | GitUnavailable): void => {
       if (settled) return;
       settled = true;
       if (timer) clearTimeout(timer);
+      files.remove();
       done({ status, diff });
     };
     const failBoth = (e: NodeJS.ErrnoException, stderr: string): void => {
@@ -370,10 +437,11 @@ function statusAndDiffAsync(ctx: Ctx, statusArgs: string[], dArgs: string[], cap
     };
     let child: ChildProcess;
     try {
-      child = spawn(SH, ["-c", script], { cwd: ctx.cwd, env: ctx.env, windowsHide: true, detached: true, stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"] });
+      child = spawn(SH, ["-c", script], { cwd: ctx.cwd, env: ctx.env, windowsHide: true, detached: true, stdio: ["ignore", "pipe", ...files.fds] });
     } catch (e) {
       return failBoth(e as NodeJS.ErrnoException, "");
     }
+    files.unlink(); // spawn returns once the shell runs: it holds the files
     const stop = (e: NodeJS.ErrnoException): void => {
       failure ??= e;
       try {
@@ -392,35 +460,24 @@ function statusAndDiffAsync(ctx: Ctx, statusArgs: string[], dArgs: string[], cap
         kept += part.length;
       }
     });
-    (child.stdio[3] as NodeJS.ReadableStream).on("data", (chunk: Buffer) => {
-      fd3Bytes += chunk.length;
-      if (fd3Bytes <= MAX_BUFFER + 16) fd3.push(chunk);
-      else stop(Object.assign(new Error(`spawn ${ctx.bin} ENOBUFS`), { code: "ENOBUFS" }));
-    });
-    for (const [stream, into] of [[child.stderr!, err], [child.stdio[4] as NodeJS.ReadableStream, err4]] as const) {
-      stream.on("data", (chunk: Buffer) => {
-        errBytes += chunk.length;
-        if (errBytes <= 2 * MAX_BUFFER) into.push(chunk);
-        else stop(Object.assign(new Error(`spawn ${ctx.bin} ENOBUFS`), { code: "ENOBUFS" }));
-      });
-    }
     child.on("error", (e: NodeJS.ErrnoException) => {
       if (child.pid === undefined) failBoth(e, ""); // could not start: no 'close' follows
       else failure ??= e;
     });
     child.on("close", (code) => {
-      const statusErr = Buffer.concat(err4).toString();
-      const diffErr = Buffer.concat(err).toString();
-      const raw = Buffer.concat(fd3);
-      const nul = raw.lastIndexOf(0);
-      const trailer = nul < 0 ? "" : raw.subarray(nul + 1).toString();
+      const [diffErrBytes, raw, statusErrBytes] = files.read([MAX_BUFFER, MAX_BUFFER + 16, MAX_BUFFER]);
+      if (raw === null || diffErrBytes === null || statusErrBytes === null) failure ??= Object.assign(new Error(`spawn ${ctx.bin} ENOBUFS`), { code: "ENOBUFS" });
+      const statusErr = (statusErrBytes ?? Buffer.alloc(0)).toString();
+      const diffErr = (diffErrBytes ?? Buffer.alloc(0)).toString();
+      const nul = raw === null ? -1 : raw.lastIndexOf(0);
+      const trailer = nul < 0 ? "" : raw!.subarray(nul + 1).toString();
       const statusDone = /^[0-9]+$/.test(trailer);
       const notRun = (rc: number, args: string[], stderr: string): Result | null =>
         rc === 127 || rc === 126 ? spawnFailure(ctx, args, Object.assign(new Error(stderr), { code: rc === 127 ? "ENOENT" : "EACCES" }), "") : null;
       let status: Result;
       if (statusDone) {
         const rc = Number(trailer);
-        status = notRun(rc, statusArgs, statusErr) ?? { ok: rc === 0, stdout: raw.subarray(0, nul).toString(), stderr: statusErr };
+        status = notRun(rc, statusArgs, statusErr) ?? { ok: rc === 0, stdout: raw!.subarray(0, nul).toString(), stderr: statusErr };
       } else {
         status = spawnFailure(ctx, statusArgs, failure ?? Object.assign(new Error("git status did not finish"), { code: "EPIPE" }), statusErr);
       }
