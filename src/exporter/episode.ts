@@ -584,7 +584,7 @@ class WeightChanges {
    * Validation and storing are one function with the checks written out, on purpose: V8 does not
    * inline a function of over 460 bytes of bytecode (max_inlined_bytecode_size) into its caller.
    * When this was small enough to be inlined into the caller's loop (through logWeightChange),
-   * that loop compiled slower and was thrown away with it (A/B small_high_freq: 5 % slower).
+   * that loop compiled slower and was thrown away with it (A/B small_high_freq: 2–5 % slower).
    */
   add(c: WeightChangeInput, net: NetworkFacts, validate: boolean): void {
     if (c === null || typeof c !== "object") throw new ValidationError("INVALID_DATA", `logWeightChange() takes { timestep, synapseId | sourceId+targetId, oldWeight, newWeight }`);

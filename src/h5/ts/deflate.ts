@@ -5,9 +5,8 @@
  * one output buffer that is reused: no allocation per chunk. `deflateSync` instead creates a
  * stream per call, whose ~270 kB of zlib state and output buffers come fresh from the allocator
  * and go back to the system when the call ends, so every chunk faulted its memory in again
- * (26 page faults per 80 kB chunk, measured), and left garbage outside the JS heap that V8
- * collected late. On this project's VMs a page fault costs ~12 µs (measured; the hypervisor
- * does the paging), which made that the most expensive part of compressing a small chunk.
+ * (26 page faults per 80 kB chunk, measured; ~12 µs a fault on this project's VMs, where the
+ * hypervisor does the paging), and left garbage outside the JS heap that V8 collected late.
  *
  * The stream is driven through the handle Node's own `deflateSync` uses (`writeSync`, `reset`),
  * not a public API: where a Node release lacks it, {@link deflate} falls back to `deflateSync`
@@ -31,8 +30,9 @@ interface Deflater {
   error: string | null;
 }
 
-/** Persistent deflaters by `level * 8 + strategy`; `false` once the native handle turned out unusable. */
+/** Persistent deflaters by `level * 8 + strategy`. */
 const deflaters = new Map<number, Deflater>();
+/** False once Node's zlib turned out not to have the handle: `deflateSync` from then on. */
 let nativeUsable = true;
 
 function deflater(level: number, strategy: number): Deflater | null {
@@ -65,9 +65,10 @@ let sinceGc = 0;
  * this thread: use or copy it before then.
  */
 export function deflate(data: Uint8Array, level: number, rle = false): Uint8Array {
-  const d = deflater(level, rle ? constants.Z_RLE : constants.Z_DEFAULT_STRATEGY);
-  if (d) return deflateWith(d, data, rle ? constants.Z_RLE : constants.Z_DEFAULT_STRATEGY, level);
-  const out = deflateSync(data, { level, strategy: rle ? constants.Z_RLE : constants.Z_DEFAULT_STRATEGY, chunkSize: Math.max(16 << 10, data.length + (data.length >> 10) + 64) });
+  const strategy = rle ? constants.Z_RLE : constants.Z_DEFAULT_STRATEGY;
+  const d = deflater(level, strategy);
+  if (d) return deflateWith(d, data, strategy, level);
+  const out = deflateSync(data, { level, strategy, chunkSize: Math.max(16 << 10, data.length + (data.length >> 10) + 64) });
   // deflateSync's buffers and zlib state are garbage outside the JS heap, which V8 collects late
   // (a loop of 80 kB chunks settled ~36 MiB above its start; with a minor collection after every
   // 8 MiB of input, ~7 MiB)
