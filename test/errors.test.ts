@@ -105,3 +105,46 @@ test("the loader gives typed errors for missing and foreign files", async (t) =>
   assert.throws(() => loader.getEpisode(0), (err: unknown) => isSnnExportError(err, "NOT_FOUND"));
   assert.ok(existsSync(ex.filePath));
 });
+
+test("weight changes: each bad id, weight or shape is a typed error naming it; the accepted ones are all stored", async (t) => {
+  const dir = tempDir(t);
+  for (const validateData of [true, false]) {
+    const ex = await DataExporter.create(`wc_${validateData}`, { outputBaseDir: dir, validateData });
+    // 3 neurons, 4 synapses
+    ex.saveNetworkStructure({ weights: { sourceIds: [0, 0, 1, 2], targetIds: [1, 2, 2, 0], values: [0.1, 0.2, 0.3, 0.4], shape: [3, 3] } });
+    ex.startEpisode();
+    ex.logWeightChange({ timestep: 5, synapseId: 3, oldWeight: 0.4, newWeight: 0.5 });
+    const bad: [Parameters<typeof ex.logWeightChange>[0], ErrorCode, RegExp][] = [
+      [null as never, "INVALID_DATA", /logWeightChange\(\) takes \{ timestep/],
+      [{ timestep: 6, oldWeight: 0, newWeight: 1 }, "INVALID_DATA", /either synapseId, or both sourceId and targetId/],
+      [{ timestep: 6, synapseId: 1, sourceId: 0, oldWeight: 0, newWeight: 1 }, "INVALID_DATA", /either synapseId, or both/],
+      [{ timestep: 6, sourceId: 0, oldWeight: 0, newWeight: 1 }, "INVALID_DATA", /either synapseId, or both/],
+      [{ timestep: 6, synapseId: -1, oldWeight: 0, newWeight: 1 }, "OUT_OF_RANGE", /synapseId -1 is not a non-negative integer/],
+      [{ timestep: 6, synapseId: 1.5, oldWeight: 0, newWeight: 1 }, "OUT_OF_RANGE", /synapseId 1.5 is not a non-negative integer/],
+      [{ timestep: 6, sourceId: 0, targetId: -2, oldWeight: 0, newWeight: 1 }, "OUT_OF_RANGE", /targetId -2 is not a non-negative integer/],
+      [{ timestep: 6, synapseId: 0, targetId: 1, oldWeight: 0, newWeight: 1 }, "INVALID_DATA", /either synapseId, or both/],
+      [{ timestep: 6.5, synapseId: 0, oldWeight: 0, newWeight: 1 }, "TIMESTEP_ORDER", /timestep must be an integer/],
+    ];
+    if (validateData) {
+      bad.push(
+        [{ timestep: 6, synapseId: 4, oldWeight: 0, newWeight: 1 }, "OUT_OF_RANGE", /synapseId 4 is not below 4, the size of the saved network/],
+        [{ timestep: 6, sourceId: 3, targetId: 0, oldWeight: 0, newWeight: 1 }, "OUT_OF_RANGE", /sourceId 3 is not below 3/],
+        [{ timestep: 6, sourceId: 0, targetId: 7, oldWeight: 0, newWeight: 1 }, "OUT_OF_RANGE", /targetId 7 is not below 3/],
+        [{ timestep: 6, synapseId: 0, oldWeight: NaN, newWeight: 1 }, "INVALID_DATA", /oldWeight/],
+        [{ timestep: 6, synapseId: 0, oldWeight: 0, newWeight: Infinity }, "INVALID_DATA", /newWeight/],
+      );
+    }
+    for (const [c, code, pattern] of bad) throwsCode(() => ex.logWeightChange(c), code, pattern);
+    // without validation the network sizes are not checked: an id past them is kept as given
+    if (!validateData) ex.logWeightChange({ timestep: 6, synapseId: 40, oldWeight: 0, newWeight: 1 });
+    ex.logWeightChange({ timestep: 2, sourceId: 2, targetId: 0, oldWeight: 0.4, newWeight: 0.45 }); // out of order: sorted at the end
+    ex.endEpisode();
+    await ex.close();
+    await using loader = await ExperimentLoader.open(ex.outputDir);
+    const wc = loader.getEpisode(0).getWeightChanges();
+    const rows = Array.from(wc.timesteps, (ts, i) => [ts, wc.synapseIds[i], wc.sourceIds[i], wc.targetIds[i], wc.oldWeights[i], wc.newWeights[i]]);
+    const want = [[2, -1, 2, 0, 0.4, 0.45], [5, 3, -1, -1, 0.4, 0.5]];
+    if (!validateData) want.push([6, 40, -1, -1, 0, 1]);
+    assert.deepEqual(rows, want, `validateData ${validateData}`);
+  }
+});

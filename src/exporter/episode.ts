@@ -590,8 +590,8 @@ class WeightChanges {
     if (c === null || typeof c !== "object") throw new ValidationError("INVALID_DATA", `logWeightChange() takes { timestep, synapseId | sourceId+targetId, oldWeight, newWeight }`);
     const t = checkTimestep(c.timestep, "logWeightChange()");
     const syn = c.synapseId, src = c.sourceId, dst = c.targetId;
-    const hasSyn = syn !== undefined, hasPair = src !== undefined || dst !== undefined;
-    if (hasSyn === hasPair && !(hasSyn && src !== undefined && dst !== undefined)) {
+    // a synapse id, a (source, target) pair, or both; never half a pair
+    if ((src === undefined) !== (dst === undefined) || (syn === undefined && src === undefined)) {
       throw new ValidationError("INVALID_DATA", "logWeightChange(): give either synapseId, or both sourceId and targetId");
     }
     // each id absent, or a non-negative integer (below the saved network's size when validating)
