@@ -269,3 +269,24 @@ test("spike masks from one buffer that grows and shrinks (resizable ArrayBuffer)
     l.close();
   }
 });
+
+test("neural state variables left out at a sample are NaN there; one first given later is NaN before", async (t) => {
+  const dir = tempDir(t);
+  const ex = await DataExporter.create("gaps", { outputBaseDir: dir });
+  ex.startEpisode();
+  const f = (x: number) => Float32Array.from([x, x + 0.5]);
+  ex.log({ timestep: 0, neuralState: { v: f(0), w: f(10) } });
+  ex.log({ timestep: 1, neuralState: { v: f(1) } }); // w left out
+  ex.log({ timestep: 2, neuralState: { w: f(12) } }); // v left out
+  ex.log({ timestep: 3, neuralState: { v: f(3), w: f(13), u: f(23) } }); // u new
+  ex.log({ timestep: 4, neuralState: { u: f(24), v: f(4), w: f(14) } }); // all, in another order
+  ex.endEpisode();
+  await ex.close();
+  await using loader = await ExperimentLoader.open(ex.outputDir);
+  const ns = loader.getEpisode(0).getNeuralStates();
+  assert.deepEqual([...ns.timesteps], [0, 1, 2, 3, 4]);
+  const rows = (name: string) => Array.from({ length: 5 }, (_, i) => Array.from(ns.variables[name].data.subarray(2 * i, 2 * i + 2) as Float32Array));
+  assert.deepEqual(rows("v"), [[0, 0.5], [1, 1.5], [NaN, NaN], [3, 3.5], [4, 4.5]]);
+  assert.deepEqual(rows("w"), [[10, 10.5], [NaN, NaN], [12, 12.5], [13, 13.5], [14, 14.5]]);
+  assert.deepEqual(rows("u"), [[NaN, NaN], [NaN, NaN], [NaN, NaN], [23, 23.5], [24, 24.5]]);
+});

@@ -210,8 +210,11 @@ export class EpisodeWriter {
       (spec.stream.buf as Float64Array).set(data as Float64Array, spec.stream.rows * spec.size);
       spec.stream.advanceOne();
     }
-    for (const [name, spec] of this.vars) {
-      if (!state.some(([, n]) => n === name)) this.padVariable(spec, 1);
+    // a variable not given at this sample (names in `state` are distinct, and all in `vars` now)
+    if (state.length < this.vars.size) {
+      for (const [name, spec] of this.vars) {
+        if (!state.some(([, n]) => n === name)) this.padVariable(spec, 1);
+      }
     }
     (this.nsTimesteps.buf as Float64Array)[this.nsTimesteps.rows] = t;
     this.nsTimesteps.advanceOne();
