@@ -23,6 +23,8 @@ interface ZlibHandle {
 }
 
 interface Deflater {
+  /** Its key in {@link deflaters}. */
+  key: number;
   handle: ZlibHandle;
   /** [0] output bytes left, [1] input bytes left, after each writeSync. */
   state: Uint32Array;
@@ -47,7 +49,7 @@ function deflater(level: number, strategy: number): Deflater | null {
     nativeUsable = false;
     return null;
   }
-  const d: Deflater = { handle, state, out: new Uint8Array(64 << 10), error: null };
+  const d: Deflater = { key, handle, state, out: new Uint8Array(64 << 10), error: null };
   // zlib reports failures through this callback (lib/zlib.js would destroy the stream): kept here, thrown by deflate()
   handle.onerror = (message: string, errno: number) => {
     d.error = `zlib error ${errno}: ${message}`;
@@ -67,7 +69,7 @@ let sinceGc = 0;
 export function deflate(data: Uint8Array, level: number, rle = false): Uint8Array {
   const strategy = rle ? constants.Z_RLE : constants.Z_DEFAULT_STRATEGY;
   const d = deflater(level, strategy);
-  if (d) return deflateWith(d, data, strategy, level);
+  if (d) return deflateWith(d, data);
   const out = deflateSync(data, { level, strategy, chunkSize: Math.max(16 << 10, data.length + (data.length >> 10) + 64) });
   // deflateSync's buffers and zlib state are garbage outside the JS heap, which V8 collects late
   // (a loop of 80 kB chunks settled ~36 MiB above its start; with a minor collection after every
@@ -80,7 +82,7 @@ export function deflate(data: Uint8Array, level: number, rle = false): Uint8Arra
   return out;
 }
 
-function deflateWith(d: Deflater, data: Uint8Array, strategy: number, level: number): Uint8Array {
+function deflateWith(d: Deflater, data: Uint8Array): Uint8Array {
   const bound = data.length + (data.length >> 10) + 64; // above zlib's deflateBound: one call finishes
   if (d.out.length < bound) d.out = new Uint8Array(Math.max(bound, d.out.length * 2));
   const { handle, state } = d;
@@ -93,7 +95,7 @@ function deflateWith(d: Deflater, data: Uint8Array, strategy: number, level: num
     handle.writeSync(constants.Z_FINISH, data, inOff, inLen, d.out, produced, room);
     if (d.error) {
       const msg = d.error;
-      deflaters.delete(level * 8 + strategy); // a fresh stream next time
+      deflaters.delete(d.key); // a fresh stream next time
       throw new Error(`deflate failed: ${msg}`);
     }
     produced += room - state[0];
