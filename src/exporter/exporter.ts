@@ -8,25 +8,31 @@ import { toCsr } from "../encoding/weights.js";
 import { createWriter, engineVersions, type Compression, type Writer } from "../h5/index.js";
 import { VERSION } from "../version.js";
 import { addCodeFiles, startProvenanceCapture, writeGitInfo, writeProvenance, GIT_PENDING, type CodeIndexEntry, type GitInfo } from "../provenance/index.js";
+import { CHECKPOINT_ATTRS, CONFIG_JSON, FORMAT_NAME, FORMAT_VERSION, GROUPS, METADATA_USER, NETWORK, REWARD_ENCODING, ROOT, SPIKE_ENCODING, STATIC, STREAMS } from "../schema.js";
 import { writeCsr, writeEntry, writeRecord } from "./entries.js";
-import { EpisodeWriter, MaskWords, type Layout, type NetworkFacts } from "./episode.js";
+import { FlushPolicy } from "./flush-policy.js";
 import { checkExperimentName, makeExperimentDir, resolveOptions, type ResolvedOptions } from "./options.js";
+import { EventStreams, WeightChangeStreams } from "./records.js";
+import { StepStreams, type Layout, type NetworkFacts, type StepCounters } from "./steps.js";
+import { EpisodeTable, type EpisodeRecord, type StreamRows } from "./table.js";
 import type { EndEpisodeInput, EventInput, ExporterOptions, NetworkInput, StepInput, WeightChangeInput } from "./types.js";
 import { checkKey } from "./validate.js";
 
-export const FORMAT_VERSION = "1.0";
+export { FORMAT_VERSION };
 
-/**
- * An episode-end flush that found compression still running waits at most `flushIntervalMs` (this
- * long when that is off), then flushes anyway: in a steady run new chunks keep the queue from ever
- * being empty, and a forced flush waits for them (measured: forcing after 20 ms cost 15 % on 50
- * short episodes).
- */
-const OWED_MAX_MS = 1000;
+/** The open episode: its table row as it stands, and the counters `log()` keeps. */
+interface OpenEpisode extends StepCounters {
+  id: number;
+  startTime: number;
+  firstTimestep: number;
+  start: StreamRows;
+}
 
 /**
  * Streams an experiment into `<outputBaseDir>/<name>_<YYYYmmdd_HHMMSS>/experiment_data.h5`.
- * `log()` only copies into per-stream chunk buffers; whole chunks go to disk.
+ * `log()` only copies into experiment-wide chunk buffers; whole chunks go to disk. An episode is
+ * a row of the episode table and a slice of every stream (FORMAT.md 2.0), so an episode costs the
+ * same whether it is the first or the millionth.
  *
  * @example
  * ```ts
@@ -46,16 +52,18 @@ export class DataExporter {
   readonly options: Readonly<ResolvedOptions>;
   private readonly w: Writer;
   private readonly comp: Compression;
-  private episode: EpisodeWriter | null = null;
+  private episode: OpenEpisode | null = null;
   private episodeCount = 0;
   private closed = false;
   private config: Record<string, unknown> = {};
   private metadata: Record<string, unknown> = {};
-  private readonly net: NetworkFacts = { nNeurons: null, nSynapses: null };
-  private readonly masks = new MaskWords();
-  private sinceFlush = 0;
-  private checkAt = 256;
-  private lastFlush = 0;
+  private readonly net: NetworkFacts = { nNeurons: null, nSynapses: null, maxSpikeId: -1 };
+  private readonly steps: StepStreams;
+  private readonly weightChanges: WeightChangeStreams;
+  private readonly events: EventStreams;
+  private readonly table: EpisodeTable;
+  private readonly policy: FlushPolicy;
+  private networkSaved = false;
   /** The git capture still to be written: its answer once it has settled (see {@link DataExporter.create}). */
   private git: GitCapture | null = null;
   private closing: Promise<void> | null = null;
@@ -68,6 +76,11 @@ export class DataExporter {
     this.filePath = w.filePath;
     this.w = w;
     this.comp = { kind: options.compression, level: options.compressionLevel };
+    this.steps = new StepStreams(w, this.options, this.net, this.layout);
+    this.weightChanges = new WeightChangeStreams(w, options.chunkSize, this.comp);
+    this.events = new EventStreams(w, options.chunkSize, this.comp);
+    this.table = new EpisodeTable(w, this.comp);
+    this.policy = new FlushPolicy(options, () => this.flushSoon());
   }
 
   /** The file layout this exporter writes (root attribute `layout`). */
@@ -93,7 +106,7 @@ export class DataExporter {
     const ex = new this(n, opts, dir, w);
     ex.writeRootAttrs(started);
     writeProvenance(w, { ...provenance, git: capture ? capture.answer ?? GIT_PENDING : undefined }, ex.comp); // flushes: root attributes and provenance
-    ex.paid();
+    ex.policy.flushed();
     if (capture && !capture.answer) ex.git = capture;
     return ex;
   }
@@ -108,17 +121,22 @@ export class DataExporter {
 
   private writeRootAttrs(started: Date): void {
     const v = engineVersions();
-    this.w.setAttr("/", "format_name", "snn-export");
-    this.w.setAttr("/", "format_version", FORMAT_VERSION);
-    this.w.setAttr("/", "layout", this.layout);
-    this.w.setAttr("/", "experiment_name", this.experimentName);
-    this.w.setAttr("/", "start_time", started.toISOString());
-    this.w.setAttr("/", "status", "open");
-    this.w.setAttr("/", "episode_count", 0n);
-    this.w.setAttr("/", "exporter_options", JSON.stringify(this.options));
+    this.w.setAttr("/", ROOT.formatName, FORMAT_NAME);
+    this.w.setAttr("/", ROOT.formatVersion, FORMAT_VERSION);
+    this.w.setAttr("/", ROOT.layout, this.layout);
+    this.w.setAttr("/", ROOT.experimentName, this.experimentName);
+    this.w.setAttr("/", ROOT.startTime, started.toISOString());
+    this.w.setAttr("/", ROOT.status, "open");
+    this.w.setAttr("/", ROOT.episodeCount, 0n);
+    this.w.setAttr("/", ROOT.exporterOptions, JSON.stringify(this.options));
     const engine = this.options.engine === "ts" ? "pure-TypeScript HDF5 writer" : `h5wasm ${v.h5wasm}, HDF5 ${v.hdf5}`;
-    this.w.setAttr("/", "creator", `snn-export ${VERSION} (${engine})`);
-    for (const g of ["config", "metadata", "network_structure", "episodes", "checkpoints"]) this.w.createGroup(g);
+    this.w.setAttr("/", ROOT.creator, `snn-export ${VERSION} (${engine})`);
+    for (const g of Object.values(GROUPS)) this.w.createGroup(g);
+    for (const g of [STREAMS.spikes.group, STREAMS.neuralStates.group, STREAMS.behavior.group, STREAMS.rewards.group, STREAMS.weightChanges.group, STREAMS.events.group]) this.w.createGroup(g);
+    const optimized = this.layout === "optimized";
+    this.w.setAttr(STREAMS.spikes.group, STREAMS.spikes.encoding, optimized ? SPIKE_ENCODING.optimized : SPIKE_ENCODING.standard);
+    this.w.setAttr(STREAMS.spikes.group, STREAMS.spikes.nNeurons, -1n);
+    this.w.setAttr(STREAMS.rewards.group, STREAMS.rewards.encoding, optimized ? REWARD_ENCODING.optimized : REWARD_ENCODING.standard);
   }
 
   private alive(method: string): void {
@@ -131,11 +149,10 @@ export class DataExporter {
     if (!isPlainObject(config)) throw new ValidationError("INVALID_DATA", "saveConfig() takes a plain object of settings");
     const merged = { ...this.config, ...config };
     const text = toJsonText(merged, "config");
-    this.w.writeText("config/json", text);
+    this.w.writeText(CONFIG_JSON, text);
     this.config = merged;
-    this.w.flush();
-    this.paid();
     this.configAttrs(merged);
+    this.flushNow();
   }
 
   /** Keeps the convenience attributes of `config/` equal to the merged config's scalar top-level keys (at most 256). */
@@ -145,9 +162,9 @@ export class DataExporter {
       if (k === "" || k.includes("/")) continue;
       const scalar = typeof v === "number" || typeof v === "boolean" || (typeof v === "string" && v.length <= 1024);
       if (scalar && n < 256) {
-        this.w.setAttr("config", k, v);
+        this.w.setAttr(GROUPS.config, k, v);
         n++;
-      } else this.w.deleteAttr("config", k);
+      } else this.w.deleteAttr(GROUPS.config, k);
     }
   }
 
@@ -156,10 +173,9 @@ export class DataExporter {
     this.alive("saveMetadata");
     if (!isPlainObject(metadata)) throw new ValidationError("INVALID_DATA", "saveMetadata() takes a plain object");
     const merged = { ...this.metadata, ...metadata };
-    this.w.writeText("metadata/user", toJsonText(merged, "metadata"));
+    this.w.writeText(METADATA_USER, toJsonText(merged, "metadata"));
     this.metadata = merged;
-    this.w.flush();
-    this.paid();
+    this.flushNow();
   }
 
   /**
@@ -172,16 +188,15 @@ export class DataExporter {
       throw new ValidationError("INVALID_DATA", "saveCodeSnapshot() takes an array of file paths or glob patterns");
     }
     const entries = addCodeFiles(this.w, paths, { compression: this.comp });
-    this.w.flush();
-    this.paid();
+    this.flushNow();
     return entries;
   }
 
-  /** Saves neurons, connections and the initial weights (as CSR). Call once, before episodes. */
+  /** Saves neurons, connections and the initial weights (as CSR). Call once. */
   saveNetworkStructure(network: NetworkInput): void {
     this.alive("saveNetworkStructure");
     if (!isPlainObject(network)) throw new ValidationError("INVALID_DATA", "saveNetworkStructure() takes { neurons, connections, weights }");
-    if (this.w.exists("network_structure/initial_weights") || this.w.exists("network_structure/neurons")) {
+    if (this.networkSaved) {
       throw new StateError("EPISODE_OPEN", "saveNetworkStructure() was already called; the network structure is saved once per experiment");
     }
     const nFromNeurons = countOf(network.neurons);
@@ -191,16 +206,22 @@ export class DataExporter {
       if (rec !== undefined && !isPlainObject(rec)) throw new ValidationError("INVALID_DATA", `saveNetworkStructure(): ${part} must be a record of arrays`);
       for (const k of Object.keys(rec ?? {})) checkKey(k, `${part} field`);
     }
-    writeRecord(this.w, "network_structure/neurons", network.neurons, "neurons", this.comp);
-    writeRecord(this.w, "network_structure/connections", network.connections, "connections", this.comp);
-    if (csr) writeCsr(this.w, "network_structure/initial_weights", csr, this.comp);
+    if (n !== null && this.net.nNeurons !== null && n !== this.net.nNeurons) {
+      throw new ValidationError("SHAPE_MISMATCH", `saveNetworkStructure(): the network has ${n} neurons but the spike masks logged so far had ${this.net.nNeurons} entries; save a network of ${this.net.nNeurons} neurons`);
+    }
+    if (n !== null && this.net.maxSpikeId >= n) {
+      throw new ValidationError("OUT_OF_RANGE", `saveNetworkStructure(): the network has ${n} neurons but spike id ${this.net.maxSpikeId} was already logged; save a network of at least ${this.net.maxSpikeId + 1} neurons`);
+    }
+    writeRecord(this.w, NETWORK.neurons, network.neurons, "neurons", this.comp);
+    writeRecord(this.w, NETWORK.connections, network.connections, "connections", this.comp);
+    if (csr) writeCsr(this.w, NETWORK.initialWeights, csr, this.comp);
+    this.networkSaved = true;
     if (n !== null) {
-      this.w.setAttr("network_structure", "n_neurons", BigInt(n));
+      this.w.setAttr(NETWORK.group, NETWORK.nNeurons, BigInt(n));
       this.net.nNeurons = n;
     }
     this.net.nSynapses = csr ? csr.data.length : countOf(network.connections);
-    this.w.flush();
-    this.paid();
+    this.flushNow();
   }
 
   /** Opens the next episode and returns its id. */
@@ -208,23 +229,22 @@ export class DataExporter {
     this.alive("startEpisode");
     if (this.episode) throw new StateError("EPISODE_OPEN", `startEpisode(): episode ${this.episode.id} is still open; call endEpisode() first`);
     const id = this.episodeCount;
-    const ep = new EpisodeWriter(this.w, id, this.options, this.net, this.layout, this.masks);
-    this.w.createGroup(ep.path);
-    for (const g of ["neural_states", "spikes", "behavior", "rewards", "weight_changes", "events"]) this.w.createGroup(`${ep.path}/${g}`);
-    this.w.setAttr(ep.path, "episode_id", BigInt(id));
-    this.w.setAttr(ep.path, "status", "running");
-    this.w.setAttr(ep.path, "start_time", new Date().toISOString());
-    this.w.setAttr(ep.path, "neural_sampling_rate", BigInt(this.options.neuralSamplingRate));
-    this.w.setAttr(`${ep.path}/spikes`, "encoding", this.layout === "optimized" ? "csr_time" : "dense_matrix");
-    this.w.setAttr(`${ep.path}/rewards`, "encoding", this.layout === "optimized" ? "sparse_nonzero" : "dense");
-    ep.begin();
+    this.episode = {
+      id, startTime: Date.now() / 1000, steps: 0, totalSpikes: 0, totalReward: 0, firstTimestep: -1, lastTimestep: -1,
+      start: this.streamRows(),
+    };
     this.episodeCount++;
-    this.w.setAttr("/", "episode_count", BigInt(this.episodeCount));
-    this.episode = ep;
+    this.w.setAttr("/", ROOT.episodeCount, BigInt(this.episodeCount));
     return id;
   }
 
-  private open(method: string): EpisodeWriter {
+  /** Where every stream stands now: the rows the next episode starts at. */
+  private streamRows(): StreamRows {
+    const r = this.steps.rows();
+    return { steps: r.steps, spikes: r.spikes, states: r.states, rewards: r.rewards, weightChanges: this.weightChanges.length, events: this.events.length };
+  }
+
+  private open(method: string): OpenEpisode {
     this.alive(method);
     if (!this.episode) throw new StateError("NO_EPISODE", `${method}() needs an open episode; call startEpisode() first`);
     return this.episode;
@@ -232,23 +252,22 @@ export class DataExporter {
 
   /** Logs one timestep. Synchronous and cheap: copies into chunk buffers. */
   log(step: StepInput): void {
-    this.open("log").log(step);
-    if (++this.sinceFlush >= this.checkAt) this.flushIfDue();
+    const ep = this.open("log");
+    this.steps.log(step, ep);
+    if (ep.steps === 1) ep.firstTimestep = ep.lastTimestep;
+    if (this.policy.stepLogged()) this.flushDue();
   }
 
-  /** Flush policy: every `flushEverySteps` steps, or when `flushIntervalMs` has passed (checked every 256 steps). */
-  private flushIfDue(): void {
-    if (this.flushOwed) this.payOwedFlush();
-    const { flushEverySteps, flushIntervalMs } = this.options;
-    if (flushEverySteps > 0 && this.sinceFlush >= flushEverySteps) return this.flushNow();
-    if (flushIntervalMs > 0 && performance.now() - this.lastFlush >= flushIntervalMs) return this.flushNow();
-    this.checkAt = this.sinceFlush + (flushEverySteps > 0 ? Math.min(256, flushEverySteps - this.sinceFlush) : 256);
+  /** A flush the policy found due while logging: an episode-end flush still owed, else a full one. */
+  private flushDue(): void {
+    if (this.policy.owed) this.policy.payOwed(this.w);
+    else this.flushNow();
   }
 
   /**
-   * Makes everything logged so far readable on disk: partial chunks, weight changes and events of
-   * the open episode, its running totals, and HDF5's metadata. A reader opening the file after
-   * `flush()` returns — or after the writer is killed — sees all of it.
+   * Makes everything logged so far readable on disk: partial chunks of every stream, the episode
+   * table with the open episode's row as it stands, and HDF5's metadata. A reader opening the file
+   * after `flush()` returns — or after the writer is killed — sees all of it.
    */
   flush(): void {
     this.flushNow();
@@ -258,127 +277,88 @@ export class DataExporter {
   /** Flush without waiting for an asynchronous write thread (the periodic flushes). */
   private flushNow(): void {
     this.alive("flush");
-    const ep = this.episode;
-    if (ep) {
-      ep.flush();
-      this.writeCounters(ep);
-    }
-    this.writeGitIfAnswered();
+    this.writeStreams();
     this.w.flush();
-    this.paid();
+    this.policy.flushed();
   }
 
-  private writeCounters(ep: EpisodeWriter): void {
-    const a = (k: string, v: number | bigint) => this.w.setAttr(ep.path, k, v);
-    a("total_timesteps", BigInt(ep.steps));
-    a("total_spikes", BigInt(ep.totalSpikes));
-    a("total_reward", ep.totalReward);
-    a("first_timestep", BigInt(ep.firstTimestep));
-    a("last_timestep", BigInt(ep.lastTimestep));
+  /** Hands every buffered row to the writer (partial chunks included); the writer's flush makes them durable. */
+  private writeStreams(): void {
+    this.steps.flush();
+    this.weightChanges.flush();
+    this.events.flush();
+    this.table.flush(this.episode ? this.record(this.episode, "running", undefined, "", NaN) : null);
+    this.writeGitIfAnswered();
   }
 
-  /** Logs a weight change; they are sorted by timestep when the episode ends. */
+  /**
+   * The episode's end makes it durable within one flush interval: at once if the last flush is
+   * older than `flushIntervalMs` (or that is 0), else by a timer or the next check of `log()`. The
+   * flush does not wait for the compression of the last chunks (see {@link FlushPolicy}).
+   */
+  private flushSoon(): void {
+    if (this.closed) return;
+    this.writeStreams();
+    this.policy.flushWhenIdle(this.w);
+  }
+
+  private record(ep: OpenEpisode, status: EpisodeRecord["status"], success: boolean | undefined, summary: string, endTime: number): EpisodeRecord {
+    return {
+      id: ep.id, status, success, steps: ep.steps, totalSpikes: ep.totalSpikes, totalReward: ep.totalReward,
+      firstTimestep: ep.firstTimestep, lastTimestep: ep.lastTimestep, samplingRate: this.options.neuralSamplingRate,
+      startTime: ep.startTime, endTime, start: ep.start, end: this.streamRows(), summary,
+    };
+  }
+
+  /** Logs a weight change (stored in the order logged; the loader returns an episode's sorted by timestep). */
   logWeightChange(change: WeightChangeInput): void {
-    this.open("logWeightChange").logWeightChange(change);
+    this.open("logWeightChange");
+    this.weightChanges.add(change, this.net, this.options.validateData);
   }
 
   /** Logs an event with free-form JSON data. */
   logEvent(event: EventInput): void {
-    this.open("logEvent").logEvent(event);
+    this.open("logEvent");
+    this.events.add(event);
   }
 
-  /** Stores per-episode data that is not a time series under `static/<name>`. */
+  /** Stores per-episode data that is not a time series under `/episode_static/episode_NNNN/<name>`. */
   logStaticEpisodeData(name: string, data: unknown): void {
-    this.open("logStaticEpisodeData").logStatic(name, data);
+    const ep = this.open("logStaticEpisodeData");
+    checkKey(name, "static episode data");
+    writeEntry(this.w, `${STATIC.episode(ep.id)}/${name}`, data, `logStaticEpisodeData("${name}")`, this.comp);
   }
 
-  /** Ends the open episode: flushes its streams and writes its attributes and summary. */
+  /** Ends the open episode: its row goes into the episode table. */
   endEpisode(result: EndEpisodeInput = {}): void {
     const ep = this.open("endEpisode");
     if (!isPlainObject(result)) throw new ValidationError("INVALID_DATA", "endEpisode() takes { success, summary }");
     if (result.success !== undefined && typeof result.success !== "boolean") {
       throw new ValidationError("INVALID_DATA", `endEpisode(): success must be true or false, got ${JSON.stringify(result.success)}`);
     }
-    const summary = result.summary === undefined ? undefined : toJsonText(result.summary, "endEpisode(): summary");
+    const summary = result.summary === undefined ? "" : toJsonText(result.summary, "endEpisode(): summary");
     this.finishEpisode(ep, "completed", result.success, summary);
+    this.policy.episodeEnded();
   }
 
-  private finishEpisode(ep: EpisodeWriter, status: string, success: boolean | undefined, summary: string | undefined): void {
+  private finishEpisode(ep: OpenEpisode, status: EpisodeRecord["status"], success: boolean | undefined, summary: string): void {
     this.episode = null;
-    ep.finish();
-    if (summary !== undefined) this.w.writeText(`${ep.path}/summary`, summary);
-    const a = (k: string, v: string | number | bigint) => this.w.setAttr(ep.path, k, v);
-    this.writeCounters(ep);
-    this.w.setAttr(ep.path, "success", success === undefined ? -1 : success ? 1 : 0, "int8");
-    if (this.layout === "optimized") this.w.setAttr(`${ep.path}/spikes`, "n_neurons", BigInt(this.net.nNeurons ?? -1));
-    a("end_time", new Date().toISOString());
-    a("status", status);
-    this.writeGitIfAnswered();
-    this.flushSoon();
+    this.table.commit(this.record(ep, status, success, summary, Date.now() / 1000));
   }
-
-  /**
-   * The flush at the end of an episode does not wait for the compression of the episode's last
-   * chunks: it happens at once if they are done, else when the queue is next found empty (checks
-   * of `log()` every 256 steps, a 2 ms timer while the event loop is free), at any other flush or
-   * `close()`, and at the latest after `flushIntervalMs`. The next episode's logging overlaps their
-   * compression (medium_normal: endEpisode() was half of the run).
-   */
-  private flushSoon(): void {
-    if (this.w.flushIfIdle ? this.w.flushIfIdle() : (this.w.flush(), true)) return this.paid();
-    if (!this.flushOwed) this.owedSince = performance.now(); // owed since the first unpaid episode end
-    this.flushOwed = true;
-    if (this.owedTimer === null) {
-      this.owedTimer = setInterval(() => {
-        try {
-          this.payOwedFlush();
-        } catch {
-          this.paid(); // the writer keeps its failure and raises it at the next call
-        }
-      }, 2);
-      this.owedTimer.unref();
-    }
-  }
-
-  /** Completes an owed episode-end flush if the compression it waits for is done, or once it is overdue ({@link OWED_MAX_MS}). */
-  private payOwedFlush(): void {
-    if (!this.flushOwed) return;
-    if (this.w.flushIfIdle!()) return this.paid();
-    if (performance.now() - this.owedSince < (this.options.flushIntervalMs || OWED_MAX_MS)) return;
-    this.w.flush();
-    this.paid();
-  }
-
-  /** Every flush settles an owed one, and restarts the flush policy's clocks (steps and time). */
-  private paid(): void {
-    this.sinceFlush = 0;
-    this.checkAt = this.options.flushEverySteps > 0 ? Math.min(256, this.options.flushEverySteps) : 256;
-    this.lastFlush = performance.now();
-    this.flushOwed = false;
-    if (this.owedTimer !== null) {
-      clearInterval(this.owedTimer);
-      this.owedTimer = null;
-    }
-  }
-
-  private flushOwed = false;
-  private owedSince = 0;
-  private owedTimer: ReturnType<typeof setInterval> | null = null;
 
   /** Saves a named checkpoint: weight matrices as CSR, arrays as datasets, the rest as JSON. */
   saveCheckpoint(name: string, data: Record<string, unknown>): void {
     this.alive("saveCheckpoint");
     checkKey(name, "checkpoint");
     if (!isPlainObject(data)) throw new ValidationError("INVALID_DATA", "saveCheckpoint() takes a name and a plain object of entries");
-    const g = `checkpoints/${name}`;
+    const g = `${GROUPS.checkpoints}/${name}`;
     if (this.w.exists(g)) throw new ValidationError("INVALID_DATA", `checkpoint "${name}" already exists; use a new name for each checkpoint`);
     for (const k of Object.keys(data)) checkKey(k, "checkpoint entry");
     this.w.createGroup(g);
-    this.w.setAttr(g, "created_at", new Date().toISOString());
-    this.w.setAttr(g, "episode_count", BigInt(this.episodeCount));
+    this.w.setAttr(g, CHECKPOINT_ATTRS.createdAt, new Date().toISOString());
+    this.w.setAttr(g, CHECKPOINT_ATTRS.episodeCount, BigInt(this.episodeCount));
     for (const [k, v] of Object.entries(data)) if (v !== undefined) writeEntry(this.w, `${g}/${k}`, v, `checkpoint ${name}.${k}`, this.comp);
-    this.w.flush();
-    this.paid();
+    this.flushNow();
   }
 
   /**
@@ -402,11 +382,16 @@ export class DataExporter {
       } catch (err) {
         gitError = err; // still close the episode and the file; reported after
       }
-      if (this.episode) this.finishEpisode(this.episode, "incomplete", undefined, undefined);
-      this.w.setAttr("/", "end_time", new Date().toISOString());
-      this.w.setAttr("/", "status", "closed");
+      if (this.episode) this.finishEpisode(this.episode, "incomplete", undefined, "");
+      this.steps.finish();
+      this.weightChanges.finish();
+      this.events.finish();
+      this.table.finish();
+      this.w.setAttr(STREAMS.spikes.group, STREAMS.spikes.nNeurons, BigInt(this.net.nNeurons ?? -1));
+      this.w.setAttr("/", ROOT.endTime, new Date().toISOString());
+      this.w.setAttr("/", ROOT.status, "closed");
     } finally {
-      this.paid(); // close() flushes
+      this.policy.stop();
       this.w.close();
     }
     if (gitError) throw gitError;

@@ -5,7 +5,7 @@
  * reward of every step is stored.
  */
 import { DataExporter } from "./exporter.js";
-import type { Layout } from "./episode.js";
+import type { Layout } from "./steps.js";
 
 /**
  * The naive baseline exporter (layout `standard` in FORMAT.md). Use DataExporter for real work.

@@ -6,7 +6,7 @@
  */
 import { allocate, type Dtype, type NumericArray } from "../dtypes.js";
 import { numbersToInt64 } from "../encoding/arrays.js";
-import type { AppendColumn, Compression, Writer } from "../h5/index.js";
+import type { AppendColumn, AttrValue, Compression, Writer } from "../h5/index.js";
 
 export interface StreamSpec {
   /** dtype of the in-memory buffer. */
@@ -19,6 +19,8 @@ export interface StreamSpec {
   /** Rows held in memory before a write [chunkRows]; 1 writes every row as it comes (the standard layout). */
   bufferRows?: number;
   compression: Compression;
+  /** Attributes set on the dataset when it is created. */
+  attrs?: Record<string, AttrValue>;
 }
 
 /**
@@ -47,11 +49,6 @@ function giveBuffer(dtype: Dtype, buf: NumericArray): void {
  * 64 left the spike ids' first chunk deoptimizing log(); 256 and 1024 removed every such deopt.
  */
 const WARM_ROWS = 256;
-
-/** The same stream in every episode is one family (ColumnSpec.family): episode_0003/spikes/neuron_ids is /episodes/(*)/spikes/neuron_ids. */
-export function streamFamily(path: string): string {
-  return path.replace(/^\/episodes\/episode_\d+\//, "/episodes/*/");
-}
 
 export class ChunkedStream {
   readonly rowSize: number;
@@ -138,12 +135,15 @@ export class ChunkedStream {
   /**
    * Makes the buffered rows readable on disk without giving up the buffer: they are written as a
    * partial chunk now and rewritten (as part of the whole chunk) when the buffer fills.
+   * `provisional` rows written into the buffer after `rows` (not committed) go to disk with them
+   * (the episode table's row of the open episode); they are rewritten at the next flush.
    */
-  flushPartial(): void {
+  flushPartial(provisional = 0): void {
     const col = this.ensureColumn();
-    if (this.rows === this.partial) return;
-    col.writeAt(this.toDisk(this.rows), this.rows, this.written);
-    this.partial = this.rows;
+    if (this.rows === this.partial && provisional === 0) return;
+    const n = this.rows + provisional;
+    col.writeAt(this.toDisk(n), n, this.written);
+    this.partial = provisional === 0 ? this.rows : -1;
   }
 
   /** Flushes and makes sure the dataset exists even when no row was ever logged; the buffers go to the next streams. */
@@ -173,7 +173,8 @@ export class ChunkedStream {
       const whole = this.finishing && this.written === 0 && this.rows < this.spec.chunkRows;
       const chunkRows = whole ? Math.max(1, this.rows) : this.spec.chunkRows;
       // a buffer of whole chunks is always written from a chunk start (a flush rewrites the partial one whole)
-      this.col = this.writer.createColumn(this.path, { dtype, rowShape, chunkRows, compression, fromChunkStart: whole || this.chunkRows === chunkRows, family: streamFamily(this.path) });
+      this.col = this.writer.createColumn(this.path, { dtype, rowShape, chunkRows, compression, fromChunkStart: whole || this.chunkRows === chunkRows });
+      for (const [name, value] of Object.entries(this.spec.attrs ?? {})) this.writer.setAttr(this.path, name, value);
     }
     return this.col;
   }
