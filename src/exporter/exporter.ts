@@ -108,7 +108,22 @@ export class DataExporter {
     writeProvenance(w, { ...provenance, git: capture ? capture.answer ?? GIT_PENDING : undefined }, ex.comp); // flushes: root attributes and provenance
     ex.policy.flushed();
     if (capture && !capture.answer) ex.git = capture;
+    flushAtExit(ex);
     return ex;
+  }
+
+  /**
+   * @internal The process is exiting without `close()`: make everything logged durable, as a
+   * flush would (the file stays `open`: the loader reports it `interrupted`, with all its data).
+   */
+  flushBeforeExit(): void {
+    if (this.closed) return;
+    try {
+      this.flushNow();
+      this.w.waitIdle?.();
+    } catch {
+      // nothing to report to at exit; the file holds its last good flush
+    }
   }
 
   /** Writes the git state once the capture has answered (at a flush, or at close); no-op before. */
@@ -392,6 +407,7 @@ export class DataExporter {
       this.w.setAttr("/", ROOT.status, "closed");
     } finally {
       this.policy.stop();
+      openExporters.delete(this);
       this.w.close();
     }
     if (gitError) throw gitError;
@@ -400,6 +416,17 @@ export class DataExporter {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** Exporters not closed yet: flushed when the process exits normally without `close()`. */
+const openExporters = new Set<DataExporter>();
+
+function flushAtExit(ex: DataExporter): void {
+  if (openExporters.size === 0) process.once("exit", () => {
+    for (const e of openExporters) e.flushBeforeExit();
+    openExporters.clear();
+  });
+  openExporters.add(ex);
 }
 
 /** A git capture in flight: `answer` is set when it settles (it never rejects; a rejection is recorded as `git failed`). */
