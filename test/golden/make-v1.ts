@@ -266,7 +266,7 @@ async function main(): Promise<void> {
       "Writes the golden files of format 1.0. The committed ones are the contract: do not regenerate them (see the top of test/golden/make-v1.ts).");
     return;
   }
-  if (FORMAT_VERSION !== "1.0") throw new Error(`this generator writes format 1.0 golden files; today's writer writes ${FORMAT_VERSION}: do not regenerate`);
+  if ((FORMAT_VERSION as string) !== "1.0") throw new Error(`this generator writes format 1.0 golden files; today's writer writes ${FORMAT_VERSION}: do not regenerate`);
   const root = fileURLToPath(new URL("../../../", import.meta.url)); // dist/test/golden -> repository root
   const outArg = args.indexOf("--out");
   const out = outArg >= 0 ? resolve(args[outArg + 1]) : join(root, GOLDEN_V1_DIR);
