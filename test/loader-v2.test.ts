@@ -5,12 +5,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FormatError, ValidationError } from "../src/errors.js";
+import { FormatError, StateError, ValidationError } from "../src/errors.js";
 import { DataExporter } from "../src/exporter/exporter.js";
+import { createWriter } from "../src/h5/index.js";
 import { H5Reader } from "../src/h5/reader.js";
+import { FORMAT_NAME, GROUPS, ROOT, V1 } from "../src/schema.js";
 import { ExperimentLoader, quickLoad, type EpisodeData } from "../src/loader/index.js";
 import { tempDir } from "./helpers.js";
-import { keptSteps, totalReward, writeV2, type FixtureEpisode, type FixtureStep } from "./v2-fixture.js";
+import { CHUNK, keptSteps, totalReward, writeV2, type FixtureEpisode, type FixtureStep } from "./v2-fixture.js";
 
 const f64 = (xs: number[]): Float64Array => Float64Array.from(xs);
 const T0 = 1_704_110_400; // 2024-01-01T12:00:00Z
@@ -197,6 +199,15 @@ test("2.0: a missing id is NOT_FOUND naming the valid ids; the table, not episod
   await assert.rejects(quickLoad(file, { episodeId: 4 }), (e) => e instanceof ValidationError && e.code === "NOT_FOUND");
   const q = await quickLoad(file, { episodeId: 1 });
   assert.deepEqual(q.episode.spikes.neuronIds, Uint32Array.from([4, 5, 6, 7]));
+  // closed: even rows read before (and kept as decoded chunks) are not handed out
+  const ep = loader.getEpisode(1);
+  ep.getTimesteps();
+  loader.close();
+  assert.throws(() => ep.getTimesteps(), (e) => e instanceof StateError && e.code === "CLOSED");
+  assert.throws(() => ep.attrs, (e) => e instanceof StateError && e.code === "CLOSED");
+  for (const f of [() => loader.listEpisodes(), () => loader.episodeCount, () => loader.episodes(), () => loader.getEpisode(0)]) {
+    assert.throws(f, (e) => e instanceof StateError && e.code === "CLOSED");
+  }
 });
 
 /** A writer killed during episode 3: streams cut short by different amounts after its last flush. */
@@ -307,7 +318,7 @@ test("the same logged data reads back identically from the exporter's file and f
   assert.deepEqual(ta, tb);
 });
 
-test("2.0: the table is read once at open; an episode reads only its own rows, and no group listing", async (t) => {
+test("2.0: the table is read once at open; an episode reads only the chunks of its rows, each chunk once", async (t) => {
   const file = join(tempDir(t), "v2.h5");
   const eps = fixtureEpisodes(false);
   const ranges = await writeV2(file, eps);
@@ -342,22 +353,36 @@ test("2.0: the table is read once at open; an episode reads only its own rows, a
     const [kind, p, s, e] = c.split(" ");
     if (kind === "keys") continue; // static data: its own group
     assert.ok(kind === "rows" || kind === "strings", c);
-    const range = Object.entries(own).find(([prefix]) => p.startsWith(prefix))?.[1];
-    assert.ok(range && Number(s) >= range[0] && Number(e) <= range[1], `${c} is outside the episode's rows`);
+    const [a, b] = Object.entries(own).find(([prefix]) => p.startsWith(prefix))?.[1] ?? [NaN, NaN];
+    const chunk = kind === "rows" ? CHUNK : 1; // whole chunks of numbers are read (and kept); strings are read by row
+    assert.ok(Number(s) >= Math.floor(a / chunk) * chunk && Number(e) <= Math.ceil(b / chunk) * chunk, `${c} is outside the chunks of the episode's rows ${a}..${b}`);
   }
   assert.ok(calls.every((c) => !c.startsWith("keys") || c === "keys /episode_static/episode_0003"), calls.join("\n"));
+  // reading every episode after another decompresses each chunk of /timesteps once
+  for (const id of loader.listEpisodes()) loader.getEpisode(id).getTimesteps();
+  const steps = ranges[3].steps[1];
+  assert.equal(calls.filter((c) => c.startsWith("rows /timesteps ")).length, Math.ceil(steps / CHUNK));
+  // results are the caller's own: changing one does not change the next read
+  loader.getEpisode(0).getTimesteps()[0] = 99;
+  assert.equal(loader.getEpisode(0).getTimesteps()[0], 10);
 });
 
 test("1.x: the episode groups are listed once, at open", async (t) => {
-  const dir = tempDir(t);
-  const exported = await logWithExporter(dir, fixtureEpisodes(false));
+  const file = join(tempDir(t), "v1.h5");
+  const w = await createWriter(file, "ts");
+  for (const [k, v] of [[ROOT.formatName, FORMAT_NAME], [ROOT.formatVersion, "1.0"], [ROOT.status, "closed"]]) w.setAttr("/", k, v);
+  for (let id = 0; id < 4; id++) {
+    w.createGroup(V1.episodePath(id));
+    w.setAttr(V1.episodePath(id), "episode_id", BigInt(id));
+  }
+  w.close();
   const proto = H5Reader.prototype;
   const keys = proto.keys;
   let listings = 0;
-  proto.keys = function (this: H5Reader, p: string) { if (p === "/episodes") listings++; return keys.call(this, p); };
+  proto.keys = function (this: H5Reader, p: string) { if (p === GROUPS.episodes) listings++; return keys.call(this, p); };
   t.after(() => (proto.keys = keys));
-  using loader = await ExperimentLoader.open(exported);
-  for (let i = 0; i < 3; i++) for (const id of loader.listEpisodes()) loader.getEpisode(id);
+  using loader = await ExperimentLoader.open(file);
+  for (let i = 0; i < 3; i++) for (const id of loader.listEpisodes()) assert.equal(loader.getEpisode(id).attrs.episode_id, id);
   assert.equal(loader.episodeCount, 4);
   assert.throws(() => loader.getEpisode(4), (e) => e instanceof ValidationError && e.message.includes("valid ids are 0..3 (4 episodes)"));
   assert.equal(listings, 1);

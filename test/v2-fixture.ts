@@ -62,8 +62,8 @@ export interface FixtureOptions {
 }
 
 const GZ: Compression = { kind: "gzip", level: 4 };
-/** Small chunks, so that episodes straddle chunk boundaries. */
-const CHUNK = 3;
+/** Rows per chunk of the streams: small, so that episodes straddle chunk boundaries. */
+export const CHUNK = 3;
 
 /** Sum of the non-zero rewards, as the writer counts them. */
 export function totalReward(ep: FixtureEpisode): number {

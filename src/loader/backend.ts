@@ -36,7 +36,7 @@ export interface EpisodeBackend {
   spikes(): SpikeTrain;
   /** The non-zero rewards. */
   rewards(): Rewards;
-  /** The weight changes in the order stored. */
+  /** The weight changes sorted by timestep (1.x: as stored, which the writer sorted at the episode's end). */
   weightChanges(): WeightChanges;
   events(): ExperimentEvent[];
   /** Parsed summary; null when none. */
@@ -115,8 +115,8 @@ export function nonZeroRewards(timesteps: Float64Array, values: Float64Array): R
 }
 
 /**
- * The weight changes sorted by timestep, stable (equal timesteps keep their stored order). Sorted
- * input (1.x files, and 2.x episodes logged in order) is returned as is.
+ * The weight changes sorted by timestep, stable (equal timesteps keep their stored order), for 2.x
+ * files, which store them in the order logged. Sorted input is returned as is.
  *
  * @example
  * ```ts

@@ -10,7 +10,9 @@ import type {
   EpisodeAttributes, ExperimentEvent, NdArray, Rewards, SpikeTrain, TimeSeries, WeightChanges,
 } from "./types.js";
 import { commonLength, takeRows } from "./values.js";
-import { decodeCsr, decodeDense, nonZeroRewards, toEvents, type EpisodeBackend, type SeriesName } from "./backend.js";
+import {
+  decodeCsr, decodeDense, nonZeroRewards, sortWeightChanges, toEvents, type EpisodeBackend, type SeriesName,
+} from "./backend.js";
 
 /** A neural state variable or behaviour key and the first stream row it was given at. */
 interface Variable {
@@ -87,6 +89,7 @@ export class V2Episode implements EpisodeBackend {
   }
 
   attrs(): EpisodeAttributes {
+    this.src.checkOpen();
     return this.table.attrs(this.id);
   }
 
@@ -203,7 +206,7 @@ export class V2Episode implements EpisodeBackend {
     const lengths = Object.fromEntries(WEIGHT_KEYS.map((k) => [k, cols[k].length]));
     const n = commonLength(lengths, this.src.partial, STREAMS.weightChanges.group);
     for (const k of WEIGHT_KEYS) cols[k] = cols[k].subarray(0, n);
-    return cols;
+    return sortWeightChanges(cols);
   }
 
   events(): ExperimentEvent[] {

@@ -4,7 +4,7 @@
  * that were never written give empty results, not errors.
  */
 import { ValidationError } from "../errors.js";
-import { sortWeightChanges, type EpisodeBackend, type SeriesName } from "./backend.js";
+import type { EpisodeBackend, SeriesName } from "./backend.js";
 import type { Source } from "./read.js";
 import type {
   EpisodeAttributes, ExperimentEvent, Rewards, SpikeTrain, StoredValue, TimeSeries, WeightChanges,
@@ -141,7 +141,8 @@ export class EpisodeData {
 
   /**
    * The weight changes, sorted by timestep (stable: changes at one timestep in the order logged);
-   * ids are -1 where not given.
+   * ids are -1 where not given. (A 1.x episode that was open when its writer died: in the order
+   * logged, as stored, as before.)
    *
    * @example
    * ```ts
@@ -150,7 +151,7 @@ export class EpisodeData {
    * ```
    */
   getWeightChanges(): WeightChanges {
-    return sortWeightChanges(this.backend.weightChanges());
+    return this.backend.weightChanges();
   }
 
   /**

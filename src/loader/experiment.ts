@@ -180,6 +180,7 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    * ```
    */
   get episodeCount(): number {
+    this.src.checkOpen();
     return this.catalog.count;
   }
 
@@ -192,6 +193,7 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    * ```
    */
   listEpisodes(): number[] {
+    this.src.checkOpen();
     return this.catalog.ids();
   }
 
@@ -206,6 +208,7 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    * ```
    */
   getEpisode(id: number): EpisodeData {
+    this.src.checkOpen();
     if (!this.catalog.has(id)) {
       throw new ValidationError("NOT_FOUND", `episode ${id} does not exist in ${this.filePath}: ${describeIds(this.catalog)}`);
     }
@@ -226,6 +229,7 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    * ```
    */
   episodes(): EpisodeTable {
+    this.src.checkOpen();
     return this.catalog.table();
   }
 

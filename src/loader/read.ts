@@ -8,6 +8,7 @@ import { FormatError, StateError, StorageError } from "../errors.js";
 import type { H5Reader } from "../h5/reader.js";
 import type { DatasetInfo } from "../h5/types.js";
 import type { NdArray } from "./types.js";
+import { ChunkCache } from "./cache.js";
 
 /** Default upper bound on the bytes of one `readRows` call: 4 MiB. */
 export const DEFAULT_SLICE_BYTES = 4 * 1024 * 1024;
@@ -246,12 +247,16 @@ function retryLive<T>(read: () => T, attempts = 5): T {
  */
 export class Source {
   private closed = false;
+  /** Row-range reads of a file that does not change while open (not live) go through decoded chunks. */
+  private cache: ChunkCache | null;
 
   /**
    * `interrupted`: the file was not closed by its writer (root `status` is not `closed`) and is
    * not opened live: its writer died, so streams may end at different rows.
    */
-  constructor(private readonly reader: H5Reader, readonly live: boolean, readonly interrupted = false) {}
+  constructor(private readonly reader: H5Reader, readonly live: boolean, readonly interrupted = false) {
+    this.cache = live ? null : new ChunkCache({ info: (p) => this.info(p), read: (p, s, e) => readNumericRows(this.h5, p, s, e) });
+  }
 
   /** Columns may have different lengths (a live or interrupted file): use their common length. */
   get partial(): boolean {
@@ -266,6 +271,11 @@ export class Source {
   private get h5(): H5Reader {
     if (this.closed) throw new StateError("CLOSED", `the experiment file ${this.reader.filePath} was closed; open it again to read`);
     return this.reader;
+  }
+
+  /** A StateError `CLOSED` once the loader is closed (for answers kept in memory). */
+  checkOpen(): void {
+    void this.h5;
   }
 
   /** "group", "dataset" or null. */
@@ -311,10 +321,14 @@ export class Source {
     return retryLive(() => this.h5.readStringRows(path, start, end));
   }
 
-  /** Rows `[start, end)` of a numeric dataset (clamped to the rows present), read in slices. */
+  /**
+   * Rows `[start, end)` of a numeric dataset (clamped to the rows present), read in slices; the
+   * caller's own copy. Not live: through a cache of decoded chunks.
+   */
   slice(path: string, start: number, end: number): NdArray {
-    if (!this.live) return readNumericRows(this.h5, path, start, end);
-    return retryLive(() => readNumericRows(this.h5, path, start, end));
+    const h5 = this.h5; // closed: StateError, also for cached rows
+    if (this.cache) return this.cache.rows(path, start, end);
+    return retryLive(() => readNumericRows(h5, path, start, end));
   }
 
   /** Rows of a dataset (its first dimension; 1 for a scalar); 0 when absent. */
@@ -361,6 +375,7 @@ export class Source {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.cache = null;
     this.reader.close();
   }
 }
