@@ -487,14 +487,15 @@ test("neuron id dtypes follow the neuron count: 256 -> uint8, 1000 -> uint16, un
   }
 });
 
-test("h5py reads a run of many short episodes slice by slice: empty episodes, late variables and keys, a table of more than one chunk", async (t) => {
-  if (!requireTools(t, "h5py")) return;
-  const dir = tempDir(t);
+/**
+ * Writes `E` short episodes (every 5th without steps, the last left open at close()) with a variable
+ * and a behaviour key that appear late, and returns the file and its EXPECTED.json.
+ */
+async function writeManyShort(dir: string, E: number, engine: "ts" | "h5wasm"): Promise<{ file: string; expected: Expected }> {
   const rand = rng(2024);
-  const E = 4200; // the episode table's columns have 4096 rows per chunk
   const n = 6;
-  const name = "many_short";
-  const options = { neuralSamplingRate: 2, chunkSize: 64, flushEverySteps: 97 };
+  const name = `many_short_${engine}`;
+  const options = { neuralSamplingRate: 2, chunkSize: 64, flushEverySteps: 97, engine };
   const ex = await DataExporter.create(name, { outputBaseDir: dir, ...options, provenance: false });
   ex.saveNetworkStructure({ neurons: { ids: Int32Array.from({ length: n }, (_, i) => i) } });
   ex.saveConfig({ episodes: E });
@@ -510,16 +511,17 @@ test("h5py reads a run of many short episodes slice by slice: empty episodes, la
     checkpoints: {},
     format_recipe: true,
   };
-  let speedSince = -1; // the float key "speed" appears at the 2nd step of the first episode from 2000 on with two steps
+  let speedSince = -1; // the float key "speed" appears at the 2nd step of the first episode from E/2 on with two steps
   for (let e = 0; e < E; e++) {
     const x = newEpisode(e, 2);
     expected.episodes.push(x);
     assert.equal(ex.startEpisode(), e);
     const steps = e % 5 === 0 ? 0 : 1 + Math.floor(rand() * 4); // every 5th episode (the first included) has no steps
-    if (speedSince < 0 && e >= 2000 && steps >= 2) speedSince = e;
+    if (speedSince < 0 && e >= E / 2 && steps >= 2) speedSince = e;
     for (let i = 0; i < steps; i++) {
       const neuralState: Record<string, VariableInput> = { v: Float32Array.from({ length: n }, () => rand()) };
-      if (e >= 1000 && !(e % 7 === 0 && i === 0)) neuralState.w = Int16Array.from({ length: n }, () => Math.floor(rand() * 200) - 100); // an integer variable from episode 1000 on, left out now and then (0)
+      // an integer variable from episode E/4 on, left out now and then (0)
+      if (e >= E / 4 && !(e % 7 === 0 && i === 0)) neuralState.w = Int16Array.from({ length: n }, () => Math.floor(rand() * 200) - 100);
       const ids = [...Array(n).keys()].filter(() => rand() < 0.3);
       const behavior: Record<string, number | Float64Array> = { x: rand() };
       if (speedSince >= 0 && (e > speedSince || i >= 1) && rand() < 0.8) behavior.speed = rand();
@@ -543,5 +545,19 @@ test("h5py reads a run of many short episodes slice by slice: empty episodes, la
   }
   assert.ok(speedSince > 0);
   await ex.close();
-  readWithH5py(dir, ex.filePath, expected);
+  return { file: ex.filePath, expected };
+}
+
+test("h5py reads a run of many short episodes slice by slice: empty episodes, late variables and keys, a table of more than one chunk", async (t) => {
+  if (!requireTools(t, "h5py")) return;
+  const dir = tempDir(t);
+  const { file, expected } = await writeManyShort(dir, 4200, "ts"); // the episode table's columns have 4096 rows per chunk
+  readWithH5py(dir, file, expected);
+});
+
+test("the h5wasm engine writes the same format: h5py reads its many short episodes", async (t) => {
+  if (!requireTools(t, "h5py")) return;
+  const dir = tempDir(t);
+  const { file, expected } = await writeManyShort(dir, 300, "h5wasm");
+  readWithH5py(dir, file, expected);
 });
