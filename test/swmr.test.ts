@@ -1,6 +1,7 @@
 /** enableSwmr: readers (h5py in SWMR mode, our loader in live mode) watch an episode grow while it is written (format 2.0: its rows of the experiment-wide streams, named by the episode table). */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import { test } from "node:test";
 import { join } from "node:path";
@@ -83,7 +84,8 @@ test("h5py in SWMR mode sees the episode grow and never reads torn values", { sk
 test("ExperimentLoader live mode re-reads growing streams while the writer runs", async (t) => {
   const dir = tempDir(t);
   const steps = 3000;
-  const { path, done } = await startWriter(dir, steps);
+  const ready = join(dir, "reader-ready"); // created after the first read that sees steps: the writer waits for it
+  const { path, done } = await startWriter(dir, steps, ready);
   const seen: number[] = [];
   let failures = 0;
   let finished = false;
@@ -105,6 +107,7 @@ test("ExperimentLoader live mode re-reads growing streams while the writer runs"
           assert.deepEqual([sp.timesteps[i + 1], sp.neuronIds[i], sp.neuronIds[i + 1]], [t, t % 5, 5 + (t % 3)]);
         }
         seen.push(n);
+        if (n > 0 && !existsSync(ready)) writeFileSync(ready, "");
       }
     } catch (err) {
       // a read that meets metadata being rewritten fails with a typed error and is simply tried
