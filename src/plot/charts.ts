@@ -517,12 +517,12 @@ function reward(ctx: PlotContext): Chart {
   const curve = rewardCurve(t, { window: ctx.window, bins: Math.max(100, Math.min(1000, Math.round(ctx.width))) });
   const n = curve.episodes;
   const binned = curve.binSize > 1;
-  const avgText = curve.window === 1 ? "no averaging (window 1)" : `moving average over ${fmt(curve.window)} episodes`;
+  const avgText = `moving average over ${fmt(curve.window)} episode${curve.window === 1 ? "" : "s"}`;
   const successText =
     curve.withOutcome === 0
       ? "success not given"
       : `${fmt(curve.successes)} of ${fmt(curve.withOutcome)} successful (${((100 * curve.successes) / curve.withOutcome).toFixed(1)}%)`;
-  const x = { field: "episode", type: "quantitative", title: "episode", scale: { nice: false, zero: false, domain: [t.ids[0], t.ids[n - 1]] }, axis: { format: "~s" } };
+  const x = { field: "episode", type: "quantitative", title: "episode", scale: { nice: false, zero: false, domain: [t.ids[0], t.ids[n - 1]] }, axis: { format: ",d", tickMinStep: 1 } };
   const colours: Record<string, string> = { success: "#2ca02c", "no success": "#d62728", "success not given": "#7f7f7f" };
   const outcomes = ["success", "no success", "success not given"].filter((o) => curve.points.some((p) => p.outcome === o));
   const rewardHeight = curve.withOutcome > 0 ? Math.round(ctx.height * 0.68) : ctx.height;
@@ -545,31 +545,17 @@ function reward(ctx: PlotContext): Chart {
           encoding: {
             x,
             y: { field: "reward", type: "quantitative", title: "total reward" },
-            color: { field: "outcome", type: "nominal", title: "outcome", scale: { domain: outcomes, range: outcomes.map((o) => colours[o]) }, legend: { orient: "top-right" } },
+            color: { field: "outcome", type: "nominal", title: "outcome", scale: { domain: outcomes, range: outcomes.map((o) => colours[o]) } },
           },
         },
         maLine,
       ];
-  const rewardPanel = {
-    width: ctx.width,
-    height: rewardHeight,
-    title: {
-      text: binned
-        ? `Total reward: ${avgText} (black); bins of ${fmt(curve.binSize)} episodes: mean (blue), 10th–90th percentile (band)`
-        : `Total reward per episode (points) and ${avgText} (black)`,
-      fontSize: 12, fontWeight: "normal", anchor: "start",
-    },
-    layer: rewardLayers,
-  };
+  const panelTitle = (text: string) => ({ text, fontSize: 13, fontWeight: "normal", anchor: "start" });
+  const rewardPanel = { width: ctx.width, height: rewardHeight, title: panelTitle("Total reward per episode"), layer: rewardLayers };
   const successPanel = {
     width: ctx.width,
     height: Math.max(80, ctx.height - rewardHeight - 40),
-    title: {
-      text: binned
-        ? `Success rate: ${avgText} (black); per bin (green)`
-        : `Success rate: ${avgText} (black); each episode's outcome (green 1 / red 0)`,
-      fontSize: 12, fontWeight: "normal", anchor: "start",
-    },
+    title: panelTitle("Success rate"),
     layer: [
       binned
         ? { mark: { type: "line", color: "#2ca02c", strokeWidth: 0.8, opacity: 0.7, interpolate: "step-after" }, encoding: { x, y: { field: "success", type: "quantitative" } } }
@@ -578,7 +564,7 @@ function reward(ctx: PlotContext): Chart {
             encoding: {
               x,
               y: { field: "success", type: "quantitative" },
-              color: { field: "outcome", type: "nominal", scale: { domain: outcomes, range: outcomes.map((o) => colours[o]) }, legend: null },
+              color: { field: "outcome", type: "nominal", title: "outcome", scale: { domain: outcomes, range: outcomes.map((o) => colours[o]) } },
             },
           },
       {
@@ -587,16 +573,21 @@ function reward(ctx: PlotContext): Chart {
       },
     ],
   };
+  // what the marks are, in lines short enough not to widen the chart
+  const key = binned
+    ? [`black: ${avgText}`, `blue: mean of each bin of ${fmt(curve.binSize)} episodes; band: the bin's 10th–90th percentile${curve.withOutcome > 0 ? "; green: success per bin" : ""}`]
+    : [`black: ${avgText}; points: each episode${curve.withOutcome > 0 ? "; ticks: each outcome (1 success, 0 not)" : ""}`];
   const spec = {
     ...BASE,
     title: {
       text: `Learning curve — ${ctx.experimentName}`,
-      subtitle: `${fmt(n)} episode${n === 1 ? "" : "s"}, total reward ${Number(curve.totalReward.toFixed(6))}, ${successText}`,
+      subtitle: [`${fmt(n)} episode${n === 1 ? "" : "s"}, total reward ${Number(curve.totalReward.toFixed(6))}, ${successText}`, ...key],
     },
     data: { values: curve.points },
     vconcat: curve.withOutcome > 0 ? [rewardPanel, successPanel] : [rewardPanel],
     spacing: 16,
-    resolve: { scale: { x: "shared" } },
+    resolve: { scale: { x: "shared", color: "shared" } },
+    config: { ...BASE.config, legend: { ...BASE.config.legend, orient: "top", direction: "horizontal" } },
   } as unknown as TopLevelSpec;
   const drawn = binned ? `${fmt(curve.points.length)} bins of ${fmt(curve.binSize)}` : "one point each";
   return {
