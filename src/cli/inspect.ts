@@ -35,8 +35,9 @@ Text from the file (names, statuses, event types) is printed with control charac
 (\\x1b, \\n, \\u202e), so a file cannot send terminal escape sequences.
 
 Options:
-  -a, --all     List every episode (and, in format 1.x files, the datasets of every episode
-                group; by default the first group in full, the others as one summary line)
+  -a, --all     List every episode, count the types of every event (by default those of the
+                first 200,000), and list the datasets of every episode group (format 1.x; by
+                default the first group in full, the others as one summary line)
       --json    Print the report as one JSON object on stdout: the episode summary with the
                 first and last 10 episodes (episodes.first, episodes.last, episodes.hidden);
                 with --all every episode instead (episodes.rows)
@@ -210,6 +211,7 @@ function eventLines(r: InspectReport, s: Style): string[] {
   if (ev.total === null) return [s.bold("Events"), `  ${safeText(ev.note ?? "not counted")}`];
   const out = [s.bold(`Events (${formatInt(ev.total)})`)];
   if (ev.total === 0) return [...out, "  none"];
+  if (ev.counted < ev.total) out.push(s.dim(`  types of the first ${formatInt(ev.counted)} events; --all counts every one`));
   const LIST = 20;
   const rows = ev.types.slice(0, LIST).map((t) => [safeText(t.type), formatInt(t.count)]);
   out.push(...renderTable([{ header: "type" }, { header: "count", right: true }], rows, { styleHeader: s.dim }));

@@ -54,6 +54,8 @@ export interface CollapsedGroups {
 export interface EventSummary {
   /** Events in the file; null when they were not counted (`note` says why). */
   total: number | null;
+  /** Events whose types were counted: all of them, or (without `all`) the first {@link COUNT_EVENTS}. */
+  counted: number;
   /** Types by count (most first), at most {@link MAX_EVENT_TYPES}. */
   types: Array<{ type: string; count: number }>;
   /** Distinct types beyond those listed. */
@@ -98,7 +100,9 @@ export interface InspectReport {
 export const WALK_COLLAPSED = 100;
 /** Event types listed. */
 export const MAX_EVENT_TYPES = 1000;
-/** Format 1.x files: events are counted when there are at most this many episode groups. */
+/** Event types counted without `all` (reading a type costs about 3 µs: 200,000 take 0.6 s). */
+export const COUNT_EVENTS = 200_000;
+/** Format 1.x files: without `all`, events are counted when there are at most this many episode groups. */
 const COUNT_EVENTS_V1 = 1000;
 
 /** What {@link inspectExperiment} returns: the report, and the episode table it summarises. */
@@ -208,35 +212,43 @@ async function walkFile(file: string, all: boolean): Promise<{ groups: string[];
       collapsed.push(c);
     };
     visit("/", { groups, datasets });
-    return { groups, datasets, collapsed, events: countEvents(reader) };
+    return { groups, datasets, collapsed, events: countEvents(reader, all) };
   } finally {
     storage.close();
     reader.close();
   }
 }
 
-/** Event counts by type: the experiment-wide `/events/types` (2.x), else each episode group's (1.x, up to {@link COUNT_EVENTS_V1} groups). */
-function countEvents(reader: H5Reader): EventSummary {
+/**
+ * Event counts by type: the experiment-wide `/events/types` (2.x), else each episode group's (1.x,
+ * up to {@link COUNT_EVENTS_V1} groups unless `all`). Without `all`, the types of the first
+ * {@link COUNT_EVENTS} events only.
+ */
+function countEvents(reader: H5Reader, all: boolean): EventSummary {
   const counts = new Map<string, number>();
+  const limit = all ? Infinity : COUNT_EVENTS;
   let total = 0;
+  let counted = 0;
   const count = (path: string) => {
     if (reader.kind(path) !== "dataset") return;
     const rows = reader.info(path).shape[0] ?? 0;
-    for (let s = 0; s < rows; s += 65536) {
-      for (const t of reader.readStringRows(path, s, Math.min(rows, s + 65536))) counts.set(t, (counts.get(t) ?? 0) + 1);
-    }
     total += rows;
+    const end = Math.min(rows, Math.max(0, limit - counted));
+    for (let s = 0; s < end; s += 65536) {
+      for (const t of reader.readStringRows(path, s, Math.min(end, s + 65536))) counts.set(t, (counts.get(t) ?? 0) + 1);
+    }
+    counted += end;
   };
   if (reader.kind(STREAMS.events.types) === "dataset") count(STREAMS.events.types);
   else {
     const groups = reader.keys(GROUPS.episodes).filter((n) => V1.episodeRe.test(n));
-    if (groups.length > COUNT_EVENTS_V1) {
-      return { total: null, types: [], moreTypes: 0, note: `not counted: ${groups.length} episode groups (format 1.x keeps events per episode)` };
+    if (!all && groups.length > COUNT_EVENTS_V1) {
+      return { total: null, counted: 0, types: [], moreTypes: 0, note: `not counted: ${groups.length} episode groups (format 1.x keeps events per episode); --all counts them` };
     }
     for (const g of groups) count(`${GROUPS.episodes}/${g}/events/types`);
   }
   const types = [...counts].map(([type, n]) => ({ type, count: n })).sort((a, b) => b.count - a.count || (a.type < b.type ? -1 : 1));
-  return { total, types: types.slice(0, MAX_EVENT_TYPES), moreTypes: Math.max(0, types.length - MAX_EVENT_TYPES) };
+  return { total, counted, types: types.slice(0, MAX_EVENT_TYPES), moreTypes: Math.max(0, types.length - MAX_EVENT_TYPES) };
 }
 
 function describe(reader: H5Reader, storage: StorageReader, seen: Map<bigint, string>, path: string): DatasetEntry {
