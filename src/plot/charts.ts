@@ -522,7 +522,8 @@ function reward(ctx: PlotContext): Chart {
     curve.withOutcome === 0
       ? "success not given"
       : `${fmt(curve.successes)} of ${fmt(curve.withOutcome)} successful (${((100 * curve.successes) / curve.withOutcome).toFixed(1)}%)`;
-  const x = { field: "episode", type: "quantitative", title: "episode", scale: { nice: false, zero: false, domain: [t.ids[0], t.ids[n - 1]] }, axis: { format: ",d", tickMinStep: 1 } };
+  const domain = n === 1 ? [t.ids[0] - 0.5, t.ids[0] + 0.5] : [t.ids[0], t.ids[n - 1]];
+  const x = { field: "episode", type: "quantitative", title: "episode", scale: { nice: false, zero: false, domain }, axis: { format: ",d", tickMinStep: 1 } };
   const colours: Record<string, string> = { success: "#2ca02c", "no success": "#d62728", "success not given": "#7f7f7f" };
   const outcomes = ["success", "no success", "success not given"].filter((o) => curve.points.some((p) => p.outcome === o));
   const rewardHeight = curve.withOutcome > 0 ? Math.round(ctx.height * 0.68) : ctx.height;
