@@ -526,7 +526,6 @@ test("plot --kind reward: the learning curve of 3,000 episodes is drawn from the
 
   // The chart's data, built from the loader's episode table, equals the curve of the rewards written.
   const { buildChart, rewardCurve } = await import("../src/plot/charts.js");
-  const { episodeTable } = await import("../src/inspect/episodes.js");
   await using loader = await ExperimentLoader.open(manyDir);
   const written = {
     ids: Float64Array.from(all),
@@ -535,7 +534,7 @@ test("plot --kind reward: the learning curve of 3,000 episodes is drawn from the
   };
   const chart = buildChart("reward", {
     experimentName: "many", episode: 0, data: null, dt: { ms: 2, source: "config.dt_ms" }, nNeurons: MANY_NEURONS, types: null,
-    table: episodeTable(loader), window: 50, weights: null, units: {}, width: 800, height: 400,
+    table: loader.episodes(), window: 50, weights: null, units: {}, width: 800, height: 400,
   });
   const drawn = (chart.spec as unknown as { data: { values: Array<Record<string, number | null>> } }).data.values;
   const expected = rewardCurve(written, { window: 50, bins: 800 }).points;

@@ -105,11 +105,10 @@ export async function plotCommand(args: string[], io: Io): Promise<number> {
   const scale = numberFlag("plot", "scale", v.scale, 2, 0.5, 4);
   const err = makeStyle(colorWanted(io.stderr, io.env));
 
-  const [{ ExperimentLoader }, { buildChart }, inspect, episodes, render] = await Promise.all([
+  const [{ ExperimentLoader }, { buildChart }, inspect, render] = await Promise.all([
     import("../loader/experiment.js"),
     import("../plot/charts.js"),
     import("../inspect/experiment.js"),
-    import("../inspect/episodes.js"),
     import("../plot/render.js"),
   ]);
 
@@ -138,7 +137,7 @@ export async function plotCommand(args: string[], io: Io): Promise<number> {
       dt,
       nNeurons,
       types: kind === "raster" || kind === "rates" ? inspect.neuronTypes(loader)?.map(safeText) ?? null : null,
-      table: kind === "reward" ? episodes.episodeTable(loader) : null,
+      table: kind === "reward" ? loader.episodes() : null,
       window,
       weights: kind === "weights" ? loader.getNetworkStructure().weights : null,
       units,

@@ -6,7 +6,6 @@
  */
 import type { ExperimentLoader } from "../loader/experiment.js";
 import { BIN, intFlag, numberFlag, parseWithPositionals, requirePositional, type Io, type Options } from "./args.js";
-import { episodeTable } from "../inspect/episodes.js";
 import { colorWanted, displayPath, formatInt, makeStyle, safeJson, safeText, type Style } from "./format.js";
 
 const OPTIONS = {
@@ -71,7 +70,7 @@ interface Snapshot {
 /** Root status, totals over the episode table, and its last row: one read of `loader.episodes()`. */
 function snapshot(loader: ExperimentLoader): Snapshot {
   const stored = loader.rootAttributes.status;
-  const t = episodeTable(loader);
+  const t = loader.episodes();
   const n = t.ids.length;
   const sum = (a: Float64Array) => {
     let x = 0;

@@ -3,34 +3,10 @@
  * read of `loader.episodes()` (columns, one entry per episode), summarised without touching any
  * episode's streams.
  */
-import type { ExperimentLoader } from "../loader/experiment.js";
+import type { EpisodeTable } from "../loader/types.js";
 import type { TimeStep } from "./experiment.js";
 
-/**
- * The loader's episode table (`ExperimentLoader.episodes()`): index i is the episode `ids[i]`.
- * TEMPORARY: a local copy of the loader's type until the 2.0 loader is merged.
- */
-export interface EpisodeTable {
-  ids: Float64Array;
-  status: string[];
-  /** 1 success, 0 failure, -1 not given. */
-  success: Int8Array;
-  totalTimesteps: Float64Array;
-  totalSpikes: Float64Array;
-  totalReward: Float64Array;
-  firstTimestep: Float64Array;
-  lastTimestep: Float64Array;
-  neuralSamplingRate: Float64Array;
-  /** Seconds since the Unix epoch. */
-  startTime: Float64Array;
-  endTime: Float64Array;
-}
-
-/** The episode table of an open experiment. */
-export function episodeTable(loader: ExperimentLoader): EpisodeTable {
-  // TEMPORARY until the 2.0 loader is merged: `episodes()` is not yet in this branch's loader.
-  return (loader as unknown as { episodes(): EpisodeTable }).episodes();
-}
+export type { EpisodeTable };
 
 /** One row of the episode table as shown by `inspect`. */
 export interface EpisodeRow {

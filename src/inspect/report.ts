@@ -9,7 +9,7 @@ import { dtypeSize, type Dtype } from "../dtypes.js";
 import { H5Reader } from "../h5/reader.js";
 import { ExperimentLoader } from "../loader/experiment.js";
 import { GROUPS, STREAMS, V1 } from "../schema.js";
-import { episodeTable, summarizeEpisodes, type EpisodeSummary, type EpisodeTable } from "./episodes.js";
+import { summarizeEpisodes, type EpisodeSummary, type EpisodeTable } from "./episodes.js";
 import { neuronCount, timeStep, type TimeStep } from "./experiment.js";
 import { StorageReader } from "./storage.js";
 
@@ -125,7 +125,7 @@ export async function inspectExperiment(dirOrFile: string, options: { all?: bool
     const config = loader.getConfig();
     const dt = timeStep(config);
     const nNeurons = neuronCount(loader);
-    const table = episodeTable(loader);
+    const table = loader.episodes();
     const walk = await walkFile(file, options.all === true);
     const { groups, datasets, collapsed } = walk;
     const totals = { datasets: datasets.length, rawBytes: 0, storedBytes: 0, rawBytesOfStored: 0, storedBytesOfRaw: 0, partial: false };
