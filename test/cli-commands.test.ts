@@ -400,6 +400,34 @@ test("inspect: control characters in the experiment name, event types and config
   assert.ok(text.includes("evil\\x1b[31mred\\x07\\u202e"), "the name, escaped");
 });
 
+test("inspect: a format 1.0 file (golden optimized.h5): its episodes, the first episode group listed, the others summarised", () => {
+  const golden = fileURLToPath(new URL("../../test/fixtures/golden/v1.0/optimized.h5", import.meta.url));
+  const expected = JSON.parse(readFileSync(golden.replace(/\.h5$/, ".expected.json"), "utf8")).view as {
+    episodes: Array<{ id: number; attrs: { status: string; success?: boolean | null; total_timesteps: number; total_spikes: number; total_reward: number } }>;
+  };
+  const r = cli(["inspect", golden]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\(format 1\.0, optimized layout\)/);
+  assert.match(r.stdout, new RegExp(`^Episodes \\(${expected.episodes.length}\\)$`, "m"));
+  for (const e of expected.episodes) {
+    const a = e.attrs;
+    const success = a.success === null || a.success === undefined ? "-" : a.success ? "yes" : "no";
+    const re = new RegExp(`^\\s+${e.id}\\s+${a.status}\\s+${a.total_timesteps}\\s+${a.total_spikes}\\s+[\\d.]+\\s+${String(Number(a.total_reward.toFixed(6))).replace(".", "\\.")}\\s+${success}$`, "m");
+    assert.match(r.stdout, re, `episode ${e.id}`);
+  }
+  const rest = expected.episodes.length - 1;
+  assert.match(r.stdout, new RegExp(`^\\s+episodes/\\n\\s+episode_0000/\\n`, "m"));
+  assert.match(r.stdout, new RegExp(`^\\s+episode_0001/ … episode_000${rest}/\\s+${rest} more episode groups: \\d+ datasets, raw .*; --all lists them$`, "m"));
+  assert.ok(!r.stdout.includes(`episode_000${rest}/\n`), "the last group is not listed");
+  const all = cli(["inspect", golden, "--all"]);
+  assert.match(all.stdout, new RegExp(`^\\s+episode_000${rest}/\\n`, "m"));
+  const json = JSON.parse(cli(["inspect", golden, "--json"]).stdout);
+  assert.equal(json.collapsed.length, 1);
+  assert.deepEqual({ ...json.collapsed[0], datasets: 0, rawBytes: 0, storedBytes: 0 }, { parent: "/episodes", first: "episode_0001", last: `episode_000${rest}`, groups: rest, datasets: 0, rawBytes: 0, storedBytes: 0 });
+  assert.ok(json.collapsed[0].datasets > 0);
+  assert.equal(json.totals.partial, false);
+});
+
 test("inspect: stored sizes equal h5py's get_storage_size() for every dataset (demo file and a standard, uncompressed file)", async (t) => {
   if (!pythonHas("h5py")) {
     t.skip("Debian's python3-h5py is not installed (apt-get install python3-h5py)");
