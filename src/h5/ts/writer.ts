@@ -105,12 +105,17 @@ function vlenRef(r: HeapRef): Uint8Array {
   return new Bytes().u32(r.length).u64(r.addr).u32(r.index).done();
 }
 
+/** Message flag "do not share": HDF5 sets it on the attribute info message. */
+const DONT_SHARE = 0x04;
+
 /** Encodes a version-2 object header; `cap` pads it (NIL message) to a fixed size when larger. */
 function objectHeader(node: ObjNode, cap: number): Uint8Array {
-  const msgs = node.messages();
+  const msgs: [number, Uint8Array, number?][] = node.messages();
+  // without the attribute info message HDF5 counts 0 attributes (H5Oget_info, h5repack, h5py len())
+  if (node.attrs.size > 0) msgs.push([M.MSG.AINFO, M.attributeInfo(), DONT_SHARE]);
   for (const [name, a] of node.attrs) msgs.push([M.MSG.ATTRIBUTE, M.attribute(name, a.type, a.space, a.data)]);
   const body = new Bytes();
-  for (const [type, data] of msgs) body.u8(type).u16(data.length).u8(0).bytes(data);
+  for (const [type, data, flags = 0] of msgs) body.u8(type).u16(data.length).u8(flags).bytes(data);
   const fixed = 4 + 1 + 1 + 4 + 4; // signature, version, flags, chunk size, checksum
   let total = fixed + body.length;
   if (cap > total) {
