@@ -92,7 +92,6 @@ class DatasetNode extends ObjNode {
       out.push([M.MSG.LAYOUT, M.chunkedLayout(this.index!.root, [this.chunkRows, ...this.rowShape], M.elemSize(this.type))]);
       if (this.level > 0) out.push([M.MSG.FILTERS, M.filters(M.elemSize(this.type), this.level)]);
     }
-    if (this.refs > 1) out.push([M.MSG.REFCOUNT, M.refCount(this.refs)]);
     return out;
   }
 }
@@ -111,6 +110,8 @@ const DONT_SHARE = 0x04;
 /** Encodes a version-2 object header; `cap` pads it (NIL message) to a fixed size when larger. */
 function objectHeader(node: ObjNode, cap: number): Uint8Array {
   const msgs: [number, Uint8Array, number?][] = node.messages();
+  // hard links to the object (groups too: h5repack copies a group it sees once per link otherwise)
+  if (node.refs > 1) msgs.push([M.MSG.REFCOUNT, M.refCount(node.refs)]);
   // without the attribute info message HDF5 counts 0 attributes (H5Oget_info, h5repack, h5py len())
   if (node.attrs.size > 0) msgs.push([M.MSG.AINFO, M.attributeInfo(), DONT_SHARE]);
   for (const [name, a] of node.attrs) msgs.push([M.MSG.ATTRIBUTE, M.attribute(name, a.type, a.space, a.data)]);
