@@ -505,9 +505,11 @@ export class TsWriter {
     }
     // encode, deepest first: every object before its parents and all its other ancestors
     const depth = new Map<ObjNode, number>();
-    const order = [...this.dirty].sort((a, b) => depthOf(b, depth) - depthOf(a, depth));
-    const headers = order.map((node): [ObjNode, Uint8Array] => [node, objectHeader(node, node.cap)]);
+    const byDepth: ObjNode[][] = [];
+    for (const node of this.dirty) (byDepth[depthOf(node, depth)] ??= []).push(node);
     this.dirty.clear();
+    const headers: [ObjNode, Uint8Array][] = [];
+    for (let d = byDepth.length - 1; d >= 0; d--) for (const node of byDepth[d] ?? []) headers.push([node, objectHeader(node, node.cap)]);
     const heap = this.heap.flush();
     // 1. new space
     for (const [addr, bytes] of [...heap.fresh, ...fresh]) this.write(addr, bytes);
