@@ -11,7 +11,10 @@ const FANOUT = 64;
 
 export interface ChunkEntry {
   addr: number;
+  /** Stored bytes (what the index says). */
   size: number;
+  /** Bytes reserved at `addr` (at least `size`): what becomes free when the chunk is replaced. */
+  cap: number;
 }
 
 interface Node {
@@ -37,10 +40,10 @@ export class ChunkIndex {
 
   /** Records chunk `k` (rows k*chunkRows ...) at `addr` with `size` stored bytes. */
   /** Returns the entry it replaces (a partial chunk completed), whose space is free once the change is on disk. */
-  set(k: number, addr: number, size: number): ChunkEntry | undefined {
+  set(k: number, addr: number, size: number, cap = size): ChunkEntry | undefined {
     if (k > this.entries.length) throw new Error(`internal: chunk ${k} written before chunk ${this.entries.length}`);
     const old = this.entries[k];
-    this.entries[k] = { addr, size };
+    this.entries[k] = { addr, size, cap };
     let n = k;
     for (let level = 0; ; level++) {
       n = Math.floor(n / FANOUT);
