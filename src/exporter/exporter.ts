@@ -165,8 +165,10 @@ export class DataExporter {
     const merged = { ...this.config, ...config };
     const text = toJsonText(merged, "config");
     this.w.writeText(CONFIG_JSON, text);
-    this.config = merged;
-    this.configAttrs(merged);
+    // the values as stored (Dates as strings, BigInts as numbers), not the caller's objects: a later
+    // change to an object passed here does not reach the file with the next saveConfig
+    this.config = JSON.parse(text) as Record<string, unknown>;
+    this.configAttrs(this.config);
     this.flushNow();
   }
 
@@ -187,9 +189,9 @@ export class DataExporter {
   saveMetadata(metadata: Record<string, unknown>): void {
     this.alive("saveMetadata");
     if (!isPlainObject(metadata)) throw new ValidationError("INVALID_DATA", "saveMetadata() takes a plain object");
-    const merged = { ...this.metadata, ...metadata };
-    this.w.writeText(METADATA_USER, toJsonText(merged, "metadata"));
-    this.metadata = merged;
+    const text = toJsonText({ ...this.metadata, ...metadata }, "metadata");
+    this.w.writeText(METADATA_USER, text);
+    this.metadata = JSON.parse(text) as Record<string, unknown>; // as stored (see saveConfig)
     this.flushNow();
   }
 

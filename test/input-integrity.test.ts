@@ -1,0 +1,93 @@
+/**
+ * Issue 12 regressions: each test is one defect found by the property-based round trip
+ * (test/roundtrip-property.test.ts) or while writing its input rules (FORMAT.md "Input rules"):
+ * the input, and that it now either reads back exactly or is refused up front with a typed error
+ * that changes nothing.
+ */
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { test, type TestContext } from "node:test";
+import { DataExporter, ExperimentLoader, SnnExportError, isSnnExportError, type ErrorCode, type ExporterOptions } from "../src/index.js";
+import { tempDir } from "./helpers.js";
+
+function throwsCode(fn: () => unknown, code: ErrorCode, pattern?: RegExp): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof SnnExportError, `expected an SnnExportError, got ${(err as Error)?.stack ?? String(err)}`);
+    assert.equal(err.code, code, err.message);
+    if (pattern) assert.match(err.message, pattern);
+    return true;
+  });
+}
+
+async function exporter(t: TestContext, options: ExporterOptions = {}): Promise<DataExporter> {
+  const ex = await DataExporter.create("integrity", { outputBaseDir: tempDir(t), provenance: false, ...options });
+  t.after(() => ex.close());
+  return ex;
+}
+
+async function reopen(ex: DataExporter): Promise<ExperimentLoader> {
+  await ex.close();
+  return ExperimentLoader.open(ex.outputDir);
+}
+
+/** An object with an own key "__proto__" (what JSON.parse gives). */
+const withProto = (v: unknown): Record<string, unknown> => JSON.parse(`{"__proto__": ${JSON.stringify(v)}, "a": 1}`);
+
+test("JSON values: NaN and ±Infinity are refused naming the key (they were stored as the strings \"NaN\", \"Infinity\")", async (t) => {
+  const ex = await exporter(t);
+  throwsCode(() => ex.saveConfig({ lr: NaN }), "INVALID_DATA", /config\.lr is NaN/);
+  throwsCode(() => ex.saveConfig({ layers: [{ tau: Infinity }] }), "INVALID_DATA", /config\.layers\[0\]\.tau is Infinity/);
+  throwsCode(() => ex.saveMetadata({ w: new Float32Array([1, -Infinity]) }), "INVALID_DATA", /metadata\.w\[1\] is -Infinity/);
+  ex.startEpisode();
+  throwsCode(() => ex.logEvent({ timestep: 0, type: "x", data: { v: NaN } }), "INVALID_DATA", /logEvent\(\): data\.v is NaN/);
+  throwsCode(() => ex.logStaticEpisodeData("s", { v: NaN }), "INVALID_DATA", /\.v is NaN/);
+  throwsCode(() => ex.saveCheckpoint("c", { meta: { v: Infinity } }), "INVALID_DATA", /\.v is Infinity/);
+  throwsCode(() => ex.endEpisode({ summary: { acc: NaN } }), "INVALID_DATA", /summary\.acc is NaN/);
+  ex.saveConfig({ lr: 0.1 });
+  ex.endEpisode({ summary: { acc: 1 } });
+  const l = await reopen(ex);
+  assert.deepEqual(l.getConfig(), { lr: 0.1 });
+  assert.deepEqual(l.getMetadata().user, {});
+  assert.deepEqual(l.getEpisode(0).getEvents(), []);
+  assert.deepEqual(l.listCheckpoints(), []);
+  l.close();
+});
+
+test("JSON values: BigInt64Array elements of 2^53 or more are refused (they were rounded)", async (t) => {
+  const ex = await exporter(t);
+  throwsCode(() => ex.saveConfig({ ids: new BigInt64Array([1n, 2n ** 53n + 1n]) }), "INVALID_DATA", /config\.ids\[1\]: BigInt 9007199254740993/);
+  ex.saveConfig({ ids: new BigInt64Array([1n, -(2n ** 53n) + 1n]) });
+  const l = await reopen(ex);
+  assert.deepEqual(l.getConfig(), { ids: [1, -(2 ** 53) + 1] });
+  l.close();
+});
+
+test("JSON values: -0 reads back as -0 (it was 0), a key \"__proto__\" is kept (it was dropped)", async (t) => {
+  const ex = await exporter(t);
+  ex.saveConfig({ zero: -0, list: [-0, 0], nested: withProto({ b: 2 }) });
+  ex.saveMetadata(withProto(5));
+  ex.startEpisode();
+  ex.logEvent({ timestep: 0, type: "x", data: withProto([1]) });
+  ex.endEpisode({ summary: -0 });
+  const l = await reopen(ex);
+  const c = l.getConfig();
+  assert.ok(Object.is(c.zero, -0));
+  assert.ok(Object.is((c.list as number[])[0], -0) && Object.is((c.list as number[])[1], 0));
+  assert.deepEqual(Object.keys(c.nested as object), ["__proto__", "a"]);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(c.nested, "__proto__")?.value, { b: 2 });
+  assert.deepEqual(Object.keys(l.getMetadata().user as object), ["__proto__", "a"]);
+  assert.deepEqual(Object.keys(l.getEpisode(0).getEvents()[0].data as object), ["__proto__", "a"]);
+  assert.ok(Object.is(l.getEpisode(0).getSummary(), -0));
+  l.close();
+});
+
+test("config and metadata keep the values as saved: an object changed after saveConfig() is not written by the next save", async (t) => {
+  const ex = await exporter(t);
+  const layers = [1, 2];
+  ex.saveConfig({ layers });
+  layers.push(3);
+  ex.saveConfig({ lr: 1 });
+  const l = await reopen(ex);
+  assert.deepEqual(l.getConfig(), { layers: [1, 2], lr: 1 });
+  l.close();
+});
