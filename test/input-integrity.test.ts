@@ -91,3 +91,48 @@ test("config and metadata keep the values as saved: an object changed after save
   assert.deepEqual(l.getConfig(), { layers: [1, 2], lr: 1 });
   l.close();
 });
+
+test("names: lone surrogates, NUL and more than 4096 UTF-8 bytes are refused (a 70 000-byte name made the file unreadable)", async (t) => {
+  const ex = await exporter(t);
+  ex.startEpisode();
+  for (const name of ["v".repeat(70_000), "é".repeat(2049), "lone\ud800", "\udc00x", "nul\u0000"]) {
+    throwsCode(() => ex.log({ timestep: 0, neuralState: { [name]: new Float32Array(2) } }), "INVALID_DATA", /not usable as an HDF5 name/);
+    throwsCode(() => ex.log({ timestep: 0, behavior: { [name]: 1 } }), "INVALID_DATA", /not usable as an HDF5 name/);
+    throwsCode(() => ex.logStaticEpisodeData(name, 1), "INVALID_DATA", /not usable as an HDF5 name/);
+    throwsCode(() => ex.saveCheckpoint(name, {}), "INVALID_DATA", /not usable as an HDF5 name/);
+  }
+  const ok = "é".repeat(2048); // 4096 bytes
+  ex.log({ timestep: 0, neuralState: { [ok]: new Float32Array(2) } });
+  // config keys that are no attribute names: in the JSON text, not as attributes
+  ex.saveConfig({ ["k".repeat(70_000)]: 1, "lone\ud800": 2, "nul\u0000": 3, text: "nul\u0000x", fine: 4 });
+  ex.endEpisode();
+  const l = await reopen(ex);
+  assert.deepEqual(Object.keys(l.getEpisode(0).getNeuralStates().variables), [ok]);
+  assert.equal(Object.keys(l.getConfig()).length, 5);
+  const attrs = Object.keys(l.rootAttributes); // the file opens
+  assert.ok(attrs.includes("format_version"));
+  l.close();
+});
+
+test("non-string names are a typed error (saveCheckpoint(5, …) threw a TypeError)", async (t) => {
+  const ex = await exporter(t);
+  throwsCode(() => ex.saveCheckpoint(5 as never, {}), "INVALID_DATA", /checkpoint name 5/);
+  ex.startEpisode();
+  throwsCode(() => ex.logStaticEpisodeData(null as never, 1), "INVALID_DATA", /static episode data name null/);
+});
+
+test("strings stored as HDF5 strings: NUL and lone surrogates in event types and string lists are refused", async (t) => {
+  const ex = await exporter(t);
+  ex.startEpisode();
+  throwsCode(() => ex.logEvent({ timestep: 0, type: "a\u0000b" }), "INVALID_DATA", /NUL/);
+  throwsCode(() => ex.logEvent({ timestep: 0, type: "x\udc00" }), "INVALID_DATA", /lone surrogate/);
+  throwsCode(() => ex.logStaticEpisodeData("types", ["exc", "in\u0000h"]), "INVALID_DATA", /types"\)\[1\] .*NUL/);
+  throwsCode(() => ex.saveNetworkStructure({ neurons: { types: ["a", "\ud800"] } }), "INVALID_DATA", /lone surrogate/);
+  ex.logEvent({ timestep: 0, type: "tab\tand\nnewline ψ" });
+  ex.saveNetworkStructure({ neurons: { types: ["a", "ψ"] } }); // the refused call wrote nothing: a retry works
+  ex.endEpisode();
+  const l = await reopen(ex);
+  assert.equal(l.getEpisode(0).getEvents()[0].type, "tab\tand\nnewline ψ");
+  assert.deepEqual(l.getNetworkStructure().neurons.types, ["a", "ψ"]);
+  l.close();
+});

@@ -1,9 +1,11 @@
 /** Writing free-form entries: records of arrays, weight matrices, JSON values. */
 import { isNumericArray, type NumericArray } from "../dtypes.js";
-import { toNd } from "../encoding/arrays.js";
+import { describe, toNd } from "../encoding/arrays.js";
+import { ValidationError } from "../errors.js";
 import { isPlainObject, toJsonText } from "../encoding/json.js";
 import { isSparseWeights, toCsr, type Csr } from "../encoding/weights.js";
 import type { Compression, Writer } from "../h5/index.js";
+import { checkText } from "./validate.js";
 
 /** Writes a CSR matrix group (indptr, indices, data; attributes shape, format, source_format). */
 export function writeCsr(w: Writer, path: string, csr: Csr, compression: Compression): void {
@@ -39,13 +41,20 @@ export type PreparedEntry =
  * value's ValidationError here, so a caller can check every entry before it writes any.
  */
 export function prepareEntry(value: unknown, what: string): PreparedEntry {
-  if (Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === "string")) return { kind: "strings", list: value as string[] };
+  if (isStringList(value)) {
+    value.forEach((x, i) => checkText(x, `${what}[${i}]`));
+    return { kind: "strings", list: value };
+  }
   if (isSparseWeights(value)) return { kind: "csr", csr: toCsr(value, what) };
   if (isArrayLike(value)) {
     const nd = toNd(value, what);
     return { kind: "array", data: nd.data, shape: nd.shape, logicalBool: Array.isArray(value) && typeof value.flat(Infinity)[0] === "boolean" };
   }
   return { kind: "json", text: toJsonText(value, what) };
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === "string");
 }
 
 /**

@@ -16,7 +16,7 @@ import { EventStreams, WeightChangeStreams } from "./records.js";
 import { StepStreams, type Layout, type NetworkFacts, type StepCounters } from "./steps.js";
 import { EpisodeTable, type EpisodeRecord, type StreamRows } from "./table.js";
 import type { EndEpisodeInput, EventInput, ExporterOptions, NetworkInput, StepInput, WeightChangeInput } from "./types.js";
-import { checkKey } from "./validate.js";
+import { checkKey, nameProblem, textProblem } from "./validate.js";
 
 export { FORMAT_VERSION };
 
@@ -176,8 +176,9 @@ export class DataExporter {
   private configAttrs(merged: Record<string, unknown>): void {
     let n = 0;
     for (const [k, v] of Object.entries(merged)) {
-      if (k === "" || k.includes("/")) continue;
-      const scalar = typeof v === "number" || typeof v === "boolean" || (typeof v === "string" && v.length <= 1024);
+      // attribute names and string values are HDF5 strings: none with NUL or a lone surrogate (the JSON text has every key)
+      if (k === "" || k.includes("/") || nameProblem(k)) continue;
+      const scalar = typeof v === "number" || typeof v === "boolean" || (typeof v === "string" && v.length <= 1024 && !textProblem(v));
       if (scalar && n < 256) {
         this.w.setAttr(GROUPS.config, k, v);
         n++;
