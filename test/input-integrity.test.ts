@@ -136,3 +136,28 @@ test("strings stored as HDF5 strings: NUL and lone surrogates in event types and
   assert.deepEqual(l.getNetworkStructure().neurons.types, ["a", "ψ"]);
   l.close();
 });
+
+test("spike ids: a non-integer is INVALID_DATA (it was OUT_OF_RANGE, printed without quotes), a boolean[] mask holds only booleans", async (t) => {
+  const ex = await exporter(t);
+  ex.startEpisode();
+  throwsCode(() => ex.log({ timestep: 0, spikes: [1.5] }), "INVALID_DATA", /spike id 1\.5 at index 0 is not an integer/);
+  throwsCode(() => ex.log({ timestep: 0, spikes: ["3" as never] }), "INVALID_DATA", /spike id string 3 at index 0 is not an integer/);
+  throwsCode(() => ex.log({ timestep: 0, spikes: [NaN] }), "INVALID_DATA", /not an integer/);
+  throwsCode(() => ex.log({ timestep: 0, spikes: [-1] }), "OUT_OF_RANGE", /spike id -1/);
+  throwsCode(() => ex.log({ timestep: 0, spikes: [2 ** 32] }), "OUT_OF_RANGE", /not below 2\^32 \(the neuron count is not known yet\)/);
+  throwsCode(() => ex.log({ timestep: 0, spikes: [true, 2, false] as never }), "INVALID_DATA", /spike mask entry 1/);
+  ex.log({ timestep: 0, spikes: [true, false, true] });
+  throwsCode(() => ex.log({ timestep: 1, spikes: [3] }), "OUT_OF_RANGE", /not below the neuron count 3/);
+  ex.endEpisode();
+  const l = await reopen(ex);
+  assert.deepEqual([...l.getEpisode(0).getSpikes().neuronIds], [0, 2]);
+  l.close();
+});
+
+test("weight-change ids: a non-integer is INVALID_DATA (it was OUT_OF_RANGE)", async (t) => {
+  const ex = await exporter(t);
+  ex.startEpisode();
+  throwsCode(() => ex.logWeightChange({ timestep: 0, synapseId: 1.5, oldWeight: 0, newWeight: 1 }), "INVALID_DATA", /synapseId 1\.5 is not an integer/);
+  throwsCode(() => ex.logWeightChange({ timestep: 0, sourceId: "1" as never, targetId: 0, oldWeight: 0, newWeight: 1 }), "INVALID_DATA", /sourceId "1" is not an integer/);
+  throwsCode(() => ex.logWeightChange({ timestep: 0, synapseId: 2 ** 53, oldWeight: 0, newWeight: 1 }), "OUT_OF_RANGE", /not below 2\^53/);
+});

@@ -15,9 +15,13 @@ import { checkFinite, checkText, checkTimestep } from "./validate.js";
 const RECORD_CHUNK_ROWS = 4096;
 
 /** Throws the error of a bad weight-change id (`limit`: the network size it must be below, when checked). */
-function badId(v: number, what: string, limit: number | null): never {
-  if (!Number.isSafeInteger(v) || v < 0) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not a non-negative integer`);
-  throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not below ${limit}, the size of the saved network`);
+function badId(v: unknown, what: string, limit: number | null, of: string): never {
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new ValidationError("INVALID_DATA", `logWeightChange(): ${what} ${typeof v === "number" ? v : JSON.stringify(v) ?? String(v)} is not an integer; ids are integers from 0`);
+  }
+  if (v < 0) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not a non-negative integer`);
+  if (!Number.isSafeInteger(v)) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not below 2^53`);
+  throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not below ${limit}, the size of the saved network (its number of ${of})`);
 }
 
 /** `/weight_changes/*`: one row per change, six columns. */
@@ -46,9 +50,9 @@ export class WeightChangeStreams {
     }
     const nSyn = validate ? net.nSynapses : null;
     const nNeu = validate ? net.nNeurons : null;
-    if (syn !== undefined && !(Number.isSafeInteger(syn) && syn >= 0 && (nSyn === null || syn < nSyn))) badId(syn, "synapseId", nSyn);
-    if (src !== undefined && !(Number.isSafeInteger(src) && src >= 0 && (nNeu === null || src < nNeu))) badId(src, "sourceId", nNeu);
-    if (dst !== undefined && !(Number.isSafeInteger(dst) && dst >= 0 && (nNeu === null || dst < nNeu))) badId(dst, "targetId", nNeu);
+    if (syn !== undefined && !(Number.isSafeInteger(syn) && syn >= 0 && (nSyn === null || syn < nSyn))) badId(syn, "synapseId", nSyn, "synapses");
+    if (src !== undefined && !(Number.isSafeInteger(src) && src >= 0 && (nNeu === null || src < nNeu))) badId(src, "sourceId", nNeu, "neurons");
+    if (dst !== undefined && !(Number.isSafeInteger(dst) && dst >= 0 && (nNeu === null || dst < nNeu))) badId(dst, "targetId", nNeu, "neurons");
     const oldWeight = validate ? checkFinite(c.oldWeight, "logWeightChange(): oldWeight") : Number(c.oldWeight);
     const newWeight = validate ? checkFinite(c.newWeight, "logWeightChange(): newWeight") : Number(c.newWeight);
     this.put(0, t);

@@ -254,6 +254,11 @@ export class StepStreams {
     const n = this.net.nNeurons;
     if (sp instanceof Uint8Array || (Array.isArray(sp) && sp.length > 0 && typeof sp[0] === "boolean")) {
       const mask = sp as ArrayLike<number | boolean>;
+      if (!(sp instanceof Uint8Array)) {
+        for (let i = 0; i < mask.length; i++) {
+          if (typeof mask[i] !== "boolean") throw new ValidationError("INVALID_DATA", `log(): spike mask entry ${i} is ${describe(mask[i])}; a boolean[] mask holds only true and false (ids: pass numbers only)`);
+        }
+      }
       if (n !== null && mask.length !== n) {
         throw new ValidationError("SHAPE_MISMATCH", `log(): spike mask has ${mask.length} entries but the network has ${n} neurons; pass one entry per neuron`);
       }
@@ -288,10 +293,7 @@ export class StepStreams {
     let max = -1;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      if (!(Number.isInteger(id) && id >= 0 && id < limit)) {
-        const why = Number.isInteger(id) && id >= 0 ? (n === null ? "not below 2^32" : `not below the neuron count ${n}`) : "not a non-negative integer";
-        throw new ValidationError("OUT_OF_RANGE", `log(): spike id ${id} at index ${i} is ${why}; ids must be 0 <= id < ${n ?? "2^32"}`);
-      }
+      if (!(Number.isInteger(id) && id >= 0 && id < limit)) spikeIdError(id, i, n);
       out[i] = id;
       if (id > max) max = id;
       if (i > 0 && id <= ids[i - 1]) sorted = false;
@@ -480,6 +482,16 @@ export class StepStreams {
     if (this.rewardT) yield this.rewardT;
     yield this.rewardV;
   }
+}
+
+/** The error of a spike id that is not an integer in `[0, n)` (`[0, 2^32)` while the neuron count is unknown). */
+function spikeIdError(id: unknown, i: number, n: number | null): never {
+  const shown = typeof id === "number" ? String(id) : describe(id);
+  if (typeof id !== "number" || !Number.isInteger(id)) {
+    throw new ValidationError("INVALID_DATA", `log(): spike id ${shown} at index ${i} is not an integer; spike ids are integers 0 <= id < ${n ?? "2^32"}`);
+  }
+  const why = id < 0 ? "not a non-negative integer" : n === null ? "not below 2^32 (the neuron count is not known yet)" : `not below the neuron count ${n}`;
+  throw new ValidationError("OUT_OF_RANGE", `log(): spike id ${shown} at index ${i} is ${why}; spike ids are integers 0 <= id < ${n ?? "2^32"}`);
 }
 
 /** Rows for steps where a variable was absent: NaN for floats, 0 for integers. */

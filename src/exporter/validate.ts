@@ -52,7 +52,7 @@ export function checkTimestep(t: unknown, what: string): number {
 /** A finite number. */
 export function checkFinite(x: unknown, what: string): number {
   if (typeof x !== "number" || !Number.isFinite(x)) {
-    throw new ValidationError("INVALID_DATA", `${what} must be a finite number, got ${String(x)}`);
+    throw new ValidationError("INVALID_DATA", `${what} must be a finite number, got ${typeof x === "number" ? String(x) : JSON.stringify(x) ?? String(x)}`);
   }
   return x;
 }
