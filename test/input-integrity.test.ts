@@ -161,3 +161,63 @@ test("weight-change ids: a non-integer is INVALID_DATA (it was OUT_OF_RANGE)", a
   throwsCode(() => ex.logWeightChange({ timestep: 0, sourceId: "1" as never, targetId: 0, oldWeight: 0, newWeight: 1 }), "INVALID_DATA", /sourceId "1" is not an integer/);
   throwsCode(() => ex.logWeightChange({ timestep: 0, synapseId: 2 ** 53, oldWeight: 0, newWeight: 1 }), "OUT_OF_RANGE", /not below 2\^53/);
 });
+
+test("neuralState and behavior must be plain objects (an array made variables \"0\", \"1\"; a Map stored nothing)", async (t) => {
+  const ex = await exporter(t);
+  ex.startEpisode();
+  throwsCode(() => ex.log({ timestep: 0, neuralState: [new Float32Array(2)] as never }), "INVALID_DATA", /neuralState must be a plain object/);
+  throwsCode(() => ex.log({ timestep: 0, neuralState: new Map([["v", new Float32Array(2)]]) as never }), "INVALID_DATA", /neuralState must be a plain object/);
+  throwsCode(() => ex.log({ timestep: 0, behavior: [1, 2] as never }), "INVALID_DATA", /behavior must be a plain object/);
+  ex.log({ timestep: 0, neuralState: { v: new Float32Array(2) }, behavior: { x: 1 } });
+  ex.endEpisode();
+  const l = await reopen(ex);
+  assert.deepEqual(Object.keys(l.getEpisode(0).getNeuralStates().variables), ["v"]);
+  l.close();
+});
+
+test("behaviour float arrays with NaN or ±Infinity are refused, as numbers are (NaN marks a step without the key)", async (t) => {
+  const ex = await exporter(t);
+  ex.startEpisode();
+  throwsCode(() => ex.log({ timestep: 0, behavior: { pos: new Float64Array([0, NaN]) } }), "INVALID_DATA", /behavior "pos" has NaN at index 1/);
+  ex.log({ timestep: 0, behavior: { pos: new Float64Array([0, 1]) } });
+  throwsCode(() => ex.log({ timestep: 1, behavior: { pos: [Infinity, 1] } }), "INVALID_DATA", /behavior "pos" has Infinity/);
+  ex.log({ timestep: 1 });
+  ex.endEpisode();
+  const l = await reopen(ex);
+  const pos = l.getEpisode(0).getBehavior().variables.pos;
+  assert.deepEqual(pos.shape, [2, 2]);
+  assert.deepEqual([...pos.data].slice(0, 2), [0, 1]);
+  assert.ok(Number.isNaN(pos.data[2] as number)); // the step without the key
+  l.close();
+});
+
+test("a neural state row over 256 MiB is refused up front stating the limit (2 GiB was written as one chunk the loader could not read)", async (t) => {
+  const ex = await exporter(t);
+  ex.startEpisode();
+  // zero-filled buffers: pages untouched, so these cost address space, not memory
+  const huge = new Uint8Array(2 ** 31);
+  throwsCode(() => ex.log({ timestep: 0, neuralState: { v: huge } }), "OUT_OF_RANGE", /2048\.0 MiB\) at one step; a row may hold at most 256 MiB/);
+  throwsCode(() => ex.log({ timestep: 0, neuralState: { v: new Float32Array(2 ** 26 + 1) } }), "OUT_OF_RANGE", /at most 256 MiB/);
+  throwsCode(() => ex.log({ timestep: 0, behavior: { big: new Float64Array(2 ** 25 + 1) } }), "OUT_OF_RANGE", /behavior "big".*at most 256 MiB/);
+  ex.log({ timestep: 0, neuralState: { v: new Float32Array(3) } });
+  ex.endEpisode();
+  await ex.close(); // closes normally: nothing was left half-done
+  const l = await ExperimentLoader.open(ex.outputDir);
+  assert.equal(l.getMetadata().status, "closed");
+  assert.deepEqual(l.getEpisode(0).getNeuralStates().variables.v.shape, [1, 3]);
+  l.close();
+});
+
+test("behaviour arrays are chunked at 1 MiB like neural state (a 10^6-element array with chunkSize 10000 threw an untyped RangeError: an 80 GB buffer)", async (t) => {
+  const ex = await exporter(t, { chunkSize: 10_000 });
+  ex.startEpisode();
+  const a = Float64Array.from({ length: 1_000_000 }, (_, i) => i);
+  ex.log({ timestep: 0, behavior: { wide: a } });
+  ex.log({ timestep: 1, behavior: { wide: a } });
+  ex.endEpisode();
+  const l = await reopen(ex);
+  const wide = l.getEpisode(0).getBehavior().variables.wide;
+  assert.deepEqual(wide.shape, [2, 1_000_000]);
+  assert.equal(wide.data[1_000_000 + 999_999], 999_999);
+  l.close();
+});
