@@ -221,3 +221,43 @@ test("behaviour arrays are chunked at 1 MiB like neural state (a 10^6-element ar
   assert.equal(wide.data[1_000_000 + 999_999], 999_999);
   l.close();
 });
+
+test("stored values: 0-d arrays and zero-size inner dimensions are refused before anything is written (the checkpoint was left half-made)", async (t) => {
+  const ex = await exporter(t);
+  throwsCode(() => ex.saveCheckpoint("cp", { a: [1, 2], b: [[]] }), "INVALID_DATA", /only the first dimension may be 0/);
+  throwsCode(() => ex.saveCheckpoint("cp", { a: [1, 2], b: { data: [], shape: [2, 0] } }), "INVALID_DATA", /only the first dimension may be 0/);
+  throwsCode(() => ex.saveCheckpoint("cp", { a: [1, 2], b: { data: [1], shape: [] } }), "INVALID_DATA", /0-d/);
+  ex.startEpisode();
+  throwsCode(() => ex.logStaticEpisodeData("s", { data: [], shape: [0, 0] }), "INVALID_DATA", /only the first dimension may be 0/);
+  ex.saveCheckpoint("cp", { a: [1, 2], b: { data: [], shape: [0, 2] } });
+  ex.endEpisode();
+  const l = await reopen(ex);
+  assert.deepEqual(l.getCheckpoint("cp").entries.b, { data: new Float64Array(0), shape: [0, 2], dtype: "float64" });
+  assert.deepEqual(l.getEpisode(0).listStaticData(), []);
+  l.close();
+});
+
+test("nested arrays hold booleans or numbers, not both ([false, 300] was stored as int8 44)", async (t) => {
+  const ex = await exporter(t);
+  throwsCode(() => ex.saveCheckpoint("cp", { flags: [false, 300] }), "INVALID_DATA", /flags\[1\] is number 300, expected a boolean/);
+  throwsCode(() => ex.saveCheckpoint("cp", { xs: [[1, 2], [true, 3]] }), "INVALID_DATA", /xs\[1\]\[0\] is boolean true, expected a number/);
+  throwsCode(() => ex.saveNetworkStructure({ neurons: { exc: [true, 1] as never } }), "INVALID_DATA", /expected a boolean/);
+  ex.saveCheckpoint("cp", { flags: [false, true] });
+  const l = await reopen(ex);
+  assert.deepEqual(l.getCheckpoint("cp").entries.flags, { data: Int8Array.from([0, 1]), shape: [2], dtype: "int8" });
+  l.close();
+});
+
+test("neurons and connections: every field is an array with one entry per item (an object field read back as JSON text in a string list)", async (t) => {
+  const ex = await exporter(t);
+  throwsCode(() => ex.saveNetworkStructure({ neurons: { ids: [0, 1, 2], info: { a: 1 } as never } }), "INVALID_DATA", /neurons\.info must be an array/);
+  throwsCode(() => ex.saveNetworkStructure({ neurons: { ids: [0, 1, 2], w: { sourceIds: [0], targetIds: [1], values: [1] } as never } }), "INVALID_DATA", /neurons\.w must be an array/);
+  throwsCode(() => ex.saveNetworkStructure({ neurons: { ids: [0, 1, 2], tau: [1, 2] } }), "SHAPE_MISMATCH", /neurons\.tau has 2 entries but neurons\.ids has 3/);
+  throwsCode(() => ex.saveNetworkStructure({ neurons: { ids: [0, 1] }, connections: { pre: [0, 1], post: [1] } }), "SHAPE_MISMATCH", /connections\.post has 1 entries/);
+  ex.saveNetworkStructure({ neurons: { ids: [0, 1, 2], pos: { data: new Float32Array(6), shape: [3, 2] }, types: ["a", "b", "c"] } });
+  const l = await reopen(ex);
+  const n = l.getNetworkStructure();
+  assert.equal(n.nNeurons, 3);
+  assert.deepEqual(Object.keys(n.neurons).sort(), ["ids", "pos", "types"]);
+  l.close();
+});
