@@ -261,3 +261,25 @@ test("neurons and connections: every field is an array with one entry per item (
   assert.deepEqual(Object.keys(n.neurons).sort(), ["ids", "pos", "types"]);
   l.close();
 });
+
+test("CSR input with unsorted columns is stored sorted within each row, equal columns in input order (it was stored as given)", async (t) => {
+  const ex = await exporter(t);
+  const w = { indptr: [0, 3, 3, 5], indices: [2, 0, 2, 1, 0], data: Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5]), shape: [3, 3] };
+  ex.saveNetworkStructure({ weights: w });
+  ex.saveCheckpoint("cp", { w });
+  const l = await reopen(ex);
+  for (const m of [l.getNetworkStructure().weights!, l.getCheckpoint("cp").entries.w as typeof w]) {
+    assert.deepEqual([...m.indptr], [0, 3, 3, 5]);
+    assert.deepEqual([...m.indices], [0, 2, 2, 0, 1]);
+    assert.deepEqual(m.data, Float32Array.from([0.2, 0.1, 0.3, 0.5, 0.4]));
+  }
+  l.close();
+});
+
+test("weight matrices too large to convert are a typed OUT_OF_RANGE (a COO shape of 10^12 rows threw a RangeError)", async (t) => {
+  const ex = await exporter(t);
+  throwsCode(() => ex.saveNetworkStructure({ weights: { sourceIds: [0], targetIds: [0], values: [1], shape: [1e12, 2] } }), "OUT_OF_RANGE", /at most 268435455 rows/);
+  throwsCode(() => ex.saveNetworkStructure({ weights: { sourceIds: [2 ** 40], targetIds: [0], values: [1] } }), "OUT_OF_RANGE", /rows/);
+  throwsCode(() => ex.saveCheckpoint("cp", { w: { indptr: [0], indices: [], data: [], shape: [2 ** 53, 1] } }), "INVALID_DATA", /shape must be/);
+  ex.saveNetworkStructure({ weights: { sourceIds: [0], targetIds: [1], values: [1], shape: [2, 2] } });
+});
