@@ -283,3 +283,46 @@ test("weight matrices too large to convert are a typed OUT_OF_RANGE (a COO shape
   throwsCode(() => ex.saveCheckpoint("cp", { w: { indptr: [0], indices: [], data: [], shape: [2 ** 53, 1] } }), "INVALID_DATA", /shape must be/);
   ex.saveNetworkStructure({ weights: { sourceIds: [0], targetIds: [1], values: [1], shape: [2, 2] } });
 });
+
+test("loader: int64 state beyond 2^53 reads back exactly as BigInt64Array (every variable threw OUT_OF_RANGE); below 2^53 as numbers", async (t) => {
+  const ex = await exporter(t);
+  ex.startEpisode();
+  ex.log({ timestep: 0, neuralState: { big: BigInt64Array.from([2n ** 53n + 1n, -(2n ** 63n)]), v: new Float32Array([1, 2]) }, behavior: { u: BigUint64Array.from([2n ** 64n - 1n]) } });
+  ex.endEpisode();
+  ex.startEpisode();
+  ex.log({ timestep: 0, neuralState: { big: BigInt64Array.from([1n, -1n]), v: new Float32Array([3, 4]) }, behavior: { u: BigUint64Array.from([5n]) } });
+  ex.endEpisode();
+  ex.saveCheckpoint("cp", { ids: BigInt64Array.from([2n ** 60n + 1n]) });
+  ex.saveNetworkStructure({ neurons: { uid: BigUint64Array.from([2n ** 63n, 1n]) } });
+  const l = await reopen(ex);
+  const s0 = l.getEpisode(0).getNeuralStates().variables;
+  assert.deepEqual(s0.big, { data: BigInt64Array.from([2n ** 53n + 1n, -(2n ** 63n)]), shape: [1, 2], dtype: "int64" });
+  assert.deepEqual(s0.v.data, new Float32Array([1, 2]));
+  assert.deepEqual(l.getEpisode(0).getBehavior().variables.u, { data: BigUint64Array.from([2n ** 64n - 1n]), shape: [1, 1], dtype: "uint64" });
+  // the next episode's slice is below 2^53: numbers, as before
+  assert.deepEqual(l.getEpisode(1).getNeuralStates().variables.big, { data: Float64Array.from([1, -1]), shape: [1, 2], dtype: "float64", storedDtype: "int64" });
+  assert.deepEqual((l.getCheckpoint("cp").entries.ids as { data: unknown }).data, BigInt64Array.from([2n ** 60n + 1n]));
+  assert.deepEqual((l.getNetworkStructure().neurons.uid as { data: unknown }).data, BigUint64Array.from([2n ** 63n, 1n]));
+  l.close();
+});
+
+test("loader: the caller's names \"__proto__\" and (behaviour) \"timesteps\" read back (they were missing)", async (t) => {
+  const ex = await exporter(t);
+  const ns = JSON.parse('{"__proto__": [1, 2]}');
+  const beh = JSON.parse('{"__proto__": 1, "timesteps": 2}');
+  ex.saveNetworkStructure({ neurons: JSON.parse('{"__proto__": [0, 1]}') });
+  ex.startEpisode();
+  ex.log({ timestep: 0, neuralState: ns, behavior: beh });
+  ex.logStaticEpisodeData("__proto__", [1]);
+  ex.endEpisode();
+  ex.saveCheckpoint("cp", JSON.parse('{"__proto__": [3]}'));
+  const l = await reopen(ex);
+  const e = l.getEpisode(0);
+  assert.deepEqual(Object.keys(e.getNeuralStates().variables), ["__proto__"]);
+  assert.deepEqual(Object.keys(e.getBehavior().variables).sort(), ["__proto__", "timesteps"]);
+  assert.deepEqual([...e.getBehavior().variables.timesteps.data], [2]);
+  assert.deepEqual(Object.keys(l.getNetworkStructure().neurons), ["__proto__"]);
+  assert.deepEqual(Object.keys(l.getCheckpoint("cp").entries), ["__proto__"]);
+  assert.deepEqual(e.listStaticData(), ["__proto__"]);
+  l.close();
+});
