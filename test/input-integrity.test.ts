@@ -326,3 +326,12 @@ test("loader: the caller's names \"__proto__\" and (behaviour) \"timesteps\" rea
   assert.deepEqual(e.listStaticData(), ["__proto__"]);
   l.close();
 });
+
+test("create: an invalid startTime or null options are INVALID_OPTION and leave nothing on disk (a RangeError left a directory)", async (t) => {
+  const dir = tempDir(t);
+  for (const o of [{ startTime: new Date("x") }, { startTime: "2024-01-01" as never }]) {
+    await assert.rejects(DataExporter.create("x", { outputBaseDir: dir, provenance: false, ...o }), (e: unknown) => isSnnExportError(e, "INVALID_OPTION") && /startTime/.test((e as Error).message));
+  }
+  await assert.rejects(DataExporter.create("x", null as never), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"));
+  assert.deepEqual(readdirSync(dir), []);
+});
