@@ -22,8 +22,9 @@ test("bench/workloads.json is a byte-identical copy of ../shared/bench/workloads
   assert.ok(readFileSync(join(ROOT, "bench", "workloads.json")).equals(readFileSync(SHARED)));
 });
 
-test("workloads: the json's six by default, long only by name (quickstart with 10x the steps)", () => {
-  assert.deepEqual(DEFAULT_WORKLOADS, ["quickstart", "small_high_freq", "medium_normal", "large_sparse", "stress_test", "fullrate"]);
+test("workloads: the json's seven by default, long only by name (quickstart with 10x the steps)", () => {
+  assert.deepEqual(DEFAULT_WORKLOADS, ["quickstart", "small_high_freq", "medium_normal", "large_sparse", "stress_test", "fullrate", "many_episodes"]);
+  assert.deepEqual(WORKLOADS.many_episodes, { episodes: 2000, steps: 50, neurons: 100, spike_rate: 0.02, sampling: 10, weight_change_rate: 0.02 });
   assert.deepEqual(WORKLOADS.long, { ...WORKLOADS.quickstart, steps: WORKLOADS.quickstart.steps * 10 });
 });
 
@@ -55,6 +56,22 @@ test("contender: a capped quickstart prints one JSON line and leaves an HDF5 fil
   assert.deepEqual(readdirSync(dir), ["q.h5"], "the exporter's directory is removed");
 });
 
+test("contender: --max-episodes runs only the first episodes of many_episodes, flagged capped", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "snn-export-bench-test-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, "m.h5");
+  const r = spawnSync(process.execPath, [CONTENDER, "--contender", "snn-export", "--workload", "many_episodes", "--max-episodes", "30", "--out", out], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
+  assert.equal(j.capped, true);
+  assert.equal(j.episodes_run, 30);
+  assert.equal(j.steps_per_episode, 50);
+  assert.equal(j.steps_run, 30 * 50);
+  const bad = spawnSync(process.execPath, [CONTENDER, "--workload", "many_episodes", "--max-episodes", "0", "--out", out], { encoding: "utf8" });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--max-episodes must be a positive integer/);
+});
+
 test("run: an unknown workload is rejected with a clear message and exit code 2", () => {
   const r = spawnSync(process.execPath, [RUN, "--workload", "quickstart,no_such_workload", "--json"], { encoding: "utf8" });
   assert.equal(r.status, 2);
@@ -69,6 +86,12 @@ test("run: argument parsing (lists, defaults, h5py only when available)", () => 
   assert.deepEqual(d.workloads, [...DEFAULT_WORKLOADS]);
   assert.equal(d.repeat, 3);
   assert.deepEqual(d.contenders, ["snn-export", "standard"]);
+  assert.equal(d.maxEpisodes, undefined);
+  const e = parseBenchArgs(["--workload", "many_episodes", "--max-episodes", "40", "--max-steps", "10"], no);
+  assert.ok(e !== "help");
+  assert.equal(e.maxEpisodes, 40);
+  assert.equal(e.maxSteps, 10);
+  assert.throws(() => parseBenchArgs(["--max-episodes", "-1"], no), UsageError);
   const o = parseBenchArgs(["--workload", "long,quickstart", "--workload", "fullrate", "--contender", "h5py", "--contender", "snn-export", "--repeat", "5"], yes);
   assert.ok(o !== "help");
   assert.deepEqual(o.workloads, ["long", "quickstart", "fullrate"]);
