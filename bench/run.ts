@@ -52,6 +52,44 @@ class Progress {
   }
 }
 
+/**
+ * Steps per episode for a run: StandardDataExporter (the naive baseline) gets a per-workload cap
+ * so that the default suite stays well under 10 minutes; `--max-steps` caps every in-process contender.
+ */
+export const STANDARD_STEP_CAPS: Readonly<Record<string, number>> = {
+  quickstart: 50, small_high_freq: 100, medium_normal: 50, large_sparse: 50, stress_test: 50, fullrate: 200, long: 50, many_episodes: 50,
+};
+
+/**
+ * Episodes of a run, where the step cap is not enough: many_episodes has 50 steps per episode
+ * already, and StandardDataExporter, whose streams are experiment-wide in format 2.0, rewrites each
+ * stream's growing partial chunk at every step (measured: 176 steps/s over 20 episodes, 345 over
+ * 100; all 2,000 did not finish in 15 minutes). `--max-episodes` caps every in-process contender.
+ */
+export const STANDARD_EPISODE_CAPS: Readonly<Record<string, number>> = { many_episodes: 20 };
+
+function cap(table: Readonly<Record<string, number>>, fallback: number | undefined, contender: string, workload: string, given: number | undefined): number | undefined {
+  if (contender === "h5py") return undefined;
+  const std = contender === "standard" ? table[workload] ?? fallback : undefined;
+  if (std === undefined) return given;
+  return given === undefined ? std : Math.min(std, given);
+}
+
+function stepCap(contender: string, workload: string, maxSteps: number | undefined): number | undefined {
+  return cap(STANDARD_STEP_CAPS, 50, contender, workload, maxSteps);
+}
+
+function episodeCap(contender: string, workload: string, maxEpisodes: number | undefined): number | undefined {
+  return cap(STANDARD_EPISODE_CAPS, undefined, contender, workload, maxEpisodes);
+}
+
+/** The standard contender's cap on `workload`, in words. */
+function capText(workload: string, o: BenchOptions): string {
+  const steps = stepCap("standard", workload, o.maxSteps);
+  const episodes = episodeCap("standard", workload, o.maxEpisodes);
+  return `${steps} steps per episode${episodes === undefined ? "" : ` x ${episodes} episodes`}`;
+}
+
 function describe(r: RunRecord): string {
   const what = `${r.workload} ${r.contender} #${r.repeat}`;
   if (!r.ok) return `${what}: FAILED ${r.error}`;
@@ -143,41 +181,3 @@ main().then(
     process.exitCode = 1;
   },
 );
-
-/**
- * Steps per episode for a run: StandardDataExporter (the naive baseline) gets a per-workload cap
- * so that the default suite stays well under 10 minutes; `--max-steps` caps every in-process contender.
- */
-export const STANDARD_STEP_CAPS: Readonly<Record<string, number>> = {
-  quickstart: 50, small_high_freq: 100, medium_normal: 50, large_sparse: 50, stress_test: 50, fullrate: 200, long: 50, many_episodes: 50,
-};
-
-/**
- * Episodes of a run, where the step cap is not enough: many_episodes has 50 steps per episode
- * already, and StandardDataExporter, whose streams are experiment-wide in format 2.0, rewrites each
- * stream's growing partial chunk at every step (measured: 176 steps/s over 20 episodes, 345 over
- * 100; all 2,000 did not finish in 15 minutes). `--max-episodes` caps every in-process contender.
- */
-export const STANDARD_EPISODE_CAPS: Readonly<Record<string, number>> = { many_episodes: 20 };
-
-function cap(table: Readonly<Record<string, number>>, fallback: number | undefined, contender: string, workload: string, given: number | undefined): number | undefined {
-  if (contender === "h5py") return undefined;
-  const std = contender === "standard" ? table[workload] ?? fallback : undefined;
-  if (std === undefined) return given;
-  return given === undefined ? std : Math.min(std, given);
-}
-
-function stepCap(contender: string, workload: string, maxSteps: number | undefined): number | undefined {
-  return cap(STANDARD_STEP_CAPS, 50, contender, workload, maxSteps);
-}
-
-function episodeCap(contender: string, workload: string, maxEpisodes: number | undefined): number | undefined {
-  return cap(STANDARD_EPISODE_CAPS, undefined, contender, workload, maxEpisodes);
-}
-
-/** The standard contender's cap on `workload`, in words. */
-function capText(workload: string, o: BenchOptions): string {
-  const steps = stepCap("standard", workload, o.maxSteps);
-  const episodes = episodeCap("standard", workload, o.maxEpisodes);
-  return `${steps} steps per episode${episodes === undefined ? "" : ` x ${episodes} episodes`}`;
-}
