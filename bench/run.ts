@@ -4,6 +4,7 @@
  * reference peer. Writes bench/results/<YYYY-mm-dd_HHMMSS>.json and .md.
  *
  *   npm run bench -- --workload quickstart --repeat 3
+ *   npm run bench -- --scale [--episodes 100000]    (bench/scale-episodes.ts instead of the suite)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -159,9 +160,12 @@ async function bench(o: BenchOptions): Promise<boolean> {
 }
 
 async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  // `npm run bench -- --scale [options]`: the scaling run of bench/scale-episodes.ts instead of the suite
+  if (argv.includes("--scale")) return (await import("./scale-episodes.js")).main(argv.filter((a) => a !== "--scale"));
   let o: BenchOptions | "help";
   try {
-    o = parseBenchArgs(process.argv.slice(2));
+    o = parseBenchArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`bench: ${err.message}\n${USAGE}\n`);

@@ -12,6 +12,7 @@ import { DEFAULT_WORKLOADS, WORKLOADS } from "../bench/workloads.js";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CONTENDER = fileURLToPath(new URL("../bench/contender.js", import.meta.url));
 const RUN = fileURLToPath(new URL("../bench/run.js", import.meta.url));
+const SCALE = fileURLToPath(new URL("../bench/scale-episodes.js", import.meta.url));
 const SHARED = join(ROOT, "..", "shared", "bench", "workloads.json");
 
 test("bench/workloads.json is a byte-identical copy of ../shared/bench/workloads.json", (t) => {
@@ -101,4 +102,29 @@ test("run: argument parsing (lists, defaults, h5py only when available)", () => 
   assert.throws(() => parseBenchArgs(["--repeat", "0"], no), UsageError);
   assert.throws(() => parseBenchArgs(["--contender", "nope"], no), /unknown contender "nope"/);
   assert.throws(() => parseBenchArgs(["--frobnicate"], no), UsageError);
+});
+
+test("scale-episodes: a tiny run writes segments, the one-episode baseline and the JSON report", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "snn-export-scale-test-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, "scale.json");
+  const r = spawnSync(process.execPath, [SCALE, "--episodes", "300", "--segment", "100", "--no-read", "--out", out, "--dir", join(dir, "files")], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /file overhead per episode/);
+  const j = JSON.parse(readFileSync(out, "utf8")) as {
+    many: { segments: { episodes: number; seconds: number; rss_mb: number }[]; file_bytes: number; events: number; weight_changes: number };
+    one: { file_bytes: number; segments: unknown[] }; last_over_second: number; overhead_bytes_per_episode: number; read: unknown;
+  };
+  assert.deepEqual(j.many.segments.map((s) => s.episodes), [100, 200, 300]);
+  for (const s of j.many.segments) assert.ok(s.seconds > 0 && s.rss_mb > 0);
+  assert.equal(j.many.events, 300);
+  assert.ok(j.many.weight_changes > 0, "the 2 % weight-change steps are there");
+  assert.ok(j.one.file_bytes > 0 && j.many.file_bytes > 0);
+  assert.equal(j.overhead_bytes_per_episode, Math.round(((j.many.file_bytes - j.one.file_bytes) / 300) * 10) / 10);
+  assert.equal(typeof j.last_over_second, "number");
+  assert.equal(j.read, null);
+  assert.deepEqual(readdirSync(join(dir, "files")), [], "the files are removed without --keep");
+  const bad = spawnSync(process.execPath, [SCALE, "--episodes", "0"], { encoding: "utf8" });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--episodes must be a positive integer/);
 });
