@@ -14,6 +14,7 @@ export type ErrorCode =
   | "INVALID_DATA"
   | "NO_EPISODE"
   | "EPISODE_OPEN"
+  | "ALREADY_EXISTS"
   | "CLOSED"
   | "TIMESTEP_ORDER"
   | "SHAPE_MISMATCH"

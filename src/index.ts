@@ -23,6 +23,6 @@ export { VERSION } from "./version.js";
 export { ready } from "./ready.js";
 export { ExperimentLoader, EpisodeData, quickLoad, type QuickLoadOptions, type QuickLoadResult } from "./loader/index.js";
 export type {
-  Checkpoint, CsrMatrix, EpisodeAttributes, ExperimentEvent, ExperimentMetadata, FieldRecord, NdArray,
+  Checkpoint, CsrMatrix, EpisodeAttributes, EpisodeTable, ExperimentEvent, ExperimentMetadata, FieldRecord, NdArray,
   NetworkStructure, OpenOptions, Rewards, SpikeTrain, StoredValue, TimeSeries, WeightChanges,
 } from "./loader/index.js";

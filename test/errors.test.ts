@@ -47,7 +47,7 @@ test("every bad call is a typed error and leaves earlier data intact", async (t)
   throwsCode(() => ex.log({ timestep: 2, spikes: [4] }), "OUT_OF_RANGE", /spike id 4 .* neuron count 4/);
   throwsCode(() => ex.log({ timestep: 2, spikes: [-1] }), "OUT_OF_RANGE", /not a non-negative integer/);
   throwsCode(() => ex.log({ timestep: 2, spikes: Uint8Array.from([1, 0, 0]) }), "SHAPE_MISMATCH", /3 entries but the network has 4 neurons/);
-  throwsCode(() => ex.log({ timestep: 2.5 }), "TIMESTEP_ORDER", /must be an integer/);
+  throwsCode(() => ex.log({ timestep: 2.5 }), "INVALID_DATA", /must be an integer/);
   throwsCode(() => ex.log({ timestep: 1 }), "TIMESTEP_ORDER", /not after the previous timestep 1/);
   throwsCode(() => ex.log({ timestep: 0 }), "TIMESTEP_ORDER", /increase within an episode/);
   throwsCode(() => ex.log({ timestep: 2, neuralState: { v: Float32Array.from([NaN, 0, 0, 0]) } }), "INVALID_DATA", /NaN at flat index 0.*allowNonFinite/);
@@ -123,7 +123,7 @@ test("weight changes: each bad id, weight or shape is a typed error naming it; t
       [{ timestep: 6, synapseId: 1.5, oldWeight: 0, newWeight: 1 }, "OUT_OF_RANGE", /synapseId 1.5 is not a non-negative integer/],
       [{ timestep: 6, sourceId: 0, targetId: -2, oldWeight: 0, newWeight: 1 }, "OUT_OF_RANGE", /targetId -2 is not a non-negative integer/],
       [{ timestep: 6, synapseId: 0, targetId: 1, oldWeight: 0, newWeight: 1 }, "INVALID_DATA", /either synapseId, or both/],
-      [{ timestep: 6.5, synapseId: 0, oldWeight: 0, newWeight: 1 }, "TIMESTEP_ORDER", /timestep must be an integer/],
+      [{ timestep: 6.5, synapseId: 0, oldWeight: 0, newWeight: 1 }, "INVALID_DATA", /timestep must be an integer/],
     ];
     if (validateData) {
       bad.push(

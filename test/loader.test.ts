@@ -302,10 +302,17 @@ test("typed errors when opening", async (t) => {
   plain.close();
   await assert.rejects(ExperimentLoader.open(join(dir, "plain.h5")), (e) =>
     e instanceof FormatError && e.code === "NOT_SNN_EXPORT" && e.message.includes("no format_name"));
+  const v3 = await H5Writer.create(join(dir, "v3.h5"));
+  writeRoot(v3, { format_version: "3.0" });
+  v3.close();
+  await assert.rejects(ExperimentLoader.open(join(dir, "v3.h5")), (e) =>
+    e instanceof FormatError && e.code === "UNSUPPORTED_VERSION" && e.message.includes("reads format 1.x and 2.x"));
+  // 2.0 is read: a file whose writer never wrote the episode table has no episodes
   const v2 = await H5Writer.create(join(dir, "v2.h5"));
   writeRoot(v2, { format_version: "2.0" });
   v2.close();
-  await assert.rejects(ExperimentLoader.open(join(dir, "v2.h5")), (e) => e instanceof FormatError && e.code === "UNSUPPORTED_VERSION");
+  using empty = await ExperimentLoader.open(join(dir, "v2.h5"));
+  assert.deepEqual([empty.episodeCount, empty.listEpisodes(), empty.episodes().ids], [0, [], new Float64Array(0)]);
 });
 
 test("bad episode index, closed loader, idempotent close", async (t) => {

@@ -9,7 +9,7 @@ import { createWriter, engineVersions, type Compression, type Writer } from "../
 import { VERSION } from "../version.js";
 import { addCodeFiles, startProvenanceCapture, writeGitInfo, writeProvenance, GIT_PENDING, type CodeIndexEntry, type GitInfo } from "../provenance/index.js";
 import { CHECKPOINT_ATTRS, CONFIG_JSON, FORMAT_NAME, FORMAT_VERSION, GROUPS, METADATA_USER, NETWORK, REWARD_ENCODING, ROOT, SPIKE_ENCODING, STATIC, STREAMS } from "../schema.js";
-import { writeCsr, writeEntry, writeRecord } from "./entries.js";
+import { prepareEntry, prepareRecord, writeCsr, writePrepared, writeRecord } from "./entries.js";
 import { FlushPolicy } from "./flush-policy.js";
 import { checkExperimentName, makeExperimentDir, resolveOptions, type ResolvedOptions } from "./options.js";
 import { EventStreams, WeightChangeStreams } from "./records.js";
@@ -108,7 +108,22 @@ export class DataExporter {
     writeProvenance(w, { ...provenance, git: capture ? capture.answer ?? GIT_PENDING : undefined }, ex.comp); // flushes: root attributes and provenance
     ex.policy.flushed();
     if (capture && !capture.answer) ex.git = capture;
+    flushAtExit(ex);
     return ex;
+  }
+
+  /**
+   * @internal The process is exiting without `close()`: make everything logged durable, as a
+   * flush would (the file stays `open`: the loader reports it `interrupted`, with all its data).
+   */
+  flushBeforeExit(): void {
+    if (this.closed) return;
+    try {
+      this.flushNow();
+      this.w.waitIdle?.();
+    } catch {
+      // nothing to report to at exit; the file holds its last good flush
+    }
   }
 
   /** Writes the git state once the capture has answered (at a flush, or at close); no-op before. */
@@ -197,7 +212,7 @@ export class DataExporter {
     this.alive("saveNetworkStructure");
     if (!isPlainObject(network)) throw new ValidationError("INVALID_DATA", "saveNetworkStructure() takes { neurons, connections, weights }");
     if (this.networkSaved) {
-      throw new StateError("EPISODE_OPEN", "saveNetworkStructure() was already called; the network structure is saved once per experiment");
+      throw new StateError("ALREADY_EXISTS", "saveNetworkStructure() was already called; the network structure is saved once per experiment");
     }
     const nFromNeurons = countOf(network.neurons);
     const csr = network.weights === undefined ? null : toCsr(network.weights, "weights", nFromNeurons ?? undefined);
@@ -212,8 +227,11 @@ export class DataExporter {
     if (n !== null && this.net.maxSpikeId >= n) {
       throw new ValidationError("OUT_OF_RANGE", `saveNetworkStructure(): the network has ${n} neurons but spike id ${this.net.maxSpikeId} was already logged; save a network of at least ${this.net.maxSpikeId + 1} neurons`);
     }
-    writeRecord(this.w, NETWORK.neurons, network.neurons, "neurons", this.comp);
-    writeRecord(this.w, NETWORK.connections, network.connections, "connections", this.comp);
+    // everything converted and checked before anything is written: a refused call changes nothing
+    const neurons = prepareRecord(network.neurons, "neurons");
+    const connections = prepareRecord(network.connections, "connections");
+    writeRecord(this.w, NETWORK.neurons, neurons, this.comp);
+    writeRecord(this.w, NETWORK.connections, connections, this.comp);
     if (csr) writeCsr(this.w, NETWORK.initialWeights, csr, this.comp);
     this.networkSaved = true;
     if (n !== null) {
@@ -326,7 +344,9 @@ export class DataExporter {
   logStaticEpisodeData(name: string, data: unknown): void {
     const ep = this.open("logStaticEpisodeData");
     checkKey(name, "static episode data");
-    writeEntry(this.w, `${STATIC.episode(ep.id)}/${name}`, data, `logStaticEpisodeData("${name}")`, this.comp);
+    const path = `${STATIC.episode(ep.id)}/${name}`;
+    if (this.w.exists(path)) throw new ValidationError("ALREADY_EXISTS", `logStaticEpisodeData(): episode ${ep.id} already has "${name}"; use a new name`);
+    writePrepared(this.w, path, prepareEntry(data, `logStaticEpisodeData("${name}")`), this.comp);
   }
 
   /** Ends the open episode: its row goes into the episode table. */
@@ -352,12 +372,14 @@ export class DataExporter {
     checkKey(name, "checkpoint");
     if (!isPlainObject(data)) throw new ValidationError("INVALID_DATA", "saveCheckpoint() takes a name and a plain object of entries");
     const g = `${GROUPS.checkpoints}/${name}`;
-    if (this.w.exists(g)) throw new ValidationError("INVALID_DATA", `checkpoint "${name}" already exists; use a new name for each checkpoint`);
+    if (this.w.exists(g)) throw new ValidationError("ALREADY_EXISTS", `checkpoint "${name}" already exists; use a new name for each checkpoint`);
     for (const k of Object.keys(data)) checkKey(k, "checkpoint entry");
+    // every entry converted and checked before the group is made: a refused call can be retried
+    const entries = Object.entries(data).filter(([, v]) => v !== undefined).map(([k, v]) => [k, prepareEntry(v, `checkpoint ${name}.${k}`)] as const);
     this.w.createGroup(g);
     this.w.setAttr(g, CHECKPOINT_ATTRS.createdAt, new Date().toISOString());
     this.w.setAttr(g, CHECKPOINT_ATTRS.episodeCount, BigInt(this.episodeCount));
-    for (const [k, v] of Object.entries(data)) if (v !== undefined) writeEntry(this.w, `${g}/${k}`, v, `checkpoint ${name}.${k}`, this.comp);
+    for (const [k, e] of entries) writePrepared(this.w, `${g}/${k}`, e, this.comp);
     this.flushNow();
   }
 
@@ -392,6 +414,7 @@ export class DataExporter {
       this.w.setAttr("/", ROOT.status, "closed");
     } finally {
       this.policy.stop();
+      openExporters.delete(this);
       this.w.close();
     }
     if (gitError) throw gitError;
@@ -400,6 +423,17 @@ export class DataExporter {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** Exporters not closed yet: flushed when the process exits normally without `close()`. */
+const openExporters = new Set<DataExporter>();
+
+function flushAtExit(ex: DataExporter): void {
+  if (openExporters.size === 0) process.once("exit", () => {
+    for (const e of openExporters) e.flushBeforeExit();
+    openExporters.clear();
+  });
+  openExporters.add(ex);
 }
 
 /** A git capture in flight: `answer` is set when it settles (it never rejects; a rejection is recorded as `git failed`). */

@@ -41,9 +41,10 @@ export function resolveOptions(o: ExporterOptions = {}): ResolvedOptions {
   for (const k of Object.keys(o)) {
     if (!known.has(k)) throw new ValidationError("INVALID_OPTION", `unknown option ${k}; known options: ${[...known].join(", ")}`);
   }
-  const compression = o.compression ?? "gzip";
+  // null is the design's None: no compression; undefined (absent) is the default
+  const compression = o.compression === null ? "none" : o.compression ?? "gzip";
   if (compression !== "gzip" && compression !== "none") {
-    throw new ValidationError("INVALID_OPTION", `option compression must be "gzip" or "none", got ${JSON.stringify(compression)}`);
+    throw new ValidationError("INVALID_OPTION", `option compression must be "gzip", "none" or null (no compression), got ${JSON.stringify(compression)}`);
   }
   const r: ResolvedOptions = {
     outputBaseDir: o.outputBaseDir ?? "experiments",
@@ -87,7 +88,16 @@ export function checkExperimentName(name: unknown): string {
   if (/[\\/\0]/.test(name) || name.includes("..")) {
     throw new ValidationError("INVALID_NAME", `experiment name ${JSON.stringify(name)} may not contain "/", "\\", ".." or NUL: it names a directory under outputBaseDir`);
   }
-  if (name.length > 200) throw new ValidationError("INVALID_NAME", `experiment name is ${name.length} characters; use at most 200`);
+  // eslint-disable-next-line no-control-regex
+  const control = /[\u0000-\u001f\u007f-\u009f]/.exec(name);
+  if (control) {
+    throw new ValidationError("INVALID_NAME", `experiment name ${JSON.stringify(name)} contains the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}; use printable characters only`);
+  }
+  if (name.startsWith(".")) {
+    throw new ValidationError("INVALID_NAME", `experiment name ${JSON.stringify(name)} starts with "."; that would make a hidden directory: start it with another character`);
+  }
+  const bytes = Buffer.byteLength(name, "utf8");
+  if (bytes > 200) throw new ValidationError("INVALID_NAME", `experiment name is ${bytes} bytes in UTF-8; use at most 200 bytes (the directory name adds a 16-byte date stamp, and file systems allow 255)`);
   return name;
 }
 

@@ -51,12 +51,18 @@ export class WeightChangeStreams {
     if (dst !== undefined && !(Number.isSafeInteger(dst) && dst >= 0 && (nNeu === null || dst < nNeu))) badId(dst, "targetId", nNeu);
     const oldWeight = validate ? checkFinite(c.oldWeight, "logWeightChange(): oldWeight") : Number(c.oldWeight);
     const newWeight = validate ? checkFinite(c.newWeight, "logWeightChange(): newWeight") : Number(c.newWeight);
-    const row = [t, syn ?? -1, src ?? -1, dst ?? -1, oldWeight, newWeight];
-    for (let i = 0; i < 6; i++) {
-      const s = this.cols[i];
-      (s.buf as Float64Array)[s.rows] = row[i];
-      s.advanceOne();
-    }
+    this.put(0, t);
+    this.put(1, syn ?? -1);
+    this.put(2, src ?? -1);
+    this.put(3, dst ?? -1);
+    this.put(4, oldWeight);
+    this.put(5, newWeight);
+  }
+
+  private put(column: number, value: number): void {
+    const s = this.cols[column];
+    (s.buf as Float64Array)[s.rows] = value;
+    s.advanceOne();
   }
 
   flush(): void {

@@ -13,7 +13,9 @@ import { ChunkedStream } from "./stream.js";
 import type { StepInput } from "./types.js";
 import { checkFinite, checkKey, checkTimestep } from "./validate.js";
 
-interface VarSpec { name: string; dtype: Dtype; shape: number[]; size: number; stream: ChunkedStream }
+interface VarSpec { name: string; dtype: Dtype; shape: number[]; size: number; stream: ChunkedStream; sampled?: number }
+/** One variable of the step being logged, checked but not committed. */
+interface SampleEntry { known: VarSpec | null; name: string; data: NumericArray; shape: number[] }
 interface BehSpec extends VarSpec { index: number }
 
 /** Network facts the streams validate against; `maxSpikeId` is the largest spike id accepted so far (-1 none). */
@@ -75,6 +77,9 @@ export class StepStreams {
   private readonly rewardT: ChunkedStream | null;
   private readonly rewardV: ChunkedStream;
   private readonly vars = new Map<string, VarSpec>();
+  /** The variables of the step being logged ({@link checkState}); `samples` numbers the samples committed. */
+  private readonly sample: SampleEntry[] = [];
+  private samples = 0;
   private readonly behavior = new Map<string, BehSpec>();
   private readonly behaviorList: BehSpec[] = [];
   /** This step's behaviour values by key index: state 0 absent, 1 a number (in `behaviorNumbers`), 2 an array (in `behaviorArrays`). */
@@ -126,7 +131,7 @@ export class StepStreams {
     this.pendingNeurons = null;
     this.pendingMaxId = -1;
     const keepState = step.neuralState !== undefined && ep.steps % this.opts.neuralSamplingRate === 0;
-    const state = keepState ? this.checkState(step.neuralState!) : null;
+    const stateCount = keepState ? this.checkState(step.neuralState!) : -1;
     const nSpikes = step.spikes === undefined ? 0 : this.checkSpikes(step.spikes);
     if (this.behaviorList.length > 0) this.behaviorState.fill(0);
     const fresh = this.checkBehavior(step.behavior, ep.steps);
@@ -136,7 +141,7 @@ export class StepStreams {
     if (this.pendingMaxId > this.net.maxSpikeId) this.net.maxSpikeId = this.pendingMaxId;
     if (fresh) this.registerBehavior(fresh);
     this.commitBehavior();
-    if (state) this.commitState(t, state);
+    if (stateCount >= 0) this.commitState(t, stateCount);
     this.commitSpikes(nSpikes);
     ep.totalSpikes += nSpikes;
     if (reward !== 0 || !this.rewardT) {
@@ -154,9 +159,14 @@ export class StepStreams {
     ep.steps++;
   }
 
-  private checkState(ns: Record<string, unknown>): [VarSpec | null, string, NumericArray, number[]][] {
+  /**
+   * Checks the variables of a sampled step into `sample` (reused from step to step: no allocation
+   * on the logging path); new variables are registered at commit.
+   */
+  private checkState(ns: Record<string, unknown>): number {
     if (ns === null || typeof ns !== "object") throw new ValidationError("INVALID_DATA", `log(): neuralState must be an object of named arrays, got ${describe(ns)}`);
-    const out: [VarSpec | null, string, NumericArray, number[]][] = [];
+    const sample = this.sample;
+    let n = 0;
     for (const name in ns) {
       const known = this.vars.get(name) ?? null;
       const [data, shape] = known ? this.checkKnownVariable(known, ns[name]) : this.checkNewVariable(name, ns[name]);
@@ -167,9 +177,14 @@ export class StepStreams {
           }
         }
       }
-      out.push([known, name, data, shape]);
+      if (n === sample.length) sample.push({ known: null, name: "", data: new Float64Array(0), shape: [] });
+      const entry = sample[n++];
+      entry.known = known;
+      entry.name = name;
+      entry.data = data;
+      entry.shape = shape;
     }
-    return out;
+    return n;
   }
 
   private checkNewVariable(name: string, v: unknown): [NumericArray, number[]] {
@@ -201,17 +216,18 @@ export class StepStreams {
     return [data, shape];
   }
 
-  private commitState(t: number, state: [VarSpec | null, string, NumericArray, number[]][]): void {
-    for (const [known, name, data, shape] of state) {
+  private commitState(t: number, count: number): void {
+    const stamp = ++this.samples;
+    for (let i = 0; i < count; i++) {
+      const { known, name, data, shape } = this.sample[i];
       const spec = known ?? this.registerVariable(name, data, shape);
       (spec.stream.buf as Float64Array).set(data as Float64Array, spec.stream.rows * spec.size);
       spec.stream.advanceOne();
+      spec.sampled = stamp;
     }
-    // a variable not given at this sample (names in `state` are distinct, and all in `vars` now)
-    if (state.length < this.vars.size) {
-      for (const [name, spec] of this.vars) {
-        if (!state.some(([, n]) => n === name)) pad(spec, 1);
-      }
+    // a variable not given at this sample
+    if (count < this.vars.size) {
+      for (const spec of this.vars.values()) if (spec.sampled !== stamp) pad(spec, 1);
     }
     (this.stateTimesteps.buf as Float64Array)[this.stateTimesteps.rows] = t;
     this.stateTimesteps.advanceOne();
@@ -228,7 +244,7 @@ export class StepStreams {
       bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows, bufferRows: this.bufferRows, compression: this.comp,
       attrs: { [FIRST_ROW]: BigInt(first) },
     });
-    const spec = { name, dtype, shape, size, stream };
+    const spec: VarSpec = { name, dtype, shape, size, stream };
     this.vars.set(name, spec);
     pad(spec, first);
     return spec;

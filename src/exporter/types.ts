@@ -9,8 +9,8 @@ export interface ExporterOptions {
   neuralSamplingRate?: number;
   /** Check every call's data (finite numbers, shapes, ranges) [true]. */
   validateData?: boolean;
-  /** Chunk compression: "gzip" or "none" ["gzip"]. */
-  compression?: "gzip" | "none";
+  /** Chunk compression: "gzip", or "none" / null (no compression) ["gzip"]. */
+  compression?: "gzip" | "none" | null;
   /** gzip level 1-9 [4]. */
   compressionLevel?: number;
   /** Rows per HDF5 chunk of the per-step streams [10000]. */

@@ -11,7 +11,7 @@ export function checkKey(key: string, what: string): void {
 /** An integer timestep (safe integer, may be negative). */
 export function checkTimestep(t: unknown, what: string): number {
   if (typeof t !== "number" || !Number.isSafeInteger(t)) {
-    throw new ValidationError("TIMESTEP_ORDER", `${what}: timestep must be an integer, got ${JSON.stringify(t)}`);
+    throw new ValidationError("INVALID_DATA", `${what}: timestep must be an integer (a safe integer, |t| < 2^53), got ${typeof t === "number" ? String(t) : JSON.stringify(t) ?? String(t)}`);
   }
   return t;
 }

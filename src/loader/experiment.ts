@@ -5,18 +5,19 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { FormatError, StorageError, ValidationError } from "../errors.js";
 import { H5Reader } from "../h5/reader.js";
+import {
+  CHECKPOINT_ATTRS, CONFIG_JSON, FORMAT_NAME, GROUPS, METADATA_USER, NETWORK, READABLE_MAJORS, ROOT,
+} from "../schema.js";
+import { openCatalog, type EpisodeCatalog } from "./catalog.js";
 import { EpisodeData } from "./episode.js";
 import { parseJson, scalarNumber, Source } from "./read.js";
-import type { Checkpoint, ExperimentMetadata, NetworkStructure, OpenOptions, StoredValue } from "./types.js";
+import type { Checkpoint, EpisodeTable, ExperimentMetadata, NetworkStructure, OpenOptions, StoredValue } from "./types.js";
 import { readCsr, readFieldRecord, readStored } from "./values.js";
 import { readCodeFile, readCodeIndex, type CodeIndexEntry } from "../provenance/index.js";
 
 /** File name of the HDF5 file inside an experiment directory. */
 export const EXPERIMENT_FILE = "experiment_data.h5";
 
-const FORMAT_NAME = "snn-export";
-const SUPPORTED_MAJOR = 1;
-const EPISODE_RE = /^episode_(\d{4,})$/;
 
 /**
  * Reads an snn-export experiment. Open with {@link ExperimentLoader.open}; close with
@@ -33,18 +34,22 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
   /** Path of the HDF5 file being read. */
   readonly filePath: string;
   private readonly src: Source;
+  private readonly catalog: EpisodeCatalog;
 
-  private constructor(filePath: string, src: Source) {
+  private constructor(filePath: string, src: Source, catalog: EpisodeCatalog) {
     this.filePath = filePath;
     this.src = src;
+    this.catalog = catalog;
   }
 
   /**
    * Opens an experiment directory (holding `experiment_data.h5`) or the `.h5` file itself.
    * Errors: StorageError `NOT_FOUND` (no such path / no file in the directory), FormatError
    * `NOT_HDF5`, `NOT_SNN_EXPORT` (no `format_name` = `snn-export`), `UNSUPPORTED_VERSION`
-   * (`format_version` major is not 1). `live: true` opens in SWMR read mode for files still being
-   * written. A file its writer did not close (root `status` not `closed`, e.g. the writer was
+   * (`format_version` major is not 1 or 2; FormatError `INVALID_DATA` for a 2.x episode table
+   * that is not whole). A 2.x file's episode table is read here, once; a 1.x file's episode groups
+   * are listed here, once. `live: true` opens in SWMR read mode for files still being written
+   * (episodes started after the open appear when the file is opened again). A file its writer did not close (root `status` not `closed`, e.g. the writer was
    * killed) opens like any other and gives everything up to the writer's last flush: streams are
    * cut to their common length, the episode that was open reports `status` `"interrupted"`, and
    * `getMetadata().status` is `"interrupted"`.
@@ -59,17 +64,17 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
     const filePath = resolveExperimentFile(dirOrFile);
     const live = options.live ?? false;
     const reader = await H5Reader.open(filePath, { swmr: live });
-    let interrupted: boolean;
     try {
       const root = reader.attrs("/");
-      checkFormat(filePath, root);
+      const major = checkFormat(filePath, root);
       // not closed by its writer: killed (or still being written by a process we do not follow)
-      interrupted = !live && root.status !== "closed";
+      const interrupted = !live && root[ROOT.status] !== "closed";
+      const src = new Source(reader, live, interrupted);
+      return new ExperimentLoader(filePath, src, openCatalog(src, major));
     } catch (err) {
       reader.close();
       throw err;
     }
-    return new ExperimentLoader(filePath, new Source(reader, live, interrupted));
   }
 
   /**
@@ -83,11 +88,10 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    */
   get rootAttributes(): Record<string, unknown> {
     const attrs = this.src.attrs("/");
-    if (typeof attrs.exporter_options === "string") {
-      attrs.exporter_options = parseJson(attrs.exporter_options, "root attribute exporter_options");
-    }
-    const count = scalarNumber(attrs.episode_count);
-    if (count !== undefined) attrs.episode_count = count;
+    const options = attrs[ROOT.exporterOptions];
+    if (typeof options === "string") attrs[ROOT.exporterOptions] = parseJson(options, `root attribute ${ROOT.exporterOptions}`);
+    const count = scalarNumber(attrs[ROOT.episodeCount]);
+    if (count !== undefined) attrs[ROOT.episodeCount] = count;
     return attrs;
   }
 
@@ -106,8 +110,8 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
     const root = this.rootAttributes;
     const str = (k: string): string | null => (typeof root[k] === "string" ? (root[k] as string) : null);
     const extra: Record<string, unknown> = {};
-    for (const name of this.src.keys("metadata")) {
-      const path = `/metadata/${name}`;
+    for (const name of this.src.keys(GROUPS.metadata)) {
+      const path = `${GROUPS.metadata}/${name}`;
       if (name === "user" || this.src.kind(path) !== "dataset") continue;
       const info = this.src.info(path);
       if (info.dtype !== "string" || info.shape.length !== 0) continue;
@@ -120,14 +124,14 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
     }
     return {
       ...extra,
-      user: this.src.json("/metadata/user", {}),
-      experimentName: str("experiment_name"),
-      startTime: str("start_time"),
-      endTime: str("end_time"),
-      status: this.src.interrupted ? "interrupted" : str("status"),
-      formatVersion: str("format_version"),
-      layout: str("layout"),
-      exporterOptions: root.exporter_options ?? {},
+      user: this.src.json(METADATA_USER, {}),
+      experimentName: str(ROOT.experimentName),
+      startTime: str(ROOT.startTime),
+      endTime: str(ROOT.endTime),
+      status: this.src.interrupted ? "interrupted" : str(ROOT.status),
+      formatVersion: str(ROOT.formatVersion),
+      layout: str(ROOT.layout),
+      exporterOptions: root[ROOT.exporterOptions] ?? {},
     };
   }
 
@@ -140,7 +144,7 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    * ```
    */
   getConfig(): Record<string, unknown> {
-    const config = this.src.json("/config/json", {});
+    const config = this.src.json(CONFIG_JSON, {});
     if (typeof config !== "object" || config === null || Array.isArray(config)) {
       throw new FormatError("INVALID_DATA", `/config/json in ${this.filePath} is not a JSON object`);
     }
@@ -157,19 +161,18 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    * ```
    */
   getNetworkStructure(): NetworkStructure {
-    const base = "/network_structure";
-    const n = scalarNumber(this.src.attrs(base).n_neurons);
-    const weightsPath = `${base}/initial_weights`;
+    const n = scalarNumber(this.src.attrs(NETWORK.group)[NETWORK.nNeurons]);
+    const weightsPath = NETWORK.initialWeights;
     return {
       nNeurons: n === undefined || n < 0 ? null : n,
-      neurons: readFieldRecord(this.src, `${base}/neurons`),
-      connections: readFieldRecord(this.src, `${base}/connections`),
+      neurons: readFieldRecord(this.src, NETWORK.neurons),
+      connections: readFieldRecord(this.src, NETWORK.connections),
       weights: this.src.kind(weightsPath) === "group" ? readCsr(this.src, weightsPath) : null,
     };
   }
 
   /**
-   * Number of episode groups in the file.
+   * Number of episodes in the file (2.x: rows of the episode table; 1.x: episode groups). O(1).
    *
    * @example
    * ```ts
@@ -177,7 +180,8 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    * ```
    */
   get episodeCount(): number {
-    return this.listEpisodes().length;
+    this.src.checkOpen();
+    return this.catalog.count;
   }
 
   /**
@@ -189,21 +193,14 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    * ```
    */
   listEpisodes(): number[] {
-    return [...this.episodeGroups().keys()];
-  }
-
-  private episodeGroups(): Map<number, string> {
-    const found: Array<[number, string]> = [];
-    for (const name of this.src.keys("/episodes")) {
-      const m = EPISODE_RE.exec(name);
-      if (m && this.src.kind(`/episodes/${name}`) === "group") found.push([Number(m[1]), name]);
-    }
-    return new Map(found.sort((a, b) => a[0] - b[0]));
+    this.src.checkOpen();
+    return this.catalog.ids();
   }
 
   /**
-   * The episode with id `id` (the `NNNN` of `episode_NNNN`). A missing id is a ValidationError
-   * `NOT_FOUND` naming the valid ids.
+   * The episode with id `id` (the `NNNN` of `episode_NNNN`; in 2.x files, row `id` of the episode
+   * table). O(1): nothing is read until one of its getters is called. A missing id is a
+   * ValidationError `NOT_FOUND` naming the valid ids.
    *
    * @example
    * ```ts
@@ -211,12 +208,29 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    * ```
    */
   getEpisode(id: number): EpisodeData {
-    const groups = this.episodeGroups();
-    const name = groups.get(id);
-    if (name === undefined) {
-      throw new ValidationError("NOT_FOUND", `episode ${id} does not exist in ${this.filePath}: ${describeIds([...groups.keys()])}`);
+    this.src.checkOpen();
+    if (!this.catalog.has(id)) {
+      throw new ValidationError("NOT_FOUND", `episode ${id} does not exist in ${this.filePath}: ${describeIds(this.catalog)}`);
     }
-    return new EpisodeData(this.src, id, `/episodes/${name}`);
+    return new EpisodeData(this.src, this.catalog.backend(id));
+  }
+
+  /**
+   * Every episode's counters as columns (index i: the episode `ids[i]`), for learning curves
+   * without opening episodes. 2.x: copies of the episode table read at open; 1.x: built from
+   * the episode groups' attributes (one read per episode). `status` is reported as by
+   * {@link EpisodeData.attrs} (`interrupted` for the open episode of a file its writer did not
+   * close).
+   *
+   * @example
+   * ```ts
+   * const { ids, totalReward, success } = loader.episodes();
+   * const wins = success.filter((s) => s === 1).length;
+   * ```
+   */
+  episodes(): EpisodeTable {
+    this.src.checkOpen();
+    return this.catalog.table();
   }
 
   /**
@@ -228,7 +242,7 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    * ```
    */
   listCheckpoints(): string[] {
-    return this.src.keys("/checkpoints").filter((k) => this.src.kind(`/checkpoints/${k}`) === "group");
+    return this.src.keys(GROUPS.checkpoints).filter((k) => this.src.kind(`${GROUPS.checkpoints}/${k}`) === "group");
   }
 
   /**
@@ -273,10 +287,10 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
       const saved = names.length ? names.map((n) => JSON.stringify(n)).join(", ") : "none";
       throw new ValidationError("NOT_FOUND", `no checkpoint ${JSON.stringify(name)} in ${this.filePath}; saved: ${saved}`);
     }
-    const path = `/checkpoints/${name}`;
+    const path = `${GROUPS.checkpoints}/${name}`;
     const attrs = this.src.attrs(path);
-    const count = scalarNumber(attrs.episode_count);
-    if (count !== undefined) attrs.episode_count = count;
+    const count = scalarNumber(attrs[CHECKPOINT_ATTRS.episodeCount]);
+    if (count !== undefined) attrs[CHECKPOINT_ATTRS.episodeCount] = count;
     const entries: Record<string, StoredValue> = {};
     for (const key of this.src.keys(path)) entries[key] = readStored(this.src, `${path}/${key}`);
     return { name, attrs, entries };
@@ -321,10 +335,12 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
   }
 }
 
-function describeIds(ids: number[]): string {
-  if (ids.length === 0) return "the file has no episodes";
-  const contiguous = ids.every((v, i) => v === ids[0] + i);
-  if (contiguous) return `valid ids are ${ids[0]}..${ids[ids.length - 1]} (${ids.length} episode${ids.length === 1 ? "" : "s"})`;
+function describeIds(catalog: EpisodeCatalog): string {
+  const n = catalog.count;
+  if (n === 0) return "the file has no episodes";
+  const ids = catalog.ids();
+  const contiguous = ids[n - 1] - ids[0] === n - 1;
+  if (contiguous) return `valid ids are ${ids[0]}..${ids[n - 1]} (${n} episode${n === 1 ? "" : "s"})`;
   return `valid ids are ${ids.join(", ")}`;
 }
 
@@ -352,17 +368,21 @@ export function resolveExperimentFile(dirOrFile: string): string {
   return file;
 }
 
-function checkFormat(filePath: string, root: Record<string, unknown>): void {
-  if (root.format_name !== FORMAT_NAME) {
-    const found = root.format_name === undefined ? "has no format_name attribute" : `has format_name ${JSON.stringify(root.format_name)}`;
+/** Checks the root attributes name an snn-export file of a readable version; its major version. */
+function checkFormat(filePath: string, root: Record<string, unknown>): number {
+  if (root[ROOT.formatName] !== FORMAT_NAME) {
+    const name = root[ROOT.formatName];
+    const found = name === undefined ? `has no ${ROOT.formatName} attribute` : `has ${ROOT.formatName} ${JSON.stringify(name)}`;
     throw new FormatError("NOT_SNN_EXPORT", `${filePath} is an HDF5 file but not an snn-export experiment: its root group ${found}`);
   }
-  const version = root.format_version;
-  const major = typeof version === "string" ? /^(\d+)(?:\.\d+)*$/.exec(version.trim())?.[1] : undefined;
-  if (major === undefined || Number(major) !== SUPPORTED_MAJOR) {
+  const version = root[ROOT.formatVersion];
+  const major = typeof version === "string" ? Number(/^(\d+)(?:\.\d+)*$/.exec(version.trim())?.[1]) : NaN;
+  if (!(READABLE_MAJORS as readonly number[]).includes(major)) {
     throw new FormatError(
       "UNSUPPORTED_VERSION",
-      `${filePath} has format_version ${JSON.stringify(version ?? null)}; this version of snn-export reads format ${SUPPORTED_MAJOR}.x`,
+      `${filePath} has format_version ${JSON.stringify(version ?? null)}; this version of snn-export reads format ` +
+        `${READABLE_MAJORS.map((m) => `${m}.x`).join(" and ")}`,
     );
   }
+  return major;
 }

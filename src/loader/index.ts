@@ -16,6 +16,6 @@ export {
 } from "./read.js";
 export { isCsrMatrix, isNdArray } from "./values.js";
 export type {
-  Checkpoint, CsrMatrix, EpisodeAttributes, ExperimentEvent, ExperimentMetadata, FieldRecord, NdArray,
+  Checkpoint, CsrMatrix, EpisodeAttributes, EpisodeTable, ExperimentEvent, ExperimentMetadata, FieldRecord, NdArray,
   NetworkStructure, OpenOptions, Rewards, SpikeTrain, StoredValue, TimeSeries, WeightChanges,
 } from "./types.js";

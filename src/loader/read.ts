@@ -8,6 +8,7 @@ import { FormatError, StateError, StorageError } from "../errors.js";
 import type { H5Reader } from "../h5/reader.js";
 import type { DatasetInfo } from "../h5/types.js";
 import type { NdArray } from "./types.js";
+import { ChunkCache } from "./cache.js";
 
 /** Default upper bound on the bytes of one `readRows` call: 4 MiB. */
 export const DEFAULT_SLICE_BYTES = 4 * 1024 * 1024;
@@ -51,37 +52,54 @@ export interface SliceOptions {
  * ```
  */
 export function readNumeric(src: SliceSource, path: string, options: SliceOptions = {}): NdArray {
+  return readNumericRows(src, path, 0, Number.MAX_SAFE_INTEGER, options);
+}
+
+/**
+ * Rows `[start, end)` of a numeric dataset (clamped to the rows it has), read like
+ * {@link readNumeric}: in slices of at most `maxSliceBytes`, 64-bit integers as Float64Array. The
+ * shape's first dimension is the number of rows read. A scalar dataset is read whole.
+ *
+ * @example
+ * ```ts
+ * const v = readNumericRows(reader, "/neural_states/v", 100, 200); // v.shape [100, N]
+ * ```
+ */
+export function readNumericRows(src: SliceSource, path: string, start: number, end: number, options: SliceOptions = {}): NdArray {
   const info = src.info(path);
   if (info.dtype === "string") throw new FormatError("INVALID_DATA", `${path} holds strings where numbers were expected`);
   const stored = info.dtype;
   const big = isBig(stored);
   const dtype: Dtype = big ? "float64" : stored;
-  const shape = [...info.shape];
   const meta = big ? { dtype, storedDtype: stored } : { dtype };
-  if (shape.length === 0) {
+  if (info.shape.length === 0) {
     const raw = src.readRows(path, 0, 1);
-    return { data: big ? bigToFloat64(raw as BigInt64Array, path) : raw, shape, ...meta };
+    return { data: big ? bigToFloat64(raw as BigInt64Array, path) : raw, shape: [], ...meta };
   }
-  const rowSize = shape.slice(1).reduce((a, b) => a * b, 1);
-  const out = allocate(dtype, shape[0] * rowSize) as NumberArray;
-  readSlices(src, path, info, out, options.maxSliceBytes ?? DEFAULT_SLICE_BYTES);
-  return { data: out, shape, ...meta };
+  const s = Math.max(0, Math.min(start, info.shape[0]));
+  const e = Math.max(s, Math.min(end, info.shape[0]));
+  const rowShape = info.shape.slice(1);
+  const rowSize = rowShape.reduce((a, b) => a * b, 1);
+  const out = allocate(dtype, (e - s) * rowSize) as NumberArray;
+  readSlices(src, path, stored, out, s, e, rowSize, options.maxSliceBytes ?? DEFAULT_SLICE_BYTES);
+  return { data: out, shape: [e - s, ...rowShape], ...meta };
 }
 
-function readSlices(src: SliceSource, path: string, info: DatasetInfo, out: NumberArray, maxBytes: number): void {
-  const rows = info.shape[0];
-  const rowSize = out.length / Math.max(1, rows);
+function readSlices(
+  src: SliceSource, path: string, stored: Dtype, out: NumberArray, start: number, end: number, rowSize: number, maxBytes: number,
+): void {
   if (rowSize === 0) return;
-  const rowBytes = rowSize * dtypeSize(info.dtype as Dtype);
+  const rowBytes = rowSize * dtypeSize(stored);
   const step = Math.max(1, Math.floor(maxBytes / rowBytes));
-  for (let r = 0; r < rows; r += step) {
-    const end = Math.min(rows, r + step);
-    const part = src.readRows(path, r, end);
-    if (part.length !== (end - r) * rowSize) {
-      throw new FormatError("INVALID_DATA", `${path}: read ${part.length} elements for rows ${r}..${end}, expected ${(end - r) * rowSize}`);
+  for (let r = start; r < end; r += step) {
+    const e = Math.min(end, r + step);
+    const part = src.readRows(path, r, e);
+    if (part.length !== (e - r) * rowSize) {
+      throw new FormatError("INVALID_DATA", `${path}: read ${part.length} elements for rows ${r}..${e}, expected ${(e - r) * rowSize}`);
     }
-    if (part instanceof BigInt64Array || part instanceof BigUint64Array) bigInto(part, out as Float64Array, r * rowSize, path);
-    else (out as Float64Array).set(part as Float64Array, r * rowSize);
+    const at = (r - start) * rowSize;
+    if (part instanceof BigInt64Array || part instanceof BigUint64Array) bigInto(part, out as Float64Array, at, path);
+    else (out as Float64Array).set(part as Float64Array, at);
   }
 }
 
@@ -200,16 +218,6 @@ export function parseJson(text: string, where: string): unknown {
   }
 }
 
-/**
- * The open file as the loader classes see it: every call checks the loader is still open; in
- * live mode dataset extents are refreshed before each numeric read.
- *
- * @example
- * ```ts
- * const src = new Source(await H5Reader.open(file), false);
- * const ts = src.float64("/episodes/episode_0000/timesteps");
- * ```
- */
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
@@ -227,14 +235,28 @@ function retryLive<T>(read: () => T, attempts = 5): T {
   }
 }
 
+/**
+ * The open file as the loader classes see it: every call checks the loader is still open; in
+ * live mode dataset extents are refreshed before each numeric read.
+ *
+ * @example
+ * ```ts
+ * const src = new Source(await H5Reader.open(file), false);
+ * const ts = src.float64("/episodes/episode_0000/timesteps");
+ * ```
+ */
 export class Source {
   private closed = false;
+  /** Row-range reads of a file that does not change while open (not live) go through decoded chunks. */
+  private cache: ChunkCache | null;
 
   /**
    * `interrupted`: the file was not closed by its writer (root `status` is not `closed`) and is
    * not opened live: its writer died, so streams may end at different rows.
    */
-  constructor(private readonly reader: H5Reader, readonly live: boolean, readonly interrupted = false) {}
+  constructor(private readonly reader: H5Reader, readonly live: boolean, readonly interrupted = false) {
+    this.cache = live ? null : new ChunkCache({ info: (p) => this.info(p), read: (p, s, e) => readNumericRows(this.h5, p, s, e) });
+  }
 
   /** Columns may have different lengths (a live or interrupted file): use their common length. */
   get partial(): boolean {
@@ -249,6 +271,11 @@ export class Source {
   private get h5(): H5Reader {
     if (this.closed) throw new StateError("CLOSED", `the experiment file ${this.reader.filePath} was closed; open it again to read`);
     return this.reader;
+  }
+
+  /** A StateError `CLOSED` once the loader is closed (for answers kept in memory). */
+  checkOpen(): void {
+    void this.h5;
   }
 
   /** "group", "dataset" or null. */
@@ -278,9 +305,37 @@ export class Source {
     return retryLive(() => readNumeric(this.h5, path));
   }
 
-  /** Rows `[start, end)` of a numeric dataset (one slice; callers keep slices small). */
+  /**
+   * Rows `[start, end)` of a numeric dataset (one slice; callers keep slices small), clamped to the
+   * rows present; live reads that meet a half-written chunk entry are tried again.
+   */
   rows(path: string, start: number, end: number): NumericArray {
-    return this.readRows(path, start, end);
+    if (!this.live) return this.readRows(path, start, end);
+    return retryLive(() => this.readRows(path, start, end));
+  }
+
+  /** Rows `[start, end)` of a 1-D string dataset, clamped to the rows present; [] when absent. */
+  stringRows(path: string, start: number, end: number): string[] {
+    if (this.kind(path) !== "dataset") return [];
+    if (!this.live) return this.h5.readStringRows(path, start, end);
+    return retryLive(() => this.h5.readStringRows(path, start, end));
+  }
+
+  /**
+   * Rows `[start, end)` of a numeric dataset (clamped to the rows present), read in slices; the
+   * caller's own copy. Not live: through a cache of decoded chunks.
+   */
+  slice(path: string, start: number, end: number): NdArray {
+    const h5 = this.h5; // closed: StateError, also for cached rows
+    if (this.cache) return this.cache.rows(path, start, end);
+    return retryLive(() => readNumericRows(h5, path, start, end));
+  }
+
+  /** Rows of a dataset (its first dimension; 1 for a scalar); 0 when absent. */
+  length(path: string): number {
+    if (this.kind(path) !== "dataset") return 0;
+    const shape = this.info(path).shape;
+    return shape.length ? shape[0] : 1;
   }
 
   /** Same as {@link rows}, under the H5Reader name (for readers written against it). */
@@ -320,6 +375,7 @@ export class Source {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.cache = null;
     this.reader.close();
   }
 }

@@ -253,3 +253,32 @@ export interface OpenOptions {
    */
   live?: boolean;
 }
+
+/**
+ * The episode table as columns, one entry per episode (index i: the i-th id of
+ * {@link ExperimentLoader.listEpisodes}), for learning curves without opening episodes. Counters
+ * are those of the writer's last flush; NaN where a 1.x episode had no such attribute yet.
+ *
+ * @example
+ * ```ts
+ * const t = loader.episodes();
+ * for (let i = 0; i < t.ids.length; i++) console.log(t.ids[i], t.status[i], t.totalReward[i]);
+ * ```
+ */
+export interface EpisodeTable {
+  ids: Float64Array;
+  /** As {@link EpisodeAttributes.status}: `running`, `completed`, `incomplete` or `interrupted`. */
+  status: string[];
+  /** 1 success, 0 failure, -1 not given. */
+  success: Int8Array;
+  totalTimesteps: Float64Array;
+  totalSpikes: Float64Array;
+  totalReward: Float64Array;
+  firstTimestep: Float64Array;
+  lastTimestep: Float64Array;
+  neuralSamplingRate: Float64Array;
+  /** Seconds since the Unix epoch; NaN when unknown. */
+  startTime: Float64Array;
+  /** Seconds since the Unix epoch; NaN while the episode runs (or when unknown). */
+  endTime: Float64Array;
+}
