@@ -117,8 +117,10 @@ export interface Summary {
   /** Steps present and correct beyond the last completed flush, summed. */
   stepsBeyondFlush: number;
   h5pyChecked: boolean;
-  /** Inconsistencies h5py found in the episode tables of the judged files (listed under failures). */
+  /** Inconsistencies h5py found in final rows of the episode tables of the judged files (listed under failures). */
   rangeIssues: number;
+  /** The same in the open episode's row of a killed file, which FORMAT.md lets the loader cut (files with any). */
+  openRowNotes: number;
   /** Per config: kills, and the longest endEpisode() -> durable time the children saw (calibration runs included). */
   byConfig: Record<string, { kills: number; flushIntervalMs: number; maxLagMs: number | null; calibrationLagMs: number | null; mostEpisodesPerFlush: number }>;
   byLanding: Record<string, { kills: number; openedDirectly: number; lost: number; stepsLost: number; wrongValues: number }>;
@@ -348,7 +350,7 @@ function summarize(results: RunResult[], h5pyChecked: boolean, cfgs: Record<stri
   const s: Summary = {
     runs: results.length, kills: 0, completedWithoutKill: 0, filesExisting: 0, killedBeforeFirstFlush: 0, beforeFirstFlushOpened: 0, judged: 0,
     openedDirectlyH5py: 0, openedDirectlyLoader: 0, openedDirectly: 0, neededRecovery: 0, filesLost: 0, stepsLost: 0, wrongValues: 0,
-    stepsBeyondFlush: 0, h5pyChecked, rangeIssues: 0, byConfig: {}, byLanding: {}, byMode: {}, failures: [],
+    stepsBeyondFlush: 0, h5pyChecked, rangeIssues: 0, openRowNotes: 0, byConfig: {}, byLanding: {}, byMode: {}, failures: [],
   };
   for (const [name, c] of Object.entries(cfgs)) {
     s.byConfig[name] = {
@@ -381,6 +383,7 @@ function summarize(results: RunResult[], h5pyChecked: boolean, cfgs: Record<stri
     const h5ok = r.h5py ? r.h5py.ok && r.h5py.bad_timesteps.length === 0 : true;
     const rangeIssues = r.h5py?.range_issues ?? [];
     s.rangeIssues += rangeIssues.length;
+    if ((r.h5py?.open_row_notes ?? []).length > 0) s.openRowNotes++;
     const ldOk = loaderOk(r.loader);
     if (r.h5py?.ok) s.openedDirectlyH5py++;
     if (ldOk) s.openedDirectlyLoader++;
@@ -494,7 +497,10 @@ export function formatSummary(s: Summary): string {
     ...Object.entries(s.byConfig).map(([c, v]) => `| ${c} | ${v.kills} | ${v.flushIntervalMs} | ${v.maxLagMs ?? "–"} | ${v.calibrationLagMs ?? "–"} | ${v.mostEpisodesPerFlush} |`),
     "",
     `kill modes: ${Object.entries(s.byMode).map(([m, n]) => `${m} ${n}`).join(", ")}`,
-    ...(s.h5pyChecked ? [`h5py: episode-table inconsistencies in judged files (ranges beyond streams, gaps, rows mixing two flushes): ${s.rangeIssues}`] : []),
+    ...(s.h5pyChecked ? [
+      `h5py: episode-table inconsistencies in final rows of judged files (ranges beyond streams, gaps, rows mixing two flushes): ${s.rangeIssues}`,
+      `h5py: files whose open-episode row (running, or incomplete inside close()) overhangs its streams or mixes two flushes — the loader cuts it (FORMAT.md): ${s.openRowNotes}`,
+    ] : []),
   ];
   if (s.failures.length) {
     lines.push("", `failures (${s.failures.length}):`);

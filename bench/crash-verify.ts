@@ -322,7 +322,7 @@ STREAMS = {
     "event_rows": ["events/timesteps", "events/types", "events/data"],
 }
 for job in jobs:
-    out = {"file": job["file"], "ok": False, "error": None, "datasets": 0, "bad_timesteps": [], "range_issues": [], "table_rows": None}
+    out = {"file": job["file"], "ok": False, "error": None, "datasets": 0, "bad_timesteps": [], "range_issues": [], "open_row_notes": [], "table_rows": None}
     try:
         with h5py.File(job["file"], "r") as f:
             def visit(name, obj):
@@ -344,6 +344,16 @@ for job in jobs:
                 rows = {c: ep[c][()] for c in STREAMS if c in ep}
                 n_rows = len(rows["step_rows"])
                 out["table_rows"] = int(n_rows)
+                status = ep["status"][()] if "status" in ep else np.full(n_rows, -1)
+                closed = f.attrs.get("status") in ("closed", b"closed")
+                def issue(row, text):
+                    # FORMAT.md: in a file whose writer died, the row of the open episode (running, or
+                    # incomplete when killed inside close()) is as of some flush; the loader cuts it
+                    st = int(status[row]) if 0 <= row < len(status) else -1
+                    if not closed and st in (0, 2):
+                        out["open_row_notes"].append("row %d (status %d): %s" % (row, st, text))
+                    else:
+                        out["range_issues"].append("row %d (status %d): %s" % (row, st, text))
                 if "episode_id" in ep:
                     ids = ep["episode_id"][()]
                     if not np.array_equal(ids, np.arange(len(ids))):
@@ -353,28 +363,27 @@ for job in jobs:
                         out["range_issues"].append("%s has %d rows, step_rows %d" % (c, len(r), n_rows))
                     if len(r) == 0:
                         continue
-                    if (r[:, 1] < r[:, 0]).any() or r[0, 0] != 0:
-                        out["range_issues"].append("%s: a range ends before it starts, or the first does not start at 0" % c)
-                    if len(r) > 1 and not np.array_equal(r[1:, 0], r[:-1, 1]):
-                        i = int(np.flatnonzero(r[1:, 0] != r[:-1, 1])[0]) + 1
-                        out["range_issues"].append("%s: row %d starts at %d, row %d ended at %d" % (c, i, int(r[i, 0]), i - 1, int(r[i - 1, 1])))
+                    if r[0, 0] != 0:
+                        out["range_issues"].append("%s: the first range starts at %d" % (c, int(r[0, 0])))
+                    for i in np.flatnonzero(r[:, 1] < r[:, 0])[:3]:
+                        issue(int(i), "%s ends before it starts" % c)
+                    for i in (np.flatnonzero(r[1:, 0] != r[:-1, 1]) + 1)[:3]:
+                        issue(int(i), "%s starts at %d, row %d ended at %d" % (c, int(r[i, 0]), i - 1, int(r[i - 1, 1])))
                     for path in streams[c]:
-                        if path in f and int(r[:, 1].max()) > f[path].shape[0]:
-                            out["range_issues"].append("%s: row %d ends at %d beyond %s (%d rows)" % (c, int(np.argmax(r[:, 1])), int(r[:, 1].max()), path, f[path].shape[0]))
+                        if path not in f:
+                            continue
+                        for i in np.flatnonzero(r[:, 1] > f[path].shape[0])[:3]:
+                            issue(int(i), "%s ends at %d beyond %s (%d rows)" % (c, int(r[i, 1]), path, f[path].shape[0]))
                 # one row, one flush: its counters, ranges, status and end time were written together
                 if "total_timesteps" in ep and len(ep["total_timesteps"]) == n_rows and n_rows:
                     sr = rows["step_rows"]
                     tt = ep["total_timesteps"][()]
-                    status = ep["status"][()] if "status" in ep else np.full(n_rows, -1)
-                    bad = np.flatnonzero(tt != sr[:, 1] - sr[:, 0])
-                    if len(bad):
-                        i = int(bad[0])
-                        out["range_issues"].append("%d row(s) mixed, first row %d: total_timesteps %d but step_rows holds %d (status %d)" % (len(bad), i, int(tt[i]), int(sr[i, 1] - sr[i, 0]), int(status[i])))
+                    for i in np.flatnonzero(tt != sr[:, 1] - sr[:, 0])[:3]:
+                        issue(int(i), "mixes two flushes: total_timesteps %d but step_rows holds %d" % (int(tt[i]), int(sr[i, 1] - sr[i, 0])))
                     if "end_time" in ep:
                         et = ep["end_time"][()]
-                        bad = np.flatnonzero((status == 1) & np.isnan(et))
-                        if len(bad):
-                            out["range_issues"].append("%d row(s) with status completed and no end_time, first row %d" % (len(bad), int(bad[0])))
+                        for i in np.flatnonzero((status == 1) & np.isnan(et))[:3]:
+                            issue(int(i), "mixes two flushes: status completed and no end_time")
                 ts = f["timesteps"][()] if "timesteps" in f else np.zeros(0, dtype=np.int64)
             for e, n in job["durable"]:
                 if n == 0:
@@ -406,8 +415,13 @@ export interface H5pyCheck {
   datasets: number;
   /** [episode, rows found] where the durable timesteps are missing or wrong. */
   bad_timesteps: unknown[];
-  /** Inconsistencies of the episode table (2.x): ranges beyond their streams, gaps, overlaps, rows mixing two flushes. */
+  /**
+   * Inconsistencies of the episode table (2.x): ranges beyond their streams, gaps, overlaps, rows
+   * mixing two flushes — in rows that FORMAT.md says are final (completed, or any row of a closed file).
+   */
   range_issues: string[];
+  /** The same found in the open episode's row of a file whose writer died (running, or incomplete inside close()): FORMAT.md lets the loader cut those. */
+  open_row_notes: string[];
   table_rows: number | null;
 }
 
@@ -430,7 +444,7 @@ export function verifyWithH5py(jobs: VerifyJob[], jobsFile: string, write: (path
   const out = [...lines];
   for (const j of jobs.slice(lines.length)) {
     if (jobs.length === 1) {
-      out.push({ file: j.file, ok: false, error: `python exited with ${r.status ?? r.signal}: ${(r.stderr ?? "").trim().split("\n").pop()}`, datasets: 0, bad_timesteps: [], range_issues: [], table_rows: null });
+      out.push({ file: j.file, ok: false, error: `python exited with ${r.status ?? r.signal}: ${(r.stderr ?? "").trim().split("\n").pop()}`, datasets: 0, bad_timesteps: [], range_issues: [], open_row_notes: [], table_rows: null });
     } else out.push(...verifyWithH5py([j], jobsFile, write));
   }
   return out;
