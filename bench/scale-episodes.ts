@@ -63,6 +63,8 @@ export interface Segment {
   external_mb: number;
   /** Writer flushes during the segment (the exporter's HDF5 writer). */
   flushes: number;
+  /** Hand-overs during the segment: the exporter's private writeStreams() (partial chunks and the episode table to the writer), null when it has none. */
+  handovers: number | null;
 }
 
 export interface WriteResult {
@@ -133,13 +135,23 @@ async function writeChild(mode: "many" | "one", episodes: number, steps: number,
   const t0 = performance.now();
   const ex = await DataExporter.create(`scale_${mode}`, { outputBaseDir: dir, neuralSamplingRate: w.sampling, compression: "gzip", compressionLevel: 4, chunkSize: 10_000 });
   const created = performance.now();
-  // count the writer's flushes (informational): the exporter's private HDF5 writer
+  // count the writer's flushes and the exporter's hand-overs to it (informational; private members)
   let flushes = 0;
+  let handovers: number | null = null;
   const inner = (ex as unknown as { w?: { flush?: () => void } }).w;
   if (inner && typeof inner.flush === "function") {
     const orig = inner.flush.bind(inner);
     inner.flush = () => {
       flushes++;
+      orig();
+    };
+  }
+  const exo = ex as unknown as { writeStreams?: () => void };
+  if (typeof exo.writeStreams === "function") {
+    const orig = exo.writeStreams.bind(ex);
+    handovers = 0;
+    exo.writeStreams = () => {
+      handovers!++;
       orig();
     };
   }
@@ -149,16 +161,19 @@ async function writeChild(mode: "many" | "one", episodes: number, steps: number,
   const segments: Segment[] = [];
   let segStart = performance.now();
   let segFlushes = 0;
+  let segHandovers = 0;
   const endSegment = (done: number) => {
     const m = process.memoryUsage();
     const s: Segment = {
       index: segments.length, episodes: done, seconds: round((performance.now() - segStart) / 1000, 3),
       rss_mb: mib(m.rss), heap_used_mb: mib(m.heapUsed), external_mb: mib(m.external + m.arrayBuffers), flushes: flushes - segFlushes,
+      handovers: handovers === null ? null : handovers - segHandovers,
     };
     segments.push(s);
     say({ ev: "segment", ...s });
     segStart = performance.now();
     segFlushes = flushes;
+    segHandovers = handovers ?? 0;
   };
   if (mode === "one") ex.startEpisode();
   for (let e = 0; e < episodes; e++) {
@@ -304,7 +319,7 @@ function runWriter(mode: "many" | "one", o: ScaleOptions, log: (s: string) => vo
         buf = buf.slice(nl + 1);
         if (!line.startsWith('{"ev":"segment"')) continue;
         const s = JSON.parse(line) as Segment;
-        log(`  ${mode}: segment ${s.index} (${s.episodes.toLocaleString("en-US")} episodes): ${s.seconds} s, RSS ${s.rss_mb} MiB, ${s.flushes} flushes`);
+        log(`  ${mode}: segment ${s.index} (${s.episodes.toLocaleString("en-US")} episodes): ${s.seconds} s, RSS ${s.rss_mb} MiB, ${s.flushes} flushes, ${s.handovers ?? "?"} hand-overs`);
       }
     });
     child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
@@ -388,15 +403,20 @@ export async function runScale(o: ScaleOptions, log: (s: string) => void = () =>
 
 const num = (x: number | null | undefined, d = 0) => (x === null || x === undefined ? "–" : x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }));
 
+function sum(segments: Segment[], key: "flushes" | "handovers"): string {
+  if (segments.some((s) => s[key] === null)) return "–";
+  return num(segments.reduce((a, s) => a + (s[key] ?? 0), 0));
+}
+
 /** The report as markdown. */
 export function formatScale(r: ScaleReport): string {
   const m = r.many;
   const perEp = (s: Segment, prev: number) => (s.seconds * 1e6) / (s.episodes - prev);
   const lines = [
     `## Scaling: ${num(m.episodes)} episodes x ${m.steps_per_episode} steps (snn-export${r.options.inline ? ", inline compression" : ""})`, "",
-    "| segment | episodes | seconds | µs / episode | RSS MiB (in process) | heap used MiB | flushes |",
-    "|---:|---:|---:|---:|---:|---:|---:|",
-    ...m.segments.map((s, i) => `| ${s.index} | ${num(s.episodes)} | ${num(s.seconds, 3)} | ${num(perEp(s, i ? m.segments[i - 1].episodes : 0), 0)} | ${num(s.rss_mb, 1)} | ${num(s.heap_used_mb, 1)} | ${s.flushes} |`),
+    "| segment | episodes | seconds | µs / episode | RSS MiB (in process) | heap used MiB | writer flushes | hand-overs (writeStreams) |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...m.segments.map((s, i) => `| ${s.index} | ${num(s.episodes)} | ${num(s.seconds, 3)} | ${num(perEp(s, i ? m.segments[i - 1].episodes : 0), 0)} | ${num(s.rss_mb, 1)} | ${num(s.heap_used_mb, 1)} | ${s.flushes} | ${s.handovers ?? "–"} |`),
     "",
     "| figure | value | target |",
     "|---|---:|---|",
@@ -406,6 +426,7 @@ export function formatScale(r: ScaleReport): string {
     `| file bytes | ${num(m.file_bytes)} (${num(m.file_bytes / 2 ** 20, 1)} MiB) | |`,
     `| same steps as ONE episode | ${r.one ? `${num(r.one.file_bytes)} (written in ${num(r.one.seconds, 2)} s)` : "– (--no-baseline)"} | |`,
     `| file overhead per episode | ${r.overhead_bytes_per_episode === null ? "–" : `${num(r.overhead_bytes_per_episode, 1)} bytes`} | <= 512 bytes |`,
+    `| writer flushes / hand-overs, whole run | ${sum(m.segments, "flushes")} / ${sum(m.segments, "handovers")}${r.one ? ` (one episode: ${sum(r.one.segments, "flushes")} / ${sum(r.one.segments, "handovers")})` : ""} | |`,
     `| logged | ${num(m.weight_changes)} weight changes, ${num(m.rewards)} rewards, ${num(m.events)} events | |`,
   ];
   if (r.read) {
