@@ -1,8 +1,10 @@
-/** enableSwmr: readers (h5py in SWMR mode, our loader in live mode) watch an episode grow while it is written. */
+/** enableSwmr: readers (h5py in SWMR mode, our loader in live mode) watch an episode grow while it is written (format 2.0: its rows of the experiment-wide streams, named by the episode table). */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import { test } from "node:test";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExperimentLoader, isSnnExportError } from "../src/index.js";
 import { tempDir } from "./helpers.js";
@@ -11,8 +13,9 @@ const WRITER = fileURLToPath(new URL("./fixtures/swmr-writer.js", import.meta.ur
 const PY = "/usr/bin/python3";
 const hasH5py = spawnSync(PY, ["-c", "import h5py"]).status === 0;
 
-function startWriter(dir: string, steps: number): Promise<{ path: string; done: Promise<unknown> }> {
-  const child = spawn(process.execPath, [WRITER, dir, String(steps)], { stdio: ["ignore", "pipe", "inherit"] });
+/** Starts the writer; with `readyFile` it waits after its first flush until that file exists. */
+function startWriter(dir: string, steps: number, readyFile?: string): Promise<{ path: string; done: Promise<unknown> }> {
+  const child = spawn(process.execPath, [WRITER, dir, String(steps), ...(readyFile ? [readyFile] : [])], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   return new Promise((resolve, reject) => {
     child.stdout.on("data", (d) => {
@@ -24,37 +27,55 @@ function startWriter(dir: string, steps: number): Promise<{ path: string; done: 
   });
 }
 
+/**
+ * Follows episode 0 the way FORMAT.md describes (format 2.0): its row of the episode table
+ * (`step_rows`, `status`), then its slice of the streams `/timesteps` and `/behavior/x`, each
+ * dataset refreshed. A flush updates the datasets one after another, so a reader may see the table
+ * or one stream a flush ahead of another; it reads the rows present in all of them. After its first
+ * read it creates the ready file (argv[3]) the writer waits for.
+ */
 const READER = `
 import h5py, numpy as np, sys, time, json
 f = h5py.File(sys.argv[1], "r", swmr=True)
-lengths, bad = [], []
+lengths, bad, statuses = [], [], set()
+steps = int(sys.argv[2])
 deadline = time.time() + 30
 while time.time() < deadline:
     try:
-        ep = f["episodes/episode_0000"]
-        t = ep["timesteps"]; x = ep["behavior/x"]
+        rows, status = f["episodes/step_rows"], f["episodes/status"]
+        t = f["timesteps"]; x = f["behavior/x"]
     except KeyError:
         f.close(); time.sleep(0.05); f = h5py.File(sys.argv[1], "r", swmr=True); continue
-    t.refresh(); x.refresh()
-    n = min(t.shape[0], x.shape[0])
-    tv, xv = t[:n], x[:n]
+    rows.refresh(); status.refresh(); t.refresh(); x.refresh()
+    if rows.shape[0] == 0 or status.shape[0] == 0:
+        time.sleep(0.02); continue
+    a, b = (int(v) for v in rows[0])
+    s = int(status[0]); statuses.add(s)
+    if a != 0 or b < 0 or s not in (0, 1):  # FORMAT.md: 0 running, 1 completed
+        bad.append(["episode row", a, b, s])
+    n = min(b, t.shape[0], x.shape[0])
+    tv, xv = t[a:a + n], x[a:a + n]
     if not (np.array_equal(tv, np.arange(n)) and np.array_equal(xv, np.arange(n) * 0.5)): bad.append(n)
     lengths.append(n)
-    if n >= int(sys.argv[2]): break
+    if len(lengths) == 1: open(sys.argv[3], "w").close()
+    if n >= steps and s == 1: break
     time.sleep(0.02)
-print(json.dumps({"lengths": lengths, "bad": bad}))
+print(json.dumps({"lengths": lengths, "bad": bad, "statuses": sorted(statuses)}))
 `;
 
 test("h5py in SWMR mode sees the episode grow and never reads torn values", { skip: !hasH5py && process.env.CI !== "true" ? "python3-h5py is not installed" : false }, async (t) => {
   assert.ok(hasH5py, "CI needs python3-h5py (apt-get install python3-h5py)");
   const dir = tempDir(t);
   const steps = 3000;
-  const { path, done } = await startWriter(dir, steps);
-  const r = spawnSync(PY, ["-c", READER, path, String(steps)], { encoding: "utf8", timeout: 60_000 });
+  const ready = join(dir, "reader-ready");
+  const { path, done } = await startWriter(dir, steps, ready);
+  const r = spawnSync(PY, ["-c", READER, path, String(steps), ready], { encoding: "utf8", timeout: 60_000 });
   await done;
   assert.equal(r.status, 0, r.stderr);
-  const res = JSON.parse(r.stdout) as { lengths: number[]; bad: number[] };
+  const res = JSON.parse(r.stdout) as { lengths: number[]; bad: unknown[]; statuses: number[] };
   assert.deepEqual(res.bad, []);
+  assert.deepEqual(res.statuses, [0, 1], "the episode's row is seen running (0) while written, completed (1) at the end");
+  assert.equal(res.lengths.at(-1), steps, "the reader sees every step in the end");
   const distinct = new Set(res.lengths);
   assert.ok(distinct.size >= 2 && res.lengths.some((n) => n > 0 && n < steps), `the reader saw no growth: lengths ${[...distinct].join(", ")}`);
   assert.ok(res.lengths.every((n, i) => i === 0 || n >= res.lengths[i - 1]), "lengths only grow");
@@ -63,7 +84,8 @@ test("h5py in SWMR mode sees the episode grow and never reads torn values", { sk
 test("ExperimentLoader live mode re-reads growing streams while the writer runs", async (t) => {
   const dir = tempDir(t);
   const steps = 3000;
-  const { path, done } = await startWriter(dir, steps);
+  const ready = join(dir, "reader-ready"); // created after the first read that sees steps: the writer waits for it
+  const { path, done } = await startWriter(dir, steps, ready);
   const seen: number[] = [];
   let failures = 0;
   let finished = false;
@@ -85,6 +107,7 @@ test("ExperimentLoader live mode re-reads growing streams while the writer runs"
           assert.deepEqual([sp.timesteps[i + 1], sp.neuronIds[i], sp.neuronIds[i + 1]], [t, t % 5, 5 + (t % 3)]);
         }
         seen.push(n);
+        if (n > 0 && !existsSync(ready)) writeFileSync(ready, "");
       }
     } catch (err) {
       // a read that meets metadata being rewritten fails with a typed error and is simply tried

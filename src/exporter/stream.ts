@@ -139,6 +139,9 @@ export class ChunkedStream {
    * (the episode table's row of the open episode); they are rewritten at the next flush.
    */
   flushPartial(provisional = 0): void {
+    // nothing logged yet: the dataset waits for its first row (or close()), so that its dtype is
+    // decided by what is known then (the spike columns' dtypes follow the neuron count)
+    if (!this.col && this.rows === 0 && provisional === 0) return;
     const col = this.ensureColumn();
     if (this.rows === this.partial && provisional === 0) return;
     const n = this.rows + provisional;

@@ -18,7 +18,6 @@ import { readCodeFile, readCodeIndex, type CodeIndexEntry } from "../provenance/
 /** File name of the HDF5 file inside an experiment directory. */
 export const EXPERIMENT_FILE = "experiment_data.h5";
 
-
 /**
  * Reads an snn-export experiment. Open with {@link ExperimentLoader.open}; close with
  * {@link ExperimentLoader.close} or a `using` / `await using` declaration.
@@ -46,13 +45,14 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
    * Opens an experiment directory (holding `experiment_data.h5`) or the `.h5` file itself.
    * Errors: StorageError `NOT_FOUND` (no such path / no file in the directory), FormatError
    * `NOT_HDF5`, `NOT_SNN_EXPORT` (no `format_name` = `snn-export`), `UNSUPPORTED_VERSION`
-   * (`format_version` major is not 1 or 2; FormatError `INVALID_DATA` for a 2.x episode table
-   * that is not whole). A 2.x file's episode table is read here, once; a 1.x file's episode groups
-   * are listed here, once. `live: true` opens in SWMR read mode for files still being written
-   * (episodes started after the open appear when the file is opened again). A file its writer did not close (root `status` not `closed`, e.g. the writer was
-   * killed) opens like any other and gives everything up to the writer's last flush: streams are
-   * cut to their common length, the episode that was open reports `status` `"interrupted"`, and
-   * `getMetadata().status` is `"interrupted"`.
+   * (`format_version` major is not 1 or 2), `INVALID_DATA` (a 2.x episode table without some of
+   * its columns). A 2.x file's episode table is read here, once, and kept; a 1.x file's episode
+   * groups are listed here, once. `live: true` opens in SWMR read mode for files still being
+   * written (episodes started after the open appear when the file is opened again). A file its
+   * writer did not close (root `status` not `closed`, e.g. the writer was killed) opens like any
+   * other and gives everything up to the writer's last flush: streams are cut to the rows present
+   * (an episode's steps to those present in all its step-aligned streams), the episode that was
+   * open reports `status` `"interrupted"`, and `getMetadata().status` is `"interrupted"`.
    *
    * @example
    * ```ts
@@ -146,7 +146,7 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
   getConfig(): Record<string, unknown> {
     const config = this.src.json(CONFIG_JSON, {});
     if (typeof config !== "object" || config === null || Array.isArray(config)) {
-      throw new FormatError("INVALID_DATA", `/config/json in ${this.filePath} is not a JSON object`);
+      throw new FormatError("INVALID_DATA", `${CONFIG_JSON} in ${this.filePath} is not a JSON object`);
     }
     return config as Record<string, unknown>;
   }
@@ -294,6 +294,21 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
     const entries: Record<string, StoredValue> = {};
     for (const key of this.src.keys(path)) entries[key] = readStored(this.src, `${path}/${key}`);
     return { name, attrs, entries };
+  }
+
+  /**
+   * What this loader has read so far: `chunksRead` counts the chunks of numeric datasets decoded
+   * for episode reads (a window of an episode touches only its chunks; counted when not live).
+   *
+   * @example
+   * ```ts
+   * const before = loader.readStats().chunksRead;
+   * loader.getEpisode(0).getSpikes({ from: 1000, to: 2000 });
+   * console.log(loader.readStats().chunksRead - before, "chunks");
+   * ```
+   */
+  readStats(): { chunksRead: number } {
+    return { chunksRead: this.src.chunksRead };
   }
 
   /**

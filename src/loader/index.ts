@@ -11,11 +11,12 @@ export { ExperimentLoader, EXPERIMENT_FILE, resolveExperimentFile } from "./expe
 export { EpisodeData } from "./episode.js";
 export { quickLoad, type QuickLoadOptions, type QuickLoadResult } from "./quick.js";
 export {
-  DEFAULT_SLICE_BYTES, readNumeric, bigToFloat64, toFloat64, toUint32,
+  DEFAULT_SLICE_BYTES, readNumeric, readNumericRows, bigToFloat64, toFloat64, toUint32,
   type SliceOptions, type SliceSource, type NumberArray,
 } from "./read.js";
 export { isCsrMatrix, isNdArray } from "./values.js";
 export type {
   Checkpoint, CsrMatrix, EpisodeAttributes, EpisodeTable, ExperimentEvent, ExperimentMetadata, FieldRecord, NdArray,
+  NeuronSelection, SpikeBlockOptions, SpikeWindow, StateWindow, TimeWindow,
   NetworkStructure, OpenOptions, Rewards, SpikeTrain, StoredValue, TimeSeries, WeightChanges,
 } from "./types.js";

@@ -3,17 +3,21 @@
 
 Usage: read_with_h5py.py FILE.h5 EXPECTED.json
 
-EXPECTED.json holds what the TypeScript test gave the exporter (see test/interop.test.ts). Every
-rule this script applies on top of those values (dtypes, sorting, sparse encodings, links,
-filters) comes from FORMAT.md, not from snn-export's code: this is what a Python user with h5py,
-numpy and FORMAT.md can rely on.
+EXPECTED.json holds what the TypeScript test gave the exporter (see test/interop.test.ts), episode
+by episode. Every rule this script applies on top of those values (format 2.0's experiment-wide
+streams and episode table, row ranges, first_row padding, dtypes, sorting, sparse encodings,
+chunks, filters) comes from FORMAT.md, not from snn-export's code: this is what a Python user with
+h5py, numpy and FORMAT.md can rely on. The h5py recipe of FORMAT.md ("One episode in h5py") is
+executed on the file as written there.
 
 Prints "OK <n> checks" and exits 0 when everything matches; otherwise prints every mismatch
 (path: what was expected, what was found) and exits 1. Exit 2 on bad usage.
 """
+import datetime
 import gzip, hashlib
 import json
 import math
+import os
 import re
 import sys
 
@@ -21,8 +25,17 @@ import h5py
 import numpy as np
 
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-EPISODE_CHILDREN = {"timesteps", "summary", "neural_states", "spikes", "behavior", "rewards",
-                    "weight_changes", "events", "static"}
+FORMAT_MD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "FORMAT.md")
+# FORMAT.md "The episode table": numeric columns (name, dtype, is a [N, 2] row range); `summary` is text
+RANGES = ["step_rows", "spike_rows", "state_rows", "reward_rows", "weight_change_rows", "event_rows"]
+TABLE = [("episode_id", "int64", False), ("status", "int8", False), ("success", "int8", False),
+         ("total_timesteps", "int64", False), ("total_spikes", "int64", False), ("total_reward", "float64", False),
+         ("first_timestep", "int64", False), ("last_timestep", "int64", False), ("neural_sampling_rate", "int64", False),
+         ("start_time", "float64", False), ("end_time", "float64", False)] + [(r, "int64", True) for r in RANGES]
+STATUS_CODES = {0: "running", 1: "completed", 2: "incomplete"}
+TIME_UNITS = "seconds since 1970-01-01T00:00:00Z"
+# FORMAT.md "HDF5 profile": rows per chunk of the streams and the table
+SPIKE_ID_CHUNK, RECORD_CHUNK, TABLE_CHUNK, STATE_CHUNK_BYTES = 65536, 4096, 4096, 1 << 20
 WEIGHT_CHANGE_FIELDS = [("timesteps", "int64"), ("synapse_ids", "int64"), ("source_ids", "int64"),
                         ("target_ids", "int64"), ("old_weights", "float64"), ("new_weights", "float64")]
 
@@ -41,6 +54,27 @@ def loc(path):
     return "/" + path.lstrip("/")
 
 
+def rows_owned(ep):
+    """The rows an episode owns in each stream (by range column), from what was logged."""
+    return {
+        "step_rows": len(ep["timesteps"]),
+        "spike_rows": sum(len(s) for s in ep["spikes_per_step"]),
+        "state_rows": len(ep["neural"]["timesteps"]),
+        "reward_rows": sum(1 for r in ep["rewards_per_step"] if r != 0),  # sparse: the non-zero ones
+        "weight_change_rows": len(ep["weight_changes"]),
+        "event_rows": len(ep["events"]),
+    }
+
+
+def iso_seconds(v):
+    """Unix seconds of an ISO 8601 UTC string attribute, or None."""
+    if isinstance(v, bytes):
+        v = v.decode("utf-8")
+    if not isinstance(v, str) or not ISO_UTC.match(v):
+        return None
+    return datetime.datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
+
+
 def smallest_unsigned(max_value):
     """FORMAT.md: the smallest unsigned int that holds max_value."""
     for name, top in (("uint8", 0xFF), ("uint16", 0xFFFF), ("uint32", 0xFFFFFFFF)):
@@ -50,9 +84,14 @@ def smallest_unsigned(max_value):
 
 
 class Reader:
-    def __init__(self, f, expected):
+    def __init__(self, f, expected, path):
         self.f = f
         self.x = expected
+        self.path = path
+        self.cache = {}  # stream and table columns, read once, sliced per episode
+        self.table = {}
+        self.vars, self.beh = {}, {}
+        self.recipe_runs = []
         self.checks = 0
         self.failures = []
         self.seen = set()  # object addresses read by this script (hard links share one)
@@ -196,9 +235,22 @@ class Reader:
         self.section("/config", self.read_config)
         self.section("/metadata", self.read_metadata)
         self.section("/network_structure", self.read_network)
-        self.section("/episodes", self.read_episode_list)
-        for ep in x["episodes"]:
-            self.section(f"/episodes/episode_{ep['id']:04d}", self.read_episode, ep)
+        try:
+            self.plan()
+        except Mismatch as e:
+            self.failures.append(f"EXPECTED.json: {e}")
+            return
+        self.section("/episodes (the episode table)", self.read_table)
+        self.section("streams (/timesteps, /spikes, /neural_states, /behavior, /rewards, /weight_changes, /events)", self.read_streams)
+        if self.table and all(p in self.cache for p in ("timesteps", "spikes/counts", "spikes/neuron_ids", "neural_states/timesteps",
+                                                         "rewards/timesteps", "rewards/values", "events/types", "events/data")):
+            for ep in x["episodes"]:
+                self.section(f"episode {ep['id']}", self.read_episode, ep)
+        else:
+            self.failures.append("episodes: not read, the episode table or a stream could not be read (see above)")
+        self.section("/episode_static", self.read_static)
+        if x.get("format_recipe"):
+            self.section("FORMAT.md recipe \"One episode in h5py\"", self.read_recipe)
         self.section("/checkpoints", self.read_checkpoints)
         self.section("file profile (dtypes, strings, chunks, filters)", self.read_profile)
         self.section("coverage", self.read_coverage)
@@ -206,7 +258,7 @@ class Reader:
     def read_root(self):
         f, x = self.f, self.x["root"]
         self.attr_str(f, "format_name", "snn-export")
-        self.attr_str(f, "format_version", "1.0")
+        self.attr_str(f, "format_version", "2.0")
         self.attr_str(f, "layout", "optimized")
         self.attr_str(f, "experiment_name", x["experiment_name"])
         start = self.attr_time(f, "start_time")
@@ -220,8 +272,10 @@ class Reader:
         creator = self.attr_str(f, "creator") or ""
         # FORMAT.md: snn-export's version and the write engine
         self.ok("snn-export" in creator and ("TypeScript" in creator or "h5wasm" in creator), "/@creator", f"expected snn-export and its write engine, got {creator!r}")
-        for g in ("config", "metadata", "network_structure", "episodes", "checkpoints"):
+        for g in ("config", "metadata", "network_structure", "episodes", "checkpoints", "spikes", "neural_states",
+                  "behavior", "rewards", "weight_changes", "events"):
             self.ok(isinstance(f.get(g), h5py.Group), f"/{g}", "top-level group is missing")
+        self.ok(isinstance(f.get("timesteps"), h5py.Dataset), "/timesteps", "top-level dataset is missing")
 
     def read_config(self):
         g = self.group("config")
@@ -370,164 +424,399 @@ class Reader:
         else:
             self.read_csr("network_structure/initial_weights", x["weights"])
 
-    # ---------------------------------------------------------------- episodes
-    def read_episode_list(self):
-        g = self.group("episodes")
-        want = [f"episode_{ep['id']:04d}" for ep in self.x["episodes"]]
-        self.ok(sorted(g.keys()) == want, "/episodes", f"expected {want}, got {sorted(g.keys())}")
+    # ---------------------------------------------------------------- the plan (from EXPECTED.json + FORMAT.md)
+    def plan(self):
+        """What the streams and the episode table must hold, derived from the per-episode inputs in
+        EXPECTED.json with FORMAT.md's rules only: the rows each episode owns in each stream (episode
+        after episode, so episode i's ranges start where i-1's end), and for every neural state
+        variable and behaviour key its dtype, row shape and `first_row` (the row at which it was
+        first given)."""
+        eps = self.x["episodes"]
+        for e, ep in enumerate(eps):
+            if ep["id"] != e:
+                raise Mismatch(f"EXPECTED.json: episode {e} has id {ep['id']}; FORMAT.md: row i of the table is episode i")
+            n = len(ep["timesteps"])
+            if len(ep["spikes_per_step"]) != n or len(ep["rewards_per_step"]) != n:
+                raise Mismatch(f"EXPECTED.json: episode {e}'s per-step lists differ in length")
+        self.rows = {name: [] for name in RANGES}  # per episode: (first, end)
+        at = dict.fromkeys(RANGES, 0)
+        for ep in eps:
+            for name, n in rows_owned(ep).items():
+                self.rows[name].append((at[name], at[name] + n))
+                at[name] += n
+        self.totals = at  # each stream's length: the sum over the episodes
+        self.vars = self.keyed("neural state variable", [ep["neural"]["variables"] for ep in eps], "state_rows")
+        self.beh = self.keyed("behaviour key", [ep["behavior"] for ep in eps], "step_rows")
 
-    def read_episode(self, x):
-        p = f"episodes/episode_{x['id']:04d}"
-        g = self.group(p)
-        T = x["timesteps"]
-        per_step = x["spikes"]["per_step"]
-        # spikes per FORMAT: ascending ids within a step, step by step
-        rows = [sorted(ids) for ids in per_step]
-        n_spikes = sum(len(r) for r in rows)
-        rewards = x["rewards_per_step"]
-        self.ok(len(per_step) == len(T) and len(rewards) == len(T), f"/{p}", "EXPECTED.json: per-step lists differ in length")
+    def keyed(self, what, per_episode, range_name):
+        """name -> {dtype, row_shape, first_row} of the variables (or behaviour keys) of the whole experiment."""
+        specs = {}
+        for e, table in enumerate(per_episode):
+            first, end = self.rows[range_name][e]
+            for name, v in table.items():
+                s = specs.setdefault(name, {"dtype": v["dtype"], "row_shape": list(v["row_shape"]), "first_row": None})
+                if (s["dtype"], s["row_shape"]) != (v["dtype"], list(v["row_shape"])):
+                    raise Mismatch(f"EXPECTED.json: {what} {name} is {v['dtype']} {v['row_shape']} in episode {e} but "
+                                   f"{s['dtype']} {s['row_shape']} before; FORMAT.md fixes both for the experiment")
+                if len(v["rows"]) != end - first:
+                    raise Mismatch(f"EXPECTED.json: {what} {name} has {len(v['rows'])} rows in episode {e}, expected {end - first}")
+                given = [i for i, r in enumerate(v["rows"]) if r is not None]
+                if given and s["first_row"] is None:
+                    s["first_row"] = first + given[0]
+        for name, s in specs.items():
+            if s["first_row"] is None:
+                raise Mismatch(f"EXPECTED.json: {what} {name} is listed but never given")
+        return specs
 
-        self.attr_num(g, "episode_id", "int64", x["id"])
-        status = self.attr_str(g, "status", x["status"])
-        self.ok(status in ("running", "completed"), f"/{p}@status",
-                f"FORMAT.md documents only 'running' and 'completed', the file says {status!r}")
-        self.attr_num(g, "success", "int8", x["success"])
-        self.attr_num(g, "total_timesteps", "int64", len(T))
-        self.attr_num(g, "total_spikes", "int64", n_spikes)
-        total_reward = self.attr_num(g, "total_reward", "float64")
-        self.ok(total_reward is None or math.isclose(float(total_reward), math.fsum(rewards), rel_tol=1e-12, abs_tol=1e-12),
-                f"/{p}@total_reward", f"expected {math.fsum(rewards)}, got {total_reward}")
-        self.attr_num(g, "first_timestep", "int64", T[0] if T else -1)
-        self.attr_num(g, "last_timestep", "int64", T[-1] if T else -1)
-        rate = x["neural_sampling_rate"]
-        self.attr_num(g, "neural_sampling_rate", "int64", rate)
-        start, end = self.attr_time(g, "start_time"), self.attr_time(g, "end_time")
-        self.ok(None in (start, end) or start <= end, f"/{p}@end_time", f"{end} is before start_time {start}")
-        self.ok(set(g.keys()) <= EPISODE_CHILDREN, f"/{p}",
-                f"children not described by FORMAT.md: {sorted(set(g.keys()) - EPISODE_CHILDREN)}")
+    def keyed_rows(self, spec, given, n):
+        """An episode's expected rows of a variable / behaviour key as float64 [n, *row_shape]:
+        the values given, padding (NaN for floats, 0 for integers) where it was not given."""
+        size = int(np.prod(spec["row_shape"], dtype=np.int64))
+        out = np.full((n, size), math.nan if np.dtype(spec["dtype"]).kind == "f" else 0.0)
+        if given is not None:
+            for i, r in enumerate(given["rows"]):
+                if r is not None:
+                    out[i] = [math.nan if v is None else v for v in r]
+        return out.reshape((n, *spec["row_shape"]))
 
-        ts = self.numeric(f"{p}/timesteps", "int64", (len(T),), T)
-        self.ok(np.all(np.diff(ts) > 0), f"/{p}/timesteps", "timesteps must be strictly increasing")
-        if "summary" in x:
-            self.json_equal(f"/{p}/summary", self.text(f"{p}/summary"), x["summary"])
+    def same(self, where, got, want, what="values"):
+        """Exact comparison of an array read from the file with the expected one (NaN equals NaN)."""
+        got, want = np.asarray(got), np.asarray(want)
+        if got.shape != want.shape:
+            return self.ok(False, where, f"{what}: expected shape {want.shape}, got {got.shape}: {short(got)}")
+        if got.dtype.kind in "iu" and want.dtype.kind in "iu":
+            bad = np.flatnonzero(got.astype(np.int64).reshape(-1) != want.astype(np.int64).reshape(-1))
         else:
-            self.ok("summary" not in g, f"/{p}/summary", "no summary was given, yet it exists")
+            # a float32 value is compared as the float64 the TS test saw in its Float32Array
+            g, w = got.astype(np.float64).reshape(-1), want.astype(np.float64).reshape(-1)
+            bad = np.flatnonzero(~((g == w) | (np.isnan(g) & np.isnan(w))))
+        if bad.size == 0:
+            return self.ok(True, where, "")
+        i = int(bad[0])
+        return self.ok(False, where, f"{what} differ at flat index {i} ({bad.size} differences): expected "
+                       f"{short(want.reshape(-1)[i])}, got {short(got.reshape(-1)[i])}; expected {short(want)}, got {short(got)}")
 
-        self.section(f"/{p}/neural_states", self.read_neural, p, x)
-        self.section(f"/{p}/spikes", self.read_spikes, p, x, rows)
-        self.section(f"/{p}/behavior", self.read_behavior, p, x)
-        self.section(f"/{p}/rewards", self.read_rewards, p, x)
-        self.section(f"/{p}/weight_changes", self.read_weight_changes, p, x)
-        self.section(f"/{p}/events", self.read_events, p, x)
-        self.section(f"/{p}/static", self.read_static, p, x)
+    def col(self, path, dtype, shape):
+        """A stream or table column, checked for dtype and shape and read once (episodes slice it)."""
+        if path not in self.cache:
+            if dtype == "str":
+                vals = self.strings(path)
+                self.ok(len(vals) == shape[0], loc(path), f"expected {shape[0]} strings, got {len(vals)}")
+                self.cache[path] = vals
+            else:
+                self.cache[path] = np.asarray(self.numeric(path, dtype, shape))
+        return self.cache[path]
 
-    def read_neural(self, p, x):
-        g = self.group(f"{p}/neural_states")
-        n = x["neural"]
-        K = len(n["timesteps"])
-        nts = self.numeric(f"{p}/neural_states/timesteps", "int64", (K,), n["timesteps"])
-        if n["every_step"]:  # state given at every step: kept at the 1st, (1+r)th, (1+2r)th ... logged step
-            want = np.array(x["timesteps"][::x["neural_sampling_rate"]], dtype=np.int64)
-            self.ok(np.array_equal(nts, want), f"/{p}/neural_states/timesteps",
-                    f"expected the 1st, (1+r)th, (1+2r)th ... logged step (r={x['neural_sampling_rate']}): {short(want)}, got {short(nts)}")
-        want_names = {"timesteps", *n["variables"]}
-        self.ok(set(g.keys()) == want_names, f"/{p}/neural_states", f"expected {sorted(want_names)}, got {sorted(g.keys())}")
-        for name, v in n["variables"].items():
-            self.ok(v["shape"][0] == K, f"/{p}/neural_states/{name}", "EXPECTED.json: first dimension is not K")
-            self.numeric(f"{p}/neural_states/{name}", v["dtype"], v["shape"], v["data"])
+    # ---------------------------------------------------------------- the episode table
+    def read_table(self):
+        g = self.group("episodes")
+        eps = self.x["episodes"]
+        N = len(eps)
+        names = {name for name, _, _ in TABLE} | {"summary"}
+        self.ok(set(g.keys()) == names, "/episodes", f"expected the columns {sorted(names)}, got {sorted(g.keys())}")
+        t = {}
+        for name, dtype, is_range in TABLE:
+            t[name] = self.col(f"episodes/{name}", dtype, (N, 2) if is_range else (N,))
+        self.table = t
 
-    def check_link(self, path, target):
-        """FORMAT.md "(link)": an HDF5 hard link to the same dataset."""
-        link = self.f.get(path, getlink=True)
-        self.ok(isinstance(link, h5py.HardLink), f"/{path}", f"expected a hard link, got {type(link).__name__}")
-        a, b = self.dataset(path), self.dataset(target)
-        self.ok(h5py.h5o.get_info(a.id).addr == h5py.h5o.get_info(b.id).addr, f"/{path}",
-                f"is not the same dataset as /{target}")
+        self.same("/episodes/episode_id", t["episode_id"], np.arange(N))
+        st = self.dataset("episodes/status")
+        codes = self.attr_str(st, "codes")
+        try:
+            codes = json.loads(codes) if codes is not None else {}
+        except ValueError:
+            self.ok(False, "/episodes/status@codes", f"not JSON text: {codes!r}")
+            codes = {}
+        self.json_equal("/episodes/status@codes", codes, {str(k): v for k, v in STATUS_CODES.items()})
+        got_status = [codes.get(str(int(s)), f"<code {int(s)}>") for s in t["status"]]
+        self.json_equal("/episodes/status", got_status, [ep["status"] for ep in eps])
+        self.ok("running" not in got_status, "/episodes/status", "a closed file has no running episode")
+        self.same("/episodes/success", t["success"], np.array([ep["success"] for ep in eps]))
+        self.same("/episodes/total_timesteps", t["total_timesteps"], np.array([len(ep["timesteps"]) for ep in eps]))
+        self.same("/episodes/total_spikes", t["total_spikes"], np.array([sum(len(s) for s in ep["spikes_per_step"]) for ep in eps]))
+        for i, ep in enumerate(eps):
+            want = math.fsum(ep["rewards_per_step"])
+            self.ok(math.isclose(float(t["total_reward"][i]), want, rel_tol=1e-12, abs_tol=1e-12),
+                    f"/episodes/total_reward[{i}]", f"expected {want}, got {t['total_reward'][i]}")
+        self.same("/episodes/first_timestep", t["first_timestep"], np.array([ep["timesteps"][0] if ep["timesteps"] else -1 for ep in eps]))
+        self.same("/episodes/last_timestep", t["last_timestep"], np.array([ep["timesteps"][-1] if ep["timesteps"] else -1 for ep in eps]))
+        self.same("/episodes/neural_sampling_rate", t["neural_sampling_rate"], np.array([ep["neural_sampling_rate"] for ep in eps]))
 
-    def read_spikes(self, p, x, rows):
+        # times: Unix seconds (attribute units), within the file's start and end, one episode after the other
+        root_start, root_end = (iso_seconds(self.f.attrs.get(k)) for k in ("start_time", "end_time"))
+        for name in ("start_time", "end_time"):
+            self.attr_str(self.dataset(f"episodes/{name}"), "units", TIME_UNITS)
+        start, end = t["start_time"], t["end_time"]
+        self.ok(np.all(np.isfinite(start)) and np.all(np.isfinite(end)), "/episodes/start_time,end_time",
+                f"a closed file's episodes all have finite times: {short(start)} {short(end)}")
+        self.ok(np.all(start <= end), "/episodes/end_time", f"an episode ends before it starts: {short(start)} {short(end)}")
+        self.ok(N < 2 or np.all(start[1:] >= end[:-1]), "/episodes/start_time", "an episode starts before the one before it ended")
+        if N and root_start is not None and root_end is not None:
+            # the root's times are ISO 8601 with milliseconds: allow their rounding
+            self.ok(start[0] >= root_start - 1e-3 and end[-1] <= root_end + 1e-3, "/episodes/start_time,end_time",
+                    f"episodes run from {start[0]} to {end[-1]}, outside the file's {root_start} .. {root_end}")
+
+        # row ranges: [first, end), episode i's start where i-1's end, the last end the stream's length
+        for name in RANGES:
+            r = t[name].astype(np.int64)
+            where = f"/episodes/{name}"
+            if r.shape != (N, 2):
+                continue  # reported by col()
+            self.ok(N == 0 or r[0, 0] == 0, where, f"the first episode's rows start at {r[0, 0] if N else None}, not 0")
+            self.ok(np.all(r[:, 1] >= r[:, 0]), where, f"a range ends before it starts: {short(r)}")
+            self.ok(N < 2 or np.array_equal(r[1:, 0], r[:-1, 1]), where, f"ranges are not contiguous (episode i starts where i-1 ends): {short(r)}")
+            self.same(where, r, np.array(self.rows[name], dtype=np.int64).reshape(N, 2), "row ranges")
+
+        summaries = self.col("episodes/summary", "str", (N,))  # M = ended episodes: every one in a closed file
+        for i, ep in enumerate(eps):
+            s = summaries[i] if i < len(summaries) else None
+            if "summary" not in ep:
+                self.ok(s == "", f"/episodes/summary[{i}]", f"no summary was given: expected \"\", got {s!r}")
+                continue
+            try:
+                self.json_equal(f"/episodes/summary[{i}]", json.loads(s), ep["summary"])
+            except (TypeError, ValueError):
+                self.ok(False, f"/episodes/summary[{i}]", f"not JSON text: {s!r}")
+
+    # ---------------------------------------------------------------- the streams as a whole
+    def read_streams(self):
+        x, tot = self.x, self.totals
+        T, S, K, R = tot["step_rows"], tot["spike_rows"], tot["state_rows"], tot["reward_rows"]
+        self.col("timesteps", "int64", (T,))
+
+        sp = self.group("spikes")
+        self.ok(set(sp.keys()) == {"counts", "neuron_ids", "id_offsets"}, "/spikes", f"expected counts, neuron_ids, id_offsets; got {sorted(sp.keys())}")
+        self.attr_str(sp, "encoding", "csr_time")
         s = x["spikes"]
-        g = self.group(f"{p}/spikes")
-        self.ok(set(g.keys()) == {"timesteps", "counts", "neuron_ids"}, f"/{p}/spikes",
-                f"expected timesteps, counts, neuron_ids; got {sorted(g.keys())}")
-        self.attr_str(g, "encoding", "csr_time")
         n = s["n_neurons"]
-        self.attr_num(g, "n_neurons", "int64", -1 if n is None else n)
-        self.check_link(f"{p}/spikes/timesteps", f"{p}/timesteps")
+        self.attr_num(sp, "n_neurons", "int64", -1 if n is None else n)
         counts_dtype = "uint32" if n is None else smallest_unsigned(n)
         ids_dtype = "uint32" if n is None else smallest_unsigned(max(0, n - 1))
-        # the TS test states the dtype it expects, too; both must agree with the file
-        self.ok(s["counts_dtype"] == counts_dtype and s["ids_dtype"] == ids_dtype, f"/{p}/spikes",
+        # the TS test states the dtypes it expects, too; both must agree with FORMAT.md
+        self.ok(s["counts_dtype"] == counts_dtype and s["ids_dtype"] == ids_dtype, "/spikes",
                 f"EXPECTED.json dtypes {s['counts_dtype']}/{s['ids_dtype']} disagree with FORMAT.md {counts_dtype}/{ids_dtype}")
-        counts = [len(r) for r in rows]
-        self.numeric(f"{p}/spikes/counts", counts_dtype, (len(rows),), counts)
-        self.numeric(f"{p}/spikes/neuron_ids", ids_dtype, (sum(counts),), [i for r in rows for i in r])
-
-        # FORMAT.md's three-line read
-        sp = self.f[f"{p}/spikes"]
-        neuron_ids = sp["neuron_ids"][:]
-        spike_times = np.repeat(sp["timesteps"][:], sp["counts"][:])
-
-        want_t = np.array([t for t, r in zip(x["timesteps"], rows) for _ in r], dtype=np.int64)
-        want_ids = np.array([i for r in rows for i in r], dtype=np.int64)
-        self.ok(spike_times.dtype == np.int64, f"/{p}/spikes", f"spike times should be int64, got {spike_times.dtype}")
-        self.ok(np.array_equal(spike_times, want_t), f"/{p}/spikes", f"spike times: expected {short(want_t)}, got {short(spike_times)}")
-        self.ok(np.array_equal(neuron_ids.astype(np.int64), want_ids), f"/{p}/spikes",
-                f"neuron ids: expected {short(want_ids)}, got {short(neuron_ids)}")
+        self.col("spikes/counts", counts_dtype, (T,))
+        ids = self.col("spikes/neuron_ids", ids_dtype, (S,))
         if n is not None:
-            self.ok(np.all(neuron_ids < n), f"/{p}/spikes/neuron_ids", f"ids must be < n_neurons={n}")
+            self.ok(np.all(ids < n), "/spikes/neuron_ids", f"ids must be < n_neurons={n}")
+        # FORMAT.md: id_offsets[k] = the neuron_ids row where step row k * every starts
+        every = int(self.attr_num(sp["id_offsets"], "every", "int64") or 1) if "id_offsets" in sp else 1
+        size = json.loads(self.f.attrs["exporter_options"])["chunkSize"]
+        self.ok(every == size, "/spikes/id_offsets", f"attribute every = {every}, expected chunkSize {size}")
+        offs = self.col("spikes/id_offsets", "int64", ((T + every - 1) // every,))
+        counts_all = self.cache["spikes/counts"] if "spikes/counts" in self.cache else sp["counts"][:]
+        want_offs = np.concatenate([[0], np.cumsum(counts_all.astype(np.int64))])[0:T:every]
+        self.same("/spikes/id_offsets", offs, want_offs, "spike-id row at every `every`-th step row")
 
-    def read_behavior(self, p, x):
-        g = self.group(f"{p}/behavior")
-        b = x["behavior"]
-        self.ok(set(g.keys()) == {"timesteps", *b}, f"/{p}/behavior", f"expected {sorted({'timesteps', *b})}, got {sorted(g.keys())}")
-        self.check_link(f"{p}/behavior/timesteps", f"{p}/timesteps")
-        for name, v in b.items():
-            self.ok(v["shape"][0] == len(x["timesteps"]), f"/{p}/behavior/{name}", "EXPECTED.json: first dimension is not T")
-            self.numeric(f"{p}/behavior/{name}", v["dtype"], v["shape"], v["data"])
+        ns = self.group("neural_states")
+        want = {"timesteps", *self.vars}
+        self.ok(set(ns.keys()) == want, "/neural_states", f"expected {sorted(want)}, got {sorted(ns.keys())}")
+        self.col("neural_states/timesteps", "int64", (K,))
+        for name, spec in self.vars.items():
+            self.section(f"/neural_states/{name}", self.read_keyed, f"neural_states/{name}", spec, K)
 
-    def read_rewards(self, p, x):
-        g = self.group(f"{p}/rewards")
-        self.ok(set(g.keys()) == {"timesteps", "values"}, f"/{p}/rewards", f"expected timesteps, values; got {sorted(g.keys())}")
-        self.attr_str(g, "encoding", "sparse_nonzero")
+        b = self.group("behavior")
+        self.ok(set(b.keys()) == set(self.beh), "/behavior", f"expected {sorted(self.beh)}, got {sorted(b.keys())}")
+        for name, spec in self.beh.items():
+            self.section(f"/behavior/{name}", self.read_keyed, f"behavior/{name}", spec, T)
+
+        rw = self.group("rewards")
+        self.ok(set(rw.keys()) == {"timesteps", "values"}, "/rewards", f"expected timesteps, values; got {sorted(rw.keys())}")
+        self.attr_str(rw, "encoding", "sparse_nonzero")
+        self.col("rewards/timesteps", "int64", (R,))
+        self.col("rewards/values", "float64", (R,))
+
+        wc = self.group("weight_changes")
+        names = {c for c, _ in WEIGHT_CHANGE_FIELDS}
+        self.ok(set(wc.keys()) == names, "/weight_changes", f"expected {sorted(names)}, got {sorted(wc.keys())}")
+        for c, dtype in WEIGHT_CHANGE_FIELDS:
+            self.col(f"weight_changes/{c}", dtype, (tot["weight_change_rows"],))
+
+        ev = self.group("events")
+        self.ok(set(ev.keys()) == {"timesteps", "types", "data"}, "/events", f"expected timesteps, types, data; got {sorted(ev.keys())}")
+        E = tot["event_rows"]
+        self.col("events/timesteps", "int64", (E,))
+        self.col("events/types", "str", (E,))
+        self.col("events/data", "str", (E,))
+
+    def read_keyed(self, path, spec, rows):
+        """A neural state variable or behaviour key: dtype and shape for the experiment, attribute first_row."""
+        self.col(path, spec["dtype"], (rows, *spec["row_shape"]))
+        self.attr_num(self.dataset(path), "first_row", "int64", spec["first_row"])
+
+    # ---------------------------------------------------------------- one episode: its slices
+    def read_episode(self, x):
+        i = x["id"]
+        t = self.table
+        a, b = (int(v) for v in t["step_rows"][i])
+        where = f"episode {i} (/timesteps[{a}:{b}])"
+        T = x["timesteps"]
+        ts = self.cache["timesteps"][a:b]
+        self.same(where, ts, np.array(T, dtype=np.int64), "timesteps")
+        self.ok(np.all(np.diff(ts) > 0), where, "timesteps must be strictly increasing within an episode")
+        self.section(f"episode {i} spikes", self.read_spikes, x, a, b)
+        self.section(f"episode {i} neural_states", self.read_neural, x)
+        self.section(f"episode {i} behavior", self.read_behavior, x, a, b)
+        self.section(f"episode {i} rewards", self.read_rewards, x)
+        self.section(f"episode {i} weight_changes", self.read_weight_changes, x)
+        self.section(f"episode {i} events", self.read_events, x)
+
+    def read_spikes(self, x, a, b):
+        i = x["id"]
+        s0, s1 = (int(v) for v in self.table["spike_rows"][i])
+        rows = [sorted(ids) for ids in x["spikes_per_step"]]  # FORMAT.md: ascending within a step
+        counts = self.cache["spikes/counts"][a:b]
+        ids = self.cache["spikes/neuron_ids"][s0:s1]
+        self.same(f"episode {i} (/spikes/counts[{a}:{b}])", counts, np.array([len(r) for r in rows], dtype=np.int64), "spike counts")
+        self.same(f"episode {i} (/spikes/neuron_ids[{s0}:{s1}])", ids, np.array([k for r in rows for k in r], dtype=np.int64), "neuron ids")
+        self.ok(int(counts.sum(dtype=np.int64)) == s1 - s0 == int(self.table["total_spikes"][i]), f"episode {i} spikes",
+                f"sum(counts[a:b]) = {int(counts.sum(dtype=np.int64))}, spike_rows {s0}:{s1} and total_spikes {self.table['total_spikes'][i]} disagree")
+        # FORMAT.md: spike_times = np.repeat(f["timesteps"][a:b], f["spikes/counts"][a:b])
+        times = np.repeat(self.cache["timesteps"][a:b], counts)
+        self.ok(times.dtype == np.int64, f"episode {i} spikes", f"spike times should be int64, got {times.dtype}")
+        self.same(f"episode {i} spike times", times, np.array([t for t, r in zip(x["timesteps"], rows) for _ in r], dtype=np.int64), "spike times")
+
+    def read_neural(self, x):
+        i = x["id"]
+        k0, k1 = (int(v) for v in self.table["state_rows"][i])
+        n = x["neural"]
+        nts = self.cache["neural_states/timesteps"][k0:k1]
+        self.same(f"episode {i} (/neural_states/timesteps[{k0}:{k1}])", nts, np.array(n["timesteps"], dtype=np.int64), "kept timesteps")
+        if n["every_step"]:  # state given at every step: kept at the 1st, (1+r)th, (1+2r)th ... logged step
+            r = x["neural_sampling_rate"]
+            self.same(f"episode {i} (/neural_states/timesteps[{k0}:{k1}])", nts, np.array(x["timesteps"][::r], dtype=np.int64),
+                      f"the 1st, (1+r)th, (1+2r)th ... logged step (r={r})")
+        self.read_keyed_slice(f"episode {i}", "neural_states", self.vars, n["variables"], k0, k1)
+
+    def read_behavior(self, x, a, b):
+        self.read_keyed_slice(f"episode {x['id']}", "behavior", self.beh, x["behavior"], a, b)
+
+    def read_keyed_slice(self, ep, group, specs, given, r0, r1):
+        """Every variable's (or key's) rows [r0, r1): values where given, padding before first_row and
+        where left out; an episode whose rows all lie before first_row did not have it at all."""
+        for name, spec in specs.items():
+            path = f"{group}/{name}"
+            if path not in self.cache:
+                continue  # reported by read_streams
+            got = self.cache[path][r0:r1]
+            where = f"{ep} (/{path}[{r0}:{r1}])"
+            if r1 <= spec["first_row"]:
+                had = name in given and any(r is not None for r in given[name]["rows"])
+                self.ok(not had, where, f"the episode gave {name}, yet its rows lie before first_row={spec['first_row']}")
+            self.same(where, got, self.keyed_rows(spec, given.get(name), r1 - r0))
+
+    def read_rewards(self, x):
+        i = x["id"]
+        r0, r1 = (int(v) for v in self.table["reward_rows"][i])
         nz = [(t, r) for t, r in zip(x["timesteps"], x["rewards_per_step"]) if r != 0]
-        self.numeric(f"{p}/rewards/timesteps", "int64", (len(nz),), [t for t, _ in nz])
-        self.numeric(f"{p}/rewards/values", "float64", (len(nz),), [r for _, r in nz])
+        where = f"episode {i} (/rewards/*[{r0}:{r1}])"
+        self.same(where, self.cache["rewards/timesteps"][r0:r1], np.array([t for t, _ in nz], dtype=np.int64), "reward timesteps")
+        vals = self.cache["rewards/values"][r0:r1]
+        self.same(where, vals, np.array([r for _, r in nz], dtype=np.float64), "reward values")
+        self.ok(math.isclose(math.fsum(vals.tolist()), float(self.table["total_reward"][i]), rel_tol=1e-12, abs_tol=1e-12), where,
+                f"the slice's rewards sum to {math.fsum(vals.tolist())}, total_reward says {self.table['total_reward'][i]}")
 
-    def read_weight_changes(self, p, x):
-        g = self.group(f"{p}/weight_changes")
-        names = {n for n, _ in WEIGHT_CHANGE_FIELDS}
-        self.ok(set(g.keys()) == names, f"/{p}/weight_changes", f"expected {sorted(names)}, got {sorted(g.keys())}")
+    def read_weight_changes(self, x):
+        i = x["id"]
+        w0, w1 = (int(v) for v in self.table["weight_change_rows"][i])
         given = x["weight_changes"]  # in the order logged
-        ordered = sorted(given, key=lambda c: c["timestep"])  # FORMAT: sorted by timestep, stable
         cols = {
-            "timesteps": [c["timestep"] for c in ordered],
-            "synapse_ids": [c.get("synapseId", -1) for c in ordered],
-            "source_ids": [c.get("sourceId", -1) for c in ordered],
-            "target_ids": [c.get("targetId", -1) for c in ordered],
-            "old_weights": [c["oldWeight"] for c in ordered],
-            "new_weights": [c["newWeight"] for c in ordered],
+            "timesteps": [c["timestep"] for c in given],
+            "synapse_ids": [c.get("synapseId", -1) for c in given],
+            "source_ids": [c.get("sourceId", -1) for c in given],
+            "target_ids": [c.get("targetId", -1) for c in given],
+            "old_weights": [c["oldWeight"] for c in given],
+            "new_weights": [c["newWeight"] for c in given],
         }
-        for name, dtype in WEIGHT_CHANGE_FIELDS:
-            self.numeric(f"{p}/weight_changes/{name}", dtype, (len(ordered),), cols[name])
+        got = {c: self.cache[f"weight_changes/{c}"][w0:w1] for c, _ in WEIGHT_CHANGE_FIELDS}
+        for c, dtype in WEIGHT_CHANGE_FIELDS:
+            self.same(f"episode {i} (/weight_changes/{c}[{w0}:{w1}], in the order logged)", got[c], np.array(cols[c], dtype=dtype))
+        # FORMAT.md: sorted by timestep (stable) with order = np.argsort(t, kind="stable") on the slice
+        order = np.argsort(got["timesteps"], kind="stable")
+        ordered = sorted(range(len(given)), key=lambda k: given[k]["timestep"])  # Python's sort is stable
+        for c, dtype in WEIGHT_CHANGE_FIELDS:
+            self.same(f"episode {i} (/weight_changes/{c}[{w0}:{w1}][order])", got[c][order],
+                      np.array([cols[c][k] for k in ordered], dtype=dtype), "sorted by timestep (stable)")
 
-    def read_events(self, p, x):
-        g = self.group(f"{p}/events")
-        self.ok(set(g.keys()) == {"timesteps", "types", "data"}, f"/{p}/events", f"expected timesteps, types, data; got {sorted(g.keys())}")
+    def read_events(self, x):
+        i = x["id"]
+        e0, e1 = (int(v) for v in self.table["event_rows"][i])
         ev = x["events"]
-        self.numeric(f"{p}/events/timesteps", "int64", (len(ev),), [e["timestep"] for e in ev])
-        self.strings(f"{p}/events/types", [e["type"] for e in ev])
-        data = self.strings(f"{p}/events/data")
-        self.ok(len(data) == len(ev), f"/{p}/events/data", f"expected {len(ev)} entries, got {len(data)}")
-        for i, (text, e) in enumerate(zip(data, ev)):
+        where = f"episode {i} (/events/*[{e0}:{e1}])"
+        self.same(where, self.cache["events/timesteps"][e0:e1], np.array([e["timestep"] for e in ev], dtype=np.int64), "event timesteps")
+        self.json_equal(where, self.cache["events/types"][e0:e1], [e["type"] for e in ev])
+        data = self.cache["events/data"][e0:e1]
+        for k, (text, e) in enumerate(zip(data, ev)):
             try:
                 got = json.loads(text)
             except ValueError:
-                self.ok(False, f"/{p}/events/data[{i}]", f"not JSON text: {text!r}")
+                self.ok(False, f"/events/data[{e0 + k}]", f"not JSON text: {text!r}")
                 continue
-            self.json_equal(f"/{p}/events/data[{i}]", got, e["data"])
+            self.json_equal(f"/events/data[{e0 + k}] (episode {i})", got, e["data"])
 
-    def read_static(self, p, x):
-        self.read_record(f"{p}/static", x["static"])
+    # ---------------------------------------------------------------- /episode_static
+    def read_static(self):
+        eps = self.x["episodes"]
+        want = {f"episode_{ep['id']:04d}": ep["static"] for ep in eps if ep["static"]}
+        g = self.f.get("episode_static")
+        if g is None:
+            self.ok(not want, "/episode_static", f"group is missing; expected {sorted(want)}")
+            return
+        self.group("episode_static")
+        self.ok(set(g.keys()) == set(want), "/episode_static",
+                f"expected groups for the episodes that stored static data only, {sorted(want)}; got {sorted(g.keys())}")
+        for name, fields in want.items():
+            self.read_record(f"episode_static/{name}", fields)
+
+    # ---------------------------------------------------------------- FORMAT.md's recipe, executed
+    def read_recipe(self):
+        """Runs the code block after "One episode in h5py" in FORMAT.md on the file: verbatim (i = 42)
+        when the file has episode 42, and with `i = 42` replaced by other episode ids; checks what it
+        reads against the expected data."""
+        with open(FORMAT_MD, encoding="utf-8") as fh:
+            md = fh.read()
+        m = re.search(r"One episode in h5py[^\n]*\n+```python\n(.*?)^```", md, re.S | re.M)
+        if not m:
+            raise Mismatch(f"{FORMAT_MD} has no ```python block after \"One episode in h5py\"")
+        code = m.group(1)
+        self.ok(len(re.findall(r"\bi = 42\b", code)) == 1, "FORMAT.md recipe", "expected the recipe to pick its episode with `i = 42`")
+        self.ok(os.path.basename(self.path) == "experiment_data.h5", "FORMAT.md recipe", f"the recipe opens experiment_data.h5; the file is {self.path}")
+        eps = self.x["episodes"]
+        N = len(eps)
+        picks = set(range(N)) if N <= 12 else {0, 1, N - 1, *range(0, N, max(1, N // 8))}
+        picks |= set([ep["id"] for ep in eps if not ep["timesteps"]][:2])  # episodes without steps
+        if N > 42:
+            picks.add(42)
+        self.recipe_runs = []
+        for i in sorted(picks):
+            self.section(f"FORMAT.md recipe, i = {i}{' (verbatim)' if i == 42 else ''}", self.run_recipe, code, i)
+
+    def run_recipe(self, code, i):
+        src = code if i == 42 else re.sub(r"\bi = 42\b", f"i = {i}", code)
+        ns = {"__name__": "format_md_recipe"}
+        cwd = os.getcwd()
+        os.chdir(os.path.dirname(os.path.abspath(self.path)))
+        try:
+            exec(compile(src, f"{FORMAT_MD} (One episode in h5py, i = {i})", "exec"), ns)
+        finally:
+            os.chdir(cwd)
+            if isinstance(ns.get("f"), h5py.File):
+                ns["f"].close()
+        self.recipe_runs.append(i)
+        x = self.x["episodes"][i]
+        where = f"FORMAT.md recipe, i = {i}"
+        rows = [sorted(ids) for ids in x["spikes_per_step"]]
+        self.same(where, ns["spike_ids"], np.array([k for r in rows for k in r], dtype=np.int64), "spike_ids")
+        self.same(where, ns["spike_times"], np.array([t for t, r in zip(x["timesteps"], rows) for _ in r], dtype=np.int64), "spike_times")
+        self.ok(ns["spike_times"].dtype == np.int64, where, f"spike_times should be int64, got {ns['spike_times'].dtype}")
+        if "v" not in self.vars:
+            raise Mismatch("the recipe reads neural_states/v, which EXPECTED.json does not have")
+        self.same(where, ns["v"], self.keyed_rows(self.vars["v"], x["neural"]["variables"].get("v"), len(x["neural"]["timesteps"])), "v")
+        eps = self.x["episodes"]
+        want = np.array([math.fsum(ep["rewards_per_step"]) for ep in eps])
+        self.ok(ns["rewards"].shape == want.shape and np.allclose(ns["rewards"], want, rtol=1e-12, atol=1e-12), where,
+                f"rewards (learning curve): expected {short(want)}, got {short(ns['rewards'])}")
+        self.same(where, ns["success"], np.array([ep["success"] for ep in eps], dtype=np.int64), "success")
 
     # ---------------------------------------------------------------- checkpoints
     def read_checkpoints(self):
@@ -556,6 +845,7 @@ class Reader:
             if obj.chunks is None:
                 continue
             self.ok(obj.maxshape[0] is None, where, f"chunked dataset should grow: maxshape {obj.maxshape}")
+            self.check_chunks(name, obj)
             plist = obj.id.get_create_plist()
             filters = [plist.get_filter(i)[0] for i in range(plist.get_nfilters())]
             for fid in filters:
@@ -570,6 +860,37 @@ class Reader:
                 self.ok(ok, where, f"expected [shuffle,] deflate, got filter ids {filters}")
             else:
                 self.ok(filters == [], where, f"written with compression 'none' but has filter ids {filters}")
+
+    def check_chunks(self, name, ds):
+        """FORMAT.md "HDF5 profile": rows per chunk of the streams and the episode table. A dataset
+        first written at close() has a single chunk of exactly its rows."""
+        if h5py.check_string_dtype(ds.dtype) is not None:
+            # string columns (events/types, events/data, episodes/summary): FORMAT.md's numbers are
+            # not checked for them (the writer chunks them by 4096 rows whatever chunkSize is and even
+            # when first written at close(); see the report of the interop2 branch)
+            return
+        size = json.loads(self.f.attrs["exporter_options"])["chunkSize"]
+        row_bytes = ds.dtype.itemsize * int(np.prod(ds.shape[1:], dtype=np.int64))
+        top = name.split("/")[0]
+        if name in ("timesteps", "spikes/counts", "neural_states/timesteps") or top in ("behavior", "rewards"):
+            rows = size
+        elif top == "neural_states":
+            rows = min(size, max(1, STATE_CHUNK_BYTES // max(1, row_bytes)))
+        elif name == "spikes/neuron_ids":
+            rows = max(size, SPIKE_ID_CHUNK)
+        elif name == "spikes/id_offsets":
+            rows = TABLE_CHUNK
+        elif top in ("weight_changes", "events"):
+            rows = min(size, RECORD_CHUNK)
+        elif top == "episodes":
+            rows = TABLE_CHUNK
+        else:
+            return  # datasets written whole: chunks are the writer's choice
+        where = f"/{name}"
+        n = ds.shape[0]
+        self.ok(ds.chunks[0] == rows or (n < rows and ds.chunks[0] == max(1, n)), where,
+                f"expected {rows} rows per chunk (or one chunk of exactly its {n} rows), got chunks {ds.chunks}")
+        self.ok(tuple(ds.chunks[1:]) == tuple(ds.shape[1:]), where, f"a chunk holds whole rows: chunks {ds.chunks}, shape {ds.shape}")
 
     def check_type(self, where, tid, dtype):
         info = h5py.check_string_dtype(dtype)
@@ -599,7 +920,7 @@ def main(argv):
     with open(argv[2], encoding="utf-8") as fh:
         expected = json.load(fh)
     with h5py.File(argv[1], "r") as f:
-        r = Reader(f, expected)
+        r = Reader(f, expected, argv[1])
         r.run()
     if r.failures:
         print(f"FAILED {len(r.failures)} of {r.checks} checks reading {argv[1]} with h5py {h5py.__version__} "
@@ -608,6 +929,9 @@ def main(argv):
             print("  - " + msg)
         return 1
     print(f"OK {r.checks} checks")
+    if r.recipe_runs:
+        print(f"FORMAT.md \"One episode in h5py\" ran for episodes {r.recipe_runs}"
+              f"{' (verbatim for i = 42)' if 42 in r.recipe_runs else ''}")
     return 0
 
 
