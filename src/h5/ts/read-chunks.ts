@@ -1,0 +1,165 @@
+/**
+ * Raw data of datasets as bytes: rows `[start, end)` copied out of a compact layout, a contiguous
+ * block, or the chunks that overlap them (found in the chunk B-tree, read, inflated with
+ * node:zlib, unshuffled, and kept in a small cache of decoded chunks). A decoded chunk must have
+ * exactly its chunk's size; a chunk missing from the index inside the dataset's extent is CORRUPT
+ * (snn-export's writers never leave holes).
+ */
+import { inflateSync } from "node:zlib";
+import { ChunkTrees } from "./read-btree.js";
+import { corrupt, UNDEF, type FileSource } from "./read-io.js";
+import type { Filter, Layout } from "./read-messages.js";
+
+/** What the chunk reader needs to know of a dataset. */
+export interface DataDesc {
+  /** Identity (the object header address), for the cache. */
+  id: number;
+  where: string;
+  dims: number[];
+  elemSize: number;
+  layout: Layout;
+  filters: Filter[];
+}
+
+/** Bytes of decoded chunks kept by default (what the loader's own cache held). */
+export const DECODED_CACHE_BYTES = 32 << 20;
+
+/** Reads dataset rows; counts the chunks it read from the file. */
+export class ChunkReader {
+  /** Chunks read from the file and decoded (cache misses), for tests and measurements. */
+  chunksRead = 0;
+  private readonly trees: ChunkTrees;
+  private readonly cache = new Map<string, Uint8Array>();
+  private cached = 0;
+
+  constructor(private readonly src: FileSource, private readonly budget = DECODED_CACHE_BYTES) {
+    this.trees = new ChunkTrees(src);
+  }
+
+  /** Forgets all cached chunks and B-tree nodes. */
+  clear(): void {
+    this.cache.clear();
+    this.cached = 0;
+    this.trees.clear();
+  }
+
+  /** Bytes of one row (all dimensions after the first; the whole element for a scalar). */
+  static rowBytes(d: DataDesc): number {
+    return d.dims.slice(1).reduce((a, b) => a * b, 1) * d.elemSize;
+  }
+
+  /** Rows `[s, e)` (already clamped to the extent) as bytes; a scalar is rows `[0, 1)`. */
+  rows(d: DataDesc, s: number, e: number): Uint8Array {
+    const rb = ChunkReader.rowBytes(d);
+    const out = new Uint8Array((e - s) * rb);
+    if (e <= s || rb === 0) return out;
+    const L = d.layout;
+    if (L.kind === "compact") {
+      const total = (d.dims[0] ?? 1) * rb;
+      if (L.data.length !== total) throw corrupt(d.where, `compact data of ${L.data.length} bytes, expected ${total}`);
+      out.set(L.data.subarray(s * rb, e * rb));
+    } else if (L.kind === "contiguous") {
+      const total = (d.dims[0] ?? 1) * rb;
+      if (L.addr === UNDEF || L.size !== total) throw corrupt(d.where, `contiguous data of ${L.size} bytes at ${L.addr}, expected ${total}`);
+      out.set(this.src.read(L.addr + s * rb, (e - s) * rb, d.where, "raw data"));
+    } else {
+      this.chunked(d, L, s, e, rb, out);
+    }
+    return out;
+  }
+
+  private chunked(d: DataDesc, L: Extract<Layout, { kind: "chunked" }>, s: number, e: number, rb: number, out: Uint8Array): void {
+    const R = L.chunk[0];
+    const refs = this.trees.find({ root: L.btree, rank: d.dims.length, chunkRows: R, where: d.where }, s, e);
+    const first = Math.floor(s / R);
+    const last = Math.floor((e - 1) / R);
+    if (refs.length !== last - first + 1 || refs.some((r, i) => r.row !== (first + i) * R)) {
+      const have = refs.map((r) => r.row / R).join(", ") || "none";
+      throw corrupt(d.where, `chunks ${first}..${last} hold rows ${s}..${e - 1}, but the chunk index has ${have}`);
+    }
+    for (const ref of refs) {
+      const chunk = this.chunk(d, ref, R * rb);
+      const from = Math.max(s, ref.row);
+      const to = Math.min(e, ref.row + R);
+      out.set(chunk.subarray((from - ref.row) * rb, (to - ref.row) * rb), (from - s) * rb);
+    }
+  }
+
+  private chunk(d: DataDesc, ref: { row: number; addr: number; size: number; mask: number }, bytes: number): Uint8Array {
+    const key = `${d.id}:${ref.row}`;
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const where = `${d.where}: chunk at row ${ref.row}`;
+    if (ref.mask !== 0) throw corrupt(where, `filter mask ${ref.mask} (snn-export never skips a filter)`);
+    const stored = this.src.read(ref.addr, ref.size, where, "chunk");
+    this.chunksRead++;
+    const data = decode(stored, d, bytes, where);
+    if (bytes <= this.budget / 4) this.remember(key, data);
+    return data;
+  }
+
+  private remember(key: string, data: Uint8Array): void {
+    this.cache.set(key, data);
+    this.cached += data.length;
+    for (const [k, v] of this.cache) {
+      if (this.cached <= this.budget || k === key) break;
+      this.cache.delete(k);
+      this.cached -= v.length;
+    }
+  }
+}
+
+/** Undoes the filter pipeline (last filter first); the result must be exactly `bytes` long. */
+function decode(stored: Uint8Array, d: DataDesc, bytes: number, where: string): Uint8Array {
+  let data = stored;
+  for (let i = d.filters.length - 1; i >= 0; i--) {
+    const f = d.filters[i];
+    if (f.id === 1) data = inflate(data, bytes, where);
+    else {
+      const size = f.cd[0] ?? d.elemSize;
+      if (size !== d.elemSize) throw corrupt(where, `shuffle of ${size}-byte elements on ${d.elemSize}-byte data`);
+      if (data.length !== bytes) break;
+      data = unshuffle(data, size);
+    }
+  }
+  if (data.length !== bytes) throw corrupt(where, `chunk decodes to ${data.length} bytes, expected ${bytes}`);
+  return data;
+}
+
+function inflate(data: Uint8Array, bytes: number, where: string): Uint8Array {
+  try {
+    const out = inflateSync(data, { maxOutputLength: Math.max(bytes, 1) });
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  } catch (err) {
+    throw corrupt(where, `the compressed chunk does not inflate to ${bytes} bytes (${(err as Error).message})`);
+  }
+}
+
+/** Inverse of HDF5's shuffle filter: byte j of element i comes from position j * n + i. */
+export function unshuffle(src: Uint8Array, size: number): Uint8Array {
+  if (size <= 1) return src;
+  const n = Math.floor(src.length / size);
+  const out = new Uint8Array(src.length);
+  if (size === 4) {
+    const w = new Uint32Array(out.buffer, 0, n);
+    for (let i = 0; i < n; i++) w[i] = src[i] | (src[n + i] << 8) | (src[2 * n + i] << 16) | (src[3 * n + i] << 24);
+  } else if (size === 8) {
+    const w = new Uint32Array(out.buffer, 0, 2 * n);
+    const n4 = 4 * n;
+    for (let i = 0; i < n; i++) {
+      w[2 * i] = src[i] | (src[n + i] << 8) | (src[2 * n + i] << 16) | (src[3 * n + i] << 24);
+      w[2 * i + 1] = src[n4 + i] | (src[n4 + n + i] << 8) | (src[n4 + 2 * n + i] << 16) | (src[n4 + 3 * n + i] << 24);
+    }
+  } else {
+    for (let j = 0; j < size; j++) {
+      const base = j * n;
+      for (let i = 0, t = j; i < n; i++, t += size) out[t] = src[base + i];
+    }
+  }
+  out.set(src.subarray(n * size), n * size); // a partial element stays as it is
+  return out;
+}
