@@ -257,7 +257,10 @@ function retryLive<T>(read: () => T, attempts = 5): T {
  */
 export class Source {
   private closed = false;
-  /** Row-range reads of a file that does not change while open (not live) go through decoded chunks. */
+  /**
+   * Row-range reads of a file that does not change while open (not live) go through decoded
+   * chunks: this cache with the h5wasm reader, the TypeScript reader's own otherwise.
+   */
   private cache: ChunkCache | null;
 
   /**
@@ -265,7 +268,8 @@ export class Source {
    * not opened live: its writer died, so streams may end at different rows.
    */
   constructor(private readonly reader: H5Reader, readonly live: boolean, readonly interrupted = false) {
-    this.cache = live ? null : new ChunkCache({ info: (p) => this.info(p), read: (p, s, e) => readNumericRows(this.h5, p, s, e) });
+    // the TypeScript reader keeps decoded chunks itself: a second cache would hold them twice
+    this.cache = live || reader.cachesChunks ? null : new ChunkCache({ info: (p) => this.info(p), read: (p, s, e) => readNumericRows(this.h5, p, s, e) });
   }
 
   /** Columns may have different lengths (a live or interrupted file): use their common length. */

@@ -5,7 +5,7 @@
  * exactly its chunk's size; a chunk missing from the index inside the dataset's extent is CORRUPT
  * (snn-export's writers never leave holes).
  */
-import { inflateSync } from "node:zlib";
+import { inflateInto } from "./inflate.js";
 import { ChunkTrees } from "./read-btree.js";
 import { corrupt, UNDEF, type FileSource } from "./read-io.js";
 import type { Filter, Layout } from "./read-messages.js";
@@ -48,10 +48,9 @@ export class ChunkReader {
     return d.dims.slice(1).reduce((a, b) => a * b, 1) * d.elemSize;
   }
 
-  /** Rows `[s, e)` (already clamped to the extent) as bytes; a scalar is rows `[0, 1)`. */
-  rows(d: DataDesc, s: number, e: number): Uint8Array {
+  /** Rows `[s, e)` (already clamped to the extent) as bytes, into `out` when given; a scalar is rows `[0, 1)`. */
+  rows(d: DataDesc, s: number, e: number, out: Uint8Array = new Uint8Array((e - s) * ChunkReader.rowBytes(d))): Uint8Array {
     const rb = ChunkReader.rowBytes(d);
-    const out = new Uint8Array((e - s) * rb);
     if (e <= s || rb === 0) return out;
     const L = d.layout;
     if (L.kind === "compact") {
@@ -113,30 +112,41 @@ export class ChunkReader {
   }
 }
 
-/** Undoes the filter pipeline (last filter first); the result must be exactly `bytes` long. */
+let scratch = new Uint8Array(0);
+
+/**
+ * Undoes the filter pipeline: deflate (inflated into a scratch buffer when a shuffle follows) then
+ * shuffle; no filters: the stored bytes. The result must be exactly `bytes` long.
+ */
 function decode(stored: Uint8Array, d: DataDesc, bytes: number, where: string): Uint8Array {
-  let data = stored;
-  for (let i = d.filters.length - 1; i >= 0; i--) {
-    const f = d.filters[i];
-    if (f.id === 1) data = inflate(data, bytes, where);
-    else {
-      const size = f.cd[0] ?? d.elemSize;
-      if (size !== d.elemSize) throw corrupt(where, `shuffle of ${size}-byte elements on ${d.elemSize}-byte data`);
-      if (data.length !== bytes) break;
-      data = unshuffle(data, size);
-    }
+  const ids = d.filters.map((f) => f.id).join(",");
+  if (ids === "") {
+    if (stored.length !== bytes) throw corrupt(where, `chunk of ${stored.length} bytes, expected ${bytes}`);
+    return stored;
   }
-  if (data.length !== bytes) throw corrupt(where, `chunk decodes to ${data.length} bytes, expected ${bytes}`);
-  return data;
+  const shuffle = d.filters.find((f) => f.id === 2);
+  if (shuffle && (shuffle.cd[0] ?? d.elemSize) !== d.elemSize) throw corrupt(where, `shuffle of ${shuffle.cd[0]}-byte elements on ${d.elemSize}-byte data`);
+  if (ids === "1") return inflate(stored, new Uint8Array(bytes + 1), bytes, where).subarray(0, bytes);
+  if (ids === "2,1") {
+    if (scratch.length < bytes + 1) scratch = new Uint8Array(bytes + 1);
+    return unshuffle(inflate(stored, scratch, bytes, where).subarray(0, bytes), d.elemSize);
+  }
+  if (ids === "2") {
+    if (stored.length !== bytes) throw corrupt(where, `chunk of ${stored.length} bytes, expected ${bytes}`);
+    return unshuffle(stored, d.elemSize);
+  }
+  throw corrupt(where, `filter pipeline ${ids} (snn-export writes shuffle then deflate)`);
 }
 
-function inflate(data: Uint8Array, bytes: number, where: string): Uint8Array {
+function inflate(data: Uint8Array, out: Uint8Array, bytes: number, where: string): Uint8Array {
+  let n: number;
   try {
-    const out = inflateSync(data, { maxOutputLength: Math.max(bytes, 1) });
-    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+    n = inflateInto(data, out, bytes);
   } catch (err) {
-    throw corrupt(where, `the compressed chunk does not inflate to ${bytes} bytes (${(err as Error).message})`);
+    throw corrupt(where, `the compressed chunk does not inflate (${(err as Error).message})`);
   }
+  if (n !== bytes) throw corrupt(where, `the compressed chunk inflates to ${n > bytes ? "more than " : ""}${n} bytes, expected ${bytes}`);
+  return out;
 }
 
 /** Inverse of HDF5's shuffle filter: byte j of element i comes from position j * n + i. */

@@ -7,13 +7,13 @@
  * FormatError `CORRUPT`, never a hang or different data. Valid HDF5 outside the profile gives
  * {@link Unsupported} (the h5wasm reader is used for such files).
  */
-import type { Dtype, NumericArray } from "../../dtypes.js";
+import { allocate, type Dtype, type NumericArray } from "../../dtypes.js";
 import { FormatError } from "../../errors.js";
 import type { DatasetInfo } from "../types.js";
 import { ChunkReader, type DataDesc } from "./read-chunks.js";
 import { GlobalHeaps } from "./read-heap.js";
 import { FileSource } from "./read-io.js";
-import { attrValue, buildObject, numbers, type H5Object } from "./read-object.js";
+import { attrValue, buildObject, type H5Object } from "./read-object.js";
 import { readObjectHeader } from "./read-object-header.js";
 import { readSuperblock } from "./read-superblock.js";
 
@@ -127,8 +127,9 @@ export class TsReader {
     if (m.type.dtype === "string") throw new FormatError("NOT_SNN_EXPORT", `${norm(path)} holds strings, not numbers`);
     const dtype: Dtype = m.type.dtype;
     const [s, e] = this.clamp(m.dims, start, end);
-    const bytes = this.chunks.rows(desc, s, e);
-    return numbers(dtype, bytes, bytes.length / m.type.size);
+    const out = allocate(dtype, ((e - s) * ChunkReader.rowBytes(desc)) / m.type.size);
+    this.chunks.rows(desc, s, e, new Uint8Array(out.buffer));
+    return out;
   }
 
   private clamp(dims: number[], start: number, end: number): [number, number] {
