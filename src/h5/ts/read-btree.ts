@@ -45,7 +45,8 @@ export interface TreeSpec {
 export class ChunkTrees {
   private readonly nodes = new Map<string, Node>();
 
-  constructor(private readonly src: FileSource) {}
+  /** `onNode` is told of every node read from the file (address and bytes; tests map the file with it). */
+  constructor(private readonly src: FileSource, private readonly onNode?: (addr: number, bytes: number) => void) {}
 
   /** Forgets every node read (the file may have changed). */
   clear(): void {
@@ -101,6 +102,7 @@ export class ChunkTrees {
     if (entries < 1 || entries > MAX_ENTRIES) throw corrupt(t.where, `chunk B-tree node at ${addr} has ${entries} entries`);
     const keySize = 8 + 8 * (t.rank + 1);
     const body = this.src.read(addr + 24, entries * (keySize + 8) + keySize, t.where, "chunk B-tree node");
+    this.onNode?.(addr, 24 + body.length);
     const c = new Cursor(body, t.where, `chunk B-tree node at ${addr}`);
     const node: Node = { level, rows: [], sizes: [], masks: [], children: [] };
     for (let i = 0; i <= entries; i++) {
