@@ -21,6 +21,25 @@ export interface FileMap {
   compressed: [number, number][];
   /** Chunks without filters (no checksum in HDF5: not detectable). */
   raw: [number, number][];
+  /**
+   * The chunk addresses in leaf nodes of datasets without filters: a changed address reads other
+   * bytes of the file as the chunk, which nothing in HDF5 can tell from the chunk (not detectable).
+   */
+  rawAddresses: [number, number][];
+}
+
+/** Ranges of a B-tree node without its leaf chunk addresses (those of `raw` datasets go to `unguarded`). */
+function nodeRanges(b: Uint8Array, addr: number, n: number, rank: number, raw: boolean, guarded: [number, number][], unguarded: [number, number][]): void {
+  if (!raw || b[addr + 5] !== 0) {
+    guarded.push([addr, n]);
+    return;
+  }
+  const keySize = 8 + 8 * (rank + 1);
+  guarded.push([addr, 24]);
+  for (let at = addr + 24; at < addr + n; at += keySize + 8) {
+    guarded.push([at, Math.min(keySize, addr + n - at)]);
+    if (at + keySize < addr + n) unguarded.push([at + keySize, 8]);
+  }
 }
 
 /** Length of the version-2 object header at `addr` (signature to checksum). */
@@ -56,10 +75,11 @@ function heapRanges(b: Uint8Array): [number, number][] {
 /** Maps the structures of `file` (a file the TypeScript reader reads). */
 export async function mapFile(file: string): Promise<FileMap> {
   const bytes = new Uint8Array(readFileSync(file));
-  const map: FileMap = { superblock: [[0, 48]], headers: [], btree: [], heap: heapRanges(bytes), compressed: [], raw: [] };
+  const map: FileMap = { superblock: [[0, 48]], headers: [], btree: [], heap: heapRanges(bytes), compressed: [], raw: [], rawAddresses: [] };
   const r = await H5Reader.open(file, { engine: "ts" });
   const src = new FileSource(file);
-  const trees = new ChunkTrees(src, (addr, n) => map.btree.push([addr, n]));
+  let current = { rank: 1, raw: false };
+  const trees = new ChunkTrees(src, (addr, n) => nodeRanges(bytes, addr, n, current.rank, current.raw, map.btree, map.rawAddresses));
   try {
     for (const p of allPaths(r)) {
       const addr = Number(r.objectAddress(p));
@@ -67,6 +87,7 @@ export async function mapFile(file: string): Promise<FileMap> {
       const obj = buildObject(addr, readObjectHeader(src, addr, p), p);
       const m = obj.dataset;
       if (!m || m.layout.kind !== "chunked") continue;
+      current = { rank: m.dims.length, raw: m.filters.length === 0 };
       const refs = trees.find({ root: m.layout.btree, rank: m.dims.length, chunkRows: m.layout.chunk[0], where: p }, 0, m.dims[0]);
       for (const c of refs) (m.filters.length ? map.compressed : map.raw).push([c.addr, c.size]);
     }
