@@ -42,7 +42,8 @@ function get(): Inflater | null {
 
 /**
  * Inflates the zlib stream `data` into `out[0, n)`, `out` having at least `n + 1` bytes (the extra
- * byte shows a stream that is too long). Returns the bytes produced; throws on a damaged stream.
+ * byte shows a stream that is too long). Returns the bytes produced; throws on a damaged stream,
+ * and on one that ends before `data` does (a chunk's stored size is exactly its stream's).
  */
 export function inflateInto(data: Uint8Array, out: Uint8Array, n: number): number {
   const d = get();
@@ -55,7 +56,9 @@ export function inflateInto(data: Uint8Array, out: Uint8Array, n: number): numbe
     inflater = null; // a fresh stream next time
     throw new Error(msg);
   }
-  return n + 1 - d.state[0];
+  const produced = n + 1 - d.state[0];
+  if (d.state[1] !== 0 && produced === n) throw new Error(`the stream ends ${d.state[1]} bytes before the stored chunk does`);
+  return produced;
 }
 
 function fallback(data: Uint8Array, out: Uint8Array, n: number): number {
