@@ -26,19 +26,26 @@ export interface FileMap {
    * bytes of the file as the chunk, which nothing in HDF5 can tell from the chunk (not detectable).
    */
   rawAddresses: [number, number][];
+  /** Chunk address fields in B-tree leaves of compressed datasets, with their chunk's stored size. */
+  leafFields: { at: number; size: number }[];
 }
 
 /** Ranges of a B-tree node without its leaf chunk addresses (those of `raw` datasets go to `unguarded`). */
-function nodeRanges(b: Uint8Array, addr: number, n: number, rank: number, raw: boolean, guarded: [number, number][], unguarded: [number, number][]): void {
-  if (!raw || b[addr + 5] !== 0) {
-    guarded.push([addr, n]);
+function nodeRanges(b: Uint8Array, addr: number, n: number, rank: number, raw: boolean, map: FileMap): void {
+  if (b[addr + 5] !== 0) {
+    map.btree.push([addr, n]);
     return;
   }
   const keySize = 8 + 8 * (rank + 1);
-  guarded.push([addr, 24]);
+  map.btree.push([addr, 24]);
   for (let at = addr + 24; at < addr + n; at += keySize + 8) {
-    guarded.push([at, Math.min(keySize, addr + n - at)]);
-    if (at + keySize < addr + n) unguarded.push([at + keySize, 8]);
+    map.btree.push([at, Math.min(keySize, addr + n - at)]);
+    if (at + keySize >= addr + n) break;
+    if (raw) map.rawAddresses.push([at + keySize, 8]);
+    else {
+      map.btree.push([at + keySize, 8]);
+      map.leafFields.push({ at: at + keySize, size: b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24) });
+    }
   }
 }
 
@@ -75,11 +82,11 @@ function heapRanges(b: Uint8Array): [number, number][] {
 /** Maps the structures of `file` (a file the TypeScript reader reads). */
 export async function mapFile(file: string): Promise<FileMap> {
   const bytes = new Uint8Array(readFileSync(file));
-  const map: FileMap = { superblock: [[0, 48]], headers: [], btree: [], heap: heapRanges(bytes), compressed: [], raw: [], rawAddresses: [] };
+  const map: FileMap = { superblock: [[0, 48]], headers: [], btree: [], heap: heapRanges(bytes), compressed: [], raw: [], rawAddresses: [], leafFields: [] };
   const r = await H5Reader.open(file, { engine: "ts" });
   const src = new FileSource(file);
   let current = { rank: 1, raw: false };
-  const trees = new ChunkTrees(src, (addr, n) => nodeRanges(bytes, addr, n, current.rank, current.raw, map.btree, map.rawAddresses));
+  const trees = new ChunkTrees(src, (addr, n) => nodeRanges(bytes, addr, n, current.rank, current.raw, map));
   try {
     for (const p of allPaths(r)) {
       const addr = Number(r.objectAddress(p));
@@ -96,6 +103,6 @@ export async function mapFile(file: string): Promise<FileMap> {
     src.close();
   }
   const uniq = (l: [number, number][]) => [...new Map(l.map((x) => [x[0], x])).values()];
-  for (const k of Object.keys(map) as (keyof FileMap)[]) map[k] = uniq(map[k]);
+  for (const k of ["superblock", "headers", "btree", "heap", "compressed", "raw", "rawAddresses"] as const) map[k] = uniq(map[k]);
   return map;
 }
