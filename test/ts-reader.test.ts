@@ -194,3 +194,14 @@ test("a FIFO, a directory or a device is refused before any read, with a typed e
   await assert.rejects(ExperimentLoader.open(fifo), (e) => isSnnExportError(e) && /FIFO/.test((e as Error).message));
   await assert.rejects(ExperimentLoader.open(dir), (e) => isSnnExportError(e));
 });
+
+test("unshuffle inverts the writer's shuffle for every element size and length", async () => {
+  const { unshuffle } = await import("../src/h5/ts/read-chunks.js");
+  const { shuffle } = await import("../src/h5/ts/shuffle.js");
+  for (const size of [1, 2, 3, 4, 8]) {
+    for (const n of [0, 1, 4, 7, 16, 1000, 1003]) {
+      const src = Uint8Array.from({ length: n * size }, (_, i) => (i * 37 + 11) & 255);
+      assert.deepEqual(unshuffle(shuffle(src, size), size), src, `size ${size}, ${n} elements`);
+    }
+  }
+});

@@ -6,7 +6,7 @@
  * (snn-export's writers never leave holes).
  */
 import { inflateInto } from "./inflate.js";
-import { ChunkTrees } from "./read-btree.js";
+import { ChunkTrees, type ChunkRef } from "./read-btree.js";
 import { corrupt, UNDEF, type FileSource } from "./read-io.js";
 import type { Filter, Layout } from "./read-messages.js";
 
@@ -77,14 +77,16 @@ export class ChunkReader {
       throw corrupt(d.where, `chunks ${first}..${last} hold rows ${s}..${e - 1}, but the chunk index has ${have}`);
     }
     for (const ref of refs) {
-      const chunk = this.chunk(d, ref, R * rb);
       const from = Math.max(s, ref.row);
       const to = Math.min(e, ref.row + R);
+      const whole = refs.length > 2 && from === ref.row && to === ref.row + R;
+      if (whole && this.direct(d, ref, R * rb, out.subarray((from - s) * rb, (to - s) * rb))) continue;
+      const chunk = this.chunk(d, ref, R * rb);
       out.set(chunk.subarray((from - ref.row) * rb, (to - ref.row) * rb), (from - s) * rb);
     }
   }
 
-  private chunk(d: DataDesc, ref: { row: number; addr: number; size: number; mask: number }, bytes: number): Uint8Array {
+  private chunk(d: DataDesc, ref: ChunkRef, bytes: number): Uint8Array {
     const key = `${d.id}:${ref.row}`;
     const hit = this.cache.get(key);
     if (hit) {
@@ -99,6 +101,20 @@ export class ChunkReader {
     const data = decode(stored, d, bytes, where);
     if (bytes <= this.budget / 4) this.remember(key, data);
     return data;
+  }
+
+  /**
+   * A long read (more than two chunks) decodes its whole chunks straight into the output, without
+   * caching them, when the pipeline is shuffle + deflate; false when the chunk goes the usual way.
+   */
+  private direct(d: DataDesc, ref: ChunkRef, bytes: number, into: Uint8Array): boolean {
+    if (d.filters.length !== 2 || this.cache.has(`${d.id}:${ref.row}`)) return false;
+    const where = `${d.where}: chunk at row ${ref.row}`;
+    if (ref.mask !== 0) throw corrupt(where, `filter mask ${ref.mask} (snn-export never skips a filter)`);
+    const stored = this.src.read(ref.addr, ref.size, where, "chunk");
+    this.chunksRead++;
+    decode(stored, d, bytes, where, into);
+    return true;
   }
 
   private remember(key: string, data: Uint8Array): void {
@@ -118,7 +134,7 @@ let scratch = new Uint8Array(0);
  * Undoes the filter pipeline: deflate (inflated into a scratch buffer when a shuffle follows) then
  * shuffle; no filters: the stored bytes. The result must be exactly `bytes` long.
  */
-function decode(stored: Uint8Array, d: DataDesc, bytes: number, where: string): Uint8Array {
+function decode(stored: Uint8Array, d: DataDesc, bytes: number, where: string, into?: Uint8Array): Uint8Array {
   const ids = d.filters.map((f) => f.id).join(",");
   if (ids === "") {
     if (stored.length !== bytes) throw corrupt(where, `chunk of ${stored.length} bytes, expected ${bytes}`);
@@ -129,11 +145,11 @@ function decode(stored: Uint8Array, d: DataDesc, bytes: number, where: string): 
   if (ids === "1") return inflate(stored, new Uint8Array(bytes + 1), bytes, where).subarray(0, bytes);
   if (ids === "2,1") {
     if (scratch.length < bytes + 1) scratch = new Uint8Array(bytes + 1);
-    return unshuffle(inflate(stored, scratch, bytes, where).subarray(0, bytes), d.elemSize);
+    return unshuffle(inflate(stored, scratch, bytes, where).subarray(0, bytes), d.elemSize, into);
   }
   if (ids === "2") {
     if (stored.length !== bytes) throw corrupt(where, `chunk of ${stored.length} bytes, expected ${bytes}`);
-    return unshuffle(stored, d.elemSize);
+    return unshuffle(stored, d.elemSize, into);
   }
   throw corrupt(where, `filter pipeline ${ids} (snn-export writes shuffle then deflate)`);
 }
@@ -149,22 +165,40 @@ function inflate(data: Uint8Array, out: Uint8Array, bytes: number, where: string
   return out;
 }
 
-/** Inverse of HDF5's shuffle filter: byte j of element i comes from position j * n + i. */
-export function unshuffle(src: Uint8Array, size: number): Uint8Array {
-  if (size <= 1) return src;
-  const n = Math.floor(src.length / size);
-  const out = new Uint8Array(src.length);
-  if (size === 4) {
-    const w = new Uint32Array(out.buffer, 0, n);
-    for (let i = 0; i < n; i++) w[i] = src[i] | (src[n + i] << 8) | (src[2 * n + i] << 16) | (src[3 * n + i] << 24);
-  } else if (size === 8) {
-    const w = new Uint32Array(out.buffer, 0, 2 * n);
-    const n4 = 4 * n;
-    for (let i = 0; i < n; i++) {
-      w[2 * i] = src[i] | (src[n + i] << 8) | (src[2 * n + i] << 16) | (src[3 * n + i] << 24);
-      w[2 * i + 1] = src[n4 + i] | (src[n4 + n + i] << 8) | (src[n4 + 2 * n + i] << 16) | (src[n4 + 3 * n + i] << 24);
+/** Element `k` (0-3) of the four little-endian words of four byte planes, as one 32-bit word. */
+function gather(a: number, b: number, c: number, d: number, k: number): number {
+  const s = 8 * k;
+  return ((a >>> s) & 0xff) | (((b >>> s) & 0xff) << 8) | (((c >>> s) & 0xff) << 16) | ((d >>> s) << 24);
+}
+
+/** Unshuffles 4-byte (or, as two halves, 8-byte) elements four at a time, reading planes a word at a time. */
+function unshuffleWords(src: Uint8Array, size: number, n: number, out: Uint8Array): void {
+  const planes = new Uint32Array(src.buffer, src.byteOffset, (size * n) >> 2);
+  const w = new Uint32Array(out.buffer, out.byteOffset, (size * n) >> 2);
+  const q = n >> 2; // words per plane
+  const halves = size >> 2;
+  for (let i = 0; i < q; i++) {
+    for (let h = 0; h < halves; h++) {
+      const base = 4 * h * q + i;
+      const a = planes[base], b = planes[base + q], c = planes[base + 2 * q], d = planes[base + 3 * q];
+      for (let k = 0; k < 4; k++) w[(4 * i + k) * halves + h] = gather(a, b, c, d, k);
     }
-  } else {
+  }
+}
+
+/**
+ * Inverse of HDF5's shuffle filter: byte j of element i comes from position j * n + i. Writes
+ * into `out` when given (same length as `src`).
+ */
+export function unshuffle(src: Uint8Array, size: number, out: Uint8Array = new Uint8Array(src.length)): Uint8Array {
+  if (size <= 1) {
+    if (out !== src) out.set(src);
+    return out;
+  }
+  const n = Math.floor(src.length / size);
+  const words = (size === 4 || size === 8) && n % 4 === 0 && src.byteOffset % 4 === 0 && out.byteOffset % 4 === 0;
+  if (words) unshuffleWords(src, size, n, out);
+  else {
     for (let j = 0; j < size; j++) {
       const base = j * n;
       for (let i = 0, t = j; i < n; i++, t += size) out[t] = src[base + i];
