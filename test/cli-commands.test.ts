@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PNG } from "pngjs";
 import { ExperimentLoader } from "../src/loader/index.js";
-import { StandardDataExporter } from "../src/index.js";
+import { DataExporter, StandardDataExporter } from "../src/index.js";
 
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const PYTHON = "/usr/bin/python3";
@@ -114,6 +114,8 @@ test("bad command lines: one line on stderr, exit 2", () => {
     [["plot", dir, "--kind", "rastr", "--out", "x.svg"], /--kind must be one of raster, traces, rates, reward, weights, got 'rastr' \(did you mean raster\?\)/],
     [["plot", dir, "--neurons", "5-2", "--out", "x.svg"], /range 5-2 goes backwards/],
     [["plot", dir, "--from", "10", "--to", "5", "--out", "x.svg"], /--to \(5\) is before --from \(10\)/],
+    [["plot", dir, "--kind", "reward", "--window", "0", "--out", "x.svg"], /--window must be a whole number from 1/],
+    [["plot", dir, "--window", "5", "--out", "x.svg"], /--window is for --kind reward/],
     [["export", dir], /--stream is required/],
     [["export", dir, "--stream", "spikes", "--format", "xml"], /--format must be one of csv, json, npy/],
     [["export", dir, "--stream", "events", "--format", "npy"], /events hold text/],
@@ -161,28 +163,37 @@ test("a missing file, a non-HDF5 file and a wrong episode: one-line errors, exit
 
 // ---------------------------------------------------------------- inspect
 
-test("inspect: tree with sizes and an episode table; --json agrees with the loader", async () => {
+test("inspect: the demo's summary, both episodes and the dataset tree with sizes; --json agrees with the loader", async () => {
   const human = cli(["inspect", dir]);
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /Episodes \(2\)/);
+  assert.match(human.stdout, /^\s+status\s+2 completed$/m);
+  assert.match(human.stdout, /^\s+steps\s+600; per episode 300 to 300, mean 300$/m);
   assert.match(human.stdout, /^\s+episode\s+status\s+steps\s+spikes\s+rate \(Hz\)\s+reward\s+success$/m);
+  assert.match(human.stdout, /^\s+0\s+completed\s+300\s/m);
+  assert.match(human.stdout, /^\s+1\s+completed\s+300\s/m);
+  assert.ok(!/hidden/.test(human.stdout), "two episodes: none hidden");
   assert.match(human.stdout, /time step\s+1 ms \(config\.dt_ms\)/);
-  assert.match(human.stdout, /neural_states\/\n\s+timesteps .*\n\s+v\s+30 × 200\s+float32\s+\S+.*deflate/);
-  assert.match(human.stdout, /timesteps\s+→ \/episodes\/episode_0000\/\S+ \(hard link, stored once\)/);
-  assert.match(human.stdout, /episode_0001\/\s+1 more episode: \d+ datasets/);
+  assert.match(human.stdout, /neural_states\/\n\s+timesteps .*\n\s+v\s+60 × 200\s+float32\s+\S+.*deflate/);
+  assert.match(human.stdout, /^\s+episodes\/\n(\s+\S+ .*\n)*\s+total_reward\s+2\s+float64/m);
+  assert.match(human.stdout, /^Events \(\d[\d,]*\)\n\s+type\s+count\n/m);
   assert.ok(!/\x1b\[/.test(human.stdout), "no colour when not a TTY");
-  const all = cli(["inspect", dir, "--all"]);
-  assert.match(all.stdout, /episode_0001\/\n/);
+  assert.equal(cli(["inspect", dir, "--all"]).stdout, human.stdout, "--all: nothing more to show");
 
   const r = cli(["inspect", h5, "--json"]);
   assert.equal(r.code, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   await using loader = await ExperimentLoader.open(dir);
-  assert.equal(report.episodes.length, loader.episodeCount);
+  assert.equal(report.episodes.count, loader.episodeCount);
+  assert.equal(report.episodes.hidden, 0);
+  assert.deepEqual(report.episodes.last, []);
+  assert.deepEqual(report.episodes.byStatus, { completed: 2 });
   assert.equal(report.status, "closed");
   assert.equal(report.nNeurons, 200);
   assert.deepEqual(report.timeStep, { ms: 1, source: "config.dt_ms" });
-  for (const e of report.episodes) {
+  let spikes = 0;
+  let reward = 0;
+  for (const e of report.episodes.first) {
     const ep = loader.getEpisode(e.id);
     assert.equal(e.steps, ep.getTimesteps().length);
     assert.equal(e.steps, 300);
@@ -191,18 +202,230 @@ test("inspect: tree with sizes and an episode table; --json agrees with the load
     assert.equal(e.totalReward, ep.getRewards().values.reduce((a, b) => a + b, 0));
     assert.ok(Math.abs(e.meanRateHz - e.spikes / 200 / 0.3) < 1e-9);
     assert.equal(e.status, "completed");
+    spikes += e.spikes;
+    reward += e.totalReward;
   }
+  assert.deepEqual(report.episodes.totals, { steps: 600, spikes, reward });
+  const events = loader.listEpisodes().flatMap((id) => loader.getEpisode(id).getEvents());
+  assert.equal(report.events.total, events.length);
+  for (const { type, count } of report.events.types) assert.equal(count, events.filter((e) => e.type === type).length, type);
   const byPath = new Map<string, { shape: number[]; dtype: string; rawBytes: number | null; storedBytes: number | null; linkTo?: string; filters: string[] }>(
     report.datasets.map((d: { path: string }) => [d.path, d]),
   );
-  const v = byPath.get("/episodes/episode_0000/neural_states/v")!;
-  assert.deepEqual(v.shape, [30, 200]);
+  const v = byPath.get("/neural_states/v")!;
+  assert.deepEqual(v.shape, [60, 200]);
   assert.equal(v.dtype, "float32");
-  assert.equal(v.rawBytes, 30 * 200 * 4);
+  assert.equal(v.rawBytes, 60 * 200 * 4);
   assert.ok(v.storedBytes! > 0 && v.storedBytes! < v.rawBytes!, "compressed");
   assert.ok(v.filters.includes("deflate"));
-  assert.ok(byPath.get("/episodes/episode_0000/spikes/timesteps")!.linkTo, "the link is marked");
+  assert.deepEqual(byPath.get("/episodes/total_reward")!.shape, [2]);
+  assert.deepEqual(report.collapsed, []);
   assert.ok(report.totals.storedBytes > 0 && report.totals.storedBytes < report.fileBytes);
+});
+
+/** What the many-episodes file below holds, episode by episode (the expected values of the tests). */
+const MANY = 3000;
+const MANY_NEURONS = 8;
+const many = {
+  steps: (e: number) => 2 + (e % 4),
+  spikes: (e: number) => 2 + (e % 4) + 1, // one spike per step, two at the first
+  reward: (e: number) => ((e % 7) - 3) / 2 + (e % 5 === 0 ? 0.25 : 0),
+  /** 1, 0, or -1 (not given); the last episode is left open. */
+  success: (e: number) => (e === MANY - 1 ? -1 : e % 3 === 0 ? 1 : e % 3 === 1 ? 0 : -1),
+  status: (e: number) => (e === MANY - 1 ? "incomplete" : "completed"),
+  /** dt 2 ms: spikes / neurons / seconds. */
+  rate: (e: number) => many.spikes(e) / MANY_NEURONS / ((many.steps(e) * 2) / 1000),
+};
+let manyDir: string;
+
+/** 3,000 short episodes, the last one not ended before close(); static data in the first five. */
+async function writeMany(): Promise<string> {
+  const ex = await DataExporter.create("many", { outputBaseDir: root, provenance: false, neuralSamplingRate: 1 });
+  ex.saveConfig({ dt_ms: 2, n_neurons: MANY_NEURONS });
+  for (let e = 0; e < MANY; e++) {
+    ex.startEpisode();
+    const T = many.steps(e);
+    for (let t = 0; t < T; t++) {
+      const ids = t === 0 ? [e % MANY_NEURONS, (e + 1) % MANY_NEURONS].sort((a, b) => a - b) : [e % MANY_NEURONS];
+      const r = t === T - 1 ? ((e % 7) - 3) / 2 : t === 0 && e % 5 === 0 ? 0.25 : 0;
+      ex.log({ timestep: t, spikes: Int32Array.from(ids), reward: r, neuralState: { v: new Float32Array(MANY_NEURONS).fill(e) } });
+    }
+    if (e % 100 === 0) ex.logEvent({ timestep: 0, type: "hundred", data: { e } });
+    if (e < 5) ex.logStaticEpisodeData("layout", { e });
+    if (e === MANY - 1) break; // left open: "incomplete" after close()
+    ex.endEpisode(many.success(e) < 0 ? {} : { success: many.success(e) === 1 });
+  }
+  await ex.close();
+  return ex.outputDir;
+}
+
+const fmtN = (n: number) => n.toLocaleString("en-US");
+const rewardText = (x: number) => String(Number(x.toFixed(6)));
+const successText = (s: number) => (s < 0 ? "-" : s ? "yes" : "no");
+/** The line `inspect` prints for episode e. */
+const rowRe = (e: number) =>
+  new RegExp(
+    `^\\s+${fmtN(e)}\\s+${many.status(e)}\\s+${many.steps(e)}\\s+${many.spikes(e)}\\s+${many.rate(e).toFixed(2)}\\s+${rewardText(many.reward(e)).replace(".", "\\.")}\\s+${successText(many.success(e))}$`,
+  );
+
+test("inspect: 3,000 short episodes: summary, the first and last 10 rows, and how many are hidden", async () => {
+  manyDir ??= await writeMany();
+  const r = cli(["inspect", manyDir]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.stdout;
+  const all = [...Array(MANY).keys()];
+  const sum = (f: (e: number) => number) => all.reduce((a, e) => a + f(e), 0);
+  const yes = all.filter((e) => many.success(e) === 1).length;
+  const no = all.filter((e) => many.success(e) === 0).length;
+  assert.match(out, /^Episodes \(3,000\)$/m);
+  assert.match(out, /^\s+status\s+2,999 completed, 1 incomplete$/m);
+  assert.match(out, new RegExp(`^\\s+success\\s+${fmtN(yes)} yes, ${fmtN(no)} no: ${((100 * yes) / (yes + no)).toFixed(1)}% of ${fmtN(yes + no)} with an outcome; ${fmtN(MANY - yes - no)} not given$`, "m"));
+  assert.match(out, new RegExp(`^\\s+steps\\s+${fmtN(sum(many.steps))}; per episode 2 to 5, mean `, "m"));
+  assert.match(out, new RegExp(`^\\s+spikes\\s+${fmtN(sum(many.spikes))}, mean rate `, "m"));
+  assert.match(out, new RegExp(`^\\s+reward\\s+${rewardText(sum(many.reward)).replace(".", "\\.")}; per episode -1\\.5 to 1\\.75, `, "m"));
+  assert.match(out, /^\s+trend\s+first 300: mean reward .* → {2}last 300: mean reward /m);
+
+  const lines = out.split("\n");
+  const header = lines.findIndex((l) => /^\s+episode\s+status\s+steps\s+spikes\s+rate \(Hz\)\s+reward\s+success$/.test(l));
+  assert.ok(header > 0, out);
+  for (let k = 0; k < 10; k++) assert.match(lines[header + 1 + k], rowRe(k), `row ${k}`);
+  assert.equal(lines[header + 11], "  … 2,980 more episodes hidden (10 to 2,989); --all lists every episode, --json --all as JSON");
+  for (let k = 0; k < 10; k++) assert.match(lines[header + 12 + k], rowRe(MANY - 10 + k), `row ${MANY - 10 + k}`);
+  assert.match(lines[header + 22], /^\s+rate = spikes \/ 8 neurons \/ \(steps × 2 ms\)$/);
+
+  assert.match(out, /^Events \(30\)\n\s+type\s+count\n\s+hundred\s+30$/m);
+  // /episode_static has a group for each of the first five episodes: the first listed, four summarised
+  assert.match(out, /^\s+episode_static\/\n\s+episode_0000\/\n\s+layout\s+scalar\s+string.*\n\s+episode_0001\/ … episode_0004\/\s+4 more episode groups: 4 datasets, raw 0 bytes, stored \d+ bytes; --all lists them$/m);
+
+  const j = cli(["inspect", manyDir, "--json"]);
+  assert.equal(j.code, 0, j.stderr);
+  const ep = JSON.parse(j.stdout).episodes;
+  assert.equal(ep.count, MANY);
+  assert.deepEqual(ep.byStatus, { completed: MANY - 1, incomplete: 1 });
+  assert.deepEqual(ep.success, { yes, no, notGiven: MANY - yes - no, rate: yes / (yes + no) });
+  assert.equal(ep.totals.steps, sum(many.steps));
+  assert.equal(ep.totals.spikes, sum(many.spikes));
+  assert.ok(Math.abs(ep.totals.reward - sum(many.reward)) < 1e-9);
+  assert.equal(ep.hidden, MANY - 20);
+  assert.equal(ep.rows, undefined, "rows only with --all");
+  const expectRow = (e: number) => ({
+    id: e, status: many.status(e), steps: many.steps(e), spikes: many.spikes(e), meanRateHz: many.rate(e),
+    totalReward: many.reward(e), success: many.success(e) < 0 ? null : many.success(e) === 1,
+  });
+  const near = (got: ReturnType<typeof expectRow>, want: ReturnType<typeof expectRow>) => {
+    assert.ok(Math.abs(got.meanRateHz - want.meanRateHz) < 1e-9 && Math.abs(got.totalReward - want.totalReward) < 1e-12, JSON.stringify([got, want]));
+    assert.deepEqual({ ...got, meanRateHz: 0, totalReward: 0 }, { ...want, meanRateHz: 0, totalReward: 0 });
+  };
+  ep.first.forEach((row: ReturnType<typeof expectRow>, k: number) => near(row, expectRow(k)));
+  ep.last.forEach((row: ReturnType<typeof expectRow>, k: number) => near(row, expectRow(MANY - 10 + k)));
+
+  // --all: every episode row, in order, and the other episode groups' datasets
+  const a = cli(["inspect", manyDir, "--all"]);
+  assert.equal(a.code, 0, a.stderr);
+  const rows = a.stdout.split("\n").filter((l) => /^\s+[\d,]+\s+(completed|incomplete)\s/.test(l));
+  assert.equal(rows.length, MANY);
+  rows.forEach((l, e) => assert.match(l, rowRe(e), `row ${e}`));
+  assert.ok(!/hidden/.test(a.stdout));
+  assert.match(a.stdout, /^\s+episode_0004\/\n\s+layout\s+scalar/m);
+
+  const aj = cli(["inspect", manyDir, "--all", "--json"]);
+  assert.equal(aj.code, 0, aj.stderr);
+  const full = JSON.parse(aj.stdout);
+  assert.equal(full.episodes.rows.length, MANY);
+  full.episodes.rows.forEach((row: ReturnType<typeof expectRow>, e: number) => near(row, expectRow(e)));
+  assert.equal(full.episodes.first, undefined);
+  assert.deepEqual(full.collapsed, []);
+
+  // a reader that stops early (| head) ends the paging quietly
+  const head = spawnSync("bash", ["-c", `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} inspect ${JSON.stringify(manyDir)} --all | head -c 2000 > /dev/null; echo "exit=\${PIPESTATUS[0]}"`], { encoding: "utf8" });
+  assert.match(head.stdout, /exit=0/, head.stderr);
+  assert.ok(!hasStack(head.stderr), head.stderr);
+});
+
+/** Replaces every occurrence of `from` in a file by `to`, of the same length in bytes; returns how many. */
+function patchFile(file: string, from: string, to: string): number {
+  const a = Buffer.from(from, "utf8");
+  const b = Buffer.from(to, "utf8");
+  assert.equal(a.length, b.length, "a patch keeps the length");
+  const bytes = readFileSync(file);
+  let n = 0;
+  for (let at = bytes.indexOf(a); at >= 0; at = bytes.indexOf(a, at + a.length)) {
+    b.copy(bytes, at);
+    n++;
+  }
+  writeFileSync(file, bytes);
+  return n;
+}
+
+test("inspect: control characters in the experiment name, event types and config keys are escaped", async () => {
+  // The exporter refuses control characters in names, but a file can hold any text: the name is
+  // written with a placeholder of the same length in bytes, then replaced in the file (variable-
+  // length strings live in the global heap, which has no checksum).
+  const name = "evil\x1b[31mred\x07\u202e";
+  const placeholder = "evilPLACEHOLDER1";
+  assert.equal(Buffer.byteLength(placeholder), Buffer.byteLength(name));
+  const ex = await DataExporter.create(placeholder, { outputBaseDir: root, provenance: false });
+  ex.saveConfig({ "net\x1b]0;title\x07": { dt: 0.5 } });
+  ex.startEpisode();
+  ex.log({ timestep: 0, reward: 1 });
+  ex.logEvent({ timestep: 0, type: "\x1b]0;pwned\x07" });
+  ex.logEvent({ timestep: 0, type: "\u009b2J\r\n" });
+  ex.endEpisode({ success: true });
+  await ex.close();
+  assert.ok(patchFile(ex.filePath, placeholder, name) >= 1, "the name was found in the file");
+  await using loader = await ExperimentLoader.open(ex.outputDir);
+  assert.equal(loader.getMetadata().experimentName, name, "the file now holds the name");
+
+  const r = cli(["inspect", ex.outputDir]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/.test(r.stdout), JSON.stringify(r.stdout));
+  assert.match(r.stdout, /^\s+experiment\s+evil\\x1b\[31mred\\x07\\u202e {2}\(format 2\.0/m);
+  assert.match(r.stdout, /^\s+\\x1b\]0;pwned\\x07\s+1$/m);
+  assert.match(r.stdout, /^\s+\\x9b2J\\r\\n\s+1$/m);
+  assert.match(r.stdout, /time step\s+0\.5 ms \(config\.net\\x1b\]0;title\\x07\.dt\)/);
+
+  const j = cli(["inspect", ex.outputDir, "--json"]);
+  assert.equal(j.code, 0, j.stderr);
+  assert.ok(!/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/.test(j.stdout), JSON.stringify(j.stdout));
+  const report = JSON.parse(j.stdout);
+  assert.equal(report.experimentName, name, "JSON keeps the exact text, escaped the JSON way");
+  assert.deepEqual(report.events.types.map((t: { type: string }) => t.type).sort(), ["\x1b]0;pwned\x07", "\u009b2J\r\n"].sort());
+
+  // the name drawn into a chart: the SVG is valid XML text, without the control characters
+  const svg = join(root, "evil.svg");
+  const p = cli(["plot", ex.outputDir, "--kind", "reward", "--out", svg]);
+  assert.equal(p.code, 0, p.stderr);
+  const text = readFileSync(svg, "utf8");
+  assert.ok(!/[\x00-\x08\x0b\x0c\x0e-\x1f\u202e]/.test(text));
+  assert.ok(text.includes("evil\\x1b[31mred\\x07\\u202e"), "the name, escaped");
+});
+
+test("inspect: a format 1.0 file (golden optimized.h5): its episodes, the first episode group listed, the others summarised", () => {
+  const golden = fileURLToPath(new URL("../../test/fixtures/golden/v1.0/optimized.h5", import.meta.url));
+  const expected = JSON.parse(readFileSync(golden.replace(/\.h5$/, ".expected.json"), "utf8")).view as {
+    episodes: Array<{ id: number; attrs: { status: string; success?: boolean | null; total_timesteps: number; total_spikes: number; total_reward: number } }>;
+  };
+  const r = cli(["inspect", golden]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\(format 1\.0, optimized layout\)/);
+  assert.match(r.stdout, new RegExp(`^Episodes \\(${expected.episodes.length}\\)$`, "m"));
+  for (const e of expected.episodes) {
+    const a = e.attrs;
+    const success = a.success === null || a.success === undefined ? "-" : a.success ? "yes" : "no";
+    const re = new RegExp(`^\\s+${e.id}\\s+${a.status}\\s+${a.total_timesteps}\\s+${a.total_spikes}\\s+[\\d.]+\\s+${String(Number(a.total_reward.toFixed(6))).replace(".", "\\.")}\\s+${success}$`, "m");
+    assert.match(r.stdout, re, `episode ${e.id}`);
+  }
+  const rest = expected.episodes.length - 1;
+  assert.match(r.stdout, new RegExp(`^\\s+episodes/\\n\\s+episode_0000/\\n`, "m"));
+  assert.match(r.stdout, new RegExp(`^\\s+episode_0001/ … episode_000${rest}/\\s+${rest} more episode groups: \\d+ datasets, raw .*; --all lists them$`, "m"));
+  assert.ok(!r.stdout.includes(`episode_000${rest}/\n`), "the last group is not listed");
+  const all = cli(["inspect", golden, "--all"]);
+  assert.match(all.stdout, new RegExp(`^\\s+episode_000${rest}/\\n`, "m"));
+  const json = JSON.parse(cli(["inspect", golden, "--json"]).stdout);
+  assert.equal(json.collapsed.length, 1);
+  assert.deepEqual({ ...json.collapsed[0], datasets: 0, rawBytes: 0, storedBytes: 0 }, { parent: "/episodes", first: "episode_0001", last: `episode_000${rest}`, groups: rest, datasets: 0, rawBytes: 0, storedBytes: 0 });
+  assert.ok(json.collapsed[0].datasets > 0);
+  assert.equal(json.totals.partial, false);
 });
 
 test("inspect: stored sizes equal h5py's get_storage_size() for every dataset (demo file and a standard, uncompressed file)", async (t) => {
@@ -306,6 +529,66 @@ test("plot: --neurons and --from/--to select what is drawn", async () => {
   const bad = cli(["plot", dir, "--kind", "raster", "--neurons", "0-500", "--out", svg]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--neurons goes up to 500, but the network has 200 neurons/);
+});
+
+test("plot --kind reward: the learning curve of 3,000 episodes is drawn from the rewards written", async () => {
+  manyDir ??= await writeMany();
+  const all = [...Array(MANY).keys()];
+  const svg = join(root, "learning.svg");
+  const r = cli(["plot", manyDir, "--kind", "reward", "--window", "50", "--out", svg, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  // 3,000 > 1,000 episodes: binned, 800 bins at most (the default width), so bins of 4 episodes
+  assert.equal(info.points, MANY / 4);
+  assert.match(info.summary, /^3,000 episodes \(750 bins of 4\), moving average over 50 episodes$/);
+  const total = all.reduce((a, e) => a + many.reward(e), 0);
+  const yes = all.filter((e) => many.success(e) === 1).length;
+  const given = all.filter((e) => many.success(e) >= 0).length;
+  checkSvg(svg, [
+    "Learning curve — many", "total reward", "success rate", "episode",
+    `3,000 episodes, total reward ${Number(total.toFixed(6))}, ${fmtN(yes)} of ${fmtN(given)} successful (${((100 * yes) / given).toFixed(1)}%)`,
+    "black: moving average over 50 episodes",
+  ]);
+  const text = readFileSync(svg, "utf8");
+  assert.ok(text.length < 400_000, `${text.length} bytes of SVG`);
+
+  // The chart's data, built from the loader's episode table, equals the curve of the rewards written.
+  const { buildChart, rewardCurve } = await import("../src/plot/charts.js");
+  await using loader = await ExperimentLoader.open(manyDir);
+  const written = {
+    ids: Float64Array.from(all),
+    success: Int8Array.from(all, many.success),
+    totalReward: Float64Array.from(all, many.reward),
+  };
+  const chart = buildChart("reward", {
+    experimentName: "many", episode: 0, data: null, dt: { ms: 2, source: "config.dt_ms" }, nNeurons: MANY_NEURONS, types: null,
+    table: loader.episodes(), window: 50, weights: null, units: {}, width: 800, height: 400,
+  });
+  const drawn = (chart.spec as unknown as { data: { values: Array<Record<string, number | null>> } }).data.values;
+  const expected = rewardCurve(written, { window: 50, bins: 800 }).points;
+  assert.equal(drawn.length, expected.length);
+  drawn.forEach((p, k) => {
+    for (const key of Object.keys(expected[k]) as Array<keyof (typeof expected)[number]>) {
+      const want = expected[k][key] as number | null;
+      const got = p[key] as number | null;
+      if (typeof want === "number" && typeof got === "number") assert.ok(Math.abs(got - want) < 1e-9, `bin ${k} ${key}: ${got} vs ${want}`);
+      else assert.equal(got, want, `bin ${k} ${key}`);
+    }
+  });
+  // spot check against the inputs themselves: bin 10 holds episodes 40-43
+  const bin = expected[10];
+  assert.equal(bin.episode, 40);
+  assert.equal(bin.lastEpisode, 43);
+  assert.ok(Math.abs(bin.reward! - [40, 41, 42, 43].reduce((a, e) => a + many.reward(e), 0) / 4) < 1e-12);
+
+  // a few episodes: one point (an SVG symbol) per episode
+  const few = join(root, "few.svg");
+  const f = cli(["plot", dir, "--kind", "reward", "--out", few, "--json"]);
+  assert.equal(f.code, 0, f.stderr);
+  assert.equal(JSON.parse(f.stdout).points, 2);
+  const symbols = /<g class="mark-symbol role-mark[^"]*"[^>]*>(.*?)<\/g>/s.exec(readFileSync(few, "utf8"));
+  assert.ok(symbols, "a symbol mark group");
+  assert.equal((symbols[1].match(/<path /g) ?? []).length, 2);
 });
 
 // ---------------------------------------------------------------- export

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { colorWanted, makeStyle } from "../src/cli/format.js";
+import { colorWanted, makeStyle, safeJson, safeText } from "../src/cli/format.js";
 import { EpisodeProgress, renderBar } from "../src/cli/progress.js";
 
 // Compiled to dist/test/cli.test.js: the CLI is dist/src/cli/main.js, package.json is at the root.
@@ -136,6 +136,26 @@ test("progress: bar on a TTY, plain lines otherwise, colour only when wanted", (
   assert.equal(colorWanted({ isTTY: false }, {}), false);
   assert.equal(makeStyle(false).bold("x"), "x");
   assert.equal(makeStyle(true).bold("x"), "\x1b[1mx\x1b[22m");
+});
+
+test("safeText: control, C1 and bidi characters of file text become visible escapes; other text is unchanged", () => {
+  assert.equal(safeText("plain name, ünïcödé, 名前, 🧠"), "plain name, ünïcödé, 名前, 🧠");
+  assert.equal(safeText("red\x1b[31m!\x07"), "red\\x1b[31m!\\x07");
+  assert.equal(safeText("a\nb\rc\td\0e\x7f"), "a\\nb\\rc\\td\\x00e\\x7f");
+  assert.equal(safeText("\u009b2J \u202eevil\u2066 \u2028"), "\\x9b2J \\u202eevil\\u2066 \\u2028");
+  assert.equal(safeText(safeText("\x1b")), "\\x1b", "escaping twice changes nothing more");
+  // every code point below U+00A0 that is not printable ASCII is escaped
+  for (let c = 0; c < 0xa0; c++) {
+    const ch = String.fromCharCode(c);
+    const printable = c >= 0x20 && c < 0x7f;
+    assert.equal(safeText(ch) === ch, printable, `U+${c.toString(16)}`);
+  }
+
+  const value = { name: "x\x1b[2J\u009b\u202e\u2028y", n: [1, 2] };
+  const json = safeJson(JSON.stringify(value, null, 2));
+  assert.deepEqual(JSON.parse(json), value, "the same JSON value");
+  assert.ok(!/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e\u2028]/.test(json), JSON.stringify(json));
+  assert.ok(json.includes("\n  "), "indentation kept");
 });
 
 // ---- End to end: these need the real exporter (src/index.ts). ----

@@ -1,4 +1,4 @@
-/** `snn-export export`: one stream of one episode as CSV, JSON Lines or .npy, read and written in slices. */
+/** `snn-export export`: one stream of one episode as CSV, JSON Lines or .npy, read through the loader and written in blocks. */
 import { createWriteStream, rmSync } from "node:fs";
 import { extname } from "node:path";
 import type { FormatName } from "../export/formats.js";
@@ -24,8 +24,8 @@ export function exportHelp(): string {
   return `Usage:
   ${BIN} export <experiment dir or .h5 file> --stream <name> [options]
 
-Writes one stream of one episode, row by row, reading the file in slices of a few MiB (an episode
-bigger than memory exports fine).
+Writes one stream of one episode, row by row, as the loader reads it (the episode's stream is
+read whole, then written in blocks of a few MiB).
 
 Streams and their columns:
   spikes          timestep, neuron_id              one row per spike
@@ -86,28 +86,17 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     throw new UsageError(`export: not writing binary .npy to a terminal; use --out FILE or redirect stdout`);
   }
 
-  const [{ ExperimentLoader }, { H5Reader }, { rowSource }, { Sink, writeRows }] = await Promise.all([
+  const [{ ExperimentLoader }, { rowSource }, { Sink, writeRows }, { neuronCount }] = await Promise.all([
     import("../loader/experiment.js"),
-    import("../h5/reader.js"),
     import("../export/rows.js"),
     import("../export/formats.js"),
+    import("../inspect/experiment.js"),
   ]);
-  // The loader checks the file (exists, HDF5, snn-export) and the episode id; then the rows are
-  // read through the plain reader in slices.
-  let file: string;
-  let episodePath: string;
-  {
-    const loader = await ExperimentLoader.open(target);
-    try {
-      episodePath = loader.getEpisode(episode).path;
-      file = loader.filePath;
-    } finally {
-      loader.close();
-    }
-  }
-  const reader = await H5Reader.open(file);
+  // The loader checks the file (exists, HDF5, snn-export) and the episode id, and reads the stream.
+  const loader = await ExperimentLoader.open(target);
   try {
-    const source = withProgress(rowSource(reader, episodePath, stream), io);
+    const data = loader.getEpisode(episode);
+    const source = withProgress(rowSource(data, stream, { nNeurons: neuronCount(loader) }), io);
     if (v.out === undefined) {
       const sink = new Sink(io.stdout);
       try {
@@ -148,7 +137,7 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     }
     return 0;
   } finally {
-    reader.close();
+    loader.close();
   }
 }
 

@@ -100,3 +100,41 @@ export function closest(word: string, candidates: readonly string[]): string | u
   }
   return bestD <= 2 ? best : undefined;
 }
+
+/**
+ * Characters a terminal may act on instead of showing: C0 controls (ESC, BEL, CR, backspace,
+ * newline, tab, ...), DEL, C1 controls (U+0080–U+009F; U+009B is CSI on some terminals), the
+ * line and paragraph separators, and the bidirectional overrides and isolates that reorder
+ * what is shown (U+202A–U+202E, U+2066–U+2069, U+200E/U+200F, U+061C).
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text read from a file, made safe to print on a terminal: every character of {@link UNSAFE}
+ * becomes a visible escape (`\x1b`, `\n`, `\u202e`), so a file cannot send escape sequences
+ * (colours, cursor moves, window titles, hyperlinks) or rewrite lines by printing its strings.
+ * Other text (any language, emoji) is unchanged.
+ */
+export function safeText(s: string): string {
+  return s.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+// eslint-disable-next-line no-control-regex
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * JSON text with the characters of {@link UNSAFE} that JSON.stringify leaves as they are (DEL,
+ * C1 controls, separators, bidi controls) written as `\uXXXX` escapes: still the same JSON value,
+ * and safe on a terminal. JSON.stringify already escapes U+0000–U+001F inside strings; the raw
+ * newlines of its indentation are left alone.
+ */
+export function safeJson(json: string): string {
+  return json.replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}

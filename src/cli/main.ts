@@ -12,7 +12,7 @@ import { BIN, UsageError, parse, type Io, type Options } from "./args.js";
 import { benchCommand, benchHelp } from "./bench.js";
 import { demoCommand, demoHelp } from "./demo.js";
 import { exportCommand, exportHelp } from "./export.js";
-import { closest } from "./format.js";
+import { closest, safeText } from "./format.js";
 import { inspectCommand, inspectHelp } from "./inspect.js";
 import { plotCommand, plotHelp } from "./plot.js";
 import { tailCommand, tailHelp } from "./tail.js";
@@ -145,8 +145,9 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   }
 }
 
+/** An error message on one line, with any control characters it quotes from a file escaped. */
 function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, " ").trim();
+  return safeText(s.replace(/\s*\n\s*/g, " ").trim());
 }
 
 function reportError(err: unknown, io: Io, debug: boolean): number {

@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { PlotContext, PlotKind } from "../plot/charts.js";
 import { BIN, UsageError, choiceFlag, intFlag, numberFlag, parseWithPositionals, rangeList, requirePositional, signedIntFlag, type Io, type Options } from "./args.js";
-import { colorWanted, displayPath, formatBytes, makeStyle } from "./format.js";
+import { colorWanted, displayPath, formatBytes, makeStyle, safeText } from "./format.js";
 
 const KIND_NAMES = ["raster", "traces", "rates", "reward", "weights"] as const;
 
@@ -16,6 +16,7 @@ const OPTIONS = {
   out: { type: "string", short: "o" },
   var: { type: "string" },
   bin: { type: "string" },
+  window: { type: "string", short: "w" },
   width: { type: "string" },
   height: { type: "string" },
   scale: { type: "string" },
@@ -29,8 +30,8 @@ export function plotHelp(): string {
   ${BIN} plot <experiment dir or .h5 file> --kind <kind> --out <file.svg|file.png> [options]
 
 Draws one chart of an experiment with Vega-Lite (SVG, no browser needed); a .png file is the SVG
-rasterised by resvg. Data is read in slices and filtered by --from/--to and --neurons as it is
-read.
+rasterised by resvg. An episode's data is read through the loader and filtered by --from/--to
+and --neurons; reward reads only the episode table.
 
 Kinds:
   raster    spikes of an episode, time × neuron id, coloured by neuron type when the network
@@ -39,7 +40,11 @@ Kinds:
             of the chosen neurons over time (default neurons 0-4, at most 20)
   rates     population firing rate per neuron (Hz) over time, in bins of --bin steps, for all
             neurons and per neuron type
-  reward    total reward of every episode of the experiment, coloured by success
+  reward    the learning curve over every episode, from the episode table: total reward per
+            episode with its moving average (--window), and the success rate over the same
+            window. Up to 1,000 episodes are drawn one point each; more are put in bins
+            (about one per pixel) drawn as mean and 10th-90th percentile band, so 100,000
+            episodes draw as fast and as legibly as 1,000
   weights   the initial weight matrix (source × target, colour = weight) beside a histogram of
             the episode's weight changes (new − old)
 
@@ -55,6 +60,8 @@ Options:
       --to <t>           Last timestep to draw (inclusive)
       --var <name>       neural_states variable for traces (default v, else the first)
       --bin <steps>      Bin width of rates in steps (default: about 150 bins)
+  -w, --window <n>       Moving-average window of reward, in episodes (default: about 1/50
+                         of the episodes, rounded: 100 episodes 2, 3,000 100, 100,000 2,000)
       --width <px>       Width of the plotting area, 200-4000 (default 800)
       --height <px>      Height of the plotting area, 100-4000 (default 400)
       --scale <x>        PNG pixels per SVG pixel, 0.5-4 (default 2)
@@ -68,6 +75,7 @@ Examples:
   ${BIN} plot run -e 0 -k traces --neurons 3,7,12 --out v.png
   ${BIN} plot run -e 0 -k rates --bin 20 --out rates.png
   ${BIN} plot run -k reward --out reward.png
+  ${BIN} plot run -k reward --window 500 --out learning.svg
   ${BIN} plot run -e 4 -k weights --out weights.png
 `;
 }
@@ -90,24 +98,25 @@ export async function plotCommand(args: string[], io: Io): Promise<number> {
   const to = signedIntFlag("plot", "to", v.to);
   if (from !== undefined && to !== undefined && to < from) throw new UsageError(`plot: --to (${to}) is before --from (${from})`);
   const bin = v.bin === undefined ? undefined : intFlag("plot", "bin", v.bin, 1, 1, 1_000_000_000);
+  const window = v.window === undefined ? undefined : intFlag("plot", "window", v.window, 1, 1, 1_000_000_000);
+  if (window !== undefined && kind !== "reward") throw new UsageError(`plot: --window is for --kind reward (the moving average over episodes)`);
   const width = intFlag("plot", "width", v.width, 800, 200, 4000);
   const height = intFlag("plot", "height", v.height, 400, 100, 4000);
   const scale = numberFlag("plot", "scale", v.scale, 2, 0.5, 4);
   const err = makeStyle(colorWanted(io.stderr, io.env));
 
-  const [{ ExperimentLoader }, { H5Reader }, { buildChart }, inspect, render] = await Promise.all([
+  const [{ ExperimentLoader }, { buildChart }, inspect, render] = await Promise.all([
     import("../loader/experiment.js"),
-    import("../h5/reader.js"),
     import("../plot/charts.js"),
     import("../inspect/experiment.js"),
     import("../plot/render.js"),
   ]);
 
-  // Small, experiment-level facts through the loader (which also checks the file and the episode).
+  // Everything is read through the loader (which also checks the file and the episode).
   const loader = await ExperimentLoader.open(target);
-  let ctx: Omit<PlotContext, "reader">;
+  let chart;
   try {
-    const episodePath = kind !== "reward" || episodeGiven ? loader.getEpisode(episode).path : "";
+    const data = kind !== "reward" || episodeGiven ? loader.getEpisode(episode) : null;
     const meta = loader.getMetadata();
     const config = loader.getConfig();
     const dt = inspect.timeStep(config);
@@ -118,16 +127,18 @@ export async function plotCommand(args: string[], io: Io): Promise<number> {
     const user = meta.user as { units?: Record<string, unknown> } | null;
     const units: Record<string, string> = {};
     if (user && typeof user.units === "object" && user.units !== null) {
-      for (const [k, u] of Object.entries(user.units)) if (typeof u === "string") units[k] = u;
+      for (const [k, u] of Object.entries(user.units)) if (typeof u === "string") units[k] = safeText(u);
     }
-    ctx = {
-      experimentName: meta.experimentName ?? "experiment",
+    const ctx: PlotContext = {
+      // drawn into the SVG: control characters escaped (XML forbids most of them)
+      experimentName: safeText(meta.experimentName ?? "experiment"),
       episode,
-      episodePath,
+      data,
       dt,
       nNeurons,
-      types: kind === "raster" || kind === "rates" ? inspect.neuronTypes(loader) : null,
-      episodes: kind === "reward" ? loader.listEpisodes().map((id) => inspect.episodeRow(loader.getEpisode(id), nNeurons, dt)) : [],
+      types: kind === "raster" || kind === "rates" ? inspect.neuronTypes(loader)?.map(safeText) ?? null : null,
+      table: kind === "reward" ? loader.episodes() : null,
+      window,
       weights: kind === "weights" ? loader.getNetworkStructure().weights : null,
       units,
       neurons,
@@ -138,16 +149,9 @@ export async function plotCommand(args: string[], io: Io): Promise<number> {
       width,
       height,
     };
+    chart = buildChart(kind, ctx);
   } finally {
     loader.close();
-  }
-
-  const reader = await H5Reader.open(loader.filePath);
-  let chart;
-  try {
-    chart = buildChart(kind, { ...ctx, reader });
-  } finally {
-    reader.close();
   }
   const svg = await render.toSvg(chart.spec);
   let bytes: Buffer;

@@ -1,12 +1,12 @@
 /**
  * `snn-export tail`: follows an experiment while it is written. Every interval it opens the file
- * read-only, reads the root status and the episodes' attributes (which the exporter rewrites at
- * each flush), closes it, and prints what changed: steps/s, spikes/s and reward. It stops when the
- * root attribute `status` is `closed`, or at Ctrl-C.
+ * read-only, reads the root status and the episode table (`loader.episodes()`, which the exporter
+ * rewrites at each flush), closes it, and prints what changed: steps/s, spikes/s and reward. It
+ * stops when the root attribute `status` is `closed`, or at Ctrl-C.
  */
 import type { ExperimentLoader } from "../loader/experiment.js";
 import { BIN, intFlag, numberFlag, parseWithPositionals, requirePositional, type Io, type Options } from "./args.js";
-import { colorWanted, displayPath, formatInt, makeStyle, type Style } from "./format.js";
+import { colorWanted, displayPath, formatInt, makeStyle, safeJson, safeText, type Style } from "./format.js";
 
 const OPTIONS = {
   interval: { type: "string", short: "i" },
@@ -23,8 +23,8 @@ export function tailHelp(): string {
 Follows an experiment while an exporter writes it, printing steps/s, spikes/s and reward of the
 running episode, until the file's status becomes "closed" (exit 0) or Ctrl-C (exit 130).
 
-Every interval the file is opened read-only in the loader's live mode, its episode attributes
-are read (the exporter rewrites them at every flush, by default once a second), and it is closed
+Every interval the file is opened read-only in the loader's live mode, its episode table is
+read (the exporter rewrites it at every flush, by default once a second), and it is closed
 again, so the writer is never blocked. What was logged but not yet flushed is not visible. A
 writer that was killed leaves the status "open": tail then says "no new data" every 10 s until
 Ctrl-C. A file that does not exist yet, or cannot be opened while it is being written, is tried
@@ -53,40 +53,42 @@ interface EpisodeState {
   reward: number;
 }
 
+interface Totals {
+  episodes: number;
+  steps: number;
+  spikes: number;
+  reward: number;
+}
+
 interface Snapshot {
   status: string | null;
-  episodes: EpisodeState[];
+  totals: Totals;
+  /** The last episode of the table (the running one while the exporter writes). */
+  last: EpisodeState | null;
 }
 
-const FINAL = new Set(["completed", "incomplete"]);
-
-/** Reads the episode attributes; episodes already finished are taken from `cache`. */
-function snapshot(loader: ExperimentLoader, cache: Map<number, EpisodeState>): Snapshot {
+/** Root status, totals over the episode table, and its last row: one read of `loader.episodes()`. */
+function snapshot(loader: ExperimentLoader): Snapshot {
   const stored = loader.rootAttributes.status;
-  const status = typeof stored === "string" ? stored : null;
-  const episodes: EpisodeState[] = [];
-  for (const id of loader.listEpisodes()) {
-    const cached = cache.get(id);
-    if (cached) {
-      episodes.push(cached);
-      continue;
-    }
-    const a = loader.getEpisode(id).attrs;
-    const e: EpisodeState = {
-      id,
-      status: typeof a.status === "string" ? a.status : null,
-      steps: typeof a.total_timesteps === "number" ? a.total_timesteps : 0,
-      spikes: typeof a.total_spikes === "number" ? a.total_spikes : 0,
-      reward: typeof a.total_reward === "number" ? a.total_reward : 0,
-    };
-    if (e.status !== null && FINAL.has(e.status)) cache.set(id, e);
-    episodes.push(e);
-  }
-  return { status, episodes };
+  const t = loader.episodes();
+  const n = t.ids.length;
+  const sum = (a: Float64Array) => {
+    let x = 0;
+    for (let i = 0; i < a.length; i++) if (Number.isFinite(a[i])) x += a[i];
+    return x;
+  };
+  const fin = (x: number) => (Number.isFinite(x) ? x : 0);
+  return {
+    status: typeof stored === "string" ? stored : null,
+    totals: { episodes: n, steps: sum(t.totalTimesteps), spikes: sum(t.totalSpikes), reward: sum(t.totalReward) },
+    last: n === 0
+      ? null
+      : { id: t.ids[n - 1], status: t.status[n - 1] ?? null, steps: fin(t.totalTimesteps[n - 1]), spikes: fin(t.totalSpikes[n - 1]), reward: fin(t.totalReward[n - 1]) },
+  };
 }
 
-const sum = (eps: EpisodeState[], k: "steps" | "spikes" | "reward") => eps.reduce((a, e) => a + e[k], 0);
 const num = (x: number) => Number(x.toFixed(6));
+const roundTotals = (t: Totals): Totals => ({ ...t, reward: num(t.reward) });
 
 export async function tailCommand(args: string[], io: Io): Promise<number> {
   const { values: v, positionals } = parseWithPositionals(args, OPTIONS, "tail", 1);
@@ -118,7 +120,6 @@ export async function tailCommand(args: string[], io: Io): Promise<number> {
       };
     });
 
-  const cache = new Map<number, EpisodeState>();
   let failures = 0;
   let lastError = "";
   let waitingShown = false;
@@ -134,14 +135,14 @@ export async function tailCommand(args: string[], io: Io): Promise<number> {
         const loader = await ExperimentLoader.open(target, { live: true });
         try {
           file = loader.filePath;
-          snap = snapshot(loader, cache);
+          snap = snapshot(loader);
         } finally {
           loader.close();
         }
         failures = 0;
       } catch (e) {
         failures++;
-        lastError = e instanceof Error ? e.message.replace(/\s*\n\s*/g, " ") : String(e);
+        lastError = safeText(e instanceof Error ? e.message.replace(/\s*\n\s*/g, " ") : String(e));
         if (!waitingShown && !json) {
           waitingShown = true;
           io.stderr.write(err.dim(`waiting for ${displayPath(target)}: ${lastError}\n`));
@@ -158,7 +159,7 @@ export async function tailCommand(args: string[], io: Io): Promise<number> {
           report(io, out, json, snap, prev, at);
           lastPrint = at;
         } else if (!json && at - lastPrint >= 10_000) {
-          io.stdout.write(out.dim(`${clock()}  no new data for ${Math.round((at - lastPrint) / 1000)} s (status ${snap.status ?? "?"})\n`));
+          io.stdout.write(out.dim(`${clock()}  no new data for ${Math.round((at - lastPrint) / 1000)} s (status ${safeText(snap.status ?? "?")})\n`));
           lastPrint = at;
         }
         prev = { snap, at };
@@ -185,15 +186,14 @@ class TailGaveUp extends Error {
 const clock = () => new Date().toTimeString().slice(0, 8);
 
 function report(io: Io, s: Style, json: boolean, snap: Snapshot, prev: { snap: Snapshot; at: number } | undefined, at: number): void {
-  const cur = snap.episodes.at(-1);
+  const cur = snap.last;
   const seconds = prev ? Math.max(1e-3, (at - prev.at) / 1000) : 0;
-  const dSteps = prev ? sum(snap.episodes, "steps") - sum(prev.snap.episodes, "steps") : 0;
-  const dSpikes = prev ? sum(snap.episodes, "spikes") - sum(prev.snap.episodes, "spikes") : 0;
-  const dReward = prev ? sum(snap.episodes, "reward") - sum(prev.snap.episodes, "reward") : 0;
-  const totals = { episodes: snap.episodes.length, steps: sum(snap.episodes, "steps"), spikes: sum(snap.episodes, "spikes"), reward: num(sum(snap.episodes, "reward")) };
+  const dSteps = prev ? snap.totals.steps - prev.snap.totals.steps : 0;
+  const dSpikes = prev ? snap.totals.spikes - prev.snap.totals.spikes : 0;
+  const dReward = prev ? snap.totals.reward - prev.snap.totals.reward : 0;
   if (json) {
     io.stdout.write(
-      `${JSON.stringify({
+      `${safeJson(JSON.stringify({
         time: new Date().toISOString(),
         status: snap.status,
         episode: cur?.id ?? null,
@@ -204,24 +204,25 @@ function report(io: Io, s: Style, json: boolean, snap: Snapshot, prev: { snap: S
         steps_per_second: prev ? Math.round(dSteps / seconds) : null,
         spikes_per_second: prev ? Math.round(dSpikes / seconds) : null,
         reward_delta: prev ? num(dReward) : null,
-        totals,
-      })}\n`,
+        totals: roundTotals(snap.totals),
+      }))}\n`,
     );
     return;
   }
   const ep = cur
-    ? `episode ${cur.id} ${cur.status === "running" ? s.cyan("running") : cur.status ?? "?"}  step ${formatInt(cur.steps)}  spikes ${formatInt(cur.spikes)}  reward ${num(cur.reward)}`
+    ? `episode ${cur.id} ${cur.status === "running" ? s.cyan("running") : safeText(cur.status ?? "?")}  step ${formatInt(cur.steps)}  spikes ${formatInt(cur.spikes)}  reward ${num(cur.reward)}`
     : "no episode yet";
   const rates = prev
     ? `  │ ${formatInt(dSteps / seconds)} steps/s, ${formatInt(dSpikes / seconds)} spikes/s${dReward !== 0 ? `, reward ${dReward > 0 ? "+" : ""}${num(dReward)}` : ""}`
     : "";
-  io.stdout.write(`${s.dim(clock())}  ${ep}${rates}\n`);
+  const count = snap.totals.episodes > 1 ? s.dim(`  (${formatInt(snap.totals.episodes)} episodes)`) : "";
+  io.stdout.write(`${s.dim(clock())}  ${ep}${rates}${count}\n`);
 }
 
 function final(io: Io, s: Style, json: boolean, snap: Snapshot, why: "closed" | "interrupted"): void {
-  const totals = { episodes: snap.episodes.length, steps: sum(snap.episodes, "steps"), spikes: sum(snap.episodes, "spikes"), reward: num(sum(snap.episodes, "reward")) };
+  const totals = roundTotals(snap.totals);
   if (json) {
-    io.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), end: why, status: snap.status, totals })}\n`);
+    io.stdout.write(`${safeJson(JSON.stringify({ time: new Date().toISOString(), end: why, status: snap.status, totals }))}\n`);
     return;
   }
   const what = why === "closed" ? s.green("experiment closed") : s.yellow("stopped following (the experiment goes on)");
@@ -230,4 +231,3 @@ function final(io: Io, s: Style, json: boolean, snap: Snapshot, why: "closed" | 
       `${formatInt(totals.steps)} steps, ${formatInt(totals.spikes)} spikes, total reward ${totals.reward}\n`,
   );
 }
-

@@ -27,6 +27,8 @@ export class FlushPolicy {
   private owedSince = 0;
   /** An episode-end flush is waiting for compression to finish. */
   owed = false;
+  /** An episode ended after the owed flush took the streams: it needs a flush of its own once that one is paid. */
+  private endedWhileOwed = false;
 
   /** `flushEpisodes` is called when an episode end's flush is due (now, or later by the timer). */
   constructor(private readonly settings: FlushSettings, private readonly flushEpisodes: () => void) {
@@ -54,10 +56,17 @@ export class FlushPolicy {
 
   /** An episode ended: flush now if due, else make sure a flush comes within the interval. */
   episodeEnded(): void {
+    // a flush is already owed: it makes this episode durable too (handing the streams' partial
+    // chunks to the writer again at every episode end while compression runs cost tens of MB of
+    // superseded chunks a second)
+    if (this.owed) {
+      this.endedWhileOwed = true;
+      return;
+    }
     const interval = this.settings.flushIntervalMs;
     const wait = interval - (performance.now() - this.last);
     if (interval === 0 || wait <= 0 || this.due()) return this.flushEpisodes();
-    if (this.timer !== null || this.owed) return;
+    if (this.timer !== null) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       try {
@@ -90,10 +99,13 @@ export class FlushPolicy {
   /** Completes an owed flush if the compression it waits for is done, or once it is overdue. */
   payOwed(w: Writer): void {
     if (!this.owed) return;
-    if (w.flushIfIdle!()) return this.flushed();
-    if (performance.now() - this.owedSince < (this.settings.flushIntervalMs || OWED_MAX_MS)) return;
-    w.flush();
+    if (!w.flushIfIdle!()) {
+      if (performance.now() - this.owedSince < (this.settings.flushIntervalMs || OWED_MAX_MS)) return;
+      w.flush();
+    }
+    const again = this.endedWhileOwed;
     this.flushed();
+    if (again) this.episodeEnded(); // within one more interval, like any episode end
   }
 
   /** Every flush settles an owed one and restarts the clocks (steps and time). */
@@ -102,6 +114,7 @@ export class FlushPolicy {
     this.checkAt = this.firstCheck();
     this.last = performance.now();
     this.owed = false;
+    this.endedWhileOwed = false;
     this.clearTimer();
     if (this.owedTimer !== null) {
       clearInterval(this.owedTimer);

@@ -1,9 +1,8 @@
 /**
  * Facts about an open experiment that several commands need: its time step, its neuron count and
- * neuron types, per-episode totals. Read through the public loader.
+ * neuron types. Read through the public loader (per-episode totals: ./episodes.ts).
  */
 import type { ExperimentLoader } from "../loader/experiment.js";
-import type { EpisodeData } from "../loader/episode.js";
 
 /** How long one logged step is, and where that came from. */
 export interface TimeStep {
@@ -56,37 +55,4 @@ export function neuronCount(loader: ExperimentLoader): number | null {
 export function neuronTypes(loader: ExperimentLoader): string[] | null {
   const t = loader.getNetworkStructure().neurons.types;
   return Array.isArray(t) && t.every((x) => typeof x === "string") ? t : null;
-}
-
-/** One row of the episode table. */
-export interface EpisodeRow {
-  id: number;
-  status: string | null;
-  steps: number;
-  spikes: number;
-  /** Spikes per neuron per second, from `steps * dt`; null without a neuron count or steps. */
-  meanRateHz: number | null;
-  totalReward: number;
-  success: boolean | null;
-}
-
-/**
- * Totals of an episode from its attributes (written at every flush and at the end), falling back
- * to dataset lengths / sums when an attribute is missing.
- */
-export function episodeRow(ep: EpisodeData, nNeurons: number | null, dt: TimeStep): EpisodeRow {
-  const a = ep.attrs;
-  const steps = typeof a.total_timesteps === "number" ? a.total_timesteps : ep.getTimesteps().length;
-  const spikes = typeof a.total_spikes === "number" ? a.total_spikes : ep.getSpikes().neuronIds.length;
-  const totalReward = typeof a.total_reward === "number" ? a.total_reward : ep.getRewards().values.reduce((s, v) => s + v, 0);
-  const meanRateHz = nNeurons && steps > 0 ? spikes / nNeurons / ((steps * dt.ms) / 1000) : null;
-  return {
-    id: ep.id,
-    status: typeof a.status === "string" ? a.status : null,
-    steps,
-    spikes,
-    meanRateHz,
-    totalReward,
-    success: a.success ?? null,
-  };
 }

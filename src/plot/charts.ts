@@ -1,31 +1,33 @@
 /**
- * The charts of `snn-export plot` as Vega-Lite specifications, built from an experiment file.
- * Per-step data (spikes, neural states) is read in slices through the row sources and filtered
- * by time window and neuron selection while it streams; only what is drawn is kept.
+ * The charts of `snn-export plot` as Vega-Lite specifications, built from what the loader reads:
+ * an episode's streams (filtered by time window and neuron selection; only what is drawn is kept)
+ * or, for the learning curve, the episode table (aggregated into bins: a chart of 100,000
+ * episodes draws a few hundred points, not 100,000 marks).
  */
 import type { TopLevelSpec } from "vega-lite";
 import { FormatError, ValidationError } from "../errors.js";
-import { rowSource, type RowSource } from "../export/rows.js";
-import type { H5Reader } from "../h5/reader.js";
+import type { EpisodeTable } from "../inspect/episodes.js";
 import type { TimeStep } from "../inspect/experiment.js";
+import type { EpisodeData } from "../loader/episode.js";
 import type { CsrMatrix } from "../loader/types.js";
-import type { EpisodeRow } from "../inspect/experiment.js";
 
 export const KINDS = ["raster", "traces", "rates", "reward", "weights"] as const;
 export type PlotKind = (typeof KINDS)[number];
 
 /** What a chart needs to know about the experiment (read by the caller through the loader). */
 export interface PlotContext {
-  reader: H5Reader;
   experimentName: string;
   episode: number;
-  episodePath: string;
+  /** The episode drawn (raster, traces, rates, weights), read through the loader. */
+  data: EpisodeData | null;
   dt: TimeStep;
   nNeurons: number | null;
   /** `network_structure/neurons/types`, when stored as text. */
   types: string[] | null;
-  /** Every episode's totals (reward chart). */
-  episodes: EpisodeRow[];
+  /** The episode table (reward chart). */
+  table: EpisodeTable | null;
+  /** Moving-average window of the reward chart, in episodes (default: {@link defaultWindow}). */
+  window?: number;
   /** Initial weights (weights chart). */
   weights: CsrMatrix | null;
   /** Units from the user's metadata (`units.voltage`), for axis titles. */
@@ -114,54 +116,47 @@ function typeOrder(types: string[]): string[] {
   return [...new Set(types)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-/** Streams the spikes of the episode inside the window and neuron selection. */
-function collectSpikes(ctx: PlotContext, limit: number): { t: number[]; n: number[]; first?: number; last?: number } {
-  const src = rowSource(ctx.reader, ctx.episodePath, "spikes");
+/** The episode a per-episode chart draws. */
+function episodeOf(ctx: PlotContext): EpisodeData {
+  if (!ctx.data) throw new ValidationError("NOT_FOUND", `episode ${ctx.episode} was not opened`);
+  return ctx.data;
+}
+
+/** The spikes of the episode inside the window and neuron selection. */
+function collectSpikes(ctx: PlotContext, limit: number): { t: number[]; n: number[] } {
+  const { timesteps, neuronIds } = episodeOf(ctx).getSpikes();
   const keep = neuronFilter(ctx);
   const t: number[] = [];
   const n: number[] = [];
-  let first: number | undefined;
-  let last: number | undefined;
-  for (const b of src.blocks()) {
-    const ts = b.columns[0] as ArrayLike<number | bigint>;
-    const ids = b.columns[1] as ArrayLike<number | bigint>;
-    for (let i = 0; i < b.rows; i++) {
-      const step = Number(ts[i]);
-      if (ctx.to !== undefined && step > ctx.to) return { t, n, first, last };
-      if (!inWindow(ctx, step)) continue;
-      const id = Number(ids[i]);
-      if (!keep(id)) continue;
-      if (t.length >= limit) {
-        throw new ValidationError(
-          "OUT_OF_RANGE",
-          `more than ${fmt(limit)} spikes to draw; narrow the plot with --from/--to (timesteps) or --neurons`,
-        );
-      }
-      t.push(step);
-      n.push(id);
+  for (let i = 0; i < neuronIds.length; i++) {
+    const step = timesteps[i];
+    if (!inWindow(ctx, step)) continue;
+    const id = neuronIds[i];
+    if (!keep(id)) continue;
+    if (t.length >= limit) {
+      throw new ValidationError(
+        "OUT_OF_RANGE",
+        `more than ${fmt(limit)} spikes to draw; narrow the plot with --from/--to (timesteps) or --neurons`,
+      );
     }
+    t.push(step);
+    n.push(id);
   }
-  return { t, n, first, last };
+  return { t, n };
 }
 
 /** First and last timestep of the episode inside the window. */
 function stepRange(ctx: PlotContext): { first?: number; last?: number; steps: number } {
-  const p = `${ctx.episodePath}/timesteps`;
-  if (ctx.reader.kind(p) !== "dataset") return { steps: 0 };
-  const rows = ctx.reader.info(p).shape[0] ?? 0;
+  const ts = episodeOf(ctx).getTimesteps();
   let first: number | undefined;
   let last: number | undefined;
   let steps = 0;
-  const step = 1 << 18;
-  for (let s = 0; s < rows; s += step) {
-    const ts = ctx.reader.readRows(p, s, Math.min(rows, s + step));
-    for (let i = 0; i < ts.length; i++) {
-      const v = Number(ts[i]);
-      if (!inWindow(ctx, v)) continue;
-      first ??= v;
-      last = v;
-      steps++;
-    }
+  for (let i = 0; i < ts.length; i++) {
+    const v = ts[i];
+    if (!inWindow(ctx, v)) continue;
+    first ??= v;
+    last = v;
+    steps++;
   }
   return { first, last, steps };
 }
@@ -203,18 +198,17 @@ function raster(ctx: PlotContext): Chart {
 }
 
 function traces(ctx: PlotContext): Chart {
-  const g = `${ctx.episodePath}/neural_states`;
-  const src: RowSource = rowSource(ctx.reader, ctx.episodePath, "neural_states");
-  const vars = src.fields.slice(1);
+  const ep = episodeOf(ctx);
+  // A named variable: only that one is read (an unknown name is the loader's NOT_FOUND, listing the stored ones).
+  const states = ep.getNeuralStates(ctx.variable === undefined ? undefined : [ctx.variable]);
+  const vars = Object.keys(states.variables);
   if (vars.length === 0) throw new ValidationError("NOT_FOUND", `episode ${ctx.episode} has no neural_states variables to draw`);
-  const name = ctx.variable ?? (vars.some((f) => f.name === "v") ? "v" : vars[0].name);
-  const fi = src.fields.findIndex((f) => f.name === name);
-  if (fi < 1) {
-    throw new ValidationError("NOT_FOUND", `episode ${ctx.episode} has no neural_states variable "${name}"; stored: ${vars.map((f) => f.name).join(", ")}`);
+  const name = ctx.variable ?? (vars.includes("v") ? "v" : vars[0]);
+  const variable = states.variables[name];
+  if (variable.shape.length !== 2) {
+    throw new FormatError("INVALID_DATA", `neural_states variable ${name} has shape [${variable.shape.join(", ")}]; traces need one value per neuron ([K, N])`);
   }
-  const field = src.fields[fi];
-  if (field.shape.length !== 1) throw new FormatError("INVALID_DATA", `${g}/${name} has shape [K, ${field.shape.join(", ")}]; traces need one value per neuron ([K, N])`);
-  const width = field.shape[0];
+  const width = variable.shape[1];
   const chosen = ctx.neurons ?? Array.from({ length: Math.min(5, width) }, (_, i) => i);
   if (chosen.length > MAX_TRACES) {
     throw new ValidationError("OUT_OF_RANGE", `--neurons selects ${chosen.length} neurons; traces draw at most ${MAX_TRACES} (e.g. --neurons 0-9)`);
@@ -225,26 +219,23 @@ function traces(ctx: PlotContext): Chart {
   let first: number | undefined;
   let last: number | undefined;
   let samples = 0;
-  outer: for (const b of src.blocks()) {
-    const ts = b.columns[0] as ArrayLike<number | bigint>;
-    const col = b.columns[fi] as ArrayLike<number>;
-    for (let r = 0; r < b.rows; r++) {
-      const step = Number(ts[r]);
-      if (ctx.to !== undefined && step > ctx.to) break outer;
-      if (!inWindow(ctx, step)) continue;
-      first ??= step;
-      last = step;
-      samples++;
-      for (const c of chosen) {
-        const v = Number(col[r * width + c]);
-        values.push({ t: step * ctx.dt.ms, value: Number.isFinite(v) ? v : null, neuron: `neuron ${c}` });
-      }
-      if (values.length > MAX_POINTS) throw new ValidationError("OUT_OF_RANGE", `more than ${fmt(MAX_POINTS)} samples to draw; narrow the plot with --from/--to or fewer --neurons`);
+  const ts = states.timesteps;
+  const col = variable.data as ArrayLike<number>;
+  for (let r = 0; r < ts.length; r++) {
+    const step = ts[r];
+    if (!inWindow(ctx, step)) continue;
+    first ??= step;
+    last = step;
+    samples++;
+    for (const c of chosen) {
+      const v = Number(col[r * width + c]);
+      values.push({ t: step * ctx.dt.ms, value: Number.isFinite(v) ? v : null, neuron: `neuron ${c}` });
     }
+    if (values.length > MAX_POINTS) throw new ValidationError("OUT_OF_RANGE", `more than ${fmt(MAX_POINTS)} samples to draw; narrow the plot with --from/--to or fewer --neurons`);
   }
   const unit = name === "v" && ctx.units.voltage ? ` (${ctx.units.voltage})` : "";
-  const rate = ctx.reader.attrs(ctx.episodePath).neural_sampling_rate;
-  const every = typeof rate === "bigint" || typeof rate === "number" ? Number(rate) : 1;
+  const rate = ep.attrs.neural_sampling_rate;
+  const every = typeof rate === "number" && rate > 0 ? rate : 1;
   const labels = chosen.map((c) => `neuron ${c}`);
   // One panel per neuron (small multiples, shared axes): overlapping traces are unreadable.
   const rowHeight = Math.max(40, Math.min(160, Math.floor(ctx.height / chosen.length)));
@@ -352,39 +343,259 @@ function niceBin(x: number): number {
   return 10 * p;
 }
 
+/** Episodes drawn one point each; more are aggregated into bins. */
+export const MAX_EPISODE_POINTS = 1000;
+
+/**
+ * The moving-average window for `episodes` episodes when none is given: about a fiftieth of the
+ * run, rounded to 1, 2 or 5 × 10^k (100 episodes: 2; 3,000: 100; 100,000: 2,000), at most 10,000.
+ */
+export function defaultWindow(episodes: number): number {
+  return Math.min(10_000, niceBin(episodes / 50));
+}
+
+/**
+ * Trailing moving average: entry i is the mean of the finite values among `values[i-w+1 .. i]`
+ * (fewer at the start), NaN when there is none. `counts` (optional) says which entries count at
+ * all — for success rates, where "not given" does not.
+ */
+export function movingAverage(values: ArrayLike<number>, w: number, counts?: (i: number) => boolean): Float64Array {
+  const n = values.length;
+  const out = new Float64Array(n);
+  const use = (i: number) => Number.isFinite(values[i]) && (counts === undefined || counts(i));
+  let sum = 0;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    if (use(i)) {
+      sum += values[i];
+      k++;
+    }
+    const j = i - w;
+    if (j >= 0 && use(j)) {
+      sum -= values[j];
+      k--;
+    }
+    out[i] = k > 0 ? sum / k : NaN;
+  }
+  return out;
+}
+
+/** One point of the learning curve: one episode, or a bin of consecutive episodes. */
+export interface CurvePoint {
+  /** First and last episode id of the bin (the same when it holds one episode). */
+  episode: number;
+  lastEpisode: number;
+  /** Episodes in the bin. */
+  episodes: number;
+  /** Total reward of the bin's episodes: mean, min, max, 10th and 90th percentile (null: none finite). */
+  reward: number | null;
+  min: number | null;
+  max: number | null;
+  p10: number | null;
+  p90: number | null;
+  /** Moving average of the total reward over the window, averaged over the bin (the episode's, unbinned). */
+  movingAverage: number | null;
+  /** Successes / episodes with an outcome, in the bin (null: none had one). */
+  success: number | null;
+  /** Success rate over the moving window, averaged over the bin. */
+  successRate: number | null;
+  /** Unbinned only: "success", "no success" or "success not given". */
+  outcome?: string;
+}
+
+export interface RewardCurve {
+  /** Episodes in the table. */
+  episodes: number;
+  /** Moving-average window, in episodes. */
+  window: number;
+  /** Episodes per point (1: every episode is drawn). */
+  binSize: number;
+  points: CurvePoint[];
+  /** Episodes that said success or failure. */
+  withOutcome: number;
+  successes: number;
+  totalReward: number;
+}
+
+const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
+
+/** Value at quantile q (0..1) of sorted finite values, linear between neighbours (numpy's default). */
+function quantile(sorted: Float64Array, q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/**
+ * The learning curve of an episode table: every episode's total reward and outcome with the
+ * moving average and moving success rate over `window` episodes; above `maxPoints` episodes
+ * (default {@link MAX_EPISODE_POINTS}) consecutive episodes are put in `bins` equal bins (default
+ * 800; the last may be shorter) described by mean, spread and the averaged moving curves.
+ */
+export function rewardCurve(t: Pick<EpisodeTable, "ids" | "success" | "totalReward">, options: { window?: number; bins?: number; maxPoints?: number } = {}): RewardCurve {
+  const n = t.ids.length;
+  const window = Math.max(1, Math.min(n || 1, options.window ?? defaultWindow(n)));
+  const ma = movingAverage(t.totalReward, window);
+  const wins = Float64Array.from(t.success, (s) => (s > 0 ? 1 : 0));
+  const rate = movingAverage(wins, window, (i) => t.success[i] >= 0);
+  let withOutcome = 0;
+  let successes = 0;
+  let totalReward = 0;
+  for (let i = 0; i < n; i++) {
+    if (t.success[i] >= 0) withOutcome++;
+    if (t.success[i] > 0) successes++;
+    if (Number.isFinite(t.totalReward[i])) totalReward += t.totalReward[i];
+  }
+  const maxPoints = options.maxPoints ?? MAX_EPISODE_POINTS;
+  const points: CurvePoint[] = [];
+  if (n <= maxPoints) {
+    for (let i = 0; i < n; i++) {
+      const r = finiteOrNull(t.totalReward[i]);
+      const s = t.success[i];
+      points.push({
+        episode: t.ids[i], lastEpisode: t.ids[i], episodes: 1,
+        reward: r, min: r, max: r, p10: r, p90: r,
+        movingAverage: finiteOrNull(ma[i]),
+        success: s < 0 ? null : s > 0 ? 1 : 0,
+        successRate: finiteOrNull(rate[i]),
+        outcome: s < 0 ? "success not given" : s > 0 ? "success" : "no success",
+      });
+    }
+    return { episodes: n, window, binSize: 1, points, withOutcome, successes, totalReward };
+  }
+  const binSize = Math.ceil(n / Math.max(1, options.bins ?? 800));
+  const buf = new Float64Array(binSize);
+  for (let a = 0; a < n; a += binSize) {
+    const b = Math.min(n, a + binSize);
+    let k = 0;
+    let sum = 0;
+    let maSum = 0;
+    let maN = 0;
+    let rateSum = 0;
+    let rateN = 0;
+    let yes = 0;
+    let given = 0;
+    for (let i = a; i < b; i++) {
+      const r = t.totalReward[i];
+      if (Number.isFinite(r)) {
+        buf[k++] = r;
+        sum += r;
+      }
+      if (Number.isFinite(ma[i])) {
+        maSum += ma[i];
+        maN++;
+      }
+      if (Number.isFinite(rate[i])) {
+        rateSum += rate[i];
+        rateN++;
+      }
+      if (t.success[i] >= 0) {
+        given++;
+        if (t.success[i] > 0) yes++;
+      }
+    }
+    const sorted = buf.subarray(0, k).sort();
+    points.push({
+      episode: t.ids[a], lastEpisode: t.ids[b - 1], episodes: b - a,
+      reward: k ? sum / k : null,
+      min: k ? sorted[0] : null,
+      max: k ? sorted[k - 1] : null,
+      p10: k ? quantile(sorted, 0.1) : null,
+      p90: k ? quantile(sorted, 0.9) : null,
+      movingAverage: maN ? maSum / maN : null,
+      success: given ? yes / given : null,
+      successRate: rateN ? rateSum / rateN : null,
+    });
+  }
+  return { episodes: n, window, binSize, points, withOutcome, successes, totalReward };
+}
+
 function reward(ctx: PlotContext): Chart {
-  const eps = ctx.episodes;
-  if (eps.length === 0) throw new ValidationError("NOT_FOUND", "the experiment has no episodes");
-  const values = eps.map((e) => ({
-    episode: e.id,
-    reward: e.totalReward,
-    outcome: e.success === null ? "success not given" : e.success ? "success" : "no success",
-    status: e.status ?? "?",
-  }));
-  const outcomes = ["success", "no success", "success not given"].filter((o) => values.some((v) => v.outcome === o));
+  const t = ctx.table;
+  if (!t || t.ids.length === 0) throw new ValidationError("NOT_FOUND", "the experiment has no episodes");
+  const curve = rewardCurve(t, { window: ctx.window, bins: Math.max(100, Math.min(1000, Math.round(ctx.width))) });
+  const n = curve.episodes;
+  const binned = curve.binSize > 1;
+  const avgText = `moving average over ${fmt(curve.window)} episode${curve.window === 1 ? "" : "s"}`;
+  const successText =
+    curve.withOutcome === 0
+      ? "success not given"
+      : `${fmt(curve.successes)} of ${fmt(curve.withOutcome)} successful (${((100 * curve.successes) / curve.withOutcome).toFixed(1)}%)`;
+  const domain = n === 1 ? [t.ids[0] - 0.5, t.ids[0] + 0.5] : [t.ids[0], t.ids[n - 1]];
+  const x = { field: "episode", type: "quantitative", title: "episode", scale: { nice: false, zero: false, domain }, axis: { format: ",d", tickMinStep: 1 } };
   const colours: Record<string, string> = { success: "#2ca02c", "no success": "#d62728", "success not given": "#7f7f7f" };
-  const total = eps.reduce((a, e) => a + e.totalReward, 0);
-  const many = eps.length > 100;
+  const outcomes = ["success", "no success", "success not given"].filter((o) => curve.points.some((p) => p.outcome === o));
+  const rewardHeight = curve.withOutcome > 0 ? Math.round(ctx.height * 0.68) : ctx.height;
+  const maLine = {
+    mark: { type: "line", color: "#111", strokeWidth: 2, interpolate: "linear" },
+    encoding: { x, y: { field: "movingAverage", type: "quantitative", title: "total reward" } },
+  };
+  const rewardLayers = binned
+    ? [
+        {
+          mark: { type: "area", color: "#9ecae1", opacity: 0.6, interpolate: "step-after" },
+          encoding: { x, y: { field: "p10", type: "quantitative", title: "total reward" }, y2: { field: "p90" } },
+        },
+        { mark: { type: "line", color: "#3182bd", strokeWidth: 0.8, opacity: 0.8, interpolate: "step-after" }, encoding: { x, y: { field: "reward", type: "quantitative" } } },
+        maLine,
+      ]
+    : [
+        {
+          mark: { type: "point", filled: true, size: n > 200 ? 12 : 30, opacity: 0.8 },
+          encoding: {
+            x,
+            y: { field: "reward", type: "quantitative", title: "total reward" },
+            color: { field: "outcome", type: "nominal", title: "outcome", scale: { domain: outcomes, range: outcomes.map((o) => colours[o]) } },
+          },
+        },
+        maLine,
+      ];
+  const panelTitle = (text: string) => ({ text, fontSize: 13, fontWeight: "normal", anchor: "start" });
+  const rewardPanel = { width: ctx.width, height: rewardHeight, title: panelTitle("Total reward per episode"), layer: rewardLayers };
+  const successPanel = {
+    width: ctx.width,
+    height: Math.max(80, ctx.height - rewardHeight - 40),
+    title: panelTitle("Success rate"),
+    layer: [
+      binned
+        ? { mark: { type: "line", color: "#2ca02c", strokeWidth: 0.8, opacity: 0.7, interpolate: "step-after" }, encoding: { x, y: { field: "success", type: "quantitative" } } }
+        : {
+            mark: { type: "tick", orient: "vertical", thickness: 1, size: 6, opacity: 0.7 },
+            encoding: {
+              x,
+              y: { field: "success", type: "quantitative" },
+              color: { field: "outcome", type: "nominal", title: "outcome", scale: { domain: outcomes, range: outcomes.map((o) => colours[o]) } },
+            },
+          },
+      {
+        mark: { type: "line", color: "#111", strokeWidth: 2 },
+        encoding: { x, y: { field: "successRate", type: "quantitative", title: "success rate", scale: { domain: [0, 1] }, axis: { format: "%", tickCount: 5 } } },
+      },
+    ],
+  };
+  // what the marks are, in lines short enough not to widen the chart
+  const key = binned
+    ? [`black: ${avgText}`, `blue: mean of each bin of ${fmt(curve.binSize)} episodes; band: the bin's 10th–90th percentile${curve.withOutcome > 0 ? "; green: success per bin" : ""}`]
+    : [`black: ${avgText}; points: each episode${curve.withOutcome > 0 ? "; ticks: each outcome (1 success, 0 not)" : ""}`];
   const spec = {
     ...BASE,
     title: {
-      text: `Total reward per episode — ${ctx.experimentName}`,
-      subtitle: `${fmt(eps.length)} episode${eps.length === 1 ? "" : "s"}, total reward ${Number(total.toFixed(6))}, ${eps.filter((e) => e.success).length} successful`,
+      text: `Learning curve — ${ctx.experimentName}`,
+      subtitle: [`${fmt(n)} episode${n === 1 ? "" : "s"}, total reward ${Number(curve.totalReward.toFixed(6))}, ${successText}`, ...key],
     },
-    width: ctx.width,
-    height: ctx.height,
-    data: { values },
-    mark: many ? { type: "point", filled: true, size: 18 } : { type: "bar", width: { band: 0.8 } },
-    encoding: {
-      x: many
-        ? { field: "episode", type: "quantitative", title: "episode" }
-        : { field: "episode", type: "ordinal", title: "episode", axis: { labelAngle: 0, labelOverlap: true } },
-      y: { field: "reward", type: "quantitative", title: "total reward" },
-      color: { field: "outcome", type: "nominal", title: "outcome", scale: { domain: outcomes, range: outcomes.map((o) => colours[o]) } },
-      tooltip: [{ field: "episode" }, { field: "reward" }, { field: "status" }],
-    },
+    data: { values: curve.points },
+    vconcat: curve.withOutcome > 0 ? [rewardPanel, successPanel] : [rewardPanel],
+    spacing: 16,
+    resolve: { scale: { x: "shared", color: "shared" } },
+    config: { ...BASE.config, legend: { ...BASE.config.legend, orient: "top", direction: "horizontal" } },
   } as unknown as TopLevelSpec;
-  return { spec, points: values.length, summary: `${fmt(eps.length)} episodes` };
+  const drawn = binned ? `${fmt(curve.points.length)} bins of ${fmt(curve.binSize)}` : "one point each";
+  return {
+    spec,
+    points: curve.points.length,
+    summary: `${fmt(n)} episodes (${drawn}), ${avgText}`,
+  };
 }
 
 function weights(ctx: PlotContext): Chart {
@@ -406,21 +617,17 @@ function weights(ctx: PlotContext): Chart {
     }
   }
   // Weight changes of the episode (inside the window), as new - old.
-  const src = rowSource(ctx.reader, ctx.episodePath, "weight_changes");
+  const wc = episodeOf(ctx).getWeightChanges();
   const deltas: Array<{ dw: number }> = [];
-  for (const b of src.blocks()) {
-    const [ts, , sIds, tIds, olds, news] = b.columns as Array<ArrayLike<number | bigint>>;
-    for (let i = 0; i < b.rows; i++) {
-      const step = Number(ts[i]);
-      if (!inWindow(ctx, step)) continue;
-      if (ctx.neurons) {
-        const s = Number(sIds[i]);
-        const tg = Number(tIds[i]);
-        if (s >= 0 && !keep(s)) continue;
-        if (tg >= 0 && !keep(tg)) continue;
-      }
-      deltas.push({ dw: Number(news[i]) - Number(olds[i]) });
+  for (let i = 0; i < wc.timesteps.length; i++) {
+    if (!inWindow(ctx, wc.timesteps[i])) continue;
+    if (ctx.neurons) {
+      const s = wc.sourceIds[i];
+      const tg = wc.targetIds[i];
+      if (s >= 0 && !keep(s)) continue;
+      if (tg >= 0 && !keep(tg)) continue;
     }
+    deltas.push({ dw: wc.newWeights[i] - wc.oldWeights[i] });
   }
   const size = Math.min(ctx.height, Math.round(ctx.width * 0.55));
   const range = w ? `${w.shape[0]} × ${w.shape[1]}` : "";

@@ -11,12 +11,14 @@ const FANOUT = 64;
 
 export interface ChunkEntry {
   addr: number;
+  /** Stored bytes (what the index says). */
   size: number;
+  /** Bytes reserved at `addr` (at least `size`): what becomes free when the chunk is replaced. */
+  cap: number;
 }
 
 interface Node {
   addr: number;
-  dirty: boolean;
   /** Children count as last written (in-place updates write the entries first, the count last). */
   diskCount: number;
 }
@@ -25,6 +27,8 @@ export class ChunkIndex {
   readonly entries: ChunkEntry[] = [];
   /** levels[0] = leaves (children: chunks), levels[1] = their parents, ... */
   private levels: Node[][] = [];
+  /** Per level, the positions of the nodes that changed since the last flush (new nodes included). */
+  private changed: Set<number>[] = [];
   private readonly keySize: number;
   readonly nodeSize: number;
 
@@ -36,19 +40,24 @@ export class ChunkIndex {
 
   /** Records chunk `k` (rows k*chunkRows ...) at `addr` with `size` stored bytes. */
   /** Returns the entry it replaces (a partial chunk completed), whose space is free once the change is on disk. */
-  set(k: number, addr: number, size: number): ChunkEntry | undefined {
+  set(k: number, addr: number, size: number, cap = size): ChunkEntry | undefined {
     if (k > this.entries.length) throw new Error(`internal: chunk ${k} written before chunk ${this.entries.length}`);
     const old = this.entries[k];
-    this.entries[k] = { addr, size };
+    this.entries[k] = { addr, size, cap };
     let n = k;
     for (let level = 0; ; level++) {
       n = Math.floor(n / FANOUT);
       this.levels[level] ??= [];
+      this.changed[level] ??= new Set();
       const nodes = this.levels[level];
-      while (nodes.length <= n) nodes.push({ addr: UNDEF, dirty: true, diskCount: 0 });
-      nodes[n].dirty = true;
+      while (nodes.length <= n) {
+        this.changed[level].add(nodes.length);
+        nodes.push({ addr: UNDEF, diskCount: 0 });
+      }
+      this.changed[level].add(n);
       if (nodes.length === 1) {
         this.levels.length = level + 1;
+        this.changed.length = level + 1;
         break;
       }
     }
@@ -63,7 +72,8 @@ export class ChunkIndex {
 
   /**
    * Gives addresses to new nodes (via `alloc`) and returns the encoded nodes to write: `fresh`
-   * (new space) and `inPlace` (existing nodes whose entries changed).
+   * (new space) and `inPlace` (existing nodes whose entries changed). Only the nodes that changed
+   * since the last flush are looked at.
    */
   flush(alloc: (n: number) => number): { fresh: [number, Uint8Array][]; inPlace: [number, Uint8Array][]; counts: [number, Uint8Array][] } {
     const fresh: [number, Uint8Array][] = [];
@@ -71,17 +81,16 @@ export class ChunkIndex {
     const counts: [number, Uint8Array][] = [];
     for (let level = 0; level < this.levels.length; level++) {
       const nodes = this.levels[level];
+      const changed = this.changed[level];
       const newNodes = new Set<number>();
-      nodes.forEach((node, i) => {
-        if (node.addr === UNDEF) {
-          node.addr = alloc(this.nodeSize);
-          newNodes.add(i);
-          if (i > 0) nodes[i - 1].dirty = true; // its right sibling changes
-        }
-      });
-      nodes.forEach((node, i) => {
-        if (!node.dirty) return;
-        node.dirty = false;
+      for (const i of changed) {
+        if (nodes[i].addr !== UNDEF) continue;
+        nodes[i].addr = alloc(this.nodeSize);
+        newNodes.add(i);
+        if (i > 0) changed.add(i - 1); // its right sibling changes
+      }
+      for (const i of [...changed].sort((a, b) => a - b)) {
+        const node = nodes[i];
         const bytes = this.encode(level, i);
         const count = bytes[6] | (bytes[7] << 8);
         if (newNodes.has(i)) fresh.push([node.addr, bytes]);
@@ -93,7 +102,8 @@ export class ChunkIndex {
           if (count !== node.diskCount) counts.push([node.addr + 6, Uint8Array.from([count & 0xff, count >> 8])]);
         }
         node.diskCount = count;
-      });
+      }
+      changed.clear();
     }
     return { fresh, inPlace, counts };
   }

@@ -7,10 +7,10 @@ const OBJ = 16; // object header: index, refcount, reserved, size
 interface Collection {
   addr: number;
   size: number;
+  /** Its objects; emptied once it is full and written (it never changes again). */
   objects: Uint8Array[];
   used: number;
   written: boolean;
-  dirty: boolean;
 }
 
 const align8 = (n: number) => (n + 7) & ~7;
@@ -22,9 +22,15 @@ export interface HeapRef {
   index: number;
 }
 
+/**
+ * The collections being filled. Only the current collection (the one objects are added to) and
+ * the collections changed since the last flush are kept: a full collection, once written, is
+ * forgotten, so memory does not grow with the number of strings written.
+ */
 export class GlobalHeap {
-  private readonly collections: Collection[] = [];
   private current: Collection | null = null;
+  /** Collections with objects added since the last flush. */
+  private readonly dirty = new Set<Collection>();
 
   constructor(private readonly alloc: (n: number) => number) {}
 
@@ -32,33 +38,37 @@ export class GlobalHeap {
   add(bytes: Uint8Array): HeapRef {
     const need = OBJ + align8(bytes.length);
     let c = this.current;
-    // keep room for the free-space object (or none at all) at the end
-    if (!c || c.used + need + OBJ > c.size) {
+    // keep room for the free-space object (or none at all) at the end; a full collection stays
+    // in `dirty` until it is written
+    if (!c || c.used + need + OBJ > c.size || c.objects.length >= 65535) {
       const size = Math.max(4096, align8(HDR + need + OBJ));
-      c = { addr: this.alloc(size), size, objects: [], used: HDR, written: false, dirty: true };
-      this.collections.push(c);
+      c = { addr: this.alloc(size), size, objects: [], used: HDR, written: false };
       this.current = c;
-    }
-    if (c.objects.length >= 65535) {
-      this.current = null;
-      return this.add(bytes);
     }
     c.objects.push(bytes);
     c.used += need;
-    c.dirty = true;
+    this.dirty.add(c);
     return { length: bytes.length, addr: c.addr, index: c.objects.length };
+  }
+
+  /** Heap objects held in memory (the current collection's and those of collections not yet written). */
+  get retained(): number {
+    let n = 0;
+    for (const c of this.dirty) n += c.objects.length;
+    if (this.current && !this.dirty.has(this.current)) n += this.current.objects.length;
+    return n;
   }
 
   /** Encoded dirty collections: `fresh` (never written) and `inPlace` (grown since last written). */
   flush(): { fresh: [number, Uint8Array][]; inPlace: [number, Uint8Array][] } {
     const fresh: [number, Uint8Array][] = [];
     const inPlace: [number, Uint8Array][] = [];
-    for (const c of this.collections) {
-      if (!c.dirty) continue;
-      c.dirty = false;
+    for (const c of this.dirty) {
       (c.written ? inPlace : fresh).push([c.addr, encode(c)]);
       c.written = true;
+      if (c !== this.current) c.objects = []; // full: it is never written again
     }
+    this.dirty.clear();
     return { fresh, inPlace };
   }
 }

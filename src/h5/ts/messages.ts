@@ -2,7 +2,7 @@
 import type { Dtype } from "../../dtypes.js";
 import { Bytes, UNDEF, utf8 } from "./bytes.js";
 
-export const MSG = { NIL: 0x00, DATASPACE: 0x01, LINFO: 0x02, DATATYPE: 0x03, FILL: 0x05, LINK: 0x06, LAYOUT: 0x08, GINFO: 0x0a, FILTERS: 0x0b, ATTRIBUTE: 0x0c, REFCOUNT: 0x16 } as const;
+export const MSG = { NIL: 0x00, DATASPACE: 0x01, LINFO: 0x02, DATATYPE: 0x03, FILL: 0x05, LINK: 0x06, LAYOUT: 0x08, GINFO: 0x0a, FILTERS: 0x0b, ATTRIBUTE: 0x0c, AINFO: 0x15, REFCOUNT: 0x16 } as const;
 
 /** Element type of a dataset or attribute: a numeric dtype or a variable-length UTF-8 string. */
 export type ElemType = Dtype | "vlen-string";
@@ -91,6 +91,16 @@ export function linkInfo(): Uint8Array {
 /** Group info message (version 0), defaults. */
 export function groupInfo(): Uint8Array {
   return Uint8Array.from([0, 0]);
+}
+
+/**
+ * Attribute info message (version 0): attributes stored compactly (in the header), creation order
+ * neither tracked nor indexed. With version-2 object headers HDF5 takes an object's attribute
+ * count from this message alone (0 without it, although iteration still finds the attribute
+ * messages), so every header that has attributes carries one, as the HDF5 library writes it.
+ */
+export function attributeInfo(): Uint8Array {
+  return new Bytes().u8(0).u8(0).u64(UNDEF).u64(UNDEF).done();
 }
 
 /** Object reference count message (version 0). */

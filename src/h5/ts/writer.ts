@@ -14,6 +14,7 @@ import { dtypeOf, dtypeSize, type NumericArray } from "../../dtypes.js";
 import { StorageError } from "../../errors.js";
 import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn } from "../types.js";
 import { ChunkIndex } from "./btree.js";
+import { FreeSpace } from "./space.js";
 import { Bytes, UNDEF, utf8, SIG_OHDR } from "./bytes.js";
 import { lookup3 } from "./lookup3.js";
 import { GlobalHeap, type HeapRef } from "./heap.js";
@@ -23,13 +24,31 @@ import { MODE_DEFAULT, MODE_RLE, MODE_TRIAL } from "./deflate.js";
 
 type Attr = { type: Uint8Array; space: Uint8Array; data: Uint8Array };
 
+/** A chunk handed to the compression queue: which chunk of which dataset, and whether it is partial. */
+interface ChunkJob {
+  node: DatasetNode;
+  k: number;
+  trial: boolean;
+  partial: boolean;
+}
+
+/**
+ * The space reserved for `n` bytes of a partial chunk: `n` rounded up to a quarter power of two
+ * (at most 25 % more). Without it a partial chunk, a little larger at every flush, never fit the
+ * space an earlier one left: at a 50 ms flush interval two thirds of a 100 MB file were such holes.
+ */
+export function sizeClass(n: number): number {
+  if (n <= 256) return 256;
+  const step = 2 ** (Math.floor(Math.log2(n)) - 2);
+  return Math.ceil(n / step) * step;
+}
+
 /** How far ahead of its stated end the file is grown (sparse), see TsWriter.extendAhead. */
 const PAD = 32 << 20;
 
 abstract class ObjNode {
   addr = UNDEF;
   cap = 0;
-  dirty = true;
   refs = 1;
   readonly attrs = new Map<string, Attr>();
   readonly parents = new Set<GroupNode>();
@@ -92,7 +111,6 @@ class DatasetNode extends ObjNode {
       out.push([M.MSG.LAYOUT, M.chunkedLayout(this.index!.root, [this.chunkRows, ...this.rowShape], M.elemSize(this.type))]);
       if (this.level > 0) out.push([M.MSG.FILTERS, M.filters(M.elemSize(this.type), this.level)]);
     }
-    if (this.refs > 1) out.push([M.MSG.REFCOUNT, M.refCount(this.refs)]);
     return out;
   }
 }
@@ -105,24 +123,57 @@ function vlenRef(r: HeapRef): Uint8Array {
   return new Bytes().u32(r.length).u64(r.addr).u32(r.index).done();
 }
 
+/** Message flag "do not share": HDF5 sets it on the attribute info message. */
+const DONT_SHARE = 0x04;
+
+/** The messages of a node's version-2 object header: type, body and message flags. */
+function headerMessages(node: ObjNode): [number, Uint8Array, number?][] {
+  const msgs: [number, Uint8Array, number?][] = node.messages();
+  // hard links to the object (groups too: h5repack copies a group it sees once per link otherwise)
+  if (node.refs > 1) msgs.push([M.MSG.REFCOUNT, M.refCount(node.refs)]);
+  // without the attribute info message HDF5 counts 0 attributes (H5Oget_info, h5repack, h5py len())
+  if (node.attrs.size > 0) msgs.push([M.MSG.AINFO, M.attributeInfo(), DONT_SHARE]);
+  for (const [name, a] of node.attrs) msgs.push([M.MSG.ATTRIBUTE, M.attribute(name, a.type, a.space, a.data)]);
+  return msgs;
+}
+
+/**
+ * The length of the longest chain of links from the root to `node` (memoized in `memo`). An
+ * object is deeper than each of its ancestors, so sorting by it puts children before parents
+ * without walking the tree. A cycle of links (a group linked below itself) is cut where it closes.
+ */
+function depthOf(node: ObjNode, memo: Map<ObjNode, number>): number {
+  let d = memo.get(node);
+  if (d !== undefined) return d;
+  memo.set(node, 0);
+  d = 0;
+  for (const p of node.parents) d = Math.max(d, depthOf(p, memo) + 1);
+  memo.set(node, d);
+  return d;
+}
+
+/** Signature, version, flags, chunk size, checksum. */
+const HEADER_FIXED = 4 + 1 + 1 + 4 + 4;
+
+/** Size of a node's object header unpadded; it does not depend on where its children are. */
+function headerSize(node: ObjNode): number {
+  let size = HEADER_FIXED;
+  for (const [, data] of headerMessages(node)) size += 4 + data.length;
+  return size;
+}
+
 /** Encodes a version-2 object header; `cap` pads it (NIL message) to a fixed size when larger. */
 function objectHeader(node: ObjNode, cap: number): Uint8Array {
-  const msgs = node.messages();
-  for (const [name, a] of node.attrs) msgs.push([M.MSG.ATTRIBUTE, M.attribute(name, a.type, a.space, a.data)]);
   const body = new Bytes();
-  for (const [type, data] of msgs) body.u8(type).u16(data.length).u8(0).bytes(data);
-  const fixed = 4 + 1 + 1 + 4 + 4; // signature, version, flags, chunk size, checksum
-  let total = fixed + body.length;
+  for (const [type, data, flags = 0] of headerMessages(node)) body.u8(type).u16(data.length).u8(flags).bytes(data);
+  const total = HEADER_FIXED + body.length;
   if (cap > total) {
     const pad = cap - total;
     if (pad >= 4) body.u8(M.MSG.NIL).u16(pad - 4).u8(0).zeros(pad - 4);
     else body.zeros(pad); // a gap shorter than a message header
-    total = cap;
   }
-  const b = new Bytes().bytes(SIG_OHDR).u8(2).u8(0x02).u32(body.length).bytes(body.done());
-  const bytes = b.done();
-  const out = new Bytes().bytes(bytes).u32(lookup3(bytes));
-  return out.done();
+  const bytes = new Bytes().bytes(SIG_OHDR).u8(2).u8(0x02).u32(body.length).bytes(body.done()).done();
+  return new Bytes().bytes(bytes).u32(lookup3(bytes)).done();
 }
 
 /** An HDF5 file written by the pure-TypeScript engine. Same surface as the h5wasm H5Writer. */
@@ -132,21 +183,32 @@ export class TsWriter {
   private eof = 48; // after the superblock
   private readonly root = new GroupNode();
   private readonly heap: GlobalHeap;
-  private readonly datasets = new Set<DatasetNode>();
+  /**
+   * Objects whose header changed since the last flush (an attribute, a link, the row count, the
+   * chunk index, a compact value; new objects): a flush encodes these and no others.
+   */
+  private readonly dirty = new Set<ObjNode>();
+  /** Blocks written so far (chunks and metadata). */
+  private writes = 0;
+  /** @internal What the last flush did, for tests: headers encoded, chunk indexes flushed, blocks written (chunks written before it not counted). */
+  lastFlush = { headers: 0, indexes: 0, writes: 0 };
   private rootAddrOnDisk = UNDEF;
   /** Chunks being shuffled + deflated on other threads; written (in order) when done. */
-  private readonly queue: CompressionQueue<{ node: DatasetNode; k: number; trial: boolean }>;
+  private readonly queue: CompressionQueue<ChunkJob>;
   /** Deflate strategy per column family (ColumnSpec.family, else the path). */
   private readonly families = new Map<string, DeflateChoice>();
 
-  private makeQueue(parallel: boolean): CompressionQueue<{ node: DatasetNode; k: number; trial: boolean }> {
-    return new CompressionQueue<{ node: DatasetNode; k: number; trial: boolean }>((stored, { node, k, trial }, rle) => {
+  private makeQueue(parallel: boolean): CompressionQueue<ChunkJob> {
+    return new CompressionQueue<ChunkJob>((stored, { node, k, trial, partial }, rle) => {
       if (trial) node.deflate!.rle = rle;
-      const addr = this.alloc(stored.length);
+      // a partial chunk is rewritten at every flush until it is full: its space is reserved in
+      // size classes, so that the space it leaves (reusable two flushes later) fits the next one
+      const cap = partial ? sizeClass(stored.length) : stored.length;
+      const addr = this.alloc(cap);
       this.write(addr, stored);
-      const old = node.index!.set(k, addr, stored.length);
-      if (old) this.freed[0].push([old.addr, old.size]);
-      node.dirty = true;
+      const old = node.index!.set(k, addr, stored.length, cap);
+      if (old) this.freed[0].push([old.addr, old.cap]);
+      this.dirty.add(node);
     }, parallel);
   }
 
@@ -155,6 +217,7 @@ export class TsWriter {
     this.fd = fd;
     this.queue = this.makeQueue(parallel);
     this.heap = new GlobalHeap((n) => this.alloc(n));
+    this.dirty.add(this.root);
   }
 
   /** Creates (truncates) `filePath`; `swmr` writes superblock 3 so that SWMR readers may open it while it grows. */
@@ -184,24 +247,16 @@ export class TsWriter {
    * still point into it. SWMR files never reuse space (a reader may hold older metadata).
    */
   private freed: [number, number][][] = [[], []];
-  private free: [number, number][] = [];
+  private readonly space = new FreeSpace();
   /** The first write error: after it nothing more is written (fail-stop), the file keeps its last flush. */
   private failure: StorageError | null = null;
 
   private alloc(n: number): number {
-    let best = -1;
-    for (let i = 0; i < this.free.length; i++) {
-      const size = this.free[i][1];
-      if (size >= n && (best < 0 || size < this.free[best][1])) best = i;
-    }
-    if (best >= 0) {
-      const [at, size] = this.free[best];
-      if (size - n >= 64) this.free[best] = [at + n, size - n];
-      else this.free.splice(best, 1);
-      return at;
-    }
-    const at = this.eof;
-    this.eof += n;
+    const reused = this.space.take(n);
+    if (reused >= 0) return reused;
+    // new space at the end of the file, starting inside a free block that ends there
+    const at = this.eof - this.space.takeEndingAt(this.eof);
+    this.eof = at + n;
     return at;
   }
 
@@ -214,6 +269,7 @@ export class TsWriter {
   private write(addr: number, bytes: Uint8Array): void {
     if (this.fd === null) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
     if (this.failure) throw this.failure;
+    this.writes++;
     try {
       let done = 0;
       while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, addr + done);
@@ -249,7 +305,8 @@ export class TsWriter {
   private attach(parent: GroupNode, name: string, node: ObjNode): void {
     parent.links.set(name, node);
     node.parents.add(parent);
-    parent.dirty = true;
+    this.dirty.add(parent);
+    this.dirty.add(node);
   }
 
   private createGroupNode(parts: string[]): GroupNode {
@@ -296,12 +353,12 @@ export class TsWriter {
       attr = { type: M.datatype(dtype), space: M.dataspace([value.length]), data: new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice() };
     }
     node.attrs.set(name, attr);
-    node.dirty = true;
+    this.dirty.add(node);
   }
 
   deleteAttr(path: string, name: string): void {
     const node = this.obj(path, `delete attribute ${name}`);
-    if (node.attrs.delete(name)) node.dirty = true;
+    if (node.attrs.delete(name)) this.dirty.add(node);
   }
 
   createColumn(path: string, spec: ColumnSpec): AppendColumn {
@@ -319,7 +376,6 @@ export class TsWriter {
       node.deflate = choice;
     }
     this.attach(parent, name, node);
-    this.datasets.add(node);
     return new Column(this, node, path, { ...spec, chunkRows });
   }
 
@@ -346,7 +402,7 @@ export class TsWriter {
       try {
         const d = node.deflate;
         const trial = d !== null && d.chunks++ % TRIAL_EVERY === 0;
-        this.queue.submit(data, M.elemSize(node.type), node.level, { node, k, trial }, R * rb, trial ? MODE_TRIAL : d?.rle ? MODE_RLE : MODE_DEFAULT);
+        this.queue.submit(data, M.elemSize(node.type), node.level, { node, k, trial, partial: data.length < R * rb }, R * rb, trial ? MODE_TRIAL : d?.rle ? MODE_RLE : MODE_DEFAULT);
       } catch (err) {
         this.stop(err);
       }
@@ -354,7 +410,7 @@ export class TsWriter {
       if (data.length < R * rb) node.keepTail(k, data);
       else if (tail) node.tail = null;
     }
-    node.dirty = true;
+    this.dirty.add(node);
   }
 
   writeArray(path: string, data: NumericArray, shape: number[], compression: Compression, chunkRows = 65536): void {
@@ -374,7 +430,7 @@ export class TsWriter {
     const ref = vlenRef(this.heap.add(utf8.encode(text)));
     if (existing instanceof DatasetNode && !existing.rowShape) {
       existing.compact = ref;
-      existing.dirty = true;
+      this.dirty.add(existing);
       return;
     }
     const [parent, name] = this.parentAndName(path);
@@ -408,7 +464,6 @@ export class TsWriter {
     const [parent, leaf] = this.parentAndName(name);
     this.attach(parent, leaf, node);
     node.refs++;
-    node.dirty = true;
   }
 
   /** {@link Writer.flushIfIdle}: a flush that never waits for a compression thread. */
@@ -431,54 +486,58 @@ export class TsWriter {
 
   /**
    * Makes everything written so far readable: new metadata to new space, then the superblock,
-   * then in-place updates of existing metadata, children before parents.
+   * then in-place updates of existing metadata, children before parents. Only what changed since
+   * the last flush is encoded and written (the dirty objects, their new chunk index nodes and heap
+   * collections), so a flush costs what changed, not the size of the file.
    */
   flush(): void {
     this.drainQueue(true);
+    const writesBefore = this.writes;
     const fresh: [number, Uint8Array][] = [];
     const inPlace: [number, Uint8Array][] = [];
     const counts: [number, Uint8Array][] = [];
-    for (const d of this.datasets) {
-      const r = d.index!.flush((n) => this.alloc(n));
+    let indexes = 0;
+    for (const node of this.dirty) {
+      if (!(node instanceof DatasetNode) || !node.index) continue;
+      const r = node.index.flush((n) => this.alloc(n));
       fresh.push(...r.fresh);
       inPlace.push(...r.inPlace);
       counts.push(...r.counts);
+      indexes++;
     }
-    // headers, post-order so that children have their addresses before parents encode links
-    const headers: [ObjNode, Uint8Array, boolean][] = [];
-    const seen = new Set<ObjNode>();
-    const visit = (node: ObjNode): void => {
-      if (seen.has(node)) return;
-      seen.add(node);
-      if (node instanceof GroupNode) for (const child of node.links.values()) visit(child);
-      if (!node.dirty) return;
-      node.dirty = false;
-      let bytes = objectHeader(node, node.cap);
-      let isNew = false;
-      if (node.addr === UNDEF || bytes.length > node.cap) {
-        const cap = node instanceof GroupNode ? Math.max(256, bytes.length * 2) : bytes.length + 64;
-        bytes = objectHeader(node, cap);
-        node.addr = this.alloc(cap);
-        node.cap = cap;
-        isNew = true;
-        for (const p of node.parents) p.dirty = true;
-      }
-      headers.push([node, bytes, isNew]);
-    };
-    // one post-order pass suffices: every parent of a node is visited after the node's first visit
-    visit(this.root);
+    // headers that move (new ones, and those that outgrew their space) get their new space; their
+    // parents then link to a new address, so they change too. Iterating a Set visits the parents
+    // added meanwhile. A parent keeps its size (an address has a fixed size): it moves only if it
+    // was new or grew anyway, so this ends.
+    const moved = new Set<ObjNode>();
+    for (const node of this.dirty) {
+      const size = headerSize(node);
+      if (node.addr !== UNDEF && size <= node.cap) continue;
+      node.cap = node instanceof GroupNode ? Math.max(256, size * 2) : size + 64;
+      node.addr = this.alloc(node.cap);
+      moved.add(node);
+      for (const p of node.parents) this.dirty.add(p);
+    }
+    // encode, deepest first: every object before its parents and all its other ancestors
+    const depth = new Map<ObjNode, number>();
+    const byDepth: ObjNode[][] = [];
+    for (const node of this.dirty) (byDepth[depthOf(node, depth)] ??= []).push(node);
+    this.dirty.clear();
+    const headers: [ObjNode, Uint8Array][] = [];
+    for (let d = byDepth.length - 1; d >= 0; d--) for (const node of byDepth[d] ?? []) headers.push([node, objectHeader(node, node.cap)]);
     const heap = this.heap.flush();
     // 1. new space
     for (const [addr, bytes] of [...heap.fresh, ...fresh]) this.write(addr, bytes);
-    for (const [node, bytes, isNew] of headers) if (isNew) this.write(node.addr, bytes);
+    for (const [node, bytes] of headers) if (moved.has(node)) this.write(node.addr, bytes);
     // 2. superblock: end of file and root
     this.writeSuperblock();
     // 3. in place: heap, B-tree nodes, then headers (children first)
     for (const [addr, bytes] of [...heap.inPlace, ...inPlace, ...counts]) this.write(addr, bytes);
-    for (const [node, bytes, isNew] of headers) if (!isNew) this.write(node.addr, bytes);
+    for (const [node, bytes] of headers) if (!moved.has(node)) this.write(node.addr, bytes);
     // superseded space ages one flush; after two it may be reused
-    if (this.superblockVersion === 2) this.free.push(...this.freed[1]);
+    if (this.superblockVersion === 2) for (const [addr, size] of this.freed[1]) this.space.give(addr, size);
     this.freed = [[], this.freed[0]];
+    this.lastFlush = { headers: headers.length, indexes, writes: this.writes - writesBefore };
   }
 
   /**
