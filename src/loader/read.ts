@@ -345,9 +345,12 @@ export class Source {
     return retryLive(() => readNumericRows(h5, path, start, end));
   }
 
-  /** Chunks of numeric datasets decoded through {@link slice} so far (not counted in live mode). */
+  /**
+   * Chunks decoded so far: through {@link slice} (h5wasm reader), or every chunk the TypeScript
+   * reader read from the file (its cache misses); not counted in live mode.
+   */
   get chunksRead(): number {
-    return this.cache?.chunksRead ?? 0;
+    return this.cache?.chunksRead ?? (this.live ? 0 : this.reader.chunksRead ?? 0);
   }
 
   /** Rows of a dataset (its first dimension; 1 for a scalar); 0 when absent. */

@@ -79,7 +79,7 @@ export class ChunkReader {
     for (const ref of refs) {
       const from = Math.max(s, ref.row);
       const to = Math.min(e, ref.row + R);
-      const whole = refs.length > 2 && from === ref.row && to === ref.row + R;
+      const whole = refs.length > 8 && from === ref.row && to === ref.row + R;
       if (whole && this.direct(d, ref, R * rb, out.subarray((from - s) * rb, (to - s) * rb))) continue;
       const chunk = this.chunk(d, ref, R * rb);
       out.set(chunk.subarray((from - ref.row) * rb, (to - ref.row) * rb), (from - s) * rb);
@@ -104,7 +104,7 @@ export class ChunkReader {
   }
 
   /**
-   * A long read (more than two chunks) decodes its whole chunks straight into the output, without
+   * A long read (more than eight chunks) decodes its whole chunks straight into the output, without
    * caching them, when the pipeline is shuffle + deflate; false when the chunk goes the usual way.
    */
   private direct(d: DataDesc, ref: ChunkRef, bytes: number, into: Uint8Array): boolean {
