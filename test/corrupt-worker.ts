@@ -48,7 +48,7 @@ async function snapshot(file: string): Promise<Map<string, { value?: unknown; er
   return out;
 }
 
-const job = workerData as Job;
+async function main(job: Job): Promise<void> {
 const base = await snapshot(job.original);
 for (const copy of job.copies) {
   writeFileSync(job.scratch, copy.bytes);
@@ -76,3 +76,7 @@ for (const copy of job.copies) {
   parentPort!.postMessage({ name: copy.name, bad, typed, same });
 }
 parentPort!.postMessage({ done: true });
+}
+
+// node --test runs every file of dist/test/: outside a worker this file does nothing
+if (parentPort) await main(workerData as Job);

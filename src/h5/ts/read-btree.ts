@@ -74,7 +74,8 @@ export class ChunkTrees {
       const start = node.rows[i];
       if (node.level === 0) {
         if (start < hi && start + t.chunkRows > lo) out.push({ row: start, addr: node.children[i], size: node.sizes[i], mask: node.masks[i] });
-      } else if (start < hi && node.rows[i + 1] > lo) {
+      } else if (start < hi && (i === n - 1 || node.rows[i + 1] > lo)) {
+        // (HDF5's own right key is the last chunk's offset: the last child may hold rows past it)
         this.walk(t, node.children[i], node.level - 1, lo, hi, [start, node.rows[i + 1]], seen, out);
       }
     }
@@ -112,17 +113,19 @@ export class ChunkTrees {
     return node;
   }
 
-  /** One key: chunk size, filter mask, offsets (the first on a chunk boundary, the others 0). */
+  /** One key: chunk size, filter mask, offsets (the first on a chunk boundary, the others 0 but in the right key). */
   private key(t: TreeSpec, c: Cursor, node: Node, right: boolean): void {
     const size = c.u32();
     const mask = c.u32();
     const row = c.u64();
     for (let d = 0; d < t.rank; d++) {
-      if (c.u64() !== 0) throw corrupt(t.where, `${c.what}: a chunk offset beyond the first dimension is not 0`);
+      // HDF5 ends a node with the key after its last chunk in every dimension (row + chunk rows, row size, element size)
+      if (c.u64() !== 0 && !right) throw corrupt(t.where, `${c.what}: a chunk offset beyond the first dimension is not 0`);
     }
     const prev = node.rows[node.rows.length - 1];
     if (!Number.isSafeInteger(row) || row % t.chunkRows !== 0) throw corrupt(t.where, `${c.what}: chunk offset ${row} is not on a chunk boundary`);
-    if (prev !== undefined && row <= prev) throw corrupt(t.where, `${c.what}: chunk offsets do not increase (${prev}, ${row})`);
+    // a right key may equal the last chunk's offset (HDF5 writes that), a left key must increase
+    if (prev !== undefined && (row < prev || (row === prev && !right))) throw corrupt(t.where, `${c.what}: chunk offsets do not increase (${prev}, ${row})`);
     node.rows.push(row);
     if (right) return;
     if (node.level === 0 && size === 0) throw corrupt(t.where, `${c.what}: a chunk of 0 bytes`);
