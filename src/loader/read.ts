@@ -341,6 +341,11 @@ export class Source {
     return retryLive(() => readNumericRows(h5, path, start, end));
   }
 
+  /** Chunks of numeric datasets decoded through {@link slice} so far (not counted in live mode). */
+  get chunksRead(): number {
+    return this.cache?.chunksRead ?? 0;
+  }
+
   /** Rows of a dataset (its first dimension; 1 for a scalar); 0 when absent. */
   length(path: string): number {
     if (this.kind(path) !== "dataset") return 0;
