@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { WriterSpec } from "./crash-writer.js";
-import { h5pyProblem, verifyWithH5py, type Durable, type H5pyCheck, type LoaderCheck, type VerifyJob } from "./crash-verify.js";
+import { h5pyProblem, verifyStructure, verifyWithH5py, type Durable, type H5pyCheck, type LoaderCheck, type StructureCheck, type VerifyJob } from "./crash-verify.js";
 import type { Profile } from "./crash-data.js";
 import { onJsonLines } from "./child-io.js";
 import { mulberry32 } from "./data.js";
@@ -67,6 +67,8 @@ export interface RunResult {
   ms: number;
   h5py?: H5pyCheck;
   loader?: LoaderCheck;
+  /** check_structure.py --killed on the file (with h5py only). */
+  structure?: StructureCheck;
   /** Opened in h5py and in the loader without any repair. */
   openedDirectly?: boolean;
   lost?: boolean;
@@ -123,6 +125,8 @@ export interface Summary {
   openRowNotes: number;
   /** Per config: kills, and the longest endEpisode() -> durable time the children saw (calibration runs included). */
   byConfig: Record<string, { kills: number; flushIntervalMs: number; maxLagMs: number | null; calibrationLagMs: number | null; mostEpisodesPerFlush: number }>;
+  /** Judged files whose HDF5 structure check (check_structure.py --killed) failed. */
+  structureFailures: number;
   byLanding: Record<string, { kills: number; openedDirectly: number; lost: number; stepsLost: number; wrongValues: number }>;
   byMode: Record<string, number>;
   failures: { id: number; mode: string; landed: string | null; h5py: string | null; loader: string | null; problems: string[] }[];
@@ -350,7 +354,7 @@ function summarize(results: RunResult[], h5pyChecked: boolean, cfgs: Record<stri
   const s: Summary = {
     runs: results.length, kills: 0, completedWithoutKill: 0, filesExisting: 0, killedBeforeFirstFlush: 0, beforeFirstFlushOpened: 0, judged: 0,
     openedDirectlyH5py: 0, openedDirectlyLoader: 0, openedDirectly: 0, neededRecovery: 0, filesLost: 0, stepsLost: 0, wrongValues: 0,
-    stepsBeyondFlush: 0, h5pyChecked, rangeIssues: 0, openRowNotes: 0, byConfig: {}, byLanding: {}, byMode: {}, failures: [],
+    stepsBeyondFlush: 0, h5pyChecked, rangeIssues: 0, structureFailures: 0, openRowNotes: 0, byConfig: {}, byLanding: {}, byMode: {}, failures: [],
   };
   for (const [name, c] of Object.entries(cfgs)) {
     s.byConfig[name] = {
@@ -398,6 +402,10 @@ function summarize(results: RunResult[], h5pyChecked: boolean, cfgs: Record<stri
       ...(r.loader?.problems ?? []), ...(r.loader?.episodes ?? []).flatMap((e) => e.problems.map((p) => `episode ${e.ep}: ${p}`)),
       ...rangeIssues.map((p) => `h5py episode table: ${p}`),
     ];
+    if (r.structure && !r.structure.ok) {
+      s.structureFailures++;
+      problems.push(...r.structure.problems.map((p) => `structure ${p}`));
+    }
     if (!h5ok || !ldOk || problems.length > 0 || r.lost) {
       s.failures.push({
         id: r.plan.id, mode: r.plan.mode, landed: r.landed,
@@ -457,6 +465,10 @@ export async function runHarness(o: HarnessOptions): Promise<{ results: RunResul
   // loader first: it runs in its own process, on the files exactly as the kill left them
   const loaderChecks = verifyLoaderBatch(jobs, join(workDir, "loader-jobs.json"));
   const h5pyChecks = o.noH5py ? [] : verifyWithH5py(jobs, join(workDir, "h5py-jobs.json"), (p, t) => writeFileSync(p, t));
+  // the structure of the files that promised something (a flush completed)
+  const judged = killed.filter((r) => r.durable.setup);
+  const structure = o.noH5py ? [] : verifyStructure(judged.map((r) => r.file!));
+  judged.forEach((r, i) => void (r.structure = structure[i]));
   killed.forEach((r, i) => {
     r.loader = loaderChecks[i];
     r.h5py = h5pyChecks[i];
@@ -487,6 +499,8 @@ export function formatSummary(s: Summary): string {
     "| runs | kills | killed before 1st flush (opened) | judged files | opened directly (h5py + loader) | h5py read all | loader read all | needed recovery | files lost | durable steps lost | wrong values | steps kept beyond last flush |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     `| ${s.runs} | ${s.kills} | ${s.killedBeforeFirstFlush} (${s.beforeFirstFlushOpened}) | ${s.judged} | ${s.openedDirectly} | ${s.h5pyChecked ? s.openedDirectlyH5py : "skipped"} | ${s.openedDirectlyLoader} | ${s.neededRecovery} | ${s.filesLost} | ${s.stepsLost} | ${s.wrongValues} | ${s.stepsBeyondFlush} |`,
+    "",
+    `structure check (check_structure.py --killed) of the judged files: ${s.h5pyChecked ? `${s.judged - s.structureFailures} passed, ${s.structureFailures} failed` : "skipped (no h5py)"}`,
     "",
     "| killed in phase | kills | opened directly | files lost | durable steps lost | wrong values |",
     "|---|---:|---:|---:|---:|---:|",
@@ -538,7 +552,7 @@ async function main(): Promise<void> {
   mkdirSync(join(out, ".."), { recursive: true });
   writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), seconds, options: values, summary, results }, null, 1));
   process.stdout.write(`\nJSON: ${out}${values.keep ? `\nfiles kept in ${workDir}` : ""}\n`);
-  if (summary.filesLost > 0 || summary.stepsLost > 0) process.exitCode = 1;
+  if (summary.filesLost > 0 || summary.stepsLost > 0 || summary.structureFailures > 0) process.exitCode = 1;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

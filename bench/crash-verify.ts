@@ -450,6 +450,31 @@ export function verifyWithH5py(jobs: VerifyJob[], jobsFile: string, write: (path
   return out;
 }
 
+// ------------------------------------------------------------------ structure (test/py/check_structure.py)
+
+const CHECKER = fileURLToPath(new URL("../../test/py/check_structure.py", import.meta.url));
+
+/** One file's verdict of check_structure.py: `problems` as "[ID] text". */
+export interface StructureCheck { ok: boolean; problems: string[] }
+
+/**
+ * Checks the HDF5 structure of killed files with check_structure.py --killed (independent of the
+ * writer: superblock end of file, reference and attribute counts, B-tree chunk indexes, chunk
+ * shapes of FORMAT.md, overlapping or unaccounted space; see its docstring), one Python process.
+ */
+export function verifyStructure(files: string[]): StructureCheck[] {
+  if (files.length === 0) return [];
+  const r = spawnSync(PYTHON, [CHECKER, "--json", "--killed", ...files], { encoding: "utf8", maxBuffer: 64 << 20, timeout: 600_000 });
+  const byFile = new Map<string, StructureCheck>();
+  for (const line of (r.stdout ?? "").split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const j = JSON.parse(line) as { file: string; ok: boolean; problems: [string, string][] };
+    byFile.set(j.file, { ok: j.ok, problems: j.problems.map(([id, text]) => `[${id}] ${text}`) });
+  }
+  const why = `check_structure.py gave no verdict (exit ${r.status ?? r.signal}): ${(r.stderr ?? r.error?.message ?? "").trim().split("\n").pop()}`;
+  return files.map((f) => byFile.get(f) ?? { ok: false, problems: [why] });
+}
+
 // ------------------------------------------------------------------ program
 
 async function main(): Promise<void> {

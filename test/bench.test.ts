@@ -1,13 +1,13 @@
 /** The benchmark suite's plumbing: workloads copy, the child's JSON line, the parent's argument checks. Never its speed. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { parseBenchArgs, UsageError } from "../bench/options.js";
 import { DEFAULT_WORKLOADS, WORKLOADS } from "../bench/workloads.js";
+import { tempDir } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CONTENDER = fileURLToPath(new URL("../bench/contender.js", import.meta.url));
@@ -30,8 +30,7 @@ test("workloads: the json's seven by default, long only by name (quickstart with
 });
 
 test("contender: a capped quickstart prints one JSON line and leaves an HDF5 file at --out", (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "snn-export-bench-test-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "snn-export-bench-test-");
   const out = join(dir, "q.h5");
   const r = spawnSync(process.execPath, [CONTENDER, "--contender", "snn-export", "--workload", "quickstart", "--max-steps", "2000", "--out", out], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
@@ -58,8 +57,7 @@ test("contender: a capped quickstart prints one JSON line and leaves an HDF5 fil
 });
 
 test("contender: --max-episodes runs only the first episodes of many_episodes, flagged capped", (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "snn-export-bench-test-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "snn-export-bench-test-");
   const out = join(dir, "m.h5");
   const r = spawnSync(process.execPath, [CONTENDER, "--contender", "snn-export", "--workload", "many_episodes", "--max-episodes", "30", "--out", out], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
@@ -105,8 +103,7 @@ test("run: argument parsing (lists, defaults, h5py only when available)", () => 
 });
 
 test("scale-episodes: a tiny run writes segments, the one-episode baseline and the JSON report", (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "snn-export-scale-test-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "snn-export-scale-test-");
   const out = join(dir, "scale.json");
   const r = spawnSync(process.execPath, [SCALE, "--episodes", "300", "--segment", "100", "--no-read", "--out", out, "--dir", join(dir, "files")], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);

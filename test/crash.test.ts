@@ -74,4 +74,15 @@ test(`crash harness: ${KILLS} SIGKILLs, no file lost, no flushed step lost`, { t
     ]);
     assert.deepEqual(mixed, []);
   });
+
+  await t.test("every killed file passes the structure check (check_structure.py --killed)", (t2) => {
+    if (missing) {
+      t2.skip(`h5py missing: ${missing} (apt-get install python3-h5py)`);
+      return;
+    }
+    const judged = results.filter((r) => r.killed && r.durable.setup && r.file && r.fileBytes > 0);
+    assert.ok(judged.every((r) => r.structure !== undefined), "a judged file was not structure-checked");
+    assert.deepEqual(judged.filter((r) => !r.structure!.ok).map((r) => [r.plan.id, r.landed, r.structure!.problems.slice(0, 5)]), []);
+    assert.equal(summary.structureFailures, 0);
+  });
 });

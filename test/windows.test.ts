@@ -5,11 +5,12 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DataExporter, ExperimentLoader, isSnnExportError } from "../src/index.js";
+import { checkAndRemove } from "./helpers.js";
 
 const N = 16;
 const LONG = 200_000;
@@ -43,7 +44,7 @@ before(async () => {
   file = ex.filePath;
 });
 
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => checkAndRemove(dir));
 
 function expectedSpikes(steps: number[], keep: (i: number) => boolean = () => true): { timesteps: number[]; neuronIds: number[] } {
   const timesteps: number[] = [];
