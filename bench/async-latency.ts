@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DataExporter } from "../src/index.js";
-import { generate } from "./data.js";
+import { generate, stepIndex } from "./data.js";
 import { workload } from "./workloads.js";
 
 const { values } = parseArgs({ options: { workload: { type: "string", default: "quickstart" }, repeat: { type: "string", default: "3" } } });
@@ -25,7 +25,7 @@ async function run(asyncWrite: boolean): Promise<{ median: number; p99: number; 
   for (let e = 0; e < w.episodes; e++) {
     ex.startEpisode();
     for (let t = 0; t < w.steps; t++) {
-      const i = t % d.block;
+      const i = stepIndex(d, w.steps, e, t);
       const step = { timestep: t, neuralState: { v: d.v[i] }, spikes: d.spikes[i], behavior: { x: d.x[i], y: d.y[i] }, reward: d.reward[i] };
       const a = process.hrtime.bigint();
       ex.log(step);

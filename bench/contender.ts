@@ -1,12 +1,13 @@
 /**
  * The benchmark child: runs one workload with one in-process contender and prints one JSON line.
  *
- *   node dist/bench/contender.js --contender snn-export --workload quickstart --out /tmp/q.h5 [--max-steps N]
+ *   node dist/bench/contender.js --contender snn-export --workload quickstart --out /tmp/q.h5 [--max-steps N] [--max-episodes N]
  *        [--no-validate] [--flush-interval-ms N]   (validateData: false / flushIntervalMs: N, for the cost studies)
  *
  * Data is generated before timing (and the heap settled by one full collection, see settleHeap);
- * what is timed is everything from `create` to `close()` returning. With --max-steps every episode stops after N steps and the result says `capped: true`
- * (timesteps_per_s is per timestep run, so it stays comparable).
+ * what is timed is everything from `create` to `close()` returning. With --max-steps every episode stops after N steps, with
+ * --max-episodes only the first N episodes run; either way the result says `capped: true` (timesteps_per_s is per timestep
+ * run, so it stays comparable).
  */
 import { mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -27,6 +28,7 @@ export interface ContenderResult {
   /** Timesteps logged in total (episodes x steps per episode). */
   steps_run: number;
   steps_per_episode: number;
+  episodes_run: number;
   capped: boolean;
   /** Seconds of the total spent in `create` (engine start-up and file creation). */
   create_seconds: number;
@@ -36,8 +38,9 @@ export interface ContenderResult {
 
 
 /** Runs workload `name` with the exporter class `cls` of `contender`, leaving the file at `out`. */
-async function runContender(contender: string, cls: ExporterClass, name: string, out: string, maxSteps?: number, extra: Record<string, unknown> = {}): Promise<ContenderResult> {
-  const w = workload(name);
+async function runContender(contender: string, cls: ExporterClass, name: string, out: string, maxSteps?: number, extra: Record<string, unknown> = {}, maxEpisodes?: number): Promise<ContenderResult> {
+  const full = workload(name);
+  const w = { ...full, episodes: Math.min(full.episodes, maxEpisodes ?? Infinity) };
   const steps = Math.min(w.steps, maxSteps ?? Infinity);
   const data = generate(w, steps);
   settleHeap();
@@ -53,7 +56,7 @@ async function runContender(contender: string, cls: ExporterClass, name: string,
     const total = w.episodes * steps;
     return {
       contender, workload: name, seconds: round(seconds, 3), timesteps_per_s: Math.round(total / seconds),
-      file_bytes: statSync(out).size, steps_run: total, steps_per_episode: steps, capped: steps < w.steps,
+      file_bytes: statSync(out).size, steps_run: total, steps_per_episode: steps, episodes_run: w.episodes, capped: steps < w.steps || w.episodes < full.episodes,
       create_seconds: round((created - t0) / 1000, 3), peak_rss_mb: round(process.resourceUsage().maxRSS / 1024, 1),
     };
   } finally {
@@ -83,14 +86,16 @@ function round(x: number, digits: number): number {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      contender: { type: "string", default: "snn-export" }, workload: { type: "string" }, out: { type: "string" }, "max-steps": { type: "string" },
+      contender: { type: "string", default: "snn-export" }, workload: { type: "string" }, out: { type: "string" }, "max-steps": { type: "string" }, "max-episodes": { type: "string" },
       "no-validate": { type: "boolean", default: false }, "flush-interval-ms": { type: "string" },
     },
     strict: true,
   });
-  if (!values.workload || !values.out) throw new UsageError("usage: contender.js --contender NAME --workload NAME --out FILE.h5 [--max-steps N]");
+  if (!values.workload || !values.out) throw new UsageError("usage: contender.js --contender NAME --workload NAME --out FILE.h5 [--max-steps N] [--max-episodes N]");
   const cap = values["max-steps"];
   if (cap !== undefined && !/^[1-9][0-9]*$/.test(cap)) throw new UsageError(`--max-steps must be a positive integer, got "${cap}"`);
+  const epCap = values["max-episodes"];
+  if (epCap !== undefined && !/^[1-9][0-9]*$/.test(epCap)) throw new UsageError(`--max-episodes must be a positive integer, got "${epCap}"`);
   try {
     workload(values.workload);
   } catch (err) {
@@ -105,7 +110,7 @@ async function main(): Promise<void> {
     if (!/^[0-9]+$/.test(fi)) throw new UsageError(`--flush-interval-ms must be a non-negative integer, got "${fi}"`);
     extra.flushIntervalMs = Number(fi);
   }
-  const result = await runContender(values.contender, await load(), values.workload, resolve(values.out), cap === undefined ? undefined : Number(cap), extra);
+  const result = await runContender(values.contender, await load(), values.workload, resolve(values.out), cap === undefined ? undefined : Number(cap), extra, epCap === undefined ? undefined : Number(epCap));
   process.stdout.write(JSON.stringify(result) + "\n");
 }
 

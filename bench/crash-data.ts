@@ -3,12 +3,43 @@
  * of (seed, episode, step), so the harness can check any prefix of a killed file without keeping
  * a reference copy. Quickstart-like: 100 neurons, spike masks at 2 %, v (float32) kept every 100
  * steps, behaviour x/y every step, sparse rewards (~1 %), a few weight changes (~0.5 % of steps)
- * and events (~0.2 %).
+ * and events (~0.2 %). A {@link Profile} changes the episode lengths (fixed, or drawn per episode
+ * from a range: the many-short-episodes mode), the sampling and the weight-change and event rates.
  */
 
 export const N_NEURONS = 100;
 export const SAMPLING = 100;
 export const N_SYNAPSES = 1000;
+export const WC_RATE = 0.005;
+export const EVENT_RATE = 0.002;
+
+/** What the writer logs besides the seed: episode lengths, sampling, rates. */
+export interface Profile {
+  /** Steps of every episode; with `minSteps`, the most steps of an episode. */
+  steps: number;
+  /** Episodes have from `minSteps` to `steps` steps, drawn per episode ({@link episodeSteps}). */
+  minSteps?: number;
+  /** Neural state kept every this many steps [SAMPLING]. */
+  sampling?: number;
+  /** Fraction of the steps followed by weight changes [WC_RATE]. */
+  wcRate?: number;
+  /** Fraction of the steps followed by an event [EVENT_RATE]. */
+  eventRate?: number;
+}
+
+/**
+ * The steps of episode `ep`. The lengths do not depend on the seed: the harness calibrates the
+ * phases (and the writes in each) of a config with one seed and kills runs of other seeds at
+ * them, so every seed must have the same episodes.
+ */
+export function episodeSteps(_seed: number, ep: number, p: Profile): number {
+  if (p.minSteps === undefined || p.minSteps >= p.steps) return p.steps;
+  return p.minSteps + (hash4(0x5eed, ep, -2, 7) % (p.steps - p.minSteps + 1));
+}
+
+export function sampling(p: Profile): number {
+  return p.sampling ?? SAMPLING;
+}
 
 /** A 32-bit integer hash of four integers (murmur3-style finaliser). */
 export function hash4(a: number, b: number, c: number, d: number): number {
@@ -64,10 +95,10 @@ export function reward(seed: number, ep: number, t: number): number {
 
 export interface WeightChange { timestep: number; synapseId: number; oldWeight: number; newWeight: number }
 
-/** The weight changes logged after step `t` (on about 0.5 % of the steps, 1–3 of them). */
-export function weightChanges(seed: number, ep: number, t: number): WeightChange[] {
+/** The weight changes logged after step `t` (on about `rate` of the steps, 0.5 % by default; 1–3 of them). */
+export function weightChanges(seed: number, ep: number, t: number, rate = WC_RATE): WeightChange[] {
   const h = hash4(seed, ep, t, 2004);
-  if (h >= 21474836) return [];
+  if (h >= Math.round(4294967296 * rate)) return [];
   const n = 1 + (h % 3);
   const out: WeightChange[] = [];
   for (let k = 0; k < n; k++) {
@@ -80,10 +111,10 @@ export function weightChanges(seed: number, ep: number, t: number): WeightChange
 
 export interface CrashEvent { timestep: number; type: string; data: { t: number; k: number; tag: string } }
 
-/** The event logged after step `t`, if any (about 0.2 % of the steps). */
-export function event(seed: number, ep: number, t: number): CrashEvent | null {
+/** The event logged after step `t`, if any (about `rate` of the steps, 0.2 % by default). */
+export function event(seed: number, ep: number, t: number, rate = EVENT_RATE): CrashEvent | null {
   const h = hash4(seed, ep, t, 2005);
-  if (h >= 8589935) return null;
+  if (h >= Math.round(4294967296 * rate)) return null;
   return { timestep: t, type: h % 2 ? "probe" : "reset", data: { t, k: h % 997, tag: `e${ep}:${t}` } };
 }
 

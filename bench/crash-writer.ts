@@ -5,12 +5,21 @@
  *
  *   {"ev":"begin","p":"flush","n":3,"ep":0,"at":5000}     a phase starts (n: its occurrence)
  *   {"ev":"end","p":"flush","n":3,"writes":17}            it ended; `writes`: file writes it made
- *   {"ev":"durable","ep":0,"steps":5000,"wc":12,"events":4,"done":false}
- *                                                          after every completed flush / endEpisode
+ *   {"ev":"durable","ended":41,"lagMs":3.2}               episodes 0..41 are ended and durable
+ *   {"ev":"durable","ep":42,"steps":17,"wc":2,"events":1,"done":false}
+ *                                                          the open episode, as far as it is durable
+ *
+ * Durability (format 2.0): what the exporter has handed to its HDF5 writer (its private
+ * `writeStreams()`: every stream's partial chunk and the episode table, with the open episode's
+ * row as it stands) becomes durable when the writer's `flush()` completes. The child notes what it
+ * had logged at each hand-over and announces it after the next completed writer flush, whichever
+ * path made it: `flush()`, the periodic flushes inside `log()`, an episode end's flush (at once, by
+ * the policy's timer, or owed until compression is idle), `saveCheckpoint`. An episode end by
+ * itself is never announced. `lagMs`: how long the oldest newly durable episode had been ended.
  *
  * Phases: setup (create … saveNetworkStructure), start_episode, burst (log calls between flushes),
- * flush (exporter.flush(), automatic or not), end_episode, between (the pause between episodes,
- * with a checkpoint now and then), close.
+ * flush (a flush of the exporter — automatic or not — or of its writer alone, the owed ones),
+ * end_episode, between (the pause between episodes, with a checkpoint now and then), close.
  *
  * With `hold` the child stops just before the k-th file write of the n-th occurrence of a phase
  * (optionally after writing only half of it: a torn write), announces {"ev":"hold"} and waits to
@@ -24,17 +33,22 @@ import { DataExporter } from "../src/index.js";
 import * as D from "./crash-data.js";
 import { sayJsonLine } from "./child-io.js";
 
-export interface WriterSpec {
+export interface WriterSpec extends D.Profile {
   /** outputBaseDir. */
   dir: string;
   seed: number;
   episodes: number;
+  /** Steps of every episode (with `minSteps`: the most; see crash-data.ts's Profile). */
   steps: number;
   flushEverySteps: number;
   flushIntervalMs: number;
   chunkSize: number;
   /** Pause between episodes, ms (an environment reset). */
   betweenMs: number;
+  /** Pause only after every this many episodes [1]. */
+  betweenEvery?: number;
+  /** Call exporter.flush() after every this many endEpisode() calls (0 or absent: never). */
+  flushAfterEndEvery?: number;
   /** Save a checkpoint after every this many episodes (0: never). */
   checkpointEvery: number;
   /** Leave the last episode open and let close() end it (status `incomplete`). */
@@ -72,6 +86,8 @@ const spec = JSON.parse(process.argv[2] ?? "{}") as WriterSpec;
 if (spec.compressThreads !== undefined) process.env.SNN_EXPORT_COMPRESS_THREADS = spec.compressThreads ? "now" : "0";
 
 let phase = "init";
+/** A phase has begun and not ended. */
+let inPhase = false;
 const occurrences = new Map<string, number>();
 let occurrence = 0;
 let writes = 0;
@@ -81,6 +97,7 @@ let steps = 0;
 
 function begin(p: string): void {
   phase = p;
+  inPhase = true;
   occurrence = occurrences.get(p) ?? 0;
   occurrences.set(p, occurrence + 1);
   writes = 0;
@@ -88,7 +105,33 @@ function begin(p: string): void {
 }
 
 function end(): void {
+  inPhase = false;
   say({ ev: "end", p: phase, n: occurrence, writes });
+}
+
+let flushDepth = 0;
+
+/**
+ * Runs `run` as a "flush" phase, pausing the phase it interrupts (a burst, a pause between
+ * episodes) and resuming it after. A flush inside endEpisode() or close() stays part of that phase.
+ */
+function asFlushPhase<T>(run: () => T): T {
+  if (flushDepth > 0 || (inPhase && (phase === "end_episode" || phase === "close"))) return run();
+  const resume = inPhase && phase !== "flush" ? phase : null;
+  if (resume !== null) end();
+  begin("flush");
+  flushDepth++;
+  let r: T;
+  try {
+    r = run();
+  } catch (err) {
+    flushDepth--; // the phase stays "flush": the error is reported in it
+    throw err;
+  }
+  flushDepth--;
+  end();
+  if (resume !== null) begin(resume);
+  return r;
 }
 
 function hold(): never {
@@ -134,7 +177,7 @@ async function main(): Promise<void> {
   say({ ev: "start", pid: process.pid });
   begin("setup");
   const ex = await DataExporter.create("crash", {
-    outputBaseDir: spec.dir, neuralSamplingRate: D.SAMPLING, chunkSize: spec.chunkSize,
+    outputBaseDir: spec.dir, neuralSamplingRate: D.sampling(spec), chunkSize: spec.chunkSize,
     flushEverySteps: spec.flushEverySteps, flushIntervalMs: spec.flushIntervalMs,
     provenance: { runtime: true, git: false, codeSnapshot: false },
     ...(spec.engine ? { engine: spec.engine } : {}),
@@ -156,28 +199,56 @@ async function main(): Promise<void> {
   }
 }
 
-/**
- * Wraps the exporter's flush — the automatic ones of the flush policy included — in `around`.
- * The policy calls a private `flushNow()` where the exporter has one (public `flush()` calls it
- * too), else `flush()`; hooking the innermost one catches both.
- */
-function hookFlush(ex: object, around: (run: () => void) => void): void {
-  const o = ex as Record<string, unknown>;
-  const name = typeof o.flushNow === "function" ? "flushNow" : "flush";
-  const orig = (o[name] as () => void).bind(ex);
-  o[name] = () => around(orig);
+/** What the child had logged when the exporter last handed its buffers to the writer. */
+interface Handed {
+  /** The last episode whose endEpisode() had been called (-1: none). */
+  ended: number;
+  /** The open episode as logged so far, or null between episodes. */
+  open: { ep: number; steps: number; wc: number; events: number } | null;
 }
 
-/** An ended episode whose end the writer has not flushed yet (see hookWriterFlush). */
-let endedNotFlushed: { ep: number; steps: number; wc: number; events: number; done: true } | null = null;
+let open: Handed["open"] = null;
+let lastEnded = -1;
+let durableEnded = -1;
+const endedAt: number[] = [];
+let handed: Handed | null = null;
 
-/** Calls `after` after every completed flush of the exporter's writer (the real durability points). */
-function hookWriterFlush(ex: object, after: () => void): void {
-  const w = (ex as { w: { flush(): void } }).w;
-  const orig = w.flush.bind(w);
+/**
+ * Hooks the exporter (see the module comment): its private `writeStreams()` (the hand-over), its
+ * flush paths (`flushNow`, `flushSoon`: the "flush" phase) and its writer's `flush()` (the
+ * durability point; a writer flush outside the exporter's flush paths, an owed one, is a "flush"
+ * phase of its own). Throws when the exporter no longer has them, rather than judge against
+ * flushes the child cannot see.
+ */
+function hookExporter(ex: object): void {
+  const o = ex as Record<string, unknown>;
+  const w = o.w as { flush?: () => void } | undefined;
+  for (const name of ["writeStreams", "flushNow", "flushSoon"]) {
+    if (typeof o[name] !== "function") throw new Error(`crash-writer: the exporter has no ${name}(); update the hooks of bench/crash-writer.ts`);
+  }
+  if (!w || typeof w.flush !== "function") throw new Error("crash-writer: the exporter has no writer `w` with flush(); update the hooks of bench/crash-writer.ts");
+  const writeStreams = (o.writeStreams as () => void).bind(ex);
+  o.writeStreams = () => {
+    const snapshot: Handed = { ended: lastEnded, open: open && { ...open, steps, wc: open.wc, events: open.events } };
+    writeStreams();
+    handed = snapshot;
+  };
+  for (const name of ["flushNow", "flushSoon"]) {
+    const orig = (o[name] as () => void).bind(ex);
+    o[name] = () => asFlushPhase(orig);
+  }
+  const flush = w.flush.bind(w);
   w.flush = () => {
-    orig();
-    after();
+    asFlushPhase(flush);
+    const h = handed;
+    handed = null;
+    if (!h) return;
+    if (h.ended > durableEnded) {
+      const lagMs = Math.round((performance.now() - endedAt[durableEnded + 1]) * 10) / 10;
+      durableEnded = h.ended;
+      say({ ev: "durable", ended: h.ended, lagMs });
+    }
+    if (h.open) say({ ev: "durable", ep: h.open.ep, steps: h.open.steps, wc: h.open.wc, events: h.open.events, done: false });
   };
 }
 
@@ -194,61 +265,48 @@ async function write(ex: DataExporter, seed: number): Promise<void> {
   end();
   say({ ev: "durable", ep: -1, setup: true });
 
-  let wc = 0;
-  let events = 0;
-  hookWriterFlush(ex, () => {
-    if (!endedNotFlushed) return;
-    say({ ev: "durable", ...endedNotFlushed });
-    endedNotFlushed = null;
-  });
-  hookFlush(ex, (run) => {
-    const inBurst = phase === "burst";
-    if (inBurst) end();
-    begin("flush");
-    run();
-    end();
-    if (ep >= 0) say({ ev: "durable", ep, steps, wc, events, done: false });
-    if (inBurst) begin("burst");
-  });
-
+  hookExporter(ex);
+  const sampling = D.sampling(spec);
   const mask = new Uint8Array(D.N_NEURONS);
   const v = new Float32Array(D.N_NEURONS);
   for (let e = 0; e < spec.episodes; e++) {
+    const n = D.episodeSteps(seed, e, spec);
     ep = e;
     steps = 0;
-    wc = 0;
-    events = 0;
     begin("start_episode");
     ex.startEpisode();
+    open = { ep: e, steps: 0, wc: 0, events: 0 };
     end();
     begin("burst");
-    for (let t = 0; t < spec.steps; t++) {
+    for (let t = 0; t < n; t++) {
       D.spikeMask(seed, e, t, mask);
       const step: Parameters<DataExporter["log"]>[0] = {
         timestep: t, spikes: mask, behavior: { x: D.behaviorX(seed, e, t), y: D.behaviorY(seed, e, t) }, reward: D.reward(seed, e, t),
       };
-      if (t % D.SAMPLING === 0) step.neuralState = { v: D.membrane(seed, e, t, v) };
+      if (t % sampling === 0) step.neuralState = { v: D.membrane(seed, e, t, v) };
       // steps counts what log() has accepted; a flush inside log() covers this step too
       steps = t + 1;
       ex.log(step);
-      for (const c of D.weightChanges(seed, e, t)) {
+      for (const c of D.weightChanges(seed, e, t, spec.wcRate)) {
         ex.logWeightChange(c);
-        wc++;
+        open.wc++;
       }
-      const evt = D.event(seed, e, t);
+      const evt = D.event(seed, e, t, spec.eventRate);
       if (evt) {
         ex.logEvent(evt);
-        events++;
+        open.events++;
       }
     }
     end();
     if (spec.closeOpen && e === spec.episodes - 1) break;
     begin("end_episode");
-    // the episode is durable once the writer has flushed after endEpisode(): at once, or (while
-    // its last chunks are still compressed) at a later flush
-    endedNotFlushed = { ep: e, steps, wc, events, done: true };
-    ex.endEpisode({ success: e % 2 === 0, summary: D.summary(seed, e, spec.steps) });
+    // ended, not yet durable: announced after the writer's next flush (hookExporter)
+    open = null;
+    lastEnded = e;
+    endedAt[e] = performance.now();
+    ex.endEpisode({ success: e % 2 === 0, summary: D.summary(seed, e, n) });
     end();
+    if (spec.flushAfterEndEvery && (e + 1) % spec.flushAfterEndEvery === 0) ex.flush();
     begin("between");
     if (spec.checkpointEvery > 0 && (e + 1) % spec.checkpointEvery === 0) {
       const entries: Record<string, unknown> = { weights: { ...net, values: net.values.map((x) => x + e) }, episode: e };
@@ -256,8 +314,10 @@ async function write(ex: DataExporter, seed: number): Promise<void> {
       ex.saveCheckpoint(`after_${e}`, entries);
       say({ ev: "durable_checkpoint", name: `after_${e}` });
     }
-    const until = performance.now() + spec.betweenMs;
-    while (performance.now() < until) await new Promise((r) => setTimeout(r, 1));
+    if (spec.betweenMs > 0 && (e + 1) % (spec.betweenEvery ?? 1) === 0) {
+      const until = performance.now() + spec.betweenMs;
+      while (performance.now() < until) await new Promise((r) => setTimeout(r, 1));
+    }
     end();
   }
   begin("close");

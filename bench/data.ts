@@ -1,7 +1,17 @@
 /**
- * The data a benchmark run logs, generated before the clock starts, the way the h5py reference
- * peer generates it: a block of min(steps, 10000) precomputed steps reused cyclically, and a
- * network of neurons*10 random connections. Seeded, so every run logs the same data.
+ * The data a benchmark run logs, generated before the clock starts, much as the h5py reference
+ * peer generates it: a block of precomputed steps reused cyclically, and a network of neurons*10
+ * random connections. Seeded, so every run logs the same data.
+ *
+ * The block is min(episodes x steps, 10000) steps, indexed by the step's position in the whole
+ * run ({@link stepIndex}), so it spans episodes when they are short. The peer's block is
+ * min(steps, 10000), drawn once and repeated in every episode: the same thing when episodes are
+ * whole multiples of 10000 steps (five of the workloads; medium_normal's 5000-step episodes now
+ * take the two halves of a 10000-step block in turn). On many_episodes (50 steps) the peer's way
+ * makes one block of 50 every episode's data, and drawn with this generator that block had no
+ * weight-change step and no reward at all (the workload asks for 2 % and 1 %; the peer's own
+ * 50-step block happens to have 2 weight-change steps, 4 %). Spanning episodes gives every
+ * workload its nominal rates.
  */
 import type { Workload } from "./workloads.js";
 
@@ -50,11 +60,19 @@ function rows<T extends Float32Array | Uint8Array>(flat: T, width: number, count
   return Array.from({ length: count }, (_, i) => flat.subarray(i * width, (i + 1) * width) as T);
 }
 
-/** Generates the data for `w` with at most `steps` steps per episode (a block of min(steps, 10000)). */
+/** The row of the block that step `t` of episode `e` logs (episodes of `steps` steps). */
+export function stepIndex(d: WorkloadData, steps: number, e: number, t: number): number {
+  return (e * steps + t) % d.block;
+}
+
+/**
+ * Generates the data for `w` with at most `steps` steps per episode: a block of
+ * min(w.episodes x steps, 10000) steps (see the module comment); index it with {@link stepIndex}.
+ */
 export function generate(w: Workload, steps: number, seed = 0): WorkloadData {
   const rand = mulberry32(seed);
   const n = w.neurons;
-  const block = Math.min(steps, 10_000);
+  const block = Math.min(w.episodes * steps, 10_000);
   // Neural state is offered every step but kept only every `sampling` steps: only the rows that
   // are kept are generated (each is offered until the next one), which keeps the benchmark's own
   // memory small on the 2000-neuron workloads; the exporter's work is the same.

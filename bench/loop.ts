@@ -1,6 +1,6 @@
 /** The benchmark's per-workload loop, shared by the contender and the flush-cost study. */
 import type { BenchExporter } from "./contenders.js";
-import type { WorkloadData } from "./data.js";
+import { stepIndex, type WorkloadData } from "./data.js";
 import type { Workload } from "./workloads.js";
 
 /** Logs the whole workload; returns after `close()`. */
@@ -10,7 +10,7 @@ export async function logWorkload(ex: BenchExporter, w: Workload, d: WorkloadDat
   for (let e = 0; e < w.episodes; e++) {
     ex.startEpisode();
     for (let t = 0; t < steps; t++) {
-      const i = t % d.block;
+      const i = stepIndex(d, steps, e, t);
       ex.log({ timestep: t, neuralState: { v: d.v[i] }, spikes: d.spikes[i], behavior: { x: d.x[i], y: d.y[i] }, reward: d.reward[i] });
       if (d.weightChange[i]) {
         for (let k = 0; k < 5; k++) {

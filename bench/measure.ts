@@ -45,6 +45,7 @@ export interface RunRecord {
   peak_rss_mb?: number;
   capped?: boolean;
   steps_run?: number;
+  episodes_run?: number;
   /** Wall time of the whole child (start-up and data generation included). */
   wall_seconds: number;
 }
@@ -55,6 +56,7 @@ export interface RunSpec {
   repeat: number;
   peer: string;
   maxSteps?: number;
+  maxEpisodes?: number;
   tmp: string;
   rss: RssSource;
 }
@@ -75,7 +77,7 @@ function peerFor(peer: string, workload: string, tmp: string): string {
 
 function command(s: RunSpec, out: string): string[] {
   if (s.contender === H5PY) return [PYTHON, peerFor(s.peer, s.workload, s.tmp), s.workload, out];
-  const cap = s.maxSteps === undefined ? [] : ["--max-steps", String(s.maxSteps)];
+  const cap = [...(s.maxSteps === undefined ? [] : ["--max-steps", String(s.maxSteps)]), ...(s.maxEpisodes === undefined ? [] : ["--max-episodes", String(s.maxEpisodes)])];
   return [process.execPath, CONTENDER_JS, "--contender", s.contender, "--workload", s.workload, "--out", out, ...cap];
 }
 
@@ -112,6 +114,7 @@ export async function runOnce(s: RunSpec): Promise<RunRecord> {
     return {
       ...base, ok: true, seconds: Number(j.seconds), timesteps_per_s: Number(j.timesteps_per_s), file_bytes: statSync(out).size,
       peak_rss_mb: Math.round((rssKb / 1024) * 10) / 10, capped: j.capped === true, steps_run: typeof j.steps_run === "number" ? j.steps_run : undefined,
+      episodes_run: typeof j.episodes_run === "number" ? j.episodes_run : undefined,
       wall_seconds,
     };
   } catch (err) {

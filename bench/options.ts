@@ -20,6 +20,8 @@ export interface BenchOptions {
   outDir: string;
   /** Passed to the in-process contenders as --max-steps (the h5py peer always runs in full). */
   maxSteps?: number;
+  /** Passed to the in-process contenders as --max-episodes (the h5py peer always runs in full). */
+  maxEpisodes?: number;
 }
 
 /** A bad command line; the message says what to change. Exit code 2. */
@@ -32,8 +34,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --contender NAME   repeatable or comma list; ${[...Object.keys(CONTENDERS), H5PY].join(", ")} [all available]
   --peer PATH        the h5py reference peer [../shared/peers/h5py_reference.py]
   --max-steps N      cap steps per episode of the in-process contenders (result flagged capped)
+  --max-episodes N   cap episodes of the in-process contenders (result flagged capped)
   --json             print the result JSON instead of the table
-  --out-dir DIR      where <date>.json and <date>.md go [bench/results]`;
+  --out-dir DIR      where <date>.json and <date>.md go [bench/results]
+  --scale            run the scaling run instead (bench/scale-episodes.ts; its options: --scale --help)`;
 
 function list(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
@@ -60,7 +64,7 @@ export function parseBenchArgs(argv: string[], isH5pyAvailable = h5pyAvailable):
       allowPositionals: false,
       options: {
         workload: { type: "string", multiple: true }, repeat: { type: "string" }, contender: { type: "string", multiple: true },
-        peer: { type: "string" }, json: { type: "boolean" }, "out-dir": { type: "string" }, "max-steps": { type: "string" },
+        peer: { type: "string" }, json: { type: "boolean" }, "out-dir": { type: "string" }, "max-steps": { type: "string" }, "max-episodes": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -79,6 +83,7 @@ export function parseBenchArgs(argv: string[], isH5pyAvailable = h5pyAvailable):
   }
   const repeat = positive(values.repeat, "--repeat") ?? 3;
   const maxSteps = positive(values["max-steps"], "--max-steps");
+  const maxEpisodes = positive(values["max-episodes"], "--max-episodes");
   const peer = values.peer !== undefined ? resolve(values.peer) : join(REPO_ROOT, "..", "shared", "peers", "h5py_reference.py");
   let contenders = named.length > 0 ? [...new Set(named)] : known;
   if (contenders.includes(H5PY) && !isH5pyAvailable(peer)) {
@@ -87,7 +92,7 @@ export function parseBenchArgs(argv: string[], isH5pyAvailable = h5pyAvailable):
   }
   return {
     workloads: workloads.length > 0 ? [...new Set(workloads)] : [...DEFAULT_WORKLOADS],
-    repeat, contenders, peer, json: values.json ?? false, maxSteps,
+    repeat, contenders, peer, json: values.json ?? false, maxSteps, maxEpisodes,
     outDir: values["out-dir"] !== undefined ? resolve(values["out-dir"]) : join(REPO_ROOT, "bench", "results"),
   };
 }

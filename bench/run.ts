@@ -4,6 +4,7 @@
  * reference peer. Writes bench/results/<YYYY-mm-dd_HHMMSS>.json and .md.
  *
  *   npm run bench -- --workload quickstart --repeat 3
+ *   npm run bench -- --scale [--episodes 100000]    (bench/scale-episodes.ts instead of the suite)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -52,6 +53,44 @@ class Progress {
   }
 }
 
+/**
+ * Steps per episode for a run: StandardDataExporter (the naive baseline) gets a per-workload cap
+ * so that the default suite stays well under 10 minutes; `--max-steps` caps every in-process contender.
+ */
+export const STANDARD_STEP_CAPS: Readonly<Record<string, number>> = {
+  quickstart: 50, small_high_freq: 100, medium_normal: 50, large_sparse: 50, stress_test: 50, fullrate: 200, long: 50, many_episodes: 50,
+};
+
+/**
+ * Episodes of a run, where the step cap is not enough: many_episodes has 50 steps per episode
+ * already, and StandardDataExporter, whose streams are experiment-wide in format 2.0, rewrites each
+ * stream's growing partial chunk at every step (measured: 176 steps/s over 20 episodes, 345 over
+ * 100; all 2,000 did not finish in 15 minutes). `--max-episodes` caps every in-process contender.
+ */
+export const STANDARD_EPISODE_CAPS: Readonly<Record<string, number>> = { many_episodes: 20 };
+
+function cap(table: Readonly<Record<string, number>>, fallback: number | undefined, contender: string, workload: string, given: number | undefined): number | undefined {
+  if (contender === "h5py") return undefined;
+  const std = contender === "standard" ? table[workload] ?? fallback : undefined;
+  if (std === undefined) return given;
+  return given === undefined ? std : Math.min(std, given);
+}
+
+function stepCap(contender: string, workload: string, maxSteps: number | undefined): number | undefined {
+  return cap(STANDARD_STEP_CAPS, 50, contender, workload, maxSteps);
+}
+
+function episodeCap(contender: string, workload: string, maxEpisodes: number | undefined): number | undefined {
+  return cap(STANDARD_EPISODE_CAPS, undefined, contender, workload, maxEpisodes);
+}
+
+/** The standard contender's cap on `workload`, in words. */
+function capText(workload: string, o: BenchOptions): string {
+  const steps = stepCap("standard", workload, o.maxSteps);
+  const episodes = episodeCap("standard", workload, o.maxEpisodes);
+  return `${steps} steps per episode${episodes === undefined ? "" : ` x ${episodes} episodes`}`;
+}
+
 function describe(r: RunRecord): string {
   const what = `${r.workload} ${r.contender} #${r.repeat}`;
   if (!r.ok) return `${what}: FAILED ${r.error}`;
@@ -83,7 +122,10 @@ async function bench(o: BenchOptions): Promise<boolean> {
       for (let repeat = 1; repeat <= o.repeat; repeat++) {
         for (const contender of o.contenders) {
           progress.start(`${workload} · ${contender} · run ${repeat}/${o.repeat}`);
-          const r = await runOnce({ workload, contender, repeat, peer: o.peer, maxSteps: stepCap(contender, workload, o.maxSteps), tmp, rss });
+          const r = await runOnce({
+            workload, contender, repeat, peer: o.peer, tmp, rss,
+            maxSteps: stepCap(contender, workload, o.maxSteps), maxEpisodes: episodeCap(contender, workload, o.maxEpisodes),
+          });
           runs.push(r);
           progress.finish(describe(r));
         }
@@ -100,8 +142,9 @@ async function bench(o: BenchOptions): Promise<boolean> {
     "Timed: from creating the exporter / opening the file to close() returning; data is generated before timing (the in-process contenders then run one full garbage collection, so that the generated data is not moved by collections inside the timed part).",
     `Peak RSS ${RSS_DESCRIPTION[rss]}.`,
     ...(o.maxSteps !== undefined ? [`In-process contenders capped at ${o.maxSteps} steps per episode (timesteps/s is per step run); h5py runs in full.`] : []),
+    ...(o.maxEpisodes !== undefined ? [`In-process contenders capped at ${o.maxEpisodes} episodes (timesteps/s is per step run); h5py runs in full.`] : []),
     ...(o.contenders.includes("standard")
-      ? [`standard (StandardDataExporter) is capped at ${o.workloads.map((w) => `${stepCap("standard", w, o.maxSteps)} (${w})`).join(", ")} steps per episode: it writes every row as it comes and runs at a few hundred steps/s; its timesteps/s is per step run and its file size is not comparable.`]
+      ? [`standard (StandardDataExporter) is capped at ${o.workloads.map((w) => `${capText(w, o)} (${w})`).join(", ")}: it writes every row as it comes (rewriting the stream's partial chunk each time) and runs at a few hundred steps/s; its timesteps/s is per step run and its file size is not comparable.`]
       : []),
   ];
   const title = `snn-export benchmark ${stamp(when)}`;
@@ -117,9 +160,12 @@ async function bench(o: BenchOptions): Promise<boolean> {
 }
 
 async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  // `npm run bench -- --scale [options]`: the scaling run of bench/scale-episodes.ts instead of the suite
+  if (argv.includes("--scale")) return (await import("./scale-episodes.js")).main(argv.filter((a) => a !== "--scale"));
   let o: BenchOptions | "help";
   try {
-    o = parseBenchArgs(process.argv.slice(2));
+    o = parseBenchArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`bench: ${err.message}\n${USAGE}\n`);
@@ -139,18 +185,3 @@ main().then(
     process.exitCode = 1;
   },
 );
-
-/**
- * Steps per episode for a run: StandardDataExporter (the naive baseline) gets a per-workload cap
- * so that the default suite stays well under 10 minutes; `--max-steps` caps every in-process contender.
- */
-export const STANDARD_STEP_CAPS: Readonly<Record<string, number>> = {
-  quickstart: 50, small_high_freq: 100, medium_normal: 50, large_sparse: 50, stress_test: 50, fullrate: 200, long: 50,
-};
-
-function stepCap(contender: string, workload: string, maxSteps: number | undefined): number | undefined {
-  if (contender === "h5py") return undefined;
-  const std = contender === "standard" ? STANDARD_STEP_CAPS[workload] ?? 50 : undefined;
-  if (std === undefined) return maxSteps;
-  return maxSteps === undefined ? std : Math.min(std, maxSteps);
-}

@@ -24,5 +24,6 @@ export { ready } from "./ready.js";
 export { ExperimentLoader, EpisodeData, quickLoad, type QuickLoadOptions, type QuickLoadResult } from "./loader/index.js";
 export type {
   Checkpoint, CsrMatrix, EpisodeAttributes, EpisodeTable, ExperimentEvent, ExperimentMetadata, FieldRecord, NdArray,
+  NeuronSelection, SpikeBlockOptions, SpikeWindow, StateWindow, TimeWindow,
   NetworkStructure, OpenOptions, Rewards, SpikeTrain, StoredValue, TimeSeries, WeightChanges,
 } from "./loader/index.js";

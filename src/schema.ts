@@ -71,6 +71,13 @@ export const STREAMS = {
     neuronIds: "/spikes/neuron_ids",
     /** uint8 `[T, N]` (layout `standard`). */
     matrix: "/spikes/spike_matrix",
+    /**
+     * int64 `[ceil(T / every)]`: the row of `neuron_ids` where step row `k * every` starts (layout
+     * `optimized`), so a window of steps finds its spikes by reading one chunk of `counts`.
+     */
+    idOffsets: "/spikes/id_offsets",
+    /** Attribute of `id_offsets`: steps between two entries. */
+    every: "every",
     /** Attributes of the group. */
     encoding: "encoding",
     nNeurons: "n_neurons",

@@ -3,19 +3,22 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DataExporter, ExperimentLoader, isSnnExportError } from "../src/index.js";
 import { WorkerWriter } from "../src/h5/async/proxy.js";
-import { episodeView, writeExperiment } from "./fixtures.js";
-import { tempDir } from "./helpers.js";
+import { assertSameFiles, episodeView, writeExperimentLogged } from "./fixtures.js";
+import { checkAsKilled, tempDir } from "./helpers.js";
 
 test("asyncWrite writes the same data as the synchronous writer", async (t) => {
   const dir = tempDir(t);
-  const sync = await writeExperiment(DataExporter, dir, 5);
-  const async_ = await writeExperiment(DataExporter, dir, 5, { asyncWrite: true });
+  const syncRun = await writeExperimentLogged(DataExporter, dir, 5);
+  const asyncRun = await writeExperimentLogged(DataExporter, dir, 5, { asyncWrite: true });
+  const [sync, async_] = [syncRun.dir, asyncRun.dir];
   await using a = await ExperimentLoader.open(sync);
   await using b = await ExperimentLoader.open(async_);
   assert.equal(b.getMetadata().status, "closed");
   assert.deepEqual(b.getConfig(), a.getConfig());
   assert.deepEqual(b.getNetworkStructure(), a.getNetworkStructure());
   for (let e = 0; e < 3; e++) assert.deepEqual(episodeView(b.getEpisode(e)), episodeView(a.getEpisode(e)));
+  // and as h5py reads them (not our loader): the same content, and the inputs that were logged
+  assertSameFiles(t, syncRun.file, asyncRun.file, syncRun.episodes);
 });
 
 test("asyncWrite: bad input gives the same typed errors, and flush() waits for the thread", async (t) => {
@@ -42,6 +45,8 @@ test("asyncWrite: bad input gives the same typed errors, and flush() waits for t
 test("an error on the write thread is raised at the next call and at close, with its message", async (t) => {
   const dir = tempDir(t);
   const w = await WorkerWriter.create(`${dir}/x.h5`);
+  // the failed writer stops writing (fail-stop): its file is as a killed writer leaves it, not truncated at close
+  checkAsKilled(`${dir}/x.h5`);
   w.createGroup("a");
   w.link("/does/not/exist", "/a/b"); // fails on the thread
   w.waitIdle = w.waitIdle.bind(w);

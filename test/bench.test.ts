@@ -1,17 +1,18 @@
 /** The benchmark suite's plumbing: workloads copy, the child's JSON line, the parent's argument checks. Never its speed. */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { parseBenchArgs, UsageError } from "../bench/options.js";
 import { DEFAULT_WORKLOADS, WORKLOADS } from "../bench/workloads.js";
+import { tempDir } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CONTENDER = fileURLToPath(new URL("../bench/contender.js", import.meta.url));
 const RUN = fileURLToPath(new URL("../bench/run.js", import.meta.url));
+const SCALE = fileURLToPath(new URL("../bench/scale-episodes.js", import.meta.url));
 const SHARED = join(ROOT, "..", "shared", "bench", "workloads.json");
 
 test("bench/workloads.json is a byte-identical copy of ../shared/bench/workloads.json", (t) => {
@@ -22,14 +23,14 @@ test("bench/workloads.json is a byte-identical copy of ../shared/bench/workloads
   assert.ok(readFileSync(join(ROOT, "bench", "workloads.json")).equals(readFileSync(SHARED)));
 });
 
-test("workloads: the json's six by default, long only by name (quickstart with 10x the steps)", () => {
-  assert.deepEqual(DEFAULT_WORKLOADS, ["quickstart", "small_high_freq", "medium_normal", "large_sparse", "stress_test", "fullrate"]);
+test("workloads: the json's seven by default, long only by name (quickstart with 10x the steps)", () => {
+  assert.deepEqual(DEFAULT_WORKLOADS, ["quickstart", "small_high_freq", "medium_normal", "large_sparse", "stress_test", "fullrate", "many_episodes"]);
+  assert.deepEqual(WORKLOADS.many_episodes, { episodes: 2000, steps: 50, neurons: 100, spike_rate: 0.02, sampling: 10, weight_change_rate: 0.02 });
   assert.deepEqual(WORKLOADS.long, { ...WORKLOADS.quickstart, steps: WORKLOADS.quickstart.steps * 10 });
 });
 
 test("contender: a capped quickstart prints one JSON line and leaves an HDF5 file at --out", (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "snn-export-bench-test-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "snn-export-bench-test-");
   const out = join(dir, "q.h5");
   const r = spawnSync(process.execPath, [CONTENDER, "--contender", "snn-export", "--workload", "quickstart", "--max-steps", "2000", "--out", out], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
@@ -55,6 +56,21 @@ test("contender: a capped quickstart prints one JSON line and leaves an HDF5 fil
   assert.deepEqual(readdirSync(dir), ["q.h5"], "the exporter's directory is removed");
 });
 
+test("contender: --max-episodes runs only the first episodes of many_episodes, flagged capped", (t) => {
+  const dir = tempDir(t, "snn-export-bench-test-");
+  const out = join(dir, "m.h5");
+  const r = spawnSync(process.execPath, [CONTENDER, "--contender", "snn-export", "--workload", "many_episodes", "--max-episodes", "30", "--out", out], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
+  assert.equal(j.capped, true);
+  assert.equal(j.episodes_run, 30);
+  assert.equal(j.steps_per_episode, 50);
+  assert.equal(j.steps_run, 30 * 50);
+  const bad = spawnSync(process.execPath, [CONTENDER, "--workload", "many_episodes", "--max-episodes", "0", "--out", out], { encoding: "utf8" });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--max-episodes must be a positive integer/);
+});
+
 test("run: an unknown workload is rejected with a clear message and exit code 2", () => {
   const r = spawnSync(process.execPath, [RUN, "--workload", "quickstart,no_such_workload", "--json"], { encoding: "utf8" });
   assert.equal(r.status, 2);
@@ -69,6 +85,12 @@ test("run: argument parsing (lists, defaults, h5py only when available)", () => 
   assert.deepEqual(d.workloads, [...DEFAULT_WORKLOADS]);
   assert.equal(d.repeat, 3);
   assert.deepEqual(d.contenders, ["snn-export", "standard"]);
+  assert.equal(d.maxEpisodes, undefined);
+  const e = parseBenchArgs(["--workload", "many_episodes", "--max-episodes", "40", "--max-steps", "10"], no);
+  assert.ok(e !== "help");
+  assert.equal(e.maxEpisodes, 40);
+  assert.equal(e.maxSteps, 10);
+  assert.throws(() => parseBenchArgs(["--max-episodes", "-1"], no), UsageError);
   const o = parseBenchArgs(["--workload", "long,quickstart", "--workload", "fullrate", "--contender", "h5py", "--contender", "snn-export", "--repeat", "5"], yes);
   assert.ok(o !== "help");
   assert.deepEqual(o.workloads, ["long", "quickstart", "fullrate"]);
@@ -78,4 +100,28 @@ test("run: argument parsing (lists, defaults, h5py only when available)", () => 
   assert.throws(() => parseBenchArgs(["--repeat", "0"], no), UsageError);
   assert.throws(() => parseBenchArgs(["--contender", "nope"], no), /unknown contender "nope"/);
   assert.throws(() => parseBenchArgs(["--frobnicate"], no), UsageError);
+});
+
+test("scale-episodes: a tiny run writes segments, the one-episode baseline and the JSON report", (t) => {
+  const dir = tempDir(t, "snn-export-scale-test-");
+  const out = join(dir, "scale.json");
+  const r = spawnSync(process.execPath, [SCALE, "--episodes", "300", "--segment", "100", "--no-read", "--out", out, "--dir", join(dir, "files")], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /file overhead per episode/);
+  const j = JSON.parse(readFileSync(out, "utf8")) as {
+    many: { segments: { episodes: number; seconds: number; rss_mb: number }[]; file_bytes: number; events: number; weight_changes: number };
+    one: { file_bytes: number; segments: unknown[] }; last_over_second: number; overhead_bytes_per_episode: number; read: unknown;
+  };
+  assert.deepEqual(j.many.segments.map((s) => s.episodes), [100, 200, 300]);
+  for (const s of j.many.segments) assert.ok(s.seconds > 0 && s.rss_mb > 0);
+  assert.equal(j.many.events, 300);
+  assert.ok(j.many.weight_changes > 0, "the 2 % weight-change steps are there");
+  assert.ok(j.one.file_bytes > 0 && j.many.file_bytes > 0);
+  assert.equal(j.overhead_bytes_per_episode, Math.round(((j.many.file_bytes - j.one.file_bytes) / 300) * 10) / 10);
+  assert.equal(typeof j.last_over_second, "number");
+  assert.equal(j.read, null);
+  assert.deepEqual(readdirSync(join(dir, "files")), [], "the files are removed without --keep");
+  const bad = spawnSync(process.execPath, [SCALE, "--episodes", "0"], { encoding: "utf8" });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--episodes must be a positive integer/);
 });

@@ -3,7 +3,7 @@
  * that `snn-export demo` writes into a temporary directory, checked against the loader (and
  * against h5py / numpy when Debian's python3 has them).
  */
-import { after, before, test } from "node:test";
+import { after, before, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import { PNG } from "pngjs";
 import { ExperimentLoader } from "../src/loader/index.js";
 import { DataExporter, StandardDataExporter } from "../src/index.js";
+import { checkAndRemove, skipOrFail, skipStructureCheck } from "./helpers.js";
+import { canonical, type Canonical } from "./fixtures.js";
 
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const PYTHON = "/usr/bin/python3";
@@ -83,9 +85,7 @@ before(() => {
   h5 = result.filePath;
 });
 
-after(() => {
-  rmSync(root, { recursive: true, force: true });
-});
+after(() => checkAndRemove(root));
 
 // ---------------------------------------------------------------- help, version, conventions
 
@@ -134,6 +134,7 @@ test("a missing file, a non-HDF5 file and a wrong episode: one-line errors, exit
   const missing = join(root, "no-such-experiment");
   const text = join(root, "not-hdf5.h5");
   writeFileSync(text, "this is not an HDF5 file\n".repeat(50));
+  skipStructureCheck(text, "not an HDF5 file, on purpose");
   const out = join(root, "err.svg");
   const cases: Array<[string[], RegExp]> = [
     [["inspect", missing], /^snn-export: error: no experiment at .*no-such-experiment: no such file or directory \[NOT_FOUND\]$/],
@@ -163,7 +164,15 @@ test("a missing file, a non-HDF5 file and a wrong episode: one-line errors, exit
 
 // ---------------------------------------------------------------- inspect
 
-test("inspect: the demo's summary, both episodes and the dataset tree with sizes; --json agrees with the loader", async () => {
+/** The demo file as h5py reads it (test/py/canonical.py): an oracle independent of the loader. */
+let demoH5py: Canonical | null | undefined;
+function h5pyView(t: TestContext): Canonical | null {
+  if (demoH5py === undefined) demoH5py = canonical(t, h5);
+  else if (demoH5py === null) canonical(t, h5); // skips (or fails on CI) this test too
+  return demoH5py;
+}
+
+test("inspect: the demo's summary, both episodes and the dataset tree with sizes; --json agrees with the loader and h5py", async (t) => {
   const human = cli(["inspect", dir]);
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /Episodes \(2\)/);
@@ -206,6 +215,14 @@ test("inspect: the demo's summary, both episodes and the dataset tree with sizes
     reward += e.totalReward;
   }
   assert.deepEqual(report.episodes.totals, { steps: 600, spikes, reward });
+  // the same figures from h5py alone (FORMAT.md), not from the loader
+  const view = h5pyView(t);
+  if (view) {
+    assert.deepEqual(report.episodes.first.map((e: { id: number; steps: number; spikes: number }) => [e.id, e.steps, e.spikes]),
+      view.episodes.map((e, i) => [i, e.timesteps.length, e.spikes.length]));
+    report.episodes.first.forEach((e: { totalReward: number }, i: number) => assert.equal(e.totalReward, view.episodes[i].rewards.reduce((a, [, r]) => a + r, 0)));
+    assert.equal(report.events.total, view.episodes.reduce((a, e) => a + e.events.length, 0));
+  }
   const events = loader.listEpisodes().flatMap((id) => loader.getEpisode(id).getEvents());
   assert.equal(report.events.total, events.length);
   for (const { type, count } of report.events.types) assert.equal(count, events.filter((e) => e.type === type).length, type);
@@ -430,7 +447,7 @@ test("inspect: a format 1.0 file (golden optimized.h5): its episodes, the first 
 
 test("inspect: stored sizes equal h5py's get_storage_size() for every dataset (demo file and a standard, uncompressed file)", async (t) => {
   if (!pythonHas("h5py")) {
-    t.skip("Debian's python3-h5py is not installed (apt-get install python3-h5py)");
+    skipOrFail(t, "Debian's python3-h5py is not installed (apt-get install python3-h5py)");
     return;
   }
   const exporter = await StandardDataExporter.create("plain", { outputBaseDir: root, compression: "none", chunkSize: 64 });
@@ -625,7 +642,7 @@ function parseCsv(text: string): string[][] {
   });
 }
 
-test("export csv and json: every stream equals what the loader reads", async () => {
+test("export csv and json: every stream equals what the loader and h5py read", async (t) => {
   await using loader = await ExperimentLoader.open(dir);
   const ep = loader.getEpisode(1);
 
@@ -640,6 +657,8 @@ test("export csv and json: every stream equals what the loader reads", async () 
     assert.equal(Number(t), spikes.timesteps[i]);
     assert.equal(Number(n), spikes.neuronIds[i]);
   });
+  const view = h5pyView(t);
+  if (view) assert.deepEqual(rows.slice(1).map(([ts, n]) => [Number(ts), Number(n)]), view.episodes[1].spikes, "the CSV holds the spikes h5py reads");
   const jl = cli(["export", dir, "-e", "1", "-s", "spikes", "-f", "json"]);
   const objs = lines(jl.stdout).map((l) => JSON.parse(l));
   assert.equal(objs.length, spikes.neuronIds.length);
@@ -715,7 +734,7 @@ test("export npy: a valid .npy (header checked here, values read back with numpy
   }
 
   if (!pythonHas("numpy")) {
-    t.skip("numpy is not installed for /usr/bin/python3 (apt-get install python3-numpy); header and bytes were checked without it");
+    skipOrFail(t, "numpy is not installed for /usr/bin/python3 (apt-get install python3-numpy); header and bytes were checked without it");
     return;
   }
   const got = JSON.parse(

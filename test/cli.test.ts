@@ -2,12 +2,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { colorWanted, makeStyle, safeJson, safeText } from "../src/cli/format.js";
 import { EpisodeProgress, renderBar } from "../src/cli/progress.js";
+import { tempDir } from "./helpers.js";
 
 // Compiled to dist/test/cli.test.js: the CLI is dist/src/cli/main.js, package.json is at the root.
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -160,64 +160,56 @@ test("safeText: control, C1 and bidi characters of file text become visible esca
 
 // ---- End to end: these need the real exporter (src/index.ts). ----
 
-test("demo end to end: writes an HDF5 file, prints the summary, deterministic per seed", () => {
-  const dir = mkdtempSync(join(tmpdir(), "snn-export-cli-"));
-  try {
-    const args = ["demo", "--episodes", "2", "--steps", "300", "--neurons", "60", "--seed", "7", "--out", dir];
-    const human = cli([...args, "--name", "human"]);
-    assert.equal(human.code, 0, human.stderr);
-    assert.match(human.stdout, /Experiment written to /);
-    assert.match(human.stdout, /episodes\s+2 × 300 steps = 600 steps/);
-    assert.match(human.stdout, /steps\/s written/);
-    assert.match(human.stdout, /h5ls -r .*experiment_data\.h5/);
-    assert.ok(!/\x1b\[/.test(human.stdout + human.stderr), "no colour codes when not a TTY");
-    // Not a TTY: one plain progress line per episode, no bar.
-    assert.equal(lines(human.stderr).filter((l) => /^episode \d\/2 /.test(l)).length, 2, human.stderr);
-    assert.ok(!human.stderr.includes("\r"));
+test("demo end to end: writes an HDF5 file, prints the summary, deterministic per seed", (t) => {
+  const dir = tempDir(t, "snn-export-cli-");
+  const args = ["demo", "--episodes", "2", "--steps", "300", "--neurons", "60", "--seed", "7", "--out", dir];
+  const human = cli([...args, "--name", "human"]);
+  assert.equal(human.code, 0, human.stderr);
+  assert.match(human.stdout, /Experiment written to /);
+  assert.match(human.stdout, /episodes\s+2 × 300 steps = 600 steps/);
+  assert.match(human.stdout, /steps\/s written/);
+  assert.match(human.stdout, /h5ls -r .*experiment_data\.h5/);
+  assert.ok(!/\x1b\[/.test(human.stdout + human.stderr), "no colour codes when not a TTY");
+  // Not a TTY: one plain progress line per episode, no bar.
+  assert.equal(lines(human.stderr).filter((l) => /^episode \d\/2 /.test(l)).length, 2, human.stderr);
+  assert.ok(!human.stderr.includes("\r"));
 
-    const a = cli([...args, "--name", "a", "--json"]);
-    const b = cli([...args, "--name", "b", "--json"]);
-    assert.equal(a.code, 0, a.stderr);
-    assert.equal(a.stderr, "", "--json prints nothing but the JSON");
-    const ra = JSON.parse(a.stdout);
-    const rb = JSON.parse(b.stdout);
-    assert.equal(ra.episodes, 2);
-    assert.equal(ra.steps, 600);
-    assert.equal(ra.neurons, 60);
-    assert.equal(ra.aborted, false);
-    assert.ok(ra.spikes > 0);
-    assert.ok(ra.stepsPerSecond > 0);
-    assert.ok(existsSync(ra.filePath));
-    assert.equal(statSync(ra.filePath).size, ra.fileBytes);
-    assert.ok(ra.filePath.startsWith(join(dir, "a_")), ra.filePath);
-    const signature = readFileSync(ra.filePath).subarray(0, 8);
-    assert.deepEqual([...signature], [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a], "an HDF5 file");
-    for (const k of ["spikes", "rewards", "goalsReached", "weightChanges", "events", "synapses"]) {
-      assert.equal(rb[k], ra[k], `same seed, same ${k}`);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const a = cli([...args, "--name", "a", "--json"]);
+  const b = cli([...args, "--name", "b", "--json"]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(a.stderr, "", "--json prints nothing but the JSON");
+  const ra = JSON.parse(a.stdout);
+  const rb = JSON.parse(b.stdout);
+  assert.equal(ra.episodes, 2);
+  assert.equal(ra.steps, 600);
+  assert.equal(ra.neurons, 60);
+  assert.equal(ra.aborted, false);
+  assert.ok(ra.spikes > 0);
+  assert.ok(ra.stepsPerSecond > 0);
+  assert.ok(existsSync(ra.filePath));
+  assert.equal(statSync(ra.filePath).size, ra.fileBytes);
+  assert.ok(ra.filePath.startsWith(join(dir, "a_")), ra.filePath);
+  const signature = readFileSync(ra.filePath).subarray(0, 8);
+  assert.deepEqual([...signature], [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a], "an HDF5 file");
+  for (const k of ["spikes", "rewards", "goalsReached", "weightChanges", "events", "synapses"]) {
+    assert.equal(rb[k], ra[k], `same seed, same ${k}`);
   }
 });
 
-test("demo: library errors are one line with exit 1", () => {
-  const dir = mkdtempSync(join(tmpdir(), "snn-export-cli-"));
-  try {
-    const bad = cli(["demo", "--steps", "10", "--out", dir, "--name", "a/b"]);
-    assert.equal(bad.code, 1, bad.stderr);
-    assert.equal(bad.stdout, "");
-    assert.equal(lines(bad.stderr).length, 1, bad.stderr);
-    assert.match(bad.stderr, /^snn-export: error: .*\[INVALID_NAME\]\n$/);
-    assert.ok(!hasStack(bad.stderr));
+test("demo: library errors are one line with exit 1", (t) => {
+  const dir = tempDir(t, "snn-export-cli-");
+  const bad = cli(["demo", "--steps", "10", "--out", dir, "--name", "a/b"]);
+  assert.equal(bad.code, 1, bad.stderr);
+  assert.equal(bad.stdout, "");
+  assert.equal(lines(bad.stderr).length, 1, bad.stderr);
+  assert.match(bad.stderr, /^snn-export: error: .*\[INVALID_NAME\]\n$/);
+  assert.ok(!hasStack(bad.stderr));
 
-    const file = join(dir, "not-a-directory");
-    writeFileSync(file, "x");
-    const io = cli(["demo", "--steps", "10", "--out", file]);
-    assert.equal(io.code, 1, io.stderr);
-    assert.equal(lines(io.stderr).length, 1, io.stderr);
-    assert.match(io.stderr, /^snn-export: error: /);
-    assert.ok(!hasStack(io.stderr));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const file = join(dir, "not-a-directory");
+  writeFileSync(file, "x");
+  const io = cli(["demo", "--steps", "10", "--out", file]);
+  assert.equal(io.code, 1, io.stderr);
+  assert.equal(lines(io.stderr).length, 1, io.stderr);
+  assert.match(io.stderr, /^snn-export: error: /);
+  assert.ok(!hasStack(io.stderr));
 });

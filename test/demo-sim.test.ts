@@ -225,9 +225,12 @@ test("the world: goal reward, goal moves, wall penalty on arrival only", () => {
   assert.equal(again.reward, 0);
 });
 
-test("5 episodes x 2000 steps x 200 neurons simulate in well under a second", (t) => {
-  run(1, 1, 500); // warm up the JIT
+test("5 episodes x 2000 steps x 200 neurons simulate, continuing the 2-episode run (time reported, not asserted)", (t) => {
   const r = run(1, 5, 2000);
+  // timing belongs to the benchmarks (node dist/src/cli/main.js demo prints steps/s); here only a diagnostic
   t.diagnostic(`simulation: ${(r.seconds * 1000).toFixed(0)} ms for 10,000 steps (${r.spikes} spikes)`);
-  assert.ok(r.seconds < 2, `took ${r.seconds.toFixed(2)} s`);
+  // the first two episodes are those of the 2-episode run with the same seed
+  assert.deepEqual(r.rewardSteps.filter((s) => s < 2 * 2000), base.rewardSteps);
+  assert.deepEqual(r.distance.slice(0, 2), base.distance);
+  assert.ok(r.spikes > base.spikes, "three more episodes add spikes");
 });

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { digest, runWriter } from "../bench/crash-harness.js";
 import { h5pyProblem, verifyWithH5py, verifyWithLoader, type VerifyJob } from "../bench/crash-verify.js";
 import type { WriterSpec } from "../bench/crash-writer.js";
+import { assertStructure, checkAsKilled, skipOrFail, tempDir } from "./helpers.js";
 
 const SEED = 5;
 const BASE: Omit<WriterSpec, "dir"> = {
@@ -62,7 +63,7 @@ async function write(spec: WriterSpec): Promise<Outcome> {
   // judge the file against what was durable at the last successful flush (close() may add more)
   return {
     events: out, error: out.find((e) => e.ev === "error"), close: out.find((e) => e.ev === "close_after_error"),
-    job: { file: found, seed: spec.seed, episodes: spec.episodes, steps: spec.steps, durable: { ...durable, closed: false } },
+    job: { file: found, seed: spec.seed, episodes: spec.episodes, profile: { steps: spec.steps }, durable: { ...durable, closed: false } },
   };
 }
 
@@ -85,6 +86,8 @@ async function assertHoldsLastFlush(t: TestContext, o: Outcome): Promise<void> {
   const [h] = verifyWithH5py([o.job], join(jobs, "jobs.json"), writeFileSync);
   assert.ok(h.ok, `h5py could not read ${o.job.file}: ${h.error}`);
   assert.deepEqual(h.bad_timesteps, []);
+  // the writer stopped at a failed write (fail-stop): checked as a killed writer leaves a file
+  assertStructure([o.job.file], { killed: true, t });
 }
 
 function assertTypedEnospc(o: Outcome): void {
@@ -98,20 +101,20 @@ function assertTypedEnospc(o: Outcome): void {
 
 test("disk full: a typed error naming the file and ENOSPC; the file keeps everything up to the last flush", { timeout: 120_000 }, async (t) => {
   const mnt = mountTmpfs(t);
-  if (typeof mnt !== "string") return t.skip(mnt.skip);
+  if (typeof mnt !== "string") return skipOrFail(t, mnt.skip);
   fill(mnt, 6 << 20);
   const o = await write({ ...BASE, dir: join(mnt, "run") });
   assertTypedEnospc(o);
   // the disk stays full: close() fails as well, with a typed error
   assert.ok(o.close, "close() was not attempted");
   if (o.close.ok === false) assert.equal(o.close.name, "StorageError", JSON.stringify(o.close));
-  assert.ok(o.job.durable.episodes.length > 0, "nothing was flushed before the disk filled");
+  assert.ok(o.job.durable.episodes.length > 0 || o.job.durable.endedThrough >= 0, "nothing was flushed before the disk filled");
   await assertHoldsLastFlush(t, o);
 });
 
 test("disk full, then space freed before close(): the file is still consistent", { timeout: 120_000 }, async (t) => {
   const mnt = mountTmpfs(t);
-  if (typeof mnt !== "string") return t.skip(mnt.skip);
+  if (typeof mnt !== "string") return skipOrFail(t, mnt.skip);
   const filler = fill(mnt, 6 << 20);
   const o = await write({ ...BASE, dir: join(mnt, "run"), freeOnError: filler });
   assertTypedEnospc(o);
@@ -124,8 +127,8 @@ test("disk full, then space freed before close(): the file is still consistent",
 
 for (const [phase, occurrence, write1] of [["burst", 3, 1], ["flush", 2, 1], ["flush", 2, 3], ["end_episode", 0, 2]] as const) {
   test(`transient ENOSPC at write ${write1} of ${phase} #${occurrence}, then close(): the file holds the last flush, consistent`, { timeout: 60_000 }, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), "snn-enospc-"));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir(t, "snn-enospc-");
+    checkAsKilled(dir); // checked again when the test ends, as the failed writer left it
     // inline compression: the writes of a log burst do not depend on when a compression thread finishes
     const o = await write({ ...BASE, episodes: 2, flushEverySteps: 5000, dir, compressThreads: false, failAt: { phase, occurrence, write: write1, count: 1 } });
     assertTypedEnospc(o);

@@ -5,13 +5,14 @@ import { test } from "node:test";
 import { DataExporter, ExperimentLoader } from "../src/index.js";
 import { H5Reader } from "../src/h5/index.js";
 import { engineVersions } from "../src/h5/engine.js";
-import { episodeView, writeExperiment } from "./fixtures.js";
+import { assertSameFiles, episodeView, writeExperimentLogged } from "./fixtures.js";
 import { tempDir } from "./helpers.js";
 
 test("engines ts and h5wasm write files that load identically", async (t) => {
   const dir = tempDir(t);
-  const ts = await writeExperiment(DataExporter, dir, 11, { engine: "ts" });
-  const wasm = await writeExperiment(DataExporter, dir, 11, { engine: "h5wasm" });
+  const tsRun = await writeExperimentLogged(DataExporter, dir, 11, { engine: "ts" });
+  const wasmRun = await writeExperimentLogged(DataExporter, dir, 11, { engine: "h5wasm" });
+  const [ts, wasm] = [tsRun.dir, wasmRun.dir];
   await using a = await ExperimentLoader.open(ts);
   await using b = await ExperimentLoader.open(wasm);
   assert.deepEqual(a.getConfig(), b.getConfig());
@@ -29,6 +30,8 @@ test("engines ts and h5wasm write files that load identically", async (t) => {
   ra.close();
   rb.close();
   assert.ok(statSync(`${ts}/experiment_data.h5`).size > 0);
+  // and as h5py reads them (not our loader): the same content, and the inputs that were logged
+  assertSameFiles(t, tsRun.file, wasmRun.file, tsRun.episodes);
 });
 
 test("an unknown engine is rejected", async (t) => {

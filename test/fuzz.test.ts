@@ -8,17 +8,16 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { runFuzz } from "../bench/fuzz.js";
 import { readEverything } from "../bench/fuzz-worker.js";
 import { SnnExportError } from "../src/index.js";
+import { skipStructureCheck, tempDir } from "./helpers.js";
 
 test("fuzz: truncated and corrupted files end in a typed error or valid data", { timeout: 240_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "snn-fuzz-test-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "snn-fuzz-test-");
   const r = await runFuzz({ truncations: 200, flips: 100, seed: 3, workDir: dir, concurrency: 2, timeoutMs: 15_000 });
+  // the damaged copies are damaged on purpose; the valid file they come from is checked
+  for (const c of r.cases) skipStructureCheck(c.file, "a fuzz case (truncated or bytes changed on purpose)");
   t.diagnostic(`${r.cases.length} cases in ${r.seconds.toFixed(1)} s: ${JSON.stringify(r.counts)}`);
   const bad = r.cases.filter((c) => c.outcome !== "ok" && c.outcome !== "typed");
   assert.deepEqual(

@@ -1,14 +1,160 @@
-/** Test helpers: a per-test temporary directory that is always removed. */
-import { mkdtempSync, rmSync } from "node:fs";
+/**
+ * Test helpers: a per-test temporary directory that is always removed, and the structure check
+ * (test/py/check_structure.py) of every HDF5 file a test leaves in it.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { closeSync, lstatSync, mkdtempSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { TestContext } from "node:test";
 
-/** A fresh directory removed when the test ends. */
+export const PYTHON = "/usr/bin/python3";
+export const STRUCTURE_CHECKER = fileURLToPath(new URL("../../test/py/check_structure.py", import.meta.url));
+
+/**
+ * A fresh directory for one test. When the test ends, every HDF5 file left in it (found by its
+ * signature, at any depth, whoever wrote it: the exporter in this process, a CLI or writer child
+ * process, h5repack, h5py) is checked with check_structure.py — a failed check fails the test —
+ * and the directory is removed.
+ */
 export function tempDir(t: TestContext, prefix = "snn-export-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => checkAndRemove(dir, t));
   return dir;
+}
+
+/** Checks the HDF5 files under `dir` (see {@link tempDir}), then removes it, also when the check fails. */
+export function checkAndRemove(dir: string, t?: TestContext): void {
+  try {
+    const files = hdf5FilesIn(dir);
+    if (files.length > 0) assertStructure(files, { t });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Files (or directories: everything below them) left out of the structure check, with the reason. */
+const exempt = new Map<string, string>();
+/** Files to check as a killed writer leaves them (check_structure.py --killed). */
+const killedFiles = new Set<string>();
+
+/**
+ * Leaves `path` (a file, or a directory and everything below it) out of the structure check: for
+ * files a test damages on purpose. The reason is printed when the check runs.
+ */
+export function skipStructureCheck(path: string, reason: string): void {
+  exempt.set(resolve(path), reason);
+}
+
+/**
+ * Checks `path` (a file, or a directory and everything below it) as a killed writer, or one that
+ * stopped at a failed write, leaves a file (check_structure.py --killed).
+ */
+export function checkAsKilled(path: string): void {
+  killedFiles.add(resolve(path));
+}
+
+const under = (file: string, p: string) => file === p || file.startsWith(p + "/");
+
+function exemption(file: string): string | undefined {
+  for (const [p, why] of exempt) if (under(file, p)) return why;
+  return undefined;
+}
+
+const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** HDF5 files (by their signature at 0) and `.h5` files (which must be HDF5) under `dir`. */
+export function hdf5FilesIn(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && (e.name.endsWith(".h5") || hasSignature(p))) out.push(resolve(p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+function hasSignature(file: string): boolean {
+  if (lstatSync(file).size < 8) return false;
+  const fd = openSync(file, "r");
+  try {
+    const head = Buffer.alloc(8);
+    readSync(fd, head, 0, 8, 0);
+    return head.equals(SIGNATURE);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+let h5pyState: string | null | undefined;
+
+/** Why the checker cannot run here (no h5py), or null when it can. */
+export function structureCheckerProblem(): string | null {
+  if (h5pyState !== undefined) return h5pyState;
+  const r = spawnSync(PYTHON, ["-c", "import h5py, numpy"], { encoding: "utf8" });
+  h5pyState = r.error ? `${PYTHON} not runnable (${r.error.message})` : r.status !== 0 ? `${PYTHON} cannot import h5py/numpy` : null;
+  return h5pyState;
+}
+
+let warned = false;
+
+export interface StructureResult { file: string; ok: boolean; problems: [string, string][]; stats: Record<string, unknown>; notes: string[] }
+
+/**
+ * Runs check_structure.py on `files` (one Python process) and throws with its findings when a
+ * check fails. Files left out by {@link skipStructureCheck} are not checked; files marked by
+ * {@link checkAsKilled} (or all, with `killed`) are checked as a killed writer leaves them.
+ * Without h5py it returns null after a note (once per process), and throws under CI=true.
+ */
+export function assertStructure(files: string[], o: { killed?: boolean; t?: TestContext } = {}): StructureResult[] | null {
+  const problem = structureCheckerProblem();
+  if (problem) {
+    if (process.env.CI === "true") throw new Error(`the structure check needs h5py on CI: ${problem} (apt-get install python3-h5py)`);
+    if (!warned) process.stderr.write(`structure check skipped: ${problem}\n`);
+    warned = true;
+    return null;
+  }
+  const closed: string[] = [];
+  const killed: string[] = [];
+  for (const f of files.map((x) => resolve(x))) {
+    const why = exemption(f);
+    if (why !== undefined) {
+      o.t?.diagnostic(`structure check: ${f} left out: ${why}`);
+      continue;
+    }
+    (o.killed || [...killedFiles].some((p) => under(f, p)) ? killed : closed).push(f);
+  }
+  if (closed.length + killed.length === 0) return [];
+  const args = [STRUCTURE_CHECKER, "--json", ...closed, ...(killed.length ? ["--killed", ...killed] : [])];
+  const r = spawnSync(PYTHON, args, { encoding: "utf8", maxBuffer: 64 << 20, timeout: 600_000 });
+  if (r.error) throw new Error(`check_structure.py did not run: ${r.error.message}`);
+  const results = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as StructureResult);
+  const failed = results.filter((x) => !x.ok);
+  if (r.status !== 0 || failed.length > 0 || results.length !== closed.length + killed.length) {
+    const lines = failed.map((x) => `${x.file}:\n${x.problems.map(([id, text]) => `  [${id}] ${text}`).join("\n")}`);
+    throw new Error(`HDF5 structure check failed (test/py/check_structure.py, exit ${r.status ?? r.signal}):\n${lines.join("\n")}${r.stderr ? `\n${r.stderr}` : ""}`);
+  }
+  return results;
+}
+
+/**
+ * Skips `t` with `reason`, or, under CI=true, fails it: on CI a test that cannot run its real
+ * check must not pass silently (.ci/run installs what the tests need).
+ */
+export function skipOrFail(t: TestContext, reason: string): void {
+  if (process.env.CI === "true") assert.fail(`cannot run on CI: ${reason}`);
+  t.skip(reason);
 }
 
 /** Deterministic PRNG: the bench scripts' mulberry32 (same seed, same sequence). */

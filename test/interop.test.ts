@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DataExporter, type StepInput, type VariableInput } from "../src/index.js";
-import { rng, tempDir } from "./helpers.js";
+import { checkAndRemove, rng, tempDir } from "./helpers.js";
 
 const PYTHON = "/usr/bin/python3";
 /** The compiled test runs from dist/test/; the script lives in the source tree. */
@@ -219,7 +219,7 @@ interface Written { dir: string; file: string; expected: Expected }
 let mainExperiment: Promise<Written> | null = null;
 const sharedDirs: string[] = [];
 after(() => {
-  for (const d of sharedDirs) rmSync(d, { recursive: true, force: true });
+  for (const d of sharedDirs) checkAndRemove(d);
 });
 
 /** Writes (once) an experiment with every stream, and the EXPECTED.json describing it. */

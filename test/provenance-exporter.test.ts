@@ -5,7 +5,9 @@
  * surfaces at the call (flush, close), never as an unhandled rejection.
  *
  * The writers run in child processes whose working directory is a temporary repository and whose
- * PATH starts with a `git` that sleeps before running the real one.
+ * PATH starts with a `git` that waits for a gate (a file the writer creates when the test wants
+ * git to answer) before running the real one: "create() does not wait for git" and "flushed before
+ * git answered" are then facts of the order of events, not of how long anything took.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -19,7 +21,8 @@ import { H5Reader } from "../src/h5/index.js";
 import { tempDir } from "./helpers.js";
 
 const GIT_ENV = { GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
-const SLOW_S = 2;
+/** How long a gated git waits for its gate before it gives up (exit 1: "git failed"). */
+const GATE_WAIT_S = 60;
 const hasGit = (): boolean => !spawnSync("git", ["--version"]).error;
 
 function skipUnlessGit(t: TestContext): boolean {
@@ -34,8 +37,14 @@ function git(dir: string, ...args: string[]): string {
   return execFileSync("git", [...cfg, ...args], { cwd: dir, env: { ...process.env, ...GIT_ENV }, encoding: "utf8" });
 }
 
-/** A dirty repository with a remote, and a directory holding a `git` that sleeps SLOW_S seconds first. */
-function setUp(t: TestContext): { repo: string; slowPath: string } {
+interface Setup { repo: string; gitPath: string; bin: string }
+
+/**
+ * A dirty repository with a remote, and a directory holding a `git` that runs the real one only
+ * once the file named by $SNN_TEST_GIT_GATE exists (it gives up after GATE_WAIT_S seconds, or as
+ * soon as the directory is removed at the end of the test).
+ */
+function setUp(t: TestContext): Setup {
   const repo = join(realpathSync(tempDir(t, "snn-provx-")), "repo");
   mkdirSync(repo);
   git(repo, "init", "-q");
@@ -48,40 +57,57 @@ function setUp(t: TestContext): { repo: string; slowPath: string } {
   writeFileSync(join(repo, "notes.txt"), "new\n");
   const bin = realpathSync(tempDir(t, "snn-provx-bin-"));
   const realGit = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
-  writeFileSync(join(bin, "git"), `#!/bin/sh\nsleep ${SLOW_S}\nexec "${realGit}" "$@"\n`, { mode: 0o755 });
-  return { repo, slowPath: `${bin}:${process.env.PATH}` };
+  const gated = [
+    "#!/bin/sh",
+    "i=0",
+    `while [ ! -e "$SNN_TEST_GIT_GATE" ]; do`,
+    `  [ -d "${bin}" ] || exit 1`,
+    `  i=$((i + 1)); [ $i -gt ${GATE_WAIT_S * 20} ] && exit 1`,
+    "  sleep 0.05",
+    "done",
+    `exec "${realGit}" "$@"`,
+  ];
+  writeFileSync(join(bin, "git"), gated.join("\n") + "\n", { mode: 0o755 });
+  return { repo, gitPath: `${bin}:${process.env.PATH}`, bin };
 }
 
 /**
  * Runs a writer in `repo`: creates an exporter (class and options given), logs a few steps,
- * then `end`: "exit" (flush, then exit without close: a crash), "wait-exit" (wait until git has
- * answered, flush, exit without close), "wait-end-exit" (wait, end the episode, let its flush
- * happen, exit without flush or close), "close". Prints the file and how long create() took.
+ * then `end`: "exit" (flush, then exit without close: a crash; git never answers), "wait-exit"
+ * (let git answer and wait for it, flush, exit without close), "wait-end-exit" (the same, then
+ * end the episode and wait until its flush happened, exit without flush or close), "close" (let
+ * git answer once create() has returned, then close). Prints the file.
  */
 let scripts = 0;
 
-function runWriter(repo: string, slowPath: string, end: "exit" | "wait-exit" | "wait-end-exit" | "close", options: Record<string, unknown> = {}, cls = "DataExporter"): { file: string; createMs: number } {
+function runWriter(setup: Setup, end: "exit" | "wait-exit" | "wait-end-exit" | "close", options: Record<string, unknown> = {}, cls = "DataExporter"): { file: string } {
   const mod = new URL("../src/index.js", import.meta.url).href;
+  const gate = join(setup.bin, `gate-${++scripts}`);
   const script = `
+    import { writeFileSync } from "node:fs";
     import { ${cls} as X } from ${JSON.stringify(mod)};
-    const t0 = performance.now();
+    const end = ${JSON.stringify(end)};
     const ex = await X.create("run", { outputBaseDir: "experiments", flushIntervalMs: 0, provenance: { codeSnapshot: false }, ...${JSON.stringify(options)} });
-    const createMs = performance.now() - t0;
+    // git may answer only now: had create() waited for git, it would have waited for the gate (and git failed)
+    if (end !== "exit") writeFileSync(${JSON.stringify(gate)}, "");
     ex.saveNetworkStructure({ neurons: { ids: Int32Array.from([0, 1, 2]) } });
     ex.startEpisode();
     for (let t = 0; t < 10; t++) ex.log({ timestep: t, spikes: [t % 3], reward: t });
-    if (${JSON.stringify(end)}.startsWith("wait")) await new Promise((r) => setTimeout(r, ${SLOW_S * 1000} + 1500));
-    if (${JSON.stringify(end)} === "close") await ex.close();
-    else if (${JSON.stringify(end)} === "wait-end-exit") {
+    if (end.startsWith("wait")) await ex.git.done; // git has answered
+    if (end === "close") await ex.close();
+    else if (end === "wait-end-exit") {
       ex.endEpisode();
-      await new Promise((r) => setTimeout(r, 300)); // the episode-end flush may wait for the last chunks' compression
+      // the episode-end flush may wait for the last chunks' compression: wait until it happened
+      const until = Date.now() + 60_000;
+      while (ex.policy.owed && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      if (ex.policy.owed) throw new Error("the episode-end flush did not happen within 60 s");
     } else ex.flush();
-    console.log(JSON.stringify({ file: ex.filePath, createMs }));
-    if (${JSON.stringify(end)} !== "close") process.exit(0);`;
-  const file = join(dirname(repo), `writer-${process.pid}-${++scripts}.mjs`); // not -e: worker threads inherit --input-type
+    console.log(JSON.stringify({ file: ex.filePath }));
+    if (end !== "close") process.exit(0);`;
+  const file = join(dirname(setup.repo), `writer-${process.pid}-${scripts}.mjs`); // not -e: worker threads inherit --input-type
   writeFileSync(file, script);
   const r = spawnSync(process.execPath, ["--no-warnings", file], {
-    cwd: repo, env: { ...process.env, ...GIT_ENV, PATH: slowPath }, encoding: "utf8",
+    cwd: setup.repo, env: { ...process.env, ...GIT_ENV, PATH: setup.gitPath, SNN_TEST_GIT_GATE: gate }, encoding: "utf8", timeout: 180_000,
   });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
@@ -104,16 +130,17 @@ async function gitInFile(file: string): Promise<{ git: Record<string, unknown>; 
   }
 }
 
-test("create() does not wait for git; after close the file holds git's state at the start", async (t) => {
+test("create() does not wait for git; after close the file holds git's state at the start", { timeout: 600_000 }, async (t) => {
   if (!skipUnlessGit(t)) return;
-  const { repo, slowPath } = setUp(t);
-  const want = expectedGit(repo);
+  const setup = setUp(t);
+  const want = expectedGit(setup.repo);
   const { diff, ...fields } = want;
   for (const [options, cls] of [[{}, "DataExporter"], [{ asyncWrite: true }, "DataExporter"], [{}, "StandardDataExporter"], [{ engine: "h5wasm" }, "DataExporter"]] as const) {
     const what = `${cls} ${JSON.stringify(options)}`;
-    const { file, createMs } = runWriter(repo, slowPath, "close", options, cls);
-    assert.ok(createMs < SLOW_S * 1000, `${what}: create() took ${createMs} ms: it waited for git`);
+    // git answers only after create() returned: a create() that waited for it would have had git fail
+    const { file } = runWriter(setup, "close", options, cls);
     const got = await gitInFile(file);
+    assert.notEqual(got.git.reason, "git failed", `${what}: git gave up waiting for its gate: create() waited for git`);
     assert.deepEqual(got.git, JSON.parse(JSON.stringify(fields)), what);
     assert.equal(got.git.remoteUrl, "https://example.com/lab/snn.git");
     assert.equal(got.diff, diff, what);
@@ -121,12 +148,12 @@ test("create() does not wait for git; after close the file holds git's state at 
   }
 });
 
-test("a file flushed before git answered says pending, and the loader reports it; flushed after, it has the state", async (t) => {
+test("a file flushed before git answered says pending, and the loader reports it; flushed after, it has the state", { timeout: 600_000 }, async (t) => {
   if (!skipUnlessGit(t)) return;
-  const { repo, slowPath } = setUp(t);
-  const { diff, ...fields } = expectedGit(repo);
+  const setup = setUp(t);
+  const { diff, ...fields } = expectedGit(setup.repo);
   for (const options of [{}, { asyncWrite: true }]) {
-    const early = runWriter(repo, slowPath, "exit", options);
+    const early = runWriter(setup, "exit", options);
     const e = await gitInFile(early.file);
     assert.deepEqual(e.git, { ...GIT_PENDING }, JSON.stringify(options));
     assert.equal(e.diff, null);
@@ -137,7 +164,7 @@ test("a file flushed before git answered says pending, and the loader reports it
 
     // written by a flush, or by the end of an episode (with asyncWrite an exit right after endEpisode() may come before the worker wrote)
     for (const end of options.asyncWrite ? ["wait-exit"] as const : ["wait-exit", "wait-end-exit"] as const) {
-      const late = runWriter(repo, slowPath, end, options);
+      const late = runWriter(setup, end, options);
       const l = await gitInFile(late.file);
       assert.deepEqual(l.git, JSON.parse(JSON.stringify(fields)), `${end} ${JSON.stringify(options)}`);
       assert.equal(l.diff, diff);

@@ -2,7 +2,29 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DataExporter, ExperimentLoader, quickLoad } from "../src/index.js";
-import { rng, tempDir } from "./helpers.js";
+import { spawnSync } from "node:child_process";
+import type { CsrMatrix, NdArray } from "../src/loader/types.js";
+import { rng, skipOrFail, tempDir } from "./helpers.js";
+
+const PYTHON = "/usr/bin/python3";
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** The checkpoint group with h5py alone, as FORMAT.md describes it. */
+const CHECKPOINT_PY = `
+import h5py, json, re, sys
+with h5py.File(sys.argv[1], "r") as f:
+    g = f["checkpoints/final_weights"]
+    w = g["weights"]
+    s = lambda v: v.decode() if isinstance(v, bytes) else v
+    e = g["epoch"]
+    print(json.dumps({
+        "attrs": {"episode_count": int(g.attrs["episode_count"]), "iso": re.match(r"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$", s(g.attrs["created_at"])) is not None},
+        "weights": {"attrs": {"format": s(w.attrs["format"]), "source_format": s(w.attrs["source_format"]), "shape": w.attrs["shape"].tolist()},
+                    **{k: [str(w[k].dtype), w[k][()].tolist()] for k in ("indptr", "indices", "data")}},
+        "dense": [str(g["dense"].dtype), list(g["dense"].shape), g["dense"][()].ravel().tolist()],
+        "epoch": {"value": json.loads(s(e[()])), "encoding": s(e.attrs["encoding"])},
+    }))
+`;
 
 const N = 20;
 
@@ -141,8 +163,39 @@ test("every stream of a multi-episode experiment round-trips", async (t) => {
     assert.deepEqual(ep.getStaticData("world"), { walls: [[0, 0], [1, 1]], goal: [0.5, 0.5] });
   }
   assert.deepEqual(loader.listCheckpoints(), ["final_weights"]);
+  // the checkpoint, against what was given to saveCheckpoint (FORMAT.md "checkpoints/<name>/")
   const cp = loader.getCheckpoint("final_weights");
-  assert.ok(cp);
+  assert.equal(cp.name, "final_weights");
+  assert.equal(cp.attrs.episode_count, 3, "episodes started when it was saved");
+  assert.match(String(cp.attrs.created_at), ISO_UTC);
+  assert.deepEqual(Object.keys(cp.entries).sort(), ["dense", "epoch", "weights"]);
+  const w = cp.entries.weights as CsrMatrix;
+  assert.deepEqual([...w.indptr], [0, 1, 2]);
+  assert.deepEqual([...w.indices], [1, 0]);
+  assert.deepEqual([...w.data], [0.5, -0.5]);
+  assert.deepEqual(w.shape, [2, 2]);
+  assert.equal(w.sourceFormat, "csr");
+  const dense = cp.entries.dense as NdArray;
+  assert.equal(dense.dtype, "float32");
+  assert.deepEqual(dense.shape, [2, 2]);
+  assert.deepEqual([...dense.data], [1, 0, 0, 2]);
+  assert.equal(cp.entries.epoch, 3);
+
+  // and as h5py sees it, against the same inputs: the loader is not its own oracle
+  await t.test("h5py reads the checkpoint as saved", (t2) => {
+    if (spawnSync(PYTHON, ["-c", "import h5py, numpy"]).status !== 0) return skipOrFail(t2, `${PYTHON} cannot import h5py/numpy (apt-get install python3-h5py)`);
+    const r = spawnSync(PYTHON, ["-c", CHECKPOINT_PY, ex.filePath], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      attrs: { episode_count: 3, iso: true },
+      weights: {
+        attrs: { format: "csr", source_format: "csr", shape: [2, 2] },
+        indptr: ["int64", [0, 1, 2]], indices: ["uint32", [1, 0]], data: ["float64", [0.5, -0.5]],
+      },
+      dense: ["float32", [2, 2], [1, 0, 0, 2]],
+      epoch: { value: 3, encoding: "json" },
+    });
+  });
   const q = await quickLoad(ex.filePath, { episodeId: 2 });
   assert.deepEqual([...q.episode.spikes.neuronIds], expected[2].spikeIds);
 });

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ExperimentLoader, isSnnExportError } from "../src/index.js";
@@ -13,17 +13,23 @@ const WRITER = fileURLToPath(new URL("./fixtures/swmr-writer.js", import.meta.ur
 const PY = "/usr/bin/python3";
 const hasH5py = spawnSync(PY, ["-c", "import h5py"]).status === 0;
 
+/** Every wait of these tests ends: the writer is killed after this long. */
+const WRITER_TIMEOUT_MS = 120_000;
+
 /** Starts the writer; with `readyFile` it waits after its first flush until that file exists. */
-function startWriter(dir: string, steps: number, readyFile?: string): Promise<{ path: string; done: Promise<unknown> }> {
-  const child = spawn(process.execPath, [WRITER, dir, String(steps), ...(readyFile ? [readyFile] : [])], { stdio: ["ignore", "pipe", "inherit"] });
+function startWriter(t: TestContext, dir: string, steps: number, readyFile?: string): Promise<{ path: string; done: Promise<unknown> }> {
+  const child = spawn(process.execPath, [WRITER, dir, String(steps), ...(readyFile ? [readyFile] : [])], { stdio: ["ignore", "pipe", "inherit"], timeout: WRITER_TIMEOUT_MS });
+  t.after(() => void child.kill());
+  const exited = once(child, "exit");
   let out = "";
   return new Promise((resolve, reject) => {
     child.stdout.on("data", (d) => {
       out += String(d);
       const nl = out.indexOf("\n");
-      if (nl > 0) resolve({ path: out.slice(0, nl), done: once(child, "exit") });
+      if (nl > 0) resolve({ path: out.slice(0, nl), done: exited });
     });
     child.on("error", reject);
+    void exited.then(([code, signal]) => reject(new Error(`the writer exited (${code ?? signal}) before naming its file`)), reject);
   });
 }
 
@@ -63,12 +69,12 @@ while time.time() < deadline:
 print(json.dumps({"lengths": lengths, "bad": bad, "statuses": sorted(statuses)}))
 `;
 
-test("h5py in SWMR mode sees the episode grow and never reads torn values", { skip: !hasH5py && process.env.CI !== "true" ? "python3-h5py is not installed" : false }, async (t) => {
+test("h5py in SWMR mode sees the episode grow and never reads torn values", { timeout: 2 * WRITER_TIMEOUT_MS, skip: !hasH5py && process.env.CI !== "true" ? "python3-h5py is not installed" : false }, async (t) => {
   assert.ok(hasH5py, "CI needs python3-h5py (apt-get install python3-h5py)");
   const dir = tempDir(t);
   const steps = 3000;
   const ready = join(dir, "reader-ready");
-  const { path, done } = await startWriter(dir, steps, ready);
+  const { path, done } = await startWriter(t, dir, steps, ready);
   const r = spawnSync(PY, ["-c", READER, path, String(steps), ready], { encoding: "utf8", timeout: 60_000 });
   await done;
   assert.equal(r.status, 0, r.stderr);
@@ -81,16 +87,18 @@ test("h5py in SWMR mode sees the episode grow and never reads torn values", { sk
   assert.ok(res.lengths.every((n, i) => i === 0 || n >= res.lengths[i - 1]), "lengths only grow");
 });
 
-test("ExperimentLoader live mode re-reads growing streams while the writer runs", async (t) => {
+test("ExperimentLoader live mode re-reads growing streams while the writer runs", { timeout: 2 * WRITER_TIMEOUT_MS }, async (t) => {
   const dir = tempDir(t);
   const steps = 3000;
   const ready = join(dir, "reader-ready"); // created after the first read that sees steps: the writer waits for it
-  const { path, done } = await startWriter(dir, steps, ready);
+  const { path, done } = await startWriter(t, dir, steps, ready);
   const seen: number[] = [];
   let failures = 0;
   let finished = false;
   void done.then(() => (finished = true));
+  const until = Date.now() + WRITER_TIMEOUT_MS;
   while (!finished) {
+    assert.ok(Date.now() < until, `the writer did not finish within ${WRITER_TIMEOUT_MS} ms: lengths seen ${[...new Set(seen)].join(", ")}`);
     try {
       await using loader = await ExperimentLoader.open(path, { live: true });
       if (loader.episodeCount > 0) {

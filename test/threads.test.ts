@@ -7,14 +7,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExperimentLoader } from "../src/index.js";
+import { tempDir } from "./helpers.js";
 
 test("an experiment written from `node --max-old-space-size=… --stack-size=… --expose-gc --input-type=module -e` (threads and asyncWrite) is complete", { timeout: 120_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "snn-eval-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "snn-eval-");
   const mod = new URL("../src/index.js", import.meta.url).href;
   const pool = new URL("../src/h5/ts/pool.js", import.meta.url).href;
   const script = `

@@ -306,3 +306,78 @@ test("h5repack copies every attribute and hard link: h5diff finds no difference,
     assert.ok(dump.stdout.includes(`ATTRIBUTE "${name}"`), `h5dump -A of the repacked file lacks ATTRIBUTE "${name}"`);
   }
 });
+
+// ------------------------------------------------------------------ HDF5's tools as oracles on a demo file
+
+const CLI = new URL("../src/cli/main.js", import.meta.url).pathname;
+
+/** Every object's attributes (path -> name -> value as text), and every dataset's values as text. */
+const ALL = `
+import h5py, json, sys, numpy as np
+def text(v):
+    if isinstance(v, bytes): return v.decode()
+    if isinstance(v, np.ndarray): return repr([text(x) for x in v.tolist()]) if v.dtype.kind == "O" else repr(v.tolist())
+    return repr(v.tolist() if hasattr(v, "tolist") else v)
+attrs, data = {}, {}
+with h5py.File(sys.argv[1], "r") as f:
+    def visit(name, o):
+        attrs["/" + name] = {k: text(v) for k, v in o.attrs.items()}
+        if isinstance(o, h5py.Dataset): data["/" + name] = text(o[()])
+    attrs["/"] = {k: text(v) for k, v in f.attrs.items()}
+    f.visititems(visit)
+print(json.dumps({"attrs": attrs, "data": data}))
+`;
+
+/** Edits of a copy with h5py: one attribute, or one value of a dataset. */
+const EDIT = `
+import h5py, sys
+with h5py.File(sys.argv[1], "r+") as f:
+    kind = sys.argv[2]
+    if kind == "root attribute": f.attrs["experiment_name"] = "edited with h5py"
+    elif kind == "dataset attribute": f["neural_states/v"].attrs["first_row"] = 7
+    elif kind == "stream value": d = f["timesteps"]; d[5] = d[5] + 1000
+    elif kind == "episode table value": d = f["episodes/total_reward"]; d[1] = d[1] + 0.5
+`;
+
+test("a demo file through h5repack: h5diff finds 0 differences, every attribute and value is kept; edits made with h5py are reported", { timeout: 300_000 }, async (t) => {
+  if (!requireTools(t, "h5py", "h5repack", "h5diff")) return;
+  const dir = tempDir(t);
+  const demo = run(process.execPath, [CLI, "demo", "--episodes", "2", "--steps", "300", "--neurons", "60", "--seed", "3", "--out", dir, "--json"]);
+  assert.equal(demo.status, 0, demo.stderr);
+  const file = (JSON.parse(demo.stdout) as { filePath: string }).filePath;
+  const out = join(dir, "repacked.h5");
+  const repack = run("h5repack", [file, out]);
+  assert.equal(repack.status, 0, `h5repack failed:\n${repack.stdout}${repack.stderr}`);
+  const diff = run("h5diff", ["-v", file, out]);
+  assert.equal(diff.status, 0, `h5diff found differences after h5repack:\n${diff.stdout.slice(-4000)}${diff.stderr}`);
+  assert.match(diff.stdout, /^0 differences found$/m, diff.stdout.slice(-2000));
+  // h5diff compared the attributes (they are not silently dropped): e.g. the root's and the episode table's
+  assert.match(diff.stdout, /attribute: <format_version of <\/>> and <format_version of <\/>>/);
+  assert.match(diff.stdout, /attribute: <codes of <\/episodes\/status>>/);
+
+  const read = (f: string) => {
+    const r = run(PYTHON, ["-c", ALL, f]);
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { attrs: Record<string, Record<string, string>>; data: Record<string, string> };
+  };
+  const before = read(file);
+  const after = read(out);
+  const count = (a: Record<string, Record<string, string>>) => Object.values(a).reduce((n, x) => n + Object.keys(x).length, 0);
+  assert.ok(count(before.attrs) >= 20, `the demo file has only ${count(before.attrs)} attributes`);
+  assert.deepEqual(after.attrs, before.attrs, "h5repack kept every attribute, with its value");
+  assert.deepEqual(after.data, before.data, "h5repack kept every dataset, with its values");
+
+  for (const [kind, where] of [["root attribute", /experiment_name/], ["dataset attribute", /first_row/], ["stream value", /\/timesteps/], ["episode table value", /\/episodes\/total_reward/]] as const) {
+    const edited = join(dir, `edited-${kind.replaceAll(" ", "-")}.h5`);
+    const cp = run("cp", [file, edited]);
+    assert.equal(cp.status, 0, cp.stderr);
+    const e = run(PYTHON, ["-c", EDIT, edited, kind]);
+    assert.equal(e.status, 0, e.stderr);
+    const d = run("h5diff", ["-v", file, edited]);
+    assert.equal(d.status, 1, `h5diff did not report the ${kind} edited with h5py (exit ${d.status}):\n${d.stdout.slice(-3000)}${d.stderr}`);
+    // one object differs (a string attribute counts its differing characters), and it is the edited one
+    const blocks = d.stdout.split(/\n(?=attribute: |dataset: |group {2}: )/).filter((b) => /^[1-9]\d* differences? found$/m.test(b));
+    assert.equal(blocks.length, 1, `${kind}: h5diff reports ${blocks.length} differing objects:\n${blocks.join("\n").slice(0, 3000)}`);
+    assert.match(blocks[0], where, `${kind}: h5diff names another object:\n${blocks[0]}`);
+  }
+});

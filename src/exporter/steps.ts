@@ -90,6 +90,8 @@ export class StepStreams {
   private readonly stateTimesteps: ChunkedStream;
   private readonly counts: ChunkedStream | null;
   private readonly spikeIds: ChunkedStream | null;
+  /** `/spikes/id_offsets`: the spike-id row at every `chunkSize`-th step row. */
+  private readonly idOffsets: ChunkedStream | null;
   private spikeMatrix: ChunkedStream | null = null;
   /** Standard layout: steps logged before the neuron count was known (zero rows of the matrix, written once it is). */
   private denseLag = 0;
@@ -125,6 +127,9 @@ export class StepStreams {
     // and faster per id than 10 000 on stress_test's spikes)
     this.spikeIds = optimized
       ? s(STREAMS.spikes.neuronIds, "uint32", () => (net.nNeurons === null ? "uint32" : smallestUnsigned(Math.max(0, net.nNeurons - 1, net.maxSpikeId))), Math.max(rows, SPIKE_ID_CHUNK))
+      : null;
+    this.idOffsets = optimized
+      ? new ChunkedStream(w, STREAMS.spikes.idOffsets, { bufDtype: "float64", diskDtype: "int64", rowShape: [], chunkRows: 4096, compression: this.comp, attrs: { [STREAMS.spikes.every]: BigInt(rows) } })
       : null;
     this.rewardT = optimized ? s(STREAMS.rewards.timesteps, "float64", "int64") : null;
     this.rewardV = s(STREAMS.rewards.values, "float64", "float64");
@@ -332,6 +337,11 @@ export class StepStreams {
       this.commitDenseSpikes(c);
       return;
     }
+    const io = this.idOffsets!;
+    if (this.timesteps.length % this.opts.chunkSize === 0) {
+      (io.buf as Float64Array)[io.rows] = this.spikeIds.length;
+      io.advanceOne();
+    }
     (this.counts.buf as Uint32Array)[this.counts.rows] = c;
     this.counts.advanceOne();
     let i = 0;
@@ -507,6 +517,7 @@ export class StepStreams {
     for (const v of this.vars.values()) yield v.stream;
     if (this.counts) yield this.counts;
     if (this.spikeIds) yield this.spikeIds;
+    if (this.idOffsets) yield this.idOffsets;
     if (this.spikeMatrix) yield this.spikeMatrix;
     for (const b of this.behavior.values()) yield b.stream;
     if (this.rewardT) yield this.rewardT;

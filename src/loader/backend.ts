@@ -34,6 +34,12 @@ export interface EpisodeBackend {
   /** The series with the variables `names` (all of them stored). */
   series(stream: SeriesName, names: string[]): TimeSeries;
   spikes(): SpikeTrain;
+  /** Spikes of the steps with timesteps in `[from, to)`, reading only their chunks (2.x; 1.x filters {@link spikes}). */
+  spikesWindow?(from: number, to: number): SpikeTrain;
+  /** {@link series} for the rows with timesteps in `[from, to)`, reading only their chunks (2.x). */
+  seriesWindow?(stream: SeriesName, names: string[], from: number, to: number): TimeSeries;
+  /** Spikes of the steps with timesteps in `[from, to)`, `steps` steps per block, each block read when asked for (2.x). */
+  spikeBlocks?(steps: number, from: number, to: number): Generator<SpikeTrain>;
   /** The non-zero rewards. */
   rewards(): Rewards;
   /** The weight changes sorted by timestep (1.x: as stored, which the writer sorted at the episode's end). */

@@ -26,6 +26,8 @@ export class ChunkCache {
   private readonly blocks = new Map<string, NdArray>();
   private readonly infos = new Map<string, DatasetInfo>();
   private bytes = 0;
+  /** Chunks decoded from the file so far (a cache miss, or a read past the cache). */
+  chunksRead = 0;
 
   /** `info` and `read` (rows `[start, end)`, clamped, as {@link readNumericRows} reads them) go to the file. */
   constructor(
@@ -51,6 +53,7 @@ export class ChunkCache {
     const k1 = Math.floor((e - 1) / chunk);
     const chunkBytes = chunk * rowSize * 8;
     if (info.shape.length === 0 || e <= s || !(chunk > 0) || k1 - k0 > 1 || chunkBytes > this.budget / 4) {
+      if (e > s) this.chunksRead += chunk > 0 ? k1 - k0 + 1 : 1;
       return this.file.read(path, start, end);
     }
     const parts = [this.block(path, k0, chunk, rows)];
@@ -79,6 +82,7 @@ export class ChunkCache {
       return hit;
     }
     const block = this.file.read(path, k * chunk, Math.min(rows, (k + 1) * chunk));
+    this.chunksRead++;
     this.blocks.set(key, block);
     this.bytes += block.data.byteLength;
     for (const [old, b] of this.blocks) {

@@ -10,6 +10,7 @@ import type {
   EpisodeAttributes, ExperimentEvent, NdArray, Rewards, SpikeTrain, TimeSeries, WeightChanges,
 } from "./types.js";
 import { commonLength, takeRows } from "./values.js";
+import { lowerBound } from "./window.js";
 import {
   decodeCsr, decodeDense, nonZeroRewards, sortWeightChanges, toEvents, type EpisodeBackend, type SeriesName,
 } from "./backend.js";
@@ -40,6 +41,8 @@ export class V2Streams {
     readonly vars: Record<SeriesName, Variable[]>,
     /** Step-aligned datasets other than `/timesteps` and the behaviour keys, as far as they exist. */
     readonly stepAligned: string[],
+    /** Steps between two entries of `/spikes/id_offsets` (0: no such index). */
+    readonly idEvery: number,
   ) {}
 
   /** Looks at the stream groups' members and attributes (no data is read). */
@@ -50,7 +53,8 @@ export class V2Streams {
     const stepAligned: string[] = [denseSpikes ? spikes.matrix : spikes.counts];
     if (denseRewards) stepAligned.push(rewards.values);
     const vars = { neural_states: variables(src, STREAMS.neuralStates.group, true), behavior: variables(src, STREAMS.behavior.group, false) };
-    return new V2Streams(denseSpikes, denseRewards, vars, stepAligned.filter((p) => src.kind(p) === "dataset"));
+    const idEvery = src.kind(spikes.idOffsets) === "dataset" ? scalarNumber(src.attrs(spikes.idOffsets)[spikes.every]) ?? 0 : 0;
+    return new V2Streams(denseSpikes, denseRewards, vars, stepAligned.filter((p) => src.kind(p) === "dataset"), idEvery > 0 ? idEvery : 0);
   }
 }
 
@@ -153,6 +157,17 @@ export class V2Episode implements EpisodeBackend {
     const behavior = stream === "behavior";
     const start = behavior ? this.rows("steps")[0] : this.rows("states")[0];
     const end = behavior ? this.stepEnd() : this.rows("states")[1];
+    return this.seriesRows(stream, names, start, end);
+  }
+
+  seriesWindow(stream: SeriesName, names: string[], from: number, to: number): TimeSeries {
+    const [start, end] = stream === "behavior" ? this.stepWindow(from, to) : this.axisWindow(STREAMS.neuralStates.timesteps, ...this.rows("states"), from, to);
+    return this.seriesRows(stream, names, start, end);
+  }
+
+  /** Rows `[start, end)` of a series stream (behaviour: step rows; neural state: state rows). */
+  private seriesRows(stream: SeriesName, names: string[], start: number, end: number): TimeSeries {
+    const behavior = stream === "behavior";
     const timesteps = this.f64(behavior ? STREAMS.timesteps : STREAMS.neuralStates.timesteps, start, end);
     const paths = new Map(this.streams.vars[stream].map((v) => [v.name, v.path]));
     const read: Record<string, NdArray> = {};
@@ -167,6 +182,84 @@ export class V2Episode implements EpisodeBackend {
     const variables: Record<string, NdArray> = {};
     for (const [name, a] of Object.entries(read)) setOwn(variables, name, takeRows(a, n));
     return { timesteps: timesteps.subarray(0, n), variables };
+  }
+
+  /** The episode's step rows whose timesteps lie in `[from, to)`. */
+  private stepWindow(from: number, to: number): [number, number] {
+    return this.axisWindow(STREAMS.timesteps, this.rows("steps")[0], this.stepEnd(), from, to);
+  }
+
+  /**
+   * Rows of `[a, end)` of a time axis (increasing within the episode) whose values lie in
+   * `[from, to)`. An evenly spaced axis (each step one timestep after the last, or samples every
+   * r steps: the usual case) is indexed by arithmetic, checked by reading the rows on both sides
+   * of each bound; any other by binary search.
+   */
+  private axisWindow(path: string, a: number, end: number, from: number, to: number): [number, number] {
+    if (end <= a) return [a, a];
+    const at = (i: number): number => Number(this.src.slice(path, i, i + 1).data[0]);
+    const n = end - a;
+    const t0 = at(a);
+    const d = n > 1 ? (at(end - 1) - t0) / (n - 1) : 1;
+    if (Number.isInteger(d) && d >= 1) {
+      const guess = (t: number): number => a + Math.min(n, Math.max(0, Math.ceil((t - t0) / d)));
+      const bounds = (t: number, r: number): boolean => (r === a || at(r - 1) < t) && (r === end || at(r) >= t);
+      const r0 = guess(from);
+      const r1 = guess(to);
+      if (bounds(from, r0) && bounds(to, r1)) return [r0, r1];
+    }
+    const r0 = lowerBound(at, a, end, from);
+    return [r0, lowerBound(at, r0, end, to)];
+  }
+
+  /**
+   * The row of `/spikes/neuron_ids` where step row `r` (of this episode) starts: from the episode's
+   * first id row, or from `/spikes/id_offsets` when an entry lies between, plus the counts since.
+   */
+  private idRow(r: number): number {
+    const [a] = this.rows("steps");
+    let base = this.rows("spikes")[0];
+    let from = a;
+    const every = this.streams.idEvery;
+    const k = every > 0 ? Math.floor(r / every) : 0;
+    if (every > 0 && k * every > a && k < this.src.length(STREAMS.spikes.idOffsets)) {
+      base = Number(this.src.slice(STREAMS.spikes.idOffsets, k, k + 1).data[0]);
+      from = k * every;
+    }
+    if (r <= from) return base;
+    const counts = this.f64(STREAMS.spikes.counts, from, r);
+    for (let i = 0; i < counts.length; i++) base += counts[i];
+    return base;
+  }
+
+  spikesWindow(from: number, to: number): SpikeTrain {
+    const [r0, r1] = this.stepWindow(from, to);
+    return this.spikesOfRows(r0, r1, this.streams.denseSpikes ? 0 : this.idRow(r0));
+  }
+
+  *spikeBlocks(steps: number, from: number, to: number): Generator<SpikeTrain> {
+    const [r0, r1] = this.stepWindow(from, to);
+    let s = this.streams.denseSpikes || r1 <= r0 ? 0 : this.idRow(r0);
+    for (let r = r0; r < r1; r += steps) {
+      const block = this.spikesOfRows(r, Math.min(r1, r + steps), s);
+      s += block.neuronIds.length;
+      yield block;
+    }
+  }
+
+  /** Spikes of step rows `[r0, r1)`, whose ids start at id row `s0`. */
+  private spikesOfRows(r0: number, r1: number, s0: number): SpikeTrain {
+    const { spikes } = STREAMS;
+    const empty = { timesteps: new Float64Array(0), neuronIds: new Uint32Array(0) };
+    const axis = this.streams.denseSpikes ? spikes.matrix : spikes.counts;
+    if (r1 <= r0 || this.src.kind(axis) !== "dataset") return empty;
+    const steps = this.f64(STREAMS.timesteps, r0, r1);
+    if (this.streams.denseSpikes) return decodeDense(this.src, spikes.matrix, r0, r0 + steps.length, steps);
+    const counts = this.f64(spikes.counts, r0, r1);
+    let total = 0;
+    for (let i = 0; i < counts.length; i++) total += counts[i];
+    const ids = total > 0 ? toUint32(this.nd(spikes.neuronIds, s0, s0 + total).data, spikes.neuronIds) : new Uint32Array(0);
+    return decodeCsr(steps, counts, ids, this.src.partial, `${spikes.group} rows ${r0}..${r1}`);
   }
 
   spikes(): SpikeTrain {

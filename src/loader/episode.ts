@@ -7,9 +7,10 @@ import { ValidationError } from "../errors.js";
 import type { EpisodeBackend, SeriesName } from "./backend.js";
 import type { Source } from "./read.js";
 import type {
-  EpisodeAttributes, ExperimentEvent, Rewards, SpikeTrain, StoredValue, TimeSeries, WeightChanges,
+  EpisodeAttributes, ExperimentEvent, Rewards, SpikeBlockOptions, SpikeTrain, SpikeWindow, StateWindow, StoredValue, TimeSeries, TimeWindow, WeightChanges,
 } from "./types.js";
 import { readStored } from "./values.js";
+import { neuronFilter, selectNeurons, selectSpikes, seriesInTime, spikesInTime, windowBounds } from "./window.js";
 
 /**
  * An episode of an open experiment. Get one from {@link ExperimentLoader.getEpisode}; it reads
@@ -74,32 +75,40 @@ export class EpisodeData {
   /**
    * Neural state variables kept every `neural_sampling_rate` steps: `variables[name]` has shape
    * `[K, ...]`, one row per entry of `timesteps`. `names` selects variables (all by default); an
-   * unknown name is a ValidationError `NOT_FOUND` listing the stored ones.
+   * unknown name is a ValidationError `NOT_FOUND` listing the stored ones. A {@link StateWindow}
+   * selects variables, a time window (`from` inclusive, `to` exclusive) and neurons (the second
+   * dimension); only the chunks of the window are read.
    *
    * @example
    * ```ts
    * const { timesteps, variables } = episode.getNeuralStates(["v"]);
    * const v = variables.v; // shape [timesteps.length, nNeurons]
+   * const part = episode.getNeuralStates({ variables: ["v"], from: 1000, to: 2000, neurons: { from: 0, to: 10 } });
    * ```
    */
-  getNeuralStates(names?: string[]): TimeSeries {
-    return this.readSeries("neural_states", names);
+  getNeuralStates(names?: string[] | StateWindow): TimeSeries {
+    if (names === undefined || Array.isArray(names)) return this.readSeries("neural_states", names);
+    const w = names;
+    if (w.variables !== undefined && !Array.isArray(w.variables)) throw new ValidationError("INVALID_DATA", "getNeuralStates({ variables }): variables must be an array of names");
+    return selectNeurons(this.readSeries("neural_states", w.variables, w), w.neurons);
   }
 
   /**
-   * Behaviour variables, one row per logged step (`[T]` or `[T, k]` each).
+   * Behaviour variables, one row per logged step (`[T]` or `[T, k]` each); with a window, the
+   * steps with timesteps in `[from, to)` only.
    *
    * @example
    * ```ts
    * const { timesteps, variables } = episode.getBehavior();
+   * const firstSecond = episode.getBehavior({ from: 0, to: 1000 });
    * console.log(variables.position?.shape);
    * ```
    */
-  getBehavior(): TimeSeries {
-    return this.readSeries("behavior");
+  getBehavior(window?: TimeWindow): TimeSeries {
+    return this.readSeries("behavior", undefined, window);
   }
 
-  private readSeries(stream: SeriesName, names?: string[]): TimeSeries {
+  private readSeries(stream: SeriesName, names?: string[], window?: TimeWindow): TimeSeries {
     const stored = this.backend.seriesNames(stream);
     const wanted = names ?? stored;
     const missing = wanted.filter((n) => !stored.includes(n));
@@ -110,21 +119,61 @@ export class EpisodeData {
           `stored: ${stored.length ? stored.join(", ") : "none"}`,
       );
     }
-    return this.backend.series(stream, wanted);
+    const { from, to, whole } = windowBounds(window);
+    if (whole) return this.backend.series(stream, wanted);
+    if (this.backend.seriesWindow) return this.backend.seriesWindow(stream, wanted, from, to);
+    return seriesInTime(this.backend.series(stream, wanted), from, to);
   }
 
   /**
    * Every spike with its timestep, decoded from the `csr_time` encoding (per-spike timestep =
    * each step's timestep repeated `counts` times) or, layout `standard`, the dense spike matrix.
+   * A {@link SpikeWindow} keeps the steps with timesteps in `[from, to)` and the selected neurons;
+   * only the chunks of the window are read (format 2.x).
    *
    * @example
    * ```ts
    * const { timesteps, neuronIds } = episode.getSpikes();
+   * const window = episode.getSpikes({ from: 5000, to: 6000, neurons: { from: 0, to: 100 } });
    * const firstSpikeOf7 = timesteps[neuronIds.indexOf(7)];
    * ```
    */
-  getSpikes(): SpikeTrain {
-    return this.backend.spikes();
+  getSpikes(window?: SpikeWindow): SpikeTrain {
+    const { from, to, whole } = windowBounds(window);
+    const keep = neuronFilter(window?.neurons);
+    if (whole) return selectSpikes(this.backend.spikes(), keep);
+    const sp = this.backend.spikesWindow ? this.backend.spikesWindow(from, to) : spikesInTime(this.backend.spikes(), from, to);
+    return selectSpikes(sp, keep);
+  }
+
+  /**
+   * The spikes in blocks of `steps` logged steps (10,000 by default), each read when the loop asks
+   * for it: memory stays bounded whatever the episode's length. Takes the window of
+   * {@link getSpikes} too.
+   *
+   * @example
+   * ```ts
+   * let n = 0;
+   * for await (const block of episode.spikeBlocks({ steps: 10_000 })) n += block.neuronIds.length;
+   * ```
+   */
+  async *spikeBlocks(options: SpikeBlockOptions = {}): AsyncGenerator<SpikeTrain> {
+    const steps = options.steps ?? 10_000;
+    if (!Number.isSafeInteger(steps) || steps < 1) throw new ValidationError("INVALID_DATA", `spikeBlocks(): steps must be a positive integer, got ${JSON.stringify(steps)}`);
+    const { from, to } = windowBounds(options);
+    const keep = neuronFilter(options.neurons);
+    if (this.backend.spikeBlocks) {
+      for (const block of this.backend.spikeBlocks(steps, from, to)) yield selectSpikes(block, keep);
+      return;
+    }
+    // 1.x: the episode's spikes decoded once, handed out by steps
+    const all = spikesInTime(this.backend.spikes(), from, to);
+    const axis = this.backend.timesteps().filter((t) => t >= from && t < to);
+    for (let i = 0; i < axis.length; i += steps) {
+      const lo = axis[i];
+      const hi = i + steps < axis.length ? axis[i + steps] : Infinity;
+      yield selectSpikes(spikesInTime(all, lo, hi), keep);
+    }
   }
 
   /**

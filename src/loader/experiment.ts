@@ -297,6 +297,21 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
   }
 
   /**
+   * What this loader has read so far: `chunksRead` counts the chunks of numeric datasets decoded
+   * for episode reads (a window of an episode touches only its chunks; counted when not live).
+   *
+   * @example
+   * ```ts
+   * const before = loader.readStats().chunksRead;
+   * loader.getEpisode(0).getSpikes({ from: 1000, to: 2000 });
+   * console.log(loader.readStats().chunksRead - before, "chunks");
+   * ```
+   */
+  readStats(): { chunksRead: number } {
+    return { chunksRead: this.src.chunksRead };
+  }
+
+  /**
    * Closes the file; idempotent. Episodes obtained from this loader cannot read afterwards
    * (StateError `CLOSED`).
    *

@@ -17,5 +17,6 @@ export {
 export { isCsrMatrix, isNdArray } from "./values.js";
 export type {
   Checkpoint, CsrMatrix, EpisodeAttributes, EpisodeTable, ExperimentEvent, ExperimentMetadata, FieldRecord, NdArray,
+  NeuronSelection, SpikeBlockOptions, SpikeWindow, StateWindow, TimeWindow,
   NetworkStructure, OpenOptions, Rewards, SpikeTrain, StoredValue, TimeSeries, WeightChanges,
 } from "./types.js";

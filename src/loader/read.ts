@@ -311,7 +311,10 @@ function retryLive<T>(read: () => T, attempts = 5): T {
  */
 export class Source {
   private closed = false;
-  /** Row-range reads of a file that does not change while open (not live) go through decoded chunks. */
+  /**
+   * Row-range reads of a file that does not change while open (not live) go through decoded
+   * chunks: this cache with the h5wasm reader, the TypeScript reader's own otherwise.
+   */
   private cache: ChunkCache | null;
 
   /**
@@ -319,7 +322,8 @@ export class Source {
    * not opened live: its writer died, so streams may end at different rows.
    */
   constructor(private readonly reader: H5Reader, readonly live: boolean, readonly interrupted = false) {
-    this.cache = live ? null : new ChunkCache({ info: (p) => this.info(p), read: (p, s, e) => readNumericRows(this.h5, p, s, e) });
+    // the TypeScript reader keeps decoded chunks itself: a second cache would hold them twice
+    this.cache = live || reader.cachesChunks ? null : new ChunkCache({ info: (p) => this.info(p), read: (p, s, e) => readNumericRows(this.h5, p, s, e) });
   }
 
   /** Columns may have different lengths (a live or interrupted file): use their common length. */
@@ -399,6 +403,14 @@ export class Source {
     }
     if (this.cache) return this.cache.rows(path, start, end);
     return retryLive(() => readNumericRows(h5, path, start, end));
+  }
+
+  /**
+   * Chunks decoded so far: through {@link slice} (h5wasm reader), or every chunk the TypeScript
+   * reader read from the file (its cache misses); not counted in live mode.
+   */
+  get chunksRead(): number {
+    return this.cache?.chunksRead ?? (this.live ? 0 : this.reader.chunksRead ?? 0);
   }
 
   /** Rows of a dataset (its first dimension; 1 for a scalar); 0 when absent. */

@@ -285,3 +285,66 @@ export interface EpisodeTable {
   /** Seconds since the Unix epoch; NaN while the episode runs (or when unknown). */
   endTime: Float64Array;
 }
+
+/**
+ * Which neurons to keep: a list of ids, or the ids `from` (inclusive) to `to` (exclusive).
+ *
+ * @example
+ * ```ts
+ * episode.getSpikes({ neurons: { from: 0, to: 50 } });
+ * episode.getSpikes({ neurons: [3, 7, 11] });
+ * ```
+ */
+export type NeuronSelection = ArrayLike<number> | { from: number; to: number };
+
+/**
+ * A window of an episode: timesteps `from` (inclusive) to `to` (exclusive), either open-ended.
+ * Only the chunks holding the window are read.
+ *
+ * @example
+ * ```ts
+ * const sp = episode.getSpikes({ from: 1000, to: 2000, neurons: { from: 0, to: 100 } });
+ * ```
+ */
+export interface TimeWindow {
+  from?: number;
+  to?: number;
+}
+
+/**
+ * A window of spikes: time and neurons.
+ *
+ * @example
+ * ```ts
+ * episode.getSpikes({ from: 0, to: 500 });
+ * ```
+ */
+export interface SpikeWindow extends TimeWindow {
+  neurons?: NeuronSelection;
+}
+
+/**
+ * A window of neural state: which variables (all by default), time, and neurons (the second
+ * dimension of a variable, e.g. `[K, N]` or `[K, N, 2]`).
+ *
+ * @example
+ * ```ts
+ * episode.getNeuralStates({ variables: ["v"], from: 100, to: 200, neurons: [0, 1, 2] });
+ * ```
+ */
+export interface StateWindow extends SpikeWindow {
+  variables?: string[];
+}
+
+/**
+ * Blocks of spikes for async iteration: `steps` logged steps per block [10,000], within an
+ * optional window.
+ *
+ * @example
+ * ```ts
+ * for await (const block of episode.spikeBlocks({ steps: 10_000 })) count += block.neuronIds.length;
+ * ```
+ */
+export interface SpikeBlockOptions extends SpikeWindow {
+  steps?: number;
+}

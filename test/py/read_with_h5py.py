@@ -585,7 +585,7 @@ class Reader:
         self.col("timesteps", "int64", (T,))
 
         sp = self.group("spikes")
-        self.ok(set(sp.keys()) == {"counts", "neuron_ids"}, "/spikes", f"expected counts, neuron_ids; got {sorted(sp.keys())}")
+        self.ok(set(sp.keys()) == {"counts", "neuron_ids", "id_offsets"}, "/spikes", f"expected counts, neuron_ids, id_offsets; got {sorted(sp.keys())}")
         self.attr_str(sp, "encoding", "csr_time")
         s = x["spikes"]
         n = s["n_neurons"]
@@ -599,6 +599,14 @@ class Reader:
         ids = self.col("spikes/neuron_ids", ids_dtype, (S,))
         if n is not None:
             self.ok(np.all(ids < n), "/spikes/neuron_ids", f"ids must be < n_neurons={n}")
+        # FORMAT.md: id_offsets[k] = the neuron_ids row where step row k * every starts
+        every = int(self.attr_num(sp["id_offsets"], "every", "int64") or 1) if "id_offsets" in sp else 1
+        size = json.loads(self.f.attrs["exporter_options"])["chunkSize"]
+        self.ok(every == size, "/spikes/id_offsets", f"attribute every = {every}, expected chunkSize {size}")
+        offs = self.col("spikes/id_offsets", "int64", ((T + every - 1) // every,))
+        counts_all = self.cache["spikes/counts"] if "spikes/counts" in self.cache else sp["counts"][:]
+        want_offs = np.concatenate([[0], np.cumsum(counts_all.astype(np.int64))])[0:T:every]
+        self.same("/spikes/id_offsets", offs, want_offs, "spike-id row at every `every`-th step row")
 
         ns = self.group("neural_states")
         want = {"timesteps", *self.vars}
@@ -870,6 +878,8 @@ class Reader:
             rows = min(size, max(1, STATE_CHUNK_BYTES // max(1, row_bytes)))
         elif name == "spikes/neuron_ids":
             rows = max(size, SPIKE_ID_CHUNK)
+        elif name == "spikes/id_offsets":
+            rows = TABLE_CHUNK
         elif top in ("weight_changes", "events"):
             rows = min(size, RECORD_CHUNK)
         elif top == "episodes":

@@ -80,6 +80,11 @@ export function poolStarted(): boolean {
   return workers !== null;
 }
 
+/** @internal how many compression threads have started running (tests wait for them instead of sleeping). */
+export function poolBooted(): number {
+  return Atomics.load(started, 0);
+}
+
 /** @internal how many compression threads failed, and the last error (diagnostics). */
 export function poolFailures(): { failed: number; lastError: unknown } {
   return { failed: failedWorkers, lastError: lastWorkerError };
