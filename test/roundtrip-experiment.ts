@@ -448,7 +448,7 @@ export class Experiment {
       () => { const t = r.pick([1.5, NaN, "3", undefined, SAFE + 1, Infinity, null]); return [`log(timestep ${String(t)})`, "INVALID_DATA", { ...step, timestep: t }]; },
       () => { const t = step.timestep as number; return ["log(bad reward)", "INVALID_DATA", { ...step, timestep: t, reward: r.pick([NaN, Infinity, -Infinity, "1", {}]) }]; },
     ];
-    if (ep.steps > 0) cases.push(() => ["log(timestep not after the previous)", "TIMESTEP_ORDER", { ...step, timestep: ep.lastT - r.pick([0, 0, 1, 5]) }]);
+    if (ep.steps > 0) cases.push(() => ["log(timestep not after the previous)", "TIMESTEP_ORDER", { ...step, timestep: Math.max(-SAFE, ep.lastT - r.pick([0, 0, 1, 5])) }]);
     if (g.sampled) {
       cases.push(() => this.badState(r, step));
       cases.push(() => this.badState(r, step));
@@ -1068,6 +1068,38 @@ export class Experiment {
           eq(x.type, want[i].type, `${w} event ${i} type`);
           sameJson(x.data, want[i].data, `${w} event ${i} data`);
         });
+        // windows of time (and spike blocks): the rows whose timesteps lie in [from, to)
+        if (steps.length > 0) {
+          const r = new Rand(this.sc.name + ep.id);
+          const pickT = () => r.pick(steps) + r.pick([0, 0, 1, -1]);
+          let [from, to] = [pickT(), pickT()];
+          if (from > to) [from, to] = [to, from];
+          const inWin = (t: number) => t >= from && t < to;
+          const ww = `${w} window [${from}, ${to})`;
+          const spw = e.getSpikes({ from, to });
+          const keep = spikeT.map(inWin);
+          sameArray(spw.timesteps, Float64Array.from(spikeT.filter((_, i) => keep[i])), `${ww} spike timesteps`);
+          sameArray(spw.neuronIds, Uint32Array.from(this.ids.slice(ep.start.spikes, end.spikes).filter((_, i) => keep[i])), `${ww} spike ids`);
+          const blockSteps = r.int(1, 4);
+          const blocks: number[] = [];
+          for await (const b of e.spikeBlocks({ steps: blockSteps, from, to })) blocks.push(...b.neuronIds);
+          sameArray(Uint32Array.from(blocks), spw.neuronIds, `${ww} spikeBlocks of ${blockSteps} steps`);
+          const bw = e.getBehavior({ from, to });
+          const bRows = steps.map((t, i) => (inWin(t) ? b0 + i : -1)).filter((x) => x >= 0);
+          sameArray(bw.timesteps, Float64Array.from(bRows.map((k) => this.timesteps[k])), `${ww} behavior timesteps`);
+          for (const b of bvars) {
+            const kind = b.kind === "num" ? "float64" : dtypeOfKind(b.kind);
+            const lo = bRows.length ? bRows[0] : b0, hi = bRows.length ? bRows[bRows.length - 1] + 1 : b0;
+            sameNd(bw.variables[b.key], loaded({ dtype: kind, shape: this.behShape(b, hi - lo), data: rowsOf(this.behColumn(b), b.size, lo, hi) }), `${ww} behavior ${b.key}`);
+          }
+          const sw = e.getNeuralStates({ from, to });
+          const sRows = this.stateT.slice(s0, s1).map((t, i) => (inWin(t) ? s0 + i : -1)).filter((x) => x >= 0);
+          sameArray(sw.timesteps, Float64Array.from(sRows.map((k) => this.stateT[k])), `${ww} neural state timesteps`);
+          for (const v of vars) {
+            const lo = sRows.length ? sRows[0] : s0, hi = sRows.length ? sRows[sRows.length - 1] + 1 : s0;
+            sameNd(sw.variables[v.name], loaded({ dtype: dtypeOfKind(v.kind), shape: this.varShape(v, hi - lo), data: rowsOf(this.varColumn(v), v.size, lo, hi) }), `${ww} neural state ${v.name}`);
+          }
+        }
         sameJson(e.getSummary(), ep.hasSummary ? ep.summary : null, `${w} summary`);
         eq([...e.listStaticData()].sort().join("|"), [...ep.staticData.keys()].sort().join("|"), `${w} static names`);
         for (const [name, exp] of ep.staticData) sameStored(e.getStaticData(name), exp, `${w} static ${name}`);
