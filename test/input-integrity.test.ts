@@ -335,3 +335,17 @@ test("create: an invalid startTime or null options are INVALID_OPTION and leave 
   await assert.rejects(DataExporter.create("x", null as never), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"));
   assert.deepEqual(readdirSync(dir), []);
 });
+
+test("misspelt keys of saveNetworkStructure, endEpisode and logEvent are refused (a `weight:` typo saved no weights)", async (t) => {
+  const ex = await exporter(t);
+  throwsCode(() => ex.saveNetworkStructure({ neurons: { ids: [0, 1] }, weight: [[0, 1], [1, 0]] } as never), "INVALID_DATA", /saveNetworkStructure\(\): unknown key "weight"; the keys are neurons, connections, weights/);
+  ex.startEpisode();
+  throwsCode(() => ex.logEvent({ timestep: 0, type: "x", dat: 1 } as never), "INVALID_DATA", /logEvent\(\): unknown key "dat"/);
+  throwsCode(() => ex.endEpisode({ succes: true } as never), "INVALID_DATA", /endEpisode\(\): unknown key "succes"/);
+  ex.saveNetworkStructure({ neurons: { ids: [0, 1] }, weights: [[0, 1], [1, 0]] });
+  ex.endEpisode({ success: true });
+  const l = await reopen(ex);
+  assert.equal(l.getNetworkStructure().weights?.data.length, 2);
+  assert.equal(l.episodes().success[0], 1);
+  l.close();
+});

@@ -214,8 +214,9 @@ export class Experiment {
   private endEpisode(r: Rand, bad: boolean): void {
     const ep = this.open!;
     if (bad) {
-      const c = r.int(0, 2);
-      if (c === 0) this.call("endEpisode({ success: 1 })", "INVALID_DATA", () => this.ex.endEpisode({ success: 1 as never }));
+      const c = r.int(0, 3);
+      if (c === 3) this.call("endEpisode({ succes: true })", "INVALID_DATA", () => this.ex.endEpisode({ succes: true } as never));
+      else if (c === 0) this.call("endEpisode({ success: 1 })", "INVALID_DATA", () => this.ex.endEpisode({ success: 1 as never }));
       else if (c === 1) this.call("endEpisode(summary with NaN)", "INVALID_DATA", () => this.ex.endEpisode({ summary: badJson(r) }));
       else this.call("endEpisode(5)", "INVALID_DATA", () => this.ex.endEpisode(5 as never));
       return;
@@ -619,7 +620,7 @@ export class Experiment {
         put(nn, "bad_field", v);
         return { ...input, neurons: nn };
       };
-      if (c === 0) call("not an object", "INVALID_DATA", r.pick([5, null, [1], "net"]));
+      if (c === 0) call("not an object or a misspelt key", "INVALID_DATA", r.pick([5, null, [1], "net", { ...input, weight: [[1]] }]));
       else if (c === 1 && N > 1 && withNeurons) call("field of another length", "SHAPE_MISMATCH", withField(new Float32Array(N - 1)));
       else if (c === 2) call("field that is not an array", "INVALID_DATA", withField(r.pick([{ a: 1 }, "text", 5, { sourceIds: [0], targetIds: [0], values: [1] }])));
       else if (c === 3 && N >= 2) call("ragged nested field", "SHAPE_MISMATCH", withField([[1, 2], [3], ...Array.from({ length: N - 2 }, () => [0, 0])]));
@@ -773,8 +774,9 @@ export class Experiment {
     this.episode();
     const t = r.pick([0, 5, -1, SAFE, r.int(0, 1000)]);
     if (bad) {
-      const c = r.int(0, 4);
+      const c = r.int(0, 5);
       const ev = (what: string, v: unknown) => this.call(`logEvent(${what})`, "INVALID_DATA", () => this.ex.logEvent(v as never));
+      if (c === 5) return void ev("misspelt key", { timestep: t, type: "x", dat: 1 });
       if (c === 0) ev("bad type", { timestep: t, type: r.pick(["", 5, undefined, null]) });
       else if (c === 1) ev("type with NUL or a lone surrogate", { timestep: t, type: r.pick(["a\u0000b", "lone\udc00"]) });
       else if (c === 2) ev("data JSON cannot hold", { timestep: t, type: "x", data: badJson(r) });

@@ -16,7 +16,7 @@ import { EventStreams, WeightChangeStreams } from "./records.js";
 import { StepStreams, type Layout, type NetworkFacts, type StepCounters } from "./steps.js";
 import { EpisodeTable, type EpisodeRecord, type StreamRows } from "./table.js";
 import type { EndEpisodeInput, EventInput, ExporterOptions, NetworkInput, StepInput, WeightChangeInput } from "./types.js";
-import { checkKey, nameProblem, textProblem } from "./validate.js";
+import { checkKey, checkKnownKeys, nameProblem, textProblem } from "./validate.js";
 
 export { FORMAT_VERSION };
 
@@ -214,6 +214,7 @@ export class DataExporter {
   saveNetworkStructure(network: NetworkInput): void {
     this.alive("saveNetworkStructure");
     if (!isPlainObject(network)) throw new ValidationError("INVALID_DATA", "saveNetworkStructure() takes { neurons, connections, weights }");
+    checkKnownKeys(network, ["neurons", "connections", "weights"], "saveNetworkStructure()");
     if (this.networkSaved) {
       throw new StateError("ALREADY_EXISTS", "saveNetworkStructure() was already called; the network structure is saved once per experiment");
     }
@@ -356,6 +357,7 @@ export class DataExporter {
   endEpisode(result: EndEpisodeInput = {}): void {
     const ep = this.open("endEpisode");
     if (!isPlainObject(result)) throw new ValidationError("INVALID_DATA", "endEpisode() takes { success, summary }");
+    checkKnownKeys(result, ["success", "summary"], "endEpisode()");
     if (result.success !== undefined && typeof result.success !== "boolean") {
       throw new ValidationError("INVALID_DATA", `endEpisode(): success must be true or false, got ${JSON.stringify(result.success)}`);
     }

@@ -9,7 +9,7 @@ import { STREAMS, WEIGHT_CHANGE_COLUMNS } from "../schema.js";
 import { ChunkedStream } from "./stream.js";
 import type { NetworkFacts } from "./steps.js";
 import type { EventInput, WeightChangeInput } from "./types.js";
-import { checkFinite, checkText, checkTimestep } from "./validate.js";
+import { checkFinite, checkKnownKeys, checkText, checkTimestep } from "./validate.js";
 
 /** Rows per chunk of the weight-change and event columns (at most the chunk size). */
 const RECORD_CHUNK_ROWS = 4096;
@@ -101,6 +101,7 @@ export class EventStreams {
   /** Validates an event, then appends it. */
   add(e: EventInput): void {
     if (e === null || typeof e !== "object") throw new ValidationError("INVALID_DATA", "logEvent() takes { timestep, type, data }");
+    checkKnownKeys(e, ["timestep", "type", "data"], "logEvent()");
     const t = checkTimestep(e.timestep, "logEvent()");
     if (typeof e.type !== "string" || e.type === "") throw new ValidationError("INVALID_DATA", `logEvent(): type must be a non-empty string, got ${JSON.stringify(e.type)}`);
     checkText(e.type, "logEvent(): type");
