@@ -24,7 +24,7 @@ export interface Scenario {
   name: number;
   options: {
     chunkSize: number; neuralSamplingRate: number; compression: "gzip" | "none" | null | undefined; compressionLevel?: number;
-    engine: "ts" | "h5wasm"; asyncWrite: boolean; allowNonFinite: boolean; flushEverySteps: number; flushIntervalMs: number;
+    engine: "ts" | "h5wasm"; asyncWrite: boolean; enableSwmr: boolean; allowNonFinite: boolean; flushEverySteps: number; flushIntervalMs: number;
   };
   badCreate: number;
   ops: Op[];
@@ -34,7 +34,7 @@ const GOOD_EXPERIMENT_NAMES = ["exp", "ψ-run 🧠", "a b", "x".repeat(200), "é
 const BAD_EXPERIMENT_NAMES: unknown[] = ["", "a/b", "..", ".hidden", "tab\tx", "nl\nx", "é".repeat(101), 5, "esc\u001b", "a\\b"];
 const BAD_OPTIONS: Record<string, unknown>[] = [
   { chunkSize: 0 }, { chunkSize: 1.5 }, { compression: "lzf" }, { engine: "x" }, { neuralSamplingRate: 0 }, { unknownOption: 1 },
-  { asyncWrite: true, engine: "h5wasm" }, { compressionLevel: 10 }, { flushIntervalMs: -1 }, { allowNonFinite: "yes" },
+  { asyncWrite: true, engine: "h5wasm" }, { enableSwmr: true, engine: "h5wasm" }, { compressionLevel: 10 }, { flushIntervalMs: -1 }, { allowNonFinite: "yes" },
 ];
 
 interface VarSpec { name: string; kind: Kind; shape: number[]; size: number; first: number }
@@ -122,7 +122,7 @@ export class Experiment {
     const o = this.opts;
     const options: ExporterOptions = {
       outputBaseDir: this.baseDir, provenance: false, chunkSize: o.chunkSize, neuralSamplingRate: o.neuralSamplingRate, engine: o.engine,
-      asyncWrite: o.asyncWrite, allowNonFinite: o.allowNonFinite, flushEverySteps: o.flushEverySteps, flushIntervalMs: o.flushIntervalMs,
+      asyncWrite: o.asyncWrite, enableSwmr: o.enableSwmr, allowNonFinite: o.allowNonFinite, flushEverySteps: o.flushEverySteps, flushIntervalMs: o.flushIntervalMs,
     };
     if (o.compression !== undefined) options.compression = o.compression;
     if (o.compressionLevel !== undefined) options.compressionLevel = o.compressionLevel;

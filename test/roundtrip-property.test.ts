@@ -78,10 +78,11 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
     compressionLevel: fc.option(fc.integer({ min: 1, max: 9 }), { nil: undefined }),
     engine: fc.constantFrom("ts" as const, "ts" as const, "ts" as const, "ts" as const, "ts" as const, "h5wasm" as const),
     asyncWrite: fc.nat(5).map((x) => x === 0),
+    enableSwmr: fc.nat(7).map((x) => x === 0),
     allowNonFinite: fc.boolean(),
     flushEverySteps: fc.constantFrom(0, 0, 1, 4),
     flushIntervalMs: fc.constantFrom(0, 1000, 1e9),
-  }).map((o) => ({ ...o, asyncWrite: o.asyncWrite && o.engine === "ts" })),
+  }).map((o) => ({ ...o, asyncWrite: o.asyncWrite && o.engine === "ts", enableSwmr: o.enableSwmr && o.engine === "ts" })),
   badCreate: fc.nat(2),
   ops: fc.array(opArb, { minLength: 1, maxLength: 80, size: "max" }),
 });
