@@ -319,6 +319,8 @@ test("loader: the caller's names \"__proto__\" and (behaviour) \"timesteps\" rea
   const l = await reopen(ex);
   const e = l.getEpisode(0);
   assert.deepEqual(Object.keys(e.getNeuralStates().variables), ["__proto__"]);
+  assert.deepEqual(Object.keys(e.getNeuralStates({ from: 0, to: 1, neurons: [1] }).variables), ["__proto__"]);
+  assert.deepEqual(Object.keys(e.getBehavior({ from: 0, to: 1 }).variables).sort(), ["__proto__", "timesteps"]);
   assert.deepEqual(Object.keys(e.getBehavior().variables).sort(), ["__proto__", "timesteps"]);
   assert.deepEqual([...e.getBehavior().variables.timesteps.data], [2]);
   assert.deepEqual(Object.keys(l.getNetworkStructure().neurons), ["__proto__"]);

@@ -4,6 +4,7 @@
  * of neural state.
  */
 import { ValidationError } from "../errors.js";
+import { setOwn } from "./read.js";
 import type { NdArray, NeuronSelection, SpikeTrain, TimeSeries, TimeWindow } from "./types.js";
 
 /** The checked bounds of a window: `from` inclusive, `to` exclusive (±Infinity when open). */
@@ -77,7 +78,7 @@ export function seriesInTime(s: TimeSeries, from: number, to: number): TimeSerie
   const variables: Record<string, NdArray> = {};
   for (const [name, v] of Object.entries(s.variables)) {
     const row = v.shape.slice(1).reduce((x, y) => x * y, 1);
-    variables[name] = { ...v, data: v.data.subarray(a * row, b * row), shape: [b - a, ...v.shape.slice(1)] };
+    setOwn(variables, name, { ...v, data: v.data.subarray(a * row, b * row), shape: [b - a, ...v.shape.slice(1)] });
   }
   return { timesteps: ts.subarray(a, b), variables };
 }
@@ -100,7 +101,7 @@ export function selectNeurons(s: TimeSeries, sel: NeuronSelection | undefined): 
         out.set(v.data.subarray(src, src + inner) as never, (r * ids.length + j) * inner);
       });
     }
-    variables[name] = { ...v, data: out, shape: [k, ids.length, ...rest] };
+    setOwn(variables, name, { ...v, data: out, shape: [k, ids.length, ...rest] });
   }
   return { timesteps: s.timesteps, variables };
 }
