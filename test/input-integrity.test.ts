@@ -351,3 +351,13 @@ test("misspelt keys of saveNetworkStructure, endEpisode and logEvent are refused
   assert.equal(l.episodes().success[0], 1);
   l.close();
 });
+
+test("exporters made one after another add one exit listener in all (each added one: MaxListenersExceededWarning after 10)", async (t) => {
+  const dir = tempDir(t);
+  const before = process.listenerCount("exit");
+  for (let i = 0; i < 12; i++) {
+    const ex = await DataExporter.create(`seq${i}`, { outputBaseDir: dir, provenance: false });
+    await ex.close();
+  }
+  assert.ok(process.listenerCount("exit") <= before + 1, `${process.listenerCount("exit") - before} exit listeners added`);
+});

@@ -432,12 +432,18 @@ export class DataExporter {
 
 /** Exporters not closed yet: flushed when the process exits normally without `close()`. */
 const openExporters = new Set<DataExporter>();
+let exitListener = false;
 
 function flushAtExit(ex: DataExporter): void {
-  if (openExporters.size === 0) process.once("exit", () => {
-    for (const e of openExporters) e.flushBeforeExit();
-    openExporters.clear();
-  });
+  // one listener for the process (one per exporter created after all earlier ones were closed
+  // piled up: MaxListenersExceededWarning after 10, and a leak in a process that makes many)
+  if (!exitListener) {
+    exitListener = true;
+    process.once("exit", () => {
+      for (const e of openExporters) e.flushBeforeExit();
+      openExporters.clear();
+    });
+  }
   openExporters.add(ex);
 }
 
