@@ -140,8 +140,8 @@ test("property: random experiments round-trip exactly through the loader and h5p
         const checked = assertStructure(scenarios.flatMap((sc, i) => (sc === undefined ? [] : [join(structure, `run-${i}.h5`)])));
         totals.structureChecked = checked?.length ?? 0;
       } catch (err) {
-        const run = /run-(\d+)\.h5/.exec((err as Error).message)?.[1];
-        assert.fail(`${(err as Error).message}\nscenario of run ${run}: ${run === undefined ? "?" : scenarios[Number(run)]}`);
+        const runs = [...new Set([...(err as Error).message.matchAll(/run-(\d+)\.h5/g)].map((m) => Number(m[1])))];
+        assert.fail(`${(err as Error).message}\n${runs.map((i) => `scenario of run ${i}: ${scenarios[i]}`).join("\n")}`);
       }
     }
     if (details.failed) {
