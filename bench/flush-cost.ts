@@ -4,7 +4,8 @@
  * per run, the intervals alternating within every round (rotated, so no interval always runs
  * first), and reports per interval the median and minimum wall time, CPU time (user + sys of the
  * child), timesteps/s, the number of flushes that happened and the time spent inside them.
- * Episode ends flush anyway (endEpisode); the counted flushes are the extra ones of the policy.
+ * Counted: every flush of the exporter, the policy's periodic ones (`flushNow`) and its episode-end
+ * ones (`flushSoon`, format 2.0: at most one per interval; every episode end when it is 0).
  *
  *   node dist/bench/flush-cost.js [--workload quickstart] [--intervals 0,100,1000,5000] [--repeat 5] [--out FILE.json]
  */
@@ -34,18 +35,20 @@ async function child(name: string, interval: number, dir: string): Promise<Child
   let flushes = 0, flushMs = 0, maxFlushMs = 0;
   const t0 = performance.now();
   const ex = await DataExporter.create(`flushcost_${name}`, options);
-  // the policy's flushes go through a private flushNow() where the exporter has one
+  // the policy's flushes go through the private flushNow() (periodic) and flushSoon() (episode ends)
   const o = ex as unknown as Record<string, unknown>;
-  const hook = typeof o.flushNow === "function" ? "flushNow" : "flush";
-  const orig = (o[hook] as () => void).bind(ex);
-  o[hook] = () => {
-    const f0 = performance.now();
-    orig();
-    const ms = performance.now() - f0;
-    flushes++;
-    flushMs += ms;
-    maxFlushMs = Math.max(maxFlushMs, ms);
-  };
+  const hooks = ["flushNow", "flushSoon"].filter((h) => typeof o[h] === "function");
+  for (const hook of hooks.length ? hooks : ["flush"]) {
+    const orig = (o[hook] as () => void).bind(ex);
+    o[hook] = () => {
+      const f0 = performance.now();
+      orig();
+      const ms = performance.now() - f0;
+      flushes++;
+      flushMs += ms;
+      maxFlushMs = Math.max(maxFlushMs, ms);
+    };
+  }
   await logWorkload(ex, w, d, w.steps);
   const seconds = (performance.now() - t0) / 1000;
   const { statSync } = await import("node:fs");

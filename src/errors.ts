@@ -24,6 +24,7 @@ export type ErrorCode =
   | "NOT_SNN_EXPORT"
   | "UNSUPPORTED_VERSION"
   | "HDF5_ERROR"
+  | "CORRUPT"
   | "IO_ERROR";
 
 /** Base class of every error snn-export throws on purpose. `code` says what kind it is. */

@@ -62,9 +62,11 @@ test(`crash harness: ${KILLS} SIGKILLs, no file lost, no flushed step lost`, { t
   // Known writer bug (format 2.0): a flush is not atomic across the episode table's columns. A
   // SIGKILL among its in-place B-tree updates can leave the row of an episode that ended since
   // the previous flush with the new `status` (completed) and `total_timesteps` but the old
-  // provisional `step_rows` and `end_time`: h5py and the loader then show a "completed" episode
-  // that is missing its last steps. Reproducer: bench/crash-writer.js held at write 61 of flush
-  // #32 of the many_steps config, seed 1007 (see the bench2 report).
+  // provisional `step_rows` and `end_time` — or the new rows while the streams' dataspaces are
+  // still the old ones: h5py and the loader then show "completed" episodes missing their last
+  // steps. Reproducer: bench/crash-writer.js with the full many_steps config (crash-harness.ts),
+  // seed 1007, held at write 61 of flush #125 (row 979: completed, total_timesteps 34, step_rows
+  // holding 13, end_time NaN).
   await t.test("no episode-table row mixes two flushes", { todo: "writer: flushes are not atomic across the episode table's columns" }, () => {
     const mixed = results.filter((r) => r.durable.setup && r.killed).flatMap((r) => [
       ...(r.h5py?.range_issues ?? []).map((p) => `run ${r.plan.id}: h5py ${p}`),

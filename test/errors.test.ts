@@ -120,7 +120,7 @@ test("weight changes: each bad id, weight or shape is a typed error naming it; t
       [{ timestep: 6, synapseId: 1, sourceId: 0, oldWeight: 0, newWeight: 1 }, "INVALID_DATA", /either synapseId, or both/],
       [{ timestep: 6, sourceId: 0, oldWeight: 0, newWeight: 1 }, "INVALID_DATA", /either synapseId, or both/],
       [{ timestep: 6, synapseId: -1, oldWeight: 0, newWeight: 1 }, "OUT_OF_RANGE", /synapseId -1 is not a non-negative integer/],
-      [{ timestep: 6, synapseId: 1.5, oldWeight: 0, newWeight: 1 }, "OUT_OF_RANGE", /synapseId 1.5 is not a non-negative integer/],
+      [{ timestep: 6, synapseId: 1.5, oldWeight: 0, newWeight: 1 }, "INVALID_DATA", /synapseId 1.5 is not an integer/],
       [{ timestep: 6, sourceId: 0, targetId: -2, oldWeight: 0, newWeight: 1 }, "OUT_OF_RANGE", /targetId -2 is not a non-negative integer/],
       [{ timestep: 6, synapseId: 0, targetId: 1, oldWeight: 0, newWeight: 1 }, "INVALID_DATA", /either synapseId, or both/],
       [{ timestep: 6.5, synapseId: 0, oldWeight: 0, newWeight: 1 }, "INVALID_DATA", /timestep must be an integer/],

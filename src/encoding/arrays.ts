@@ -9,8 +9,8 @@ export interface Nd {
 }
 
 /**
- * Normalises an array input. Plain numbers become float64; booleans int8; nested arrays must be
- * rectangular; `{ data, shape }` must have `product(shape)` elements.
+ * Normalises an array input. Plain numbers become float64; booleans int8 (all elements booleans
+ * or all numbers, as the first one); nested arrays must be rectangular; `{ data, shape }` must have `product(shape)` elements.
  *
  * @example
  * ```ts
@@ -57,9 +57,10 @@ function fromNested(input: unknown[], what: string): Nd {
     if (depth === shape.length - 1) {
       for (let i = 0; i < a.length; i++) {
         const x = a[i];
-        if (typeof x === "number") data[k++] = x;
-        else if (typeof x === "boolean") data[k++] = x ? 1 : 0;
-        else throw new ValidationError("INVALID_DATA", `${what}${path}[${i}] is ${describe(x)}, expected a number`);
+        // one kind of element: booleans (stored as int8) or numbers (float64), never both
+        if (typeof x === "number" && !isBool) data[k++] = x;
+        else if (typeof x === "boolean" && isBool) data[k++] = x ? 1 : 0;
+        else throw new ValidationError("INVALID_DATA", `${what}${path}[${i}] is ${describe(x)}, expected ${isBool ? "a boolean (the array's first element is one)" : "a number"}`);
       }
     } else for (let i = 0; i < a.length; i++) fill(a[i], depth + 1, `${path}[${i}]`);
   };

@@ -24,11 +24,17 @@ function toInts(x: unknown, what: string): Float64Array {
 }
 
 function checkShape(shape: unknown, what: string): [number, number] {
-  if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+  if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new ValidationError("INVALID_DATA", `${what}.shape must be [rows, cols] of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  if (shape[0] > MAX_ROWS) {
+    throw new ValidationError("OUT_OF_RANGE", `${what}.shape has ${shape[0]} rows; a weight matrix may have at most ${MAX_ROWS} rows (its row pointer table is held in memory)`);
   }
   return [shape[0], shape[1]];
 }
+
+/** Most rows of a weight matrix (2^28 - 1: its int64 row pointers take 2 GiB). */
+export const MAX_ROWS = 2 ** 28 - 1;
 
 function indicesArray(cols: number, n: number): Uint32Array | BigInt64Array {
   return smallestUnsigned(Math.max(0, cols - 1)) === "uint64" ? new BigInt64Array(n) : new Uint32Array(n);
@@ -50,9 +56,15 @@ export function isSparseWeights(w: unknown): boolean {
  * ```
  */
 export function toCsr(w: unknown, what: string, nNeurons?: number): Csr {
-  if (w !== null && typeof w === "object" && "indptr" in w) return fromCsr(w as Record<string, unknown>, what);
-  if (w !== null && typeof w === "object" && "sourceIds" in w) return fromCoo(w as Record<string, unknown>, what, nNeurons);
-  return fromDense(w, what);
+  try {
+    if (w !== null && typeof w === "object" && "indptr" in w) return fromCsr(w as Record<string, unknown>, what);
+    if (w !== null && typeof w === "object" && "sourceIds" in w) return fromCoo(w as Record<string, unknown>, what, nNeurons);
+    return fromDense(w, what);
+  } catch (err) {
+    // a matrix too large for the arrays of the conversion: typed, like every refused input
+    if (err instanceof RangeError) throw new ValidationError("OUT_OF_RANGE", `${what} is too large to convert to CSR in memory (${err.message})`);
+    throw err;
+  }
 }
 
 function fromCsr(w: Record<string, unknown>, what: string): Csr {
@@ -71,9 +83,30 @@ function fromCsr(w: Record<string, unknown>, what: string): Csr {
   }
   for (let i = 0; i < cols.length; i++) {
     if (cols[i] >= shape[1]) throw new ValidationError("OUT_OF_RANGE", `${what}.indices[${i}] = ${cols[i]} is outside ${shape[1]} columns`);
-    indices[i] = (indices instanceof BigInt64Array ? BigInt(cols[i]) : cols[i]) as never;
   }
-  return { indptr: bigints(indptr), indices, data, shape, sourceFormat: "csr" };
+  // columns ascending within each row (FORMAT.md); equal columns keep their order
+  const order = sortedWithinRows(indptr, cols, shape[0]);
+  const sorted = order ? (new (data.constructor as { new (n: number): NumericArray })(data.length)) : data;
+  for (let i = 0; i < cols.length; i++) {
+    const j = order ? order[i] : i;
+    indices[i] = (indices instanceof BigInt64Array ? BigInt(cols[j]) : cols[j]) as never;
+    if (order) sorted[i] = data[j] as never;
+  }
+  return { indptr: bigints(indptr), indices, data: sorted, shape, sourceFormat: "csr" };
+}
+
+/** The order that sorts every row's columns (stable), or null when they are sorted already. */
+function sortedWithinRows(indptr: Float64Array, cols: Float64Array, rows: number): Uint32Array | null {
+  let order: Uint32Array | null = null;
+  for (let r = 0; r < rows; r++) {
+    const a = indptr[r], b = indptr[r + 1];
+    let ok = true;
+    for (let i = a + 1; i < b && ok; i++) ok = cols[i - 1] <= cols[i];
+    if (ok) continue;
+    order ??= Uint32Array.from({ length: cols.length }, (_, i) => i);
+    order.subarray(a, b).sort((x, y) => cols[x] - cols[y] || x - y);
+  }
+  return order;
 }
 
 function fromCoo(w: Record<string, unknown>, what: string, nNeurons?: number): Csr {
@@ -85,7 +118,7 @@ function fromCoo(w: Record<string, unknown>, what: string, nNeurons?: number): C
   }
   let maxS = -1, maxT = -1;
   for (let i = 0; i < src.length; i++) { if (src[i] > maxS) maxS = src[i]; if (dst[i] > maxT) maxT = dst[i]; }
-  const shape: [number, number] = w.shape !== undefined ? checkShape(w.shape, what) : [Math.max(maxS + 1, nNeurons ?? 0), Math.max(maxT + 1, nNeurons ?? 0)];
+  const shape: [number, number] = w.shape !== undefined ? checkShape(w.shape, what) : checkShape([Math.max(maxS + 1, nNeurons ?? 0), Math.max(maxT + 1, nNeurons ?? 0)], what);
   if (maxS >= shape[0] || maxT >= shape[1]) throw new ValidationError("OUT_OF_RANGE", `${what}: ids reach (${maxS}, ${maxT}) but the shape is ${JSON.stringify(shape)}`);
   const counts = new Float64Array(shape[0] + 1);
   for (let i = 0; i < src.length; i++) counts[src[i] + 1]++;

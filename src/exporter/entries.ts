@@ -1,9 +1,11 @@
 /** Writing free-form entries: records of arrays, weight matrices, JSON values. */
 import { isNumericArray, type NumericArray } from "../dtypes.js";
-import { toNd } from "../encoding/arrays.js";
+import { describe, toNd } from "../encoding/arrays.js";
+import { ValidationError } from "../errors.js";
 import { isPlainObject, toJsonText } from "../encoding/json.js";
 import { isSparseWeights, toCsr, type Csr } from "../encoding/weights.js";
 import type { Compression, Writer } from "../h5/index.js";
+import { checkText } from "./validate.js";
 
 /** Writes a CSR matrix group (indptr, indices, data; attributes shape, format, source_format). */
 export function writeCsr(w: Writer, path: string, csr: Csr, compression: Compression): void {
@@ -39,13 +41,26 @@ export type PreparedEntry =
  * value's ValidationError here, so a caller can check every entry before it writes any.
  */
 export function prepareEntry(value: unknown, what: string): PreparedEntry {
-  if (Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === "string")) return { kind: "strings", list: value as string[] };
+  if (isStringList(value)) {
+    value.forEach((x, i) => checkText(x, `${what}[${i}]`));
+    return { kind: "strings", list: value };
+  }
   if (isSparseWeights(value)) return { kind: "csr", csr: toCsr(value, what) };
   if (isArrayLike(value)) {
     const nd = toNd(value, what);
+    if (nd.shape.length === 0) {
+      throw new ValidationError("INVALID_DATA", `${what}: shape [] (a 0-d array) is not stored as an array; give it shape [1], or pass the number itself (stored as JSON)`);
+    }
+    if (nd.shape.slice(1).some((d) => d === 0)) {
+      throw new ValidationError("INVALID_DATA", `${what} has shape ${JSON.stringify(nd.shape)}: only the first dimension may be 0 (an HDF5 chunked dataset needs rows of at least one element)`);
+    }
     return { kind: "array", data: nd.data, shape: nd.shape, logicalBool: Array.isArray(value) && typeof value.flat(Infinity)[0] === "boolean" };
   }
   return { kind: "json", text: toJsonText(value, what) };
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === "string");
 }
 
 /**
@@ -69,12 +84,30 @@ export function writeEntry(w: Writer, path: string, value: unknown, what: string
   writePrepared(w, path, prepareEntry(value, what), compression);
 }
 
-/** The fields of a record, each prepared ({@link prepareEntry}); a non-object record is one field `values`. */
+/**
+ * The fields of a record of per-item arrays (`neurons`, `connections`), each prepared
+ * ({@link prepareEntry}): every field is a numeric array (any rank) or a list of strings, and all
+ * have the same first dimension (one entry per item). Anything else is refused: a field that is
+ * not an array would read back as something else.
+ */
 export function prepareRecord(rec: unknown, what: string): [string, PreparedEntry][] {
   if (rec === undefined || rec === null) return [];
-  if (!isPlainObject(rec)) return [["values", prepareEntry(rec, what)]];
+  if (!isPlainObject(rec)) throw new ValidationError("INVALID_DATA", `${what} must be a plain object of per-item arrays`);
   const out: [string, PreparedEntry][] = [];
-  for (const [k, v] of Object.entries(rec)) if (v !== undefined) out.push([k, prepareEntry(v, `${what}.${k}`)]);
+  let first: [string, number] | null = null;
+  for (const [k, v] of Object.entries(rec)) {
+    if (v === undefined) continue;
+    if (!isStringList(v) && (isSparseWeights(v) || !isArrayLike(v))) {
+      throw new ValidationError("INVALID_DATA", `${what}.${k} must be an array with one entry per item (a TypedArray, numbers, booleans, nested rows, { data, shape } or strings), got ${describe(v)}`);
+    }
+    const e = prepareEntry(v, `${what}.${k}`);
+    const rows = e.kind === "strings" ? e.list.length : e.kind === "array" ? e.shape[0] : 0;
+    if (first && rows !== first[1]) {
+      throw new ValidationError("SHAPE_MISMATCH", `${what}.${k} has ${rows} entries but ${what}.${first[0]} has ${first[1]}; every field holds one entry per item`);
+    }
+    first ??= [k, rows];
+    out.push([k, e]);
+  }
   return out;
 }
 

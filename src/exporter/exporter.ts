@@ -16,7 +16,7 @@ import { EventStreams, WeightChangeStreams } from "./records.js";
 import { StepStreams, type Layout, type NetworkFacts, type StepCounters } from "./steps.js";
 import { EpisodeTable, type EpisodeRecord, type StreamRows } from "./table.js";
 import type { EndEpisodeInput, EventInput, ExporterOptions, NetworkInput, StepInput, WeightChangeInput } from "./types.js";
-import { checkKey } from "./validate.js";
+import { checkKey, nameProblem, textProblem } from "./validate.js";
 
 export { FORMAT_VERSION };
 
@@ -165,8 +165,10 @@ export class DataExporter {
     const merged = { ...this.config, ...config };
     const text = toJsonText(merged, "config");
     this.w.writeText(CONFIG_JSON, text);
-    this.config = merged;
-    this.configAttrs(merged);
+    // the values as stored (Dates as strings, BigInts as numbers), not the caller's objects: a later
+    // change to an object passed here does not reach the file with the next saveConfig
+    this.config = JSON.parse(text) as Record<string, unknown>;
+    this.configAttrs(this.config);
     this.flushNow();
   }
 
@@ -174,8 +176,9 @@ export class DataExporter {
   private configAttrs(merged: Record<string, unknown>): void {
     let n = 0;
     for (const [k, v] of Object.entries(merged)) {
-      if (k === "" || k.includes("/")) continue;
-      const scalar = typeof v === "number" || typeof v === "boolean" || (typeof v === "string" && v.length <= 1024);
+      // attribute names and string values are HDF5 strings: none with NUL or a lone surrogate (the JSON text has every key)
+      if (k === "" || k.includes("/") || nameProblem(k)) continue;
+      const scalar = typeof v === "number" || typeof v === "boolean" || (typeof v === "string" && v.length <= 1024 && !textProblem(v));
       if (scalar && n < 256) {
         this.w.setAttr(GROUPS.config, k, v);
         n++;
@@ -187,9 +190,9 @@ export class DataExporter {
   saveMetadata(metadata: Record<string, unknown>): void {
     this.alive("saveMetadata");
     if (!isPlainObject(metadata)) throw new ValidationError("INVALID_DATA", "saveMetadata() takes a plain object");
-    const merged = { ...this.metadata, ...metadata };
-    this.w.writeText(METADATA_USER, toJsonText(merged, "metadata"));
-    this.metadata = merged;
+    const text = toJsonText({ ...this.metadata, ...metadata }, "metadata");
+    this.w.writeText(METADATA_USER, text);
+    this.metadata = JSON.parse(text) as Record<string, unknown>; // as stored (see saveConfig)
     this.flushNow();
   }
 

@@ -37,6 +37,12 @@ function nonNegativeInt(v: unknown, name: string): number {
 
 /** Applies defaults and checks every option; never mutates `o`. */
 export function resolveOptions(o: ExporterOptions = {}): ResolvedOptions {
+  if (o === null || typeof o !== "object" || Array.isArray(o)) {
+    throw new ValidationError("INVALID_OPTION", `options must be an object (or left out), got ${o === null ? "null" : Array.isArray(o) ? "an array" : typeof o}`);
+  }
+  if (o.startTime !== undefined && !(o.startTime instanceof Date && Number.isFinite(o.startTime.getTime()))) {
+    throw new ValidationError("INVALID_OPTION", `option startTime must be a valid Date, got ${o.startTime instanceof Date ? "an invalid Date" : JSON.stringify(o.startTime)}`);
+  }
   const known = new Set(["outputBaseDir", "neuralSamplingRate", "validateData", "compression", "compressionLevel", "chunkSize", "enableSwmr", "asyncWrite", "allowNonFinite", "startTime", "flushEverySteps", "flushIntervalMs", "provenance", "engine"]);
   for (const k of Object.keys(o)) {
     if (!known.has(k)) throw new ValidationError("INVALID_OPTION", `unknown option ${k}; known options: ${[...known].join(", ")}`);

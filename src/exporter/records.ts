@@ -9,15 +9,19 @@ import { STREAMS, WEIGHT_CHANGE_COLUMNS } from "../schema.js";
 import { ChunkedStream } from "./stream.js";
 import type { NetworkFacts } from "./steps.js";
 import type { EventInput, WeightChangeInput } from "./types.js";
-import { checkFinite, checkTimestep } from "./validate.js";
+import { checkFinite, checkText, checkTimestep } from "./validate.js";
 
 /** Rows per chunk of the weight-change and event columns (at most the chunk size). */
 const RECORD_CHUNK_ROWS = 4096;
 
 /** Throws the error of a bad weight-change id (`limit`: the network size it must be below, when checked). */
-function badId(v: number, what: string, limit: number | null): never {
-  if (!Number.isSafeInteger(v) || v < 0) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not a non-negative integer`);
-  throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not below ${limit}, the size of the saved network`);
+function badId(v: unknown, what: string, limit: number | null, of: string): never {
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new ValidationError("INVALID_DATA", `logWeightChange(): ${what} ${typeof v === "number" ? v : JSON.stringify(v) ?? String(v)} is not an integer; ids are integers from 0`);
+  }
+  if (v < 0) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not a non-negative integer`);
+  if (!Number.isSafeInteger(v)) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not below 2^53`);
+  throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not below ${limit}, the size of the saved network (its number of ${of})`);
 }
 
 /** `/weight_changes/*`: one row per change, six columns. */
@@ -46,9 +50,9 @@ export class WeightChangeStreams {
     }
     const nSyn = validate ? net.nSynapses : null;
     const nNeu = validate ? net.nNeurons : null;
-    if (syn !== undefined && !(Number.isSafeInteger(syn) && syn >= 0 && (nSyn === null || syn < nSyn))) badId(syn, "synapseId", nSyn);
-    if (src !== undefined && !(Number.isSafeInteger(src) && src >= 0 && (nNeu === null || src < nNeu))) badId(src, "sourceId", nNeu);
-    if (dst !== undefined && !(Number.isSafeInteger(dst) && dst >= 0 && (nNeu === null || dst < nNeu))) badId(dst, "targetId", nNeu);
+    if (syn !== undefined && !(Number.isSafeInteger(syn) && syn >= 0 && (nSyn === null || syn < nSyn))) badId(syn, "synapseId", nSyn, "synapses");
+    if (src !== undefined && !(Number.isSafeInteger(src) && src >= 0 && (nNeu === null || src < nNeu))) badId(src, "sourceId", nNeu, "neurons");
+    if (dst !== undefined && !(Number.isSafeInteger(dst) && dst >= 0 && (nNeu === null || dst < nNeu))) badId(dst, "targetId", nNeu, "neurons");
     const oldWeight = validate ? checkFinite(c.oldWeight, "logWeightChange(): oldWeight") : Number(c.oldWeight);
     const newWeight = validate ? checkFinite(c.newWeight, "logWeightChange(): newWeight") : Number(c.newWeight);
     this.put(0, t);
@@ -99,6 +103,7 @@ export class EventStreams {
     if (e === null || typeof e !== "object") throw new ValidationError("INVALID_DATA", "logEvent() takes { timestep, type, data }");
     const t = checkTimestep(e.timestep, "logEvent()");
     if (typeof e.type !== "string" || e.type === "") throw new ValidationError("INVALID_DATA", `logEvent(): type must be a non-empty string, got ${JSON.stringify(e.type)}`);
+    checkText(e.type, "logEvent(): type");
     const data = toJsonText(e.data ?? null, "logEvent(): data");
     this.pendingTypes.push(e.type);
     this.pendingData.push(data);

@@ -6,6 +6,7 @@
 import { dtypeOf, isBig, isFloat, isNumericArray, smallestUnsigned, type Dtype, type NumericArray } from "../dtypes.js";
 import { ValidationError } from "../errors.js";
 import { describe, toNd } from "../encoding/arrays.js";
+import { isPlainObject } from "../encoding/json.js";
 import type { Compression, Writer } from "../h5/index.js";
 import { FIRST_ROW, STREAMS } from "../schema.js";
 import type { ResolvedOptions } from "./options.js";
@@ -33,6 +34,24 @@ export const SPIKE_ID_CHUNK = 65536;
 
 /** Names the format itself uses inside a stream's group: refused as variable names. */
 const RESERVED_STATE_NAMES = new Set(["timesteps"]);
+
+/** Largest row of a neural state variable or behaviour array: 256 MiB (one row is one chunk when it is over 1 MiB). */
+export const MAX_ROW_BYTES = 256 * 1024 * 1024;
+/** Bytes of a chunk of a neural state or behaviour stream (at least one row). */
+export const CHUNK_BYTES = 1 << 20;
+
+/** Rows per chunk of a stream of `rowBytes`-byte rows: at most `chunkSize`, at most {@link CHUNK_BYTES} (at least one row). */
+function chunkRowsFor(rowBytes: number, chunkSize: number): number {
+  return Math.max(1, Math.min(chunkSize, Math.floor(CHUNK_BYTES / Math.max(1, rowBytes))));
+}
+
+/** Refuses a row over {@link MAX_ROW_BYTES} before anything is copied or scanned. */
+function checkRowBytes(data: NumericArray, what: string): void {
+  const bytes = data.length * data.BYTES_PER_ELEMENT;
+  if (bytes > MAX_ROW_BYTES) {
+    throw new ValidationError("OUT_OF_RANGE", `log(): ${what} has ${data.length} elements (${(bytes / 2 ** 20).toFixed(1)} MiB) at one step; a row may hold at most 256 MiB (${MAX_ROW_BYTES} bytes): log it in parts or save it with saveCheckpoint()`);
+  }
+}
 
 /** Where the open episode stands: its logged steps and last timestep (the streams' rows are counted by the streams). */
 export interface StepCounters {
@@ -169,7 +188,7 @@ export class StepStreams {
    * on the logging path); new variables are registered at commit.
    */
   private checkState(ns: Record<string, unknown>): number {
-    if (ns === null || typeof ns !== "object") throw new ValidationError("INVALID_DATA", `log(): neuralState must be an object of named arrays, got ${describe(ns)}`);
+    if (!isPlainObject(ns)) throw new ValidationError("INVALID_DATA", `log(): neuralState must be a plain object of named arrays ({ v: Float32Array, ... }), got ${describe(ns)}`);
     const sample = this.sample;
     let n = 0;
     for (const name in ns) {
@@ -199,6 +218,7 @@ export class StepStreams {
     }
     const { data, shape } = toNd(v, `neuralState.${name}`);
     if (data.length === 0) throw new ValidationError("INVALID_DATA", `log(): neural state variable "${name}" is empty; pass one value per neuron`);
+    checkRowBytes(data, `neural state variable "${name}"`);
     return [data, shape];
   }
 
@@ -242,8 +262,7 @@ export class StepStreams {
   private registerVariable(name: string, data: NumericArray, shape: number[]): VarSpec {
     const dtype = dtypeOf(data);
     const size = data.length;
-    const rowBytes = Math.max(1, size * data.BYTES_PER_ELEMENT);
-    const chunkRows = Math.max(1, Math.min(this.opts.chunkSize, Math.floor((1 << 20) / rowBytes)));
+    const chunkRows = chunkRowsFor(size * data.BYTES_PER_ELEMENT, this.opts.chunkSize);
     const first = this.stateTimesteps.length;
     const stream = new ChunkedStream(this.w, `${STREAMS.neuralStates.group}/${name}`, {
       bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows, bufferRows: this.bufferRows, compression: this.comp,
@@ -259,6 +278,11 @@ export class StepStreams {
     const n = this.net.nNeurons;
     if (sp instanceof Uint8Array || (Array.isArray(sp) && sp.length > 0 && typeof sp[0] === "boolean")) {
       const mask = sp as ArrayLike<number | boolean>;
+      if (!(sp instanceof Uint8Array)) {
+        for (let i = 0; i < mask.length; i++) {
+          if (typeof mask[i] !== "boolean") throw new ValidationError("INVALID_DATA", `log(): spike mask entry ${i} is ${describe(mask[i])}; a boolean[] mask holds only true and false (ids: pass numbers only)`);
+        }
+      }
       if (n !== null && mask.length !== n) {
         throw new ValidationError("SHAPE_MISMATCH", `log(): spike mask has ${mask.length} entries but the network has ${n} neurons; pass one entry per neuron`);
       }
@@ -293,10 +317,7 @@ export class StepStreams {
     let max = -1;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      if (!(Number.isInteger(id) && id >= 0 && id < limit)) {
-        const why = Number.isInteger(id) && id >= 0 ? (n === null ? "not below 2^32" : `not below the neuron count ${n}`) : "not a non-negative integer";
-        throw new ValidationError("OUT_OF_RANGE", `log(): spike id ${id} at index ${i} is ${why}; ids must be 0 <= id < ${n ?? "2^32"}`);
-      }
+      if (!(Number.isInteger(id) && id >= 0 && id < limit)) spikeIdError(id, i, n);
       out[i] = id;
       if (id > max) max = id;
       if (i > 0 && id <= ids[i - 1]) sorted = false;
@@ -369,7 +390,7 @@ export class StepStreams {
   private checkBehavior(b: Record<string, unknown> | undefined, episodeStep: number): [string, NumericArray | number][] | null {
     let fresh: [string, NumericArray | number][] | null = null;
     if (b !== undefined) {
-      if (b === null || typeof b !== "object") throw new ValidationError("INVALID_DATA", `log(): behavior must be an object of named numbers or small arrays, got ${describe(b)}`);
+      if (!isPlainObject(b)) throw new ValidationError("INVALID_DATA", `log(): behavior must be a plain object of named numbers or small arrays, got ${describe(b)}`);
       for (const key in b) {
         const v = b[key];
         const spec = this.behavior.get(key);
@@ -426,7 +447,17 @@ export class StepStreams {
     if (spec && dtypeOf(nd.data) !== spec.dtype && (this.opts.validateData || isBig(spec.dtype) !== isBig(dtypeOf(nd.data)))) {
       throw new ValidationError("INVALID_DATA", `log(): behavior "${key}" is ${dtypeOf(nd.data)} but was ${spec.dtype} at earlier steps; pass the same dtype every step`);
     }
-    if (!spec) checkKey(key, "behavior");
+    if (!spec) {
+      checkKey(key, "behavior");
+      checkRowBytes(nd.data, `behavior "${key}"`);
+    }
+    if (this.opts.validateData && isFloat(dtypeOf(nd.data))) {
+      const a = nd.data as Float64Array;
+      for (let i = 0; i < a.length; i++) {
+        // NaN marks a step without the key: a logged value must be finite, as a logged number must
+        if (!Number.isFinite(a[i])) throw new ValidationError("INVALID_DATA", `log(): behavior "${key}" has ${a[i]} at index ${i}; pass finite numbers`);
+      }
+    }
     return nd.data;
   }
 
@@ -437,7 +468,8 @@ export class StepStreams {
       const size = typeof v === "number" ? 1 : v.length;
       const first = this.timesteps.length;
       const stream = new ChunkedStream(this.w, `${STREAMS.behavior.group}/${key}`, {
-        bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows: this.opts.chunkSize, bufferRows: this.bufferRows, compression: this.comp,
+        bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows: chunkRowsFor(size * (typeof v === "number" ? 8 : v.BYTES_PER_ELEMENT), this.opts.chunkSize),
+        bufferRows: this.bufferRows, compression: this.comp,
         attrs: { [FIRST_ROW]: BigInt(first) },
       });
       const spec: BehSpec = { name: key, index: this.behaviorList.length, dtype, shape, size, stream };
@@ -491,6 +523,16 @@ export class StepStreams {
     if (this.rewardT) yield this.rewardT;
     yield this.rewardV;
   }
+}
+
+/** The error of a spike id that is not an integer in `[0, n)` (`[0, 2^32)` while the neuron count is unknown). */
+function spikeIdError(id: unknown, i: number, n: number | null): never {
+  const shown = typeof id === "number" ? String(id) : describe(id);
+  if (typeof id !== "number" || !Number.isInteger(id)) {
+    throw new ValidationError("INVALID_DATA", `log(): spike id ${shown} at index ${i} is not an integer; spike ids are integers 0 <= id < ${n ?? "2^32"}`);
+  }
+  const why = id < 0 ? "not a non-negative integer" : n === null ? "not below 2^32 (the neuron count is not known yet)" : `not below the neuron count ${n}`;
+  throw new ValidationError("OUT_OF_RANGE", `log(): spike id ${shown} at index ${i} is ${why}; spike ids are integers 0 <= id < ${n ?? "2^32"}`);
 }
 
 /** Rows for steps where a variable was absent: NaN for floats, 0 for integers. */

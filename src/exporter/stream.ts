@@ -21,6 +21,8 @@ export interface StreamSpec {
   compression: Compression;
   /** Attributes set on the dataset when it is created. */
   attrs?: Record<string, AttrValue>;
+  /** Commit the column's changes atomically with the other atomic columns (ColumnSpec.atomic). */
+  atomic?: boolean;
 }
 
 /**
@@ -176,7 +178,7 @@ export class ChunkedStream {
       const whole = this.finishing && this.written === 0 && this.rows < this.spec.chunkRows;
       const chunkRows = whole ? Math.max(1, this.rows) : this.spec.chunkRows;
       // a buffer of whole chunks is always written from a chunk start (a flush rewrites the partial one whole)
-      this.col = this.writer.createColumn(this.path, { dtype, rowShape, chunkRows, compression, fromChunkStart: whole || this.chunkRows === chunkRows });
+      this.col = this.writer.createColumn(this.path, { dtype, rowShape, chunkRows, compression, fromChunkStart: whole || this.chunkRows === chunkRows, atomic: this.spec.atomic });
       for (const [name, value] of Object.entries(this.spec.attrs ?? {})) this.writer.setAttr(this.path, name, value);
     }
     return this.col;

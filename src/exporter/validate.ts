@@ -1,11 +1,44 @@
 /** Small checks shared by the exporter. */
 import { ValidationError } from "../errors.js";
 
-/** A dataset/group name chosen by the caller: non-empty, no "/", not "." or "..". */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Why `s` cannot be stored as an HDF5 string exactly, or null: HDF5 strings end at a NUL byte,
+ * and a lone UTF-16 surrogate has no UTF-8 form (it would be written as U+FFFD).
+ */
+export function textProblem(s: string): string | null {
+  if (s.includes("\u0000")) return "contains NUL (U+0000), where HDF5 strings end";
+  const m = LONE_SURROGATE.exec(s);
+  if (m) return `contains a lone surrogate (U+${m[0].charCodeAt(0).toString(16).toUpperCase()}) at index ${m.index}, which has no UTF-8 form`;
+  return null;
+}
+
+/** A string stored as an HDF5 string (event types, string lists): no NUL, well-formed UTF-16. */
+export function checkText(s: string, what: string): void {
+  const why = textProblem(s);
+  if (why) throw new ValidationError("INVALID_DATA", `${what} ${JSON.stringify(s)} ${why}; pass text without it`);
+}
+
+/** Longest name of a dataset, group or attribute, in UTF-8 bytes (an HDF5 object header message holds at most 64 KiB). */
+export const MAX_NAME_BYTES = 4096;
+
+/** Why `key` cannot be a link or attribute name, or null. */
+export function nameProblem(key: string): string | null {
+  const why = textProblem(key);
+  if (why) return why;
+  const bytes = Buffer.byteLength(key, "utf8");
+  if (bytes > MAX_NAME_BYTES) return `is ${bytes} bytes long in UTF-8; names may have at most ${MAX_NAME_BYTES} bytes`;
+  return null;
+}
+
+/** A dataset/group name chosen by the caller: non-empty, no "/", not "." or "..", no NUL, well-formed UTF-16, at most 4096 UTF-8 bytes. */
 export function checkKey(key: string, what: string): void {
-  if (key === "" || key.includes("/") || key === "." || key === ".." || key.includes("\0")) {
-    throw new ValidationError("INVALID_DATA", `${what} name ${JSON.stringify(key)} is not usable as an HDF5 name: use a non-empty name without "/"`);
+  if (typeof key !== "string" || key === "" || key.includes("/") || key === "." || key === "..") {
+    throw new ValidationError("INVALID_DATA", `${what} name ${JSON.stringify(key)} is not usable as an HDF5 name: use a non-empty name without "/" (and not "." or "..")`);
   }
+  const why = nameProblem(key);
+  if (why) throw new ValidationError("INVALID_DATA", `${what} name ${JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}…` : key)} is not usable as an HDF5 name: it ${why}`);
 }
 
 /** An integer timestep (safe integer, may be negative). */
@@ -19,7 +52,7 @@ export function checkTimestep(t: unknown, what: string): number {
 /** A finite number. */
 export function checkFinite(x: unknown, what: string): number {
   if (typeof x !== "number" || !Number.isFinite(x)) {
-    throw new ValidationError("INVALID_DATA", `${what} must be a finite number, got ${String(x)}`);
+    throw new ValidationError("INVALID_DATA", `${what} must be a finite number, got ${typeof x === "number" ? String(x) : JSON.stringify(x) ?? String(x)}`);
   }
   return x;
 }

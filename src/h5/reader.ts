@@ -1,25 +1,40 @@
 /**
  * Reading side of the HDF5 layer: open a file read-only, walk groups, read attributes, read
- * datasets in row slices (never a whole large dataset in one wasm allocation), read strings.
+ * datasets in row slices, read strings. Two readers stand behind {@link H5Reader}: the
+ * pure-TypeScript reader (src/h5/ts/reader.ts) for files of the profile snn-export's TypeScript
+ * writer produces, and h5wasm (the HDF5 C library) for every other HDF5 file and for live (SWMR)
+ * reads. The choice is made per file at open.
  */
-import { openSync, readSync, closeSync, statSync } from "node:fs";
-import { allocate, dtypeSize, type Dtype, type NumericArray } from "../dtypes.js";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import type { NumericArray } from "../dtypes.js";
 import { FormatError, StorageError } from "../errors.js";
-import { check, engine, h5lib, loadEngine, scratch, type H5Lib } from "./engine.js";
+import { nonRegularKind, notRegular, Unsupported } from "./ts/read-io.js";
+import { TsReader } from "./ts/reader.js";
 import type { DatasetInfo } from "./types.js";
-
-type H5File = InstanceType<H5Lib["File"]>;
-interface H5Meta { type: number; size: number; signed: boolean; vlen: boolean; shape: number[] | null; chunks: number[] | null }
+import { WasmReader } from "./wasm-reader.js";
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
+/** Which reader reads a file: `auto` (the TypeScript reader when the file is in its profile), `ts` or `h5wasm`. */
+export type ReaderEngine = "auto" | "ts" | "h5wasm";
+
+/** Options of {@link H5Reader.open}. */
+export interface ReaderOptions {
+  /** Open for reading while another process writes (SWMR); always read through h5wasm. */
+  swmr?: boolean;
+  /** Which reader [`auto`, or the environment variable `SNN_EXPORT_READER`]. */
+  engine?: ReaderEngine;
+}
+
 /** True if the file carries the HDF5 signature at offset 0, 512, 1024, ... (as HDF5 looks for it). */
 export function hasHdf5Signature(filePath: string): boolean {
-  const size = statSync(filePath).size;
+  const st = statSync(filePath);
+  const kind = nonRegularKind(st);
+  if (kind) throw notRegular(filePath, kind);
   const fd = openSync(filePath, "r");
   try {
     const buf = Buffer.alloc(8);
-    for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
+    for (let off = 0; off + 8 <= st.size; off = off === 0 ? 512 : off * 2) {
       readSync(fd, buf, 0, 8, off);
       if (SIGNATURE.every((b, i) => buf[i] === b)) return true;
     }
@@ -29,169 +44,137 @@ export function hasHdf5Signature(filePath: string): boolean {
   }
 }
 
-function norm(path: string): string {
-  return path.startsWith("/") ? path : "/" + path;
+type Backend = Pick<TsReader, "kind" | "keys" | "attrs" | "info" | "readRows" | "readText" | "readStrings" | "readStringRows" | "objectAddress" | "close">;
+
+function chooseEngine(options: ReaderOptions): ReaderEngine {
+  if (options.swmr) return "h5wasm";
+  const env = process.env.SNN_EXPORT_READER;
+  const e = options.engine ?? (env === "ts" || env === "h5wasm" ? env : "auto");
+  return e;
 }
 
-function dtypeFromMeta(m: H5Meta): Dtype | "string" {
-  if (m.type === 3) return "string";
-  if (m.type === 1) return m.size === 4 ? "float32" : "float64";
-  if (m.type === 0) {
-    const bits = m.size * 8;
-    return `${m.signed ? "int" : "uint"}${bits}` as Dtype;
-  }
-  throw new FormatError("NOT_SNN_EXPORT", `unsupported HDF5 datatype class ${m.type} (only integers, floats and strings are used by snn-export)`);
-}
-
-/** Runs an engine call that may throw a plain Error (h5wasm's own checks) and makes it a StorageError. */
-function guard<T>(file: string, what: string, fn: () => T): T {
+/** The TypeScript reader for `filePath`, or null when the file is outside its profile (`auto`). */
+function openTs(filePath: string, engine: ReaderEngine): TsReader | null {
+  let r: TsReader;
   try {
-    return fn();
+    r = new TsReader(filePath);
   } catch (err) {
-    if (err instanceof StorageError || err instanceof FormatError) throw err;
-    throw new StorageError("HDF5_ERROR", `HDF5 could not ${what} in ${file}: ${(err as Error)?.message ?? err}`, { cause: err });
+    if (!(err instanceof Unsupported)) throw err;
+    if (engine === "ts") throw outsideProfile(filePath, err);
+    return null;
   }
+  if (engine === "ts") return r;
+  try {
+    // the h5wasm engine writes HDF5's own structures (dense groups, ...): read its files with HDF5
+    const creator = r.kind("/") === "group" ? r.attrs("/").creator : undefined;
+    if (typeof creator === "string" && creator.includes("h5wasm")) throw new Unsupported("written by the h5wasm engine");
+    return r;
+  } catch (err) {
+    r.close();
+    if (err instanceof Unsupported) return null;
+    throw err;
+  }
+}
+
+function outsideProfile(filePath: string, err: Unsupported): FormatError {
+  return new FormatError("NOT_SNN_EXPORT", `${filePath} uses HDF5 features the TypeScript reader does not read (${err.message}); open it with { engine: "h5wasm" }`);
 }
 
 /** An HDF5 file open read-only. */
 export class H5Reader {
   readonly filePath: string;
-  private file: H5File | null;
+  /** Which reader reads this file. */
+  readonly engine: "ts" | "h5wasm";
+  private impl: Backend | null;
 
-  private constructor(filePath: string, file: H5File) {
+  private constructor(filePath: string, impl: TsReader | WasmReader) {
     this.filePath = filePath;
-    this.file = file;
+    this.impl = impl;
+    this.engine = impl instanceof TsReader ? "ts" : "h5wasm";
   }
 
-  /** Opens `filePath` read-only; a missing or non-HDF5 file gives a typed error, not an engine abort. */
-  static async open(filePath: string, options: { swmr?: boolean } = {}): Promise<H5Reader> {
-    let ok: boolean;
+  /**
+   * Opens `filePath` read-only. A missing file is a StorageError `NOT_FOUND`; a directory, FIFO or
+   * device a FormatError `NOT_HDF5` (refused before any read); a file without the HDF5 signature
+   * `NOT_HDF5`; a damaged file in the TypeScript reader's profile a FormatError `CORRUPT`.
+   */
+  static async open(filePath: string, options: ReaderOptions = {}): Promise<H5Reader> {
+    let st;
     try {
-      ok = hasHdf5Signature(filePath);
+      st = statSync(filePath);
     } catch (err) {
       throw new StorageError("NOT_FOUND", `cannot read ${filePath}: ${(err as Error).message}`, { cause: err });
     }
-    if (!ok) throw new FormatError("NOT_HDF5", `${filePath} is not an HDF5 file (no HDF5 signature found)`);
-    await loadEngine();
-    const file = new (h5lib().File)(filePath, options.swmr ? "Sr" : "r");
-    if (file.file_id < 0n) {
-      throw new StorageError(
-        "HDF5_ERROR",
-        `HDF5 could not open ${filePath}; it may be damaged, or still open for writing by a process that died ` +
-          `(see the HDF5 error stack on stderr)`,
-      );
+    const kind = nonRegularKind(st);
+    if (kind) throw notRegular(filePath, kind);
+    const engine = chooseEngine(options);
+    const ts = engine === "h5wasm" ? null : openTs(filePath, engine);
+    if (ts) return new H5Reader(filePath, ts);
+    if (!hasHdf5Signature(filePath)) throw new FormatError("NOT_HDF5", `${filePath} is not an HDF5 file (no HDF5 signature found)`);
+    return new H5Reader(filePath, await WasmReader.open(filePath, options.swmr ?? false));
+  }
+
+  /** Chunks the TypeScript reader has read from the file (decoded cache misses); null with h5wasm. */
+  get chunksRead(): number | null {
+    return this.impl instanceof TsReader ? this.impl.chunksRead : null;
+  }
+
+  /**
+   * True when the reader keeps decoded chunks itself (the TypeScript reader, 32 MiB): a cache of
+   * decoded chunks above it would hold them twice.
+   */
+  get cachesChunks(): boolean {
+    return this.impl instanceof TsReader;
+  }
+
+  private call<T>(fn: (r: Backend) => T): T {
+    if (!this.impl) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
+    try {
+      return fn(this.impl);
+    } catch (err) {
+      if (err instanceof Unsupported) throw outsideProfile(this.filePath, err);
+      throw err;
     }
-    return new H5Reader(filePath, file);
-  }
-
-  private get f(): H5File {
-    if (!this.file) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
-    return this.file;
-  }
-
-  private get id(): bigint {
-    return this.f.file_id;
   }
 
   /** "group", "dataset" or null when nothing is at `path`. */
   kind(path: string): "group" | "dataset" | null {
-    const t = engine().get_type(this.id, norm(path));
-    if (t === engine().H5G_GROUP) return "group";
-    if (t === engine().H5G_DATASET) return "dataset";
-    return null;
+    return this.call((r) => r.kind(path));
   }
 
   /** Names of the members of the group at `path`, sorted. */
   keys(path: string): string[] {
-    if (this.kind(path) !== "group") return [];
-    return guard(this.filePath, `list ${norm(path)}`, () => [...(engine().get_names(this.id, norm(path), false) as string[])].sort());
+    return this.call((r) => r.keys(path));
   }
 
-  /** All attributes of the object at `path` as plain values (scalars unwrapped, bigint as bigint). */
+  /** All attributes of the object at `path` as plain values (scalars unwrapped, 64-bit integers as bigint). */
   attrs(path: string): Record<string, unknown> {
-    const obj = this.f.get(norm(path)) as InstanceType<H5Lib["Group"]> | null;
-    if (!obj) return {};
-    const out: Record<string, unknown> = {};
-    guard(this.filePath, `read the attributes of ${norm(path)}`, () => {
-      for (const [name, attr] of Object.entries(obj.attrs)) out[name] = attr.value;
-    });
-    return out;
+    return this.call((r) => r.attrs(path));
   }
 
   /** Shape, dtype, chunking and filters of the dataset at `path`. */
   info(path: string): DatasetInfo {
-    const p = norm(path);
-    if (this.kind(p) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${p} in ${this.filePath}`);
-    const [m, filters] = guard(this.filePath, `read the description of ${p}`, () => [
-      engine().get_dataset_metadata(this.id, p) as unknown as H5Meta,
-      (engine().get_dataset_filters(this.id, p) as { name: string }[]).map((f) => f.name),
-    ] as const);
-    return { shape: m.shape ?? [], dtype: dtypeFromMeta(m), chunks: m.chunks, filters };
+    return this.call((r) => r.info(path));
   }
 
-  /** Rows `[start, end)` of a numeric dataset, all other dimensions whole, as a flat row-major array. */
+  /** Rows `[start, end)` of a numeric dataset, all other dimensions whole, as a flat row-major array (BigInt arrays for 64-bit integers). */
   readRows(path: string, start: number, end: number): NumericArray {
-    const p = norm(path);
-    const { shape, dtype } = this.info(p);
-    if (dtype === "string") throw new FormatError("NOT_SNN_EXPORT", `${p} holds strings, not numbers`);
-    if (shape.length === 0) {
-      return this.readBlock(p, dtype, [], [], 1);
-    }
-    const rows = shape[0];
-    const s = Math.max(0, Math.min(start, rows));
-    const e = Math.max(s, Math.min(end, rows));
-    const rowShape = shape.slice(1);
-    const rowSize = rowShape.reduce((a, b) => a * b, 1);
-    return this.readBlock(p, dtype, [e - s, ...rowShape], [s, ...rowShape.map(() => 0)], (e - s) * rowSize);
-  }
-
-  private readBlock(p: string, dtype: Dtype, count: number[], offset: number[], elements: number): NumericArray {
-    const out = allocate(dtype, elements);
-    if (elements === 0) return out;
-    const nbytes = elements * dtypeSize(dtype);
-    const ptr = scratch(nbytes);
-    const m = engine();
-    const c = count.length ? count.map(BigInt) : null;
-    const o = offset.length ? offset.map(BigInt) : null;
-    const st = c ? c.map(() => 1n) : null;
-    check(m.get_dataset_data(this.id, p, c, o, st, BigInt(ptr)), `read ${p}`, this.filePath);
-    new Uint8Array(out.buffer).set(m.HEAPU8.subarray(ptr, ptr + nbytes));
-    return out;
+    return this.call((r) => r.readRows(path, start, end));
   }
 
   /** A scalar string dataset's text. */
   readText(path: string): string {
-    const ds = this.f.get(norm(path)) as InstanceType<H5Lib["Dataset"]> | null;
-    if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${norm(path)} in ${this.filePath}`);
-    const v = guard(this.filePath, `read ${norm(path)}`, () => ds.value);
-    if (typeof v !== "string") throw new FormatError("NOT_SNN_EXPORT", `${norm(path)} is not a text dataset`);
-    return v;
+    return this.call((r) => r.readText(path));
   }
 
   /** A 1-D string dataset's values. */
   readStrings(path: string): string[] {
-    const ds = this.f.get(norm(path)) as InstanceType<H5Lib["Dataset"]> | null;
-    if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${norm(path)} in ${this.filePath}`);
-    if (guard(this.filePath, `read ${norm(path)}`, () => ds.shape ?? [0])[0] === 0) return [];
-    const v = guard(this.filePath, `read ${norm(path)}`, () => ds.value);
-    if (!Array.isArray(v)) throw new FormatError("NOT_SNN_EXPORT", `${norm(path)} is not a string list`);
-    return v.map(String);
+    return this.call((r) => r.readStrings(path));
   }
 
-  /**
-   * Rows `[start, end)` of a 1-D string dataset (clamped to its length), without reading the rest.
-   */
+  /** Rows `[start, end)` of a 1-D string dataset (clamped to its length), without reading the rest. */
   readStringRows(path: string, start: number, end: number): string[] {
-    const p = norm(path);
-    const ds = this.f.get(p) as InstanceType<H5Lib["Dataset"]> | null;
-    if (!ds || this.kind(p) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${p} in ${this.filePath}`);
-    const rows = guard(this.filePath, `read ${p}`, () => ds.shape ?? [0])[0] ?? 0;
-    const s = Math.max(0, Math.min(start, rows));
-    const e = Math.max(s, Math.min(end, rows));
-    if (e === s) return [];
-    const v = ds.slice([[s, e]]);
-    if (!Array.isArray(v)) throw new FormatError("NOT_SNN_EXPORT", `${p} is not a string list`);
-    return v.map(String);
+    return this.call((r) => r.readStringRows(path, start, end));
   }
 
   /**
@@ -199,25 +182,19 @@ export class H5Reader {
    * null when nothing is there. Two paths with the same address are hard links to one object.
    */
   objectAddress(path: string): bigint | null {
-    const p = norm(path);
-    if (this.kind(p) === null) return null;
-    const ref = engine().create_object_reference(this.id, p) as unknown as ArrayLike<number>;
-    if (!ref || ref.length < 8) return null;
-    let a = 0n;
-    for (let i = 7; i >= 0; i--) a = (a << 8n) | BigInt(ref[i]);
-    return a;
+    return this.call((r) => r.objectAddress(path));
   }
 
-  /** Re-reads the extent of a dataset written by another process (SWMR readers). */
+  /** Re-reads the extent of a dataset written by another process (SWMR readers; the TypeScript reader re-reads everything). */
   refresh(path: string): void {
-    check(engine().refresh_dataset(this.id, norm(path)), `refresh ${path}`, this.filePath);
+    this.call((r) => (r instanceof TsReader ? r.refresh() : (r as WasmReader).refresh(path)));
   }
 
   /** Closes the file; idempotent. */
   close(): void {
-    if (!this.file) return;
-    const f = this.file;
-    this.file = null;
-    check(f.close(), "close the file", this.filePath);
+    if (!this.impl) return;
+    const r = this.impl;
+    this.impl = null;
+    r.close();
   }
 }

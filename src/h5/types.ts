@@ -21,6 +21,13 @@ export interface ColumnSpec {
    */
   fromChunkStart?: boolean;
   /**
+   * The column's changes become visible to readers (and to a reader of a killed writer's file)
+   * all at once with every other atomic column's, at the end of a flush: a row spread over
+   * several atomic columns is never seen half-updated. The TS engine writes such a column's index
+   * and header copy-on-write (not in SWMR files, whose readers refresh objects in place).
+   */
+  atomic?: boolean;
+  /**
    * Columns with data of one kind (the same stream in every episode) share a family: engines that
    * choose how to compress by trial (the TypeScript engine's deflate strategy) decide once for
    * the family. Default: the column's path.
@@ -71,7 +78,7 @@ export interface Writer {
   setAttr(path: string, name: string, value: AttrValue, numberDtype?: "float64" | "int8"): void;
   deleteAttr(path: string, name: string): void;
   createColumn(path: string, spec: ColumnSpec): AppendColumn;
-  createStringColumn(path: string, chunkRows?: number): StringColumn;
+  createStringColumn(path: string, chunkRows?: number, options?: { atomic?: boolean }): StringColumn;
   writeArray(path: string, data: NumericArray, shape: number[], compression: Compression, chunkRows?: number): void;
   writeText(path: string, text: string): void;
   writeStrings(path: string, list: string[]): void;

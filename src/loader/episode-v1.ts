@@ -2,7 +2,7 @@
  * Format 1.x episodes: one group `episodes/episode_NNNN/` per episode, each stream in its own
  * subgroup. Streams that were never written (no group) give empty results, not errors.
  */
-import { toUint32, scalarNumber, type Source } from "./read.js";
+import { setOwn, toUint32, scalarNumber, type Source } from "./read.js";
 import type {
   EpisodeAttributes, ExperimentEvent, NdArray, Rewards, SpikeTrain, TimeSeries, WeightChanges,
 } from "./types.js";
@@ -47,12 +47,12 @@ export class V1Episode implements EpisodeBackend {
     const group = `${this.path}/${stream}`;
     const timesteps = this.src.float64(stream === "behavior" ? this.axis(group) : `${group}/timesteps`);
     const read: Record<string, NdArray> = {};
-    for (const name of names) read[name] = this.src.numeric(`${group}/${name}`);
+    for (const name of names) setOwn(read, name, this.src.numeric(`${group}/${name}`, true));
     const lengths: Record<string, number> = { timesteps: timesteps.length };
-    for (const [name, a] of Object.entries(read)) lengths[name] = a.shape[0] ?? 1;
+    for (const [name, a] of Object.entries(read)) setOwn(lengths, name, a.shape[0] ?? 1);
     const n = commonLength(lengths, this.src.partial, group);
     const variables: Record<string, NdArray> = {};
-    for (const [name, a] of Object.entries(read)) variables[name] = takeRows(a, n);
+    for (const [name, a] of Object.entries(read)) setOwn(variables, name, takeRows(a, n));
     return { timesteps: timesteps.subarray(0, n), variables };
   }
 

@@ -4,7 +4,7 @@
  */
 import { FormatError } from "../errors.js";
 import { EPISODES, FIRST_ROW, REWARD_ENCODING, SPIKE_ENCODING, STATIC, STREAMS, type RangeName } from "../schema.js";
-import { scalarNumber, toFloat64, toUint32, type Source } from "./read.js";
+import { scalarNumber, setOwn, toFloat64, toUint32, type Source } from "./read.js";
 import type { Rows, V2Table } from "./table.js";
 import type {
   EpisodeAttributes, ExperimentEvent, NdArray, Rewards, SpikeTrain, TimeSeries, WeightChanges,
@@ -52,17 +52,18 @@ export class V2Streams {
     const denseRewards = src.attrs(rewards.group)[rewards.encoding] === REWARD_ENCODING.standard;
     const stepAligned: string[] = [denseSpikes ? spikes.matrix : spikes.counts];
     if (denseRewards) stepAligned.push(rewards.values);
-    const vars = { neural_states: variables(src, STREAMS.neuralStates.group), behavior: variables(src, STREAMS.behavior.group) };
+    const vars = { neural_states: variables(src, STREAMS.neuralStates.group, true), behavior: variables(src, STREAMS.behavior.group, false) };
     const idEvery = src.kind(spikes.idOffsets) === "dataset" ? scalarNumber(src.attrs(spikes.idOffsets)[spikes.every]) ?? 0 : 0;
     return new V2Streams(denseSpikes, denseRewards, vars, stepAligned.filter((p) => src.kind(p) === "dataset"), idEvery > 0 ? idEvery : 0);
   }
 }
 
-function variables(src: Source, group: string): Variable[] {
+/** The variables of a series group; `withTimesteps`: the group's own `timesteps` is not one (`/neural_states`; behaviour rows use `/timesteps`). */
+function variables(src: Source, group: string, withTimesteps: boolean): Variable[] {
   const out: Variable[] = [];
   for (const name of src.keys(group)) {
     const path = `${group}/${name}`;
-    if (name === "timesteps" || src.kind(path) !== "dataset") continue;
+    if ((withTimesteps && name === "timesteps") || src.kind(path) !== "dataset") continue;
     out.push({ name, path, firstRow: scalarNumber(src.attrs(path)[FIRST_ROW]) ?? 0 });
   }
   return out;
@@ -108,8 +109,8 @@ export class V2Episode implements EpisodeBackend {
   }
 
   /** Rows `[start, end)` of a numeric dataset, checked to be all there unless the file is partial. */
-  private nd(path: string, start: number, end: number): NdArray {
-    const a = this.src.slice(path, start, end);
+  private nd(path: string, start: number, end: number, exact = false): NdArray {
+    const a = this.src.slice(path, start, end, exact);
     this.check(path, a.shape[0] ?? 0, start, end);
     return a;
   }
@@ -172,13 +173,14 @@ export class V2Episode implements EpisodeBackend {
     const read: Record<string, NdArray> = {};
     const lengths: Record<string, number> = { timesteps: timesteps.length };
     for (const name of names) {
-      read[name] = this.nd(paths.get(name) as string, start, end);
-      lengths[name] = read[name].shape[0];
+      const a = this.nd(paths.get(name) as string, start, end, true);
+      setOwn(read, name, a);
+      setOwn(lengths, name, a.shape[0]);
     }
     const group = behavior ? STREAMS.behavior.group : STREAMS.neuralStates.group;
     const n = commonLength(lengths, this.src.partial, `${group} rows ${start}..${end}`);
     const variables: Record<string, NdArray> = {};
-    for (const [name, a] of Object.entries(read)) variables[name] = takeRows(a, n);
+    for (const [name, a] of Object.entries(read)) setOwn(variables, name, takeRows(a, n));
     return { timesteps: timesteps.subarray(0, n), variables };
   }
 

@@ -10,7 +10,7 @@ import {
 } from "../schema.js";
 import { openCatalog, type EpisodeCatalog } from "./catalog.js";
 import { EpisodeData } from "./episode.js";
-import { parseJson, scalarNumber, Source } from "./read.js";
+import { parseJson, scalarNumber, setOwn, Source } from "./read.js";
 import type { Checkpoint, EpisodeTable, ExperimentMetadata, NetworkStructure, OpenOptions, StoredValue } from "./types.js";
 import { readCsr, readFieldRecord, readStored } from "./values.js";
 import { readCodeFile, readCodeIndex, type CodeIndexEntry } from "../provenance/index.js";
@@ -117,9 +117,9 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
       if (info.dtype !== "string" || info.shape.length !== 0) continue;
       const text = this.src.text(path);
       try {
-        extra[name] = JSON.parse(text);
+        setOwn(extra, name, JSON.parse(text));
       } catch {
-        extra[name] = text;
+        setOwn(extra, name, text);
       }
     }
     return {
@@ -292,7 +292,7 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
     const count = scalarNumber(attrs[CHECKPOINT_ATTRS.episodeCount]);
     if (count !== undefined) attrs[CHECKPOINT_ATTRS.episodeCount] = count;
     const entries: Record<string, StoredValue> = {};
-    for (const key of this.src.keys(path)) entries[key] = readStored(this.src, `${path}/${key}`);
+    for (const key of this.src.keys(path)) setOwn(entries, key, readStored(this.src, `${path}/${key}`));
     return { name, attrs, entries };
   }
 

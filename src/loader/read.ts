@@ -37,6 +37,13 @@ export type SliceSource = Pick<H5Reader, "info" | "readRows">;
 export interface SliceOptions {
   /** Largest number of bytes read by one `readRows` call (at least one row is read) [4 MiB]. */
   maxSliceBytes?: number;
+  /**
+   * 64-bit integers whose values do not all fit a JavaScript number exactly (|v| ≥ 2^53) come back
+   * as BigInt64Array / BigUint64Array with `dtype` `int64` / `uint64`, instead of a FormatError
+   * `OUT_OF_RANGE` [false]. The loader reads the caller's data (neural states, behaviour, network
+   * fields, checkpoint and static entries) this way; the format's own columns stay numbers.
+   */
+  exactInt64?: boolean;
 }
 
 /**
@@ -72,6 +79,7 @@ export function readNumericRows(src: SliceSource, path: string, start: number, e
   const big = isBig(stored);
   const dtype: Dtype = big ? "float64" : stored;
   const meta = big ? { dtype, storedDtype: stored } : { dtype };
+  if (big && options.exactInt64) return exactInt64Rows(src, path, info.shape, stored, start, end, options);
   if (info.shape.length === 0) {
     const raw = src.readRows(path, 0, 1);
     return { data: big ? bigToFloat64(raw as BigInt64Array, path) : raw, shape: [], ...meta };
@@ -83,6 +91,36 @@ export function readNumericRows(src: SliceSource, path: string, start: number, e
   const out = allocate(dtype, (e - s) * rowSize) as NumberArray;
   readSlices(src, path, stored, out, s, e, rowSize, options.maxSliceBytes ?? DEFAULT_SLICE_BYTES);
   return { data: out, shape: [e - s, ...rowShape], ...meta };
+}
+
+/**
+ * {@link readNumericRows} of a 64-bit integer dataset with `exactInt64`: numbers when every value
+ * read is below 2^53 in magnitude (as without the option), else the BigInt array as stored.
+ */
+function exactInt64Rows(src: SliceSource, path: string, fullShape: number[], stored: Dtype, start: number, end: number, options: SliceOptions): NdArray {
+  let raw: BigInt64Array | BigUint64Array;
+  let shape: number[];
+  if (fullShape.length === 0) {
+    raw = (src.readRows(path, 0, 1) as BigInt64Array | BigUint64Array).slice(0, 1);
+    shape = [];
+  } else {
+    const s = Math.max(0, Math.min(start, fullShape[0]));
+    const e = Math.max(s, Math.min(end, fullShape[0]));
+    const rowShape = fullShape.slice(1);
+    const rowSize = rowShape.reduce((a, b) => a * b, 1);
+    raw = allocate(stored, (e - s) * rowSize) as BigInt64Array | BigUint64Array;
+    const step = Math.max(1, Math.floor((options.maxSliceBytes ?? DEFAULT_SLICE_BYTES) / Math.max(1, rowSize * 8)));
+    for (let r = s; r < e && rowSize > 0; r += step) {
+      const b = Math.min(e, r + step);
+      const part = src.readRows(path, r, b);
+      if (part.length !== (b - r) * rowSize) throw new FormatError("INVALID_DATA", `${path}: read ${part.length} elements for rows ${r}..${b}, expected ${(b - r) * rowSize}`);
+      raw.set(part as BigInt64Array, (r - s) * rowSize);
+    }
+    shape = [e - s, ...rowShape];
+  }
+  const numbers = new Float64Array(raw.length);
+  if (bigInto(raw, numbers, 0, path, false)) return { data: numbers, shape, dtype: "float64", storedDtype: stored };
+  return { data: raw, shape, dtype: stored };
 }
 
 function readSlices(
@@ -108,7 +146,7 @@ function readSlices(
  * (Number(bigint) made the episode table's 1.7 M values cost ~260 ms at open). A value of 2^53 or
  * more in magnitude is an error, not a rounded number.
  */
-function bigInto(src: BigInt64Array | BigUint64Array, out: Float64Array, offset: number, path: string): void {
+function bigInto(src: BigInt64Array | BigUint64Array, out: Float64Array, offset: number, path: string, strict = true): boolean {
   const words = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
   const signed = src instanceof BigInt64Array;
   for (let i = 0; i < src.length; i++) {
@@ -117,10 +155,12 @@ function bigInto(src: BigInt64Array | BigUint64Array, out: Float64Array, offset:
     // |v| < 2^53: the high word lies in [-2^21, 2^21) (signed) or [0, 2^21) (unsigned)
     const ok = signed ? hi >= -0x200000 && hi < 0x200000 && !(hi === -0x200000 && lo === 0) : hi >= 0 && hi < 0x200000;
     if (!ok) {
+      if (!strict) return false;
       throw new FormatError("OUT_OF_RANGE", `${path}: value ${src[i]} does not fit a JavaScript number exactly (|v| ≥ 2^53)`);
     }
     out[offset + i] = (signed ? hi : hi >>> 0) * 4294967296 + lo;
   }
+  return true;
 }
 
 /**
@@ -174,6 +214,20 @@ export function toUint32(a: NumericArray, where: string): Uint32Array {
 }
 
 /**
+ * Sets `obj[key] = value` as an own property, also for the key `__proto__` (which an assignment
+ * would take as the object's prototype): names in the file are the caller's names.
+ *
+ * @example
+ * ```ts
+ * const vars: Record<string, number> = {};
+ * setOwn(vars, "__proto__", 1); // Object.keys(vars) is ["__proto__"]
+ * ```
+ */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
  * Attribute values as plain JS: bigints become numbers, numeric arrays become number arrays.
  *
  * @example
@@ -183,7 +237,7 @@ export function toUint32(a: NumericArray, where: string): Uint32Array {
  */
 export function plainAttrs(raw: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) out[k] = plainValue(v);
+  for (const [k, v] of Object.entries(raw)) setOwn(out, k, plainValue(v));
   return out;
 }
 
@@ -257,7 +311,10 @@ function retryLive<T>(read: () => T, attempts = 5): T {
  */
 export class Source {
   private closed = false;
-  /** Row-range reads of a file that does not change while open (not live) go through decoded chunks. */
+  /**
+   * Row-range reads of a file that does not change while open (not live) go through decoded
+   * chunks: this cache with the h5wasm reader, the TypeScript reader's own otherwise.
+   */
   private cache: ChunkCache | null;
 
   /**
@@ -265,7 +322,8 @@ export class Source {
    * not opened live: its writer died, so streams may end at different rows.
    */
   constructor(private readonly reader: H5Reader, readonly live: boolean, readonly interrupted = false) {
-    this.cache = live ? null : new ChunkCache({ info: (p) => this.info(p), read: (p, s, e) => readNumericRows(this.h5, p, s, e) });
+    // the TypeScript reader keeps decoded chunks itself: a second cache would hold them twice
+    this.cache = live || reader.cachesChunks ? null : new ChunkCache({ info: (p) => this.info(p), read: (p, s, e) => readNumericRows(this.h5, p, s, e) });
   }
 
   /** Columns may have different lengths (a live or interrupted file): use their common length. */
@@ -309,10 +367,11 @@ export class Source {
     return this.h5.info(path);
   }
 
-  /** A numeric dataset, read in slices. */
-  numeric(path: string): NdArray {
-    if (!this.live) return readNumeric(this.h5, path);
-    return retryLive(() => readNumeric(this.h5, path));
+  /** A numeric dataset, read in slices; `exact`: 64-bit integers beyond 2^53 as BigInt arrays ({@link SliceOptions.exactInt64}). */
+  numeric(path: string, exact = false): NdArray {
+    const o = { exactInt64: exact };
+    if (!this.live) return readNumeric(this.h5, path, o);
+    return retryLive(() => readNumeric(this.h5, path, o));
   }
 
   /**
@@ -335,15 +394,23 @@ export class Source {
    * Rows `[start, end)` of a numeric dataset (clamped to the rows present), read in slices; the
    * caller's own copy. Not live: through a cache of decoded chunks.
    */
-  slice(path: string, start: number, end: number): NdArray {
+  slice(path: string, start: number, end: number, exact = false): NdArray {
     const h5 = this.h5; // closed: StateError, also for cached rows
+    if (exact && isBig(this.info(path).dtype as Dtype)) {
+      // the caller's 64-bit data: exact values, decided per slice (the chunk cache holds numbers)
+      if (!this.live) return readNumericRows(h5, path, start, end, { exactInt64: true });
+      return retryLive(() => readNumericRows(h5, path, start, end, { exactInt64: true }));
+    }
     if (this.cache) return this.cache.rows(path, start, end);
     return retryLive(() => readNumericRows(h5, path, start, end));
   }
 
-  /** Chunks of numeric datasets decoded through {@link slice} so far (not counted in live mode). */
+  /**
+   * Chunks decoded so far: through {@link slice} (h5wasm reader), or every chunk the TypeScript
+   * reader read from the file (its cache misses); not counted in live mode.
+   */
   get chunksRead(): number {
-    return this.cache?.chunksRead ?? 0;
+    return this.cache?.chunksRead ?? (this.live ? 0 : this.reader.chunksRead ?? 0);
   }
 
   /** Rows of a dataset (its first dimension; 1 for a scalar); 0 when absent. */

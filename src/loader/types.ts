@@ -1,6 +1,6 @@
 /**
- * Output types of the loader. Every numeric result is a TypedArray; 64-bit integer datasets
- * (timesteps, ids, counts) come back as Float64Array because their values are below 2^53.
+ * Output types of the loader. Every numeric result is a TypedArray; the format's 64-bit integer
+ * columns (timesteps, ids, counts) come back as Float64Array because their values are below 2^53.
  */
 import type { Dtype, NumericArray } from "../dtypes.js";
 import type { GitInfo, GitPending } from "../provenance/types.js";
@@ -8,8 +8,11 @@ import type { GitInfo, GitPending } from "../provenance/types.js";
 /**
  * An n-dimensional array read from the file: flat row-major `data` plus its `shape`.
  *
- * `dtype` always names the element type of `data`. 64-bit integer datasets are converted to
- * Float64Array, so their `dtype` is `"float64"` and `storedDtype` keeps the on-disk type.
+ * `dtype` always names the element type of `data`. 64-bit integer data (int64 / uint64) come back
+ * exactly: as Float64Array (`dtype` `"float64"`, `storedDtype` the on-disk type) when every value
+ * returned is below 2^53 in magnitude, else as the BigInt64Array / BigUint64Array it was stored
+ * from (`dtype` `"int64"` / `"uint64"`, no `storedDtype`). The choice is made per returned array
+ * (per episode slice for neural states and behaviour): check `dtype` before arithmetic.
  *
  * @example
  * ```ts
@@ -25,7 +28,7 @@ export interface NdArray {
   shape: number[];
   /** Element type of `data`. */
   dtype: Dtype;
-  /** Element type on disk, when it differs from `dtype` (64-bit integers read as float64). */
+  /** Element type on disk, when it differs from `dtype` (64-bit integers below 2^53 read as float64). */
   storedDtype?: Dtype;
 }
 

@@ -4,7 +4,7 @@
  */
 import { isNumericArray, type NumericArray } from "../dtypes.js";
 import { FormatError } from "../errors.js";
-import { parseJson, type Source } from "./read.js";
+import { parseJson, setOwn, type Source } from "./read.js";
 import type { CsrMatrix, FieldRecord, NdArray, StoredValue } from "./types.js";
 
 /**
@@ -54,7 +54,7 @@ export function readCsr(src: Source, path: string): CsrMatrix {
   const attrs = src.attrs(path);
   const indptr = src.float64(`${path}/indptr`);
   const indices = src.numeric(`${path}/indices`).data;
-  const data = src.numeric(`${path}/data`).data;
+  const data = src.numeric(`${path}/data`, true).data;
   const shape = csrShape(attrs.shape, indptr, indices, path);
   const nnz = indptr.length ? indptr[indptr.length - 1] : 0;
   if (indptr.length !== shape[0] + 1 || (indptr.length > 0 && indptr[0] !== 0) || nnz !== indices.length || indices.length !== data.length) {
@@ -91,8 +91,7 @@ export function readFieldRecord(src: Source, group: string): FieldRecord {
     const path = `${group}/${name}`;
     if (src.kind(path) !== "dataset") continue;
     const info = src.info(path);
-    if (info.dtype !== "string") out[name] = src.numeric(path);
-    else out[name] = info.shape.length === 0 ? [src.text(path)] : src.strings(path);
+    setOwn(out, name, info.dtype !== "string" ? src.numeric(path, true) : info.shape.length === 0 ? [src.text(path)] : src.strings(path));
   }
   return out;
 }
@@ -111,12 +110,12 @@ export function readStored(src: Source, path: string): StoredValue {
   if (kind === "group") {
     if (src.attrs(path).format === "csr") return readCsr(src, path);
     const out: Record<string, StoredValue> = {};
-    for (const name of src.keys(path)) out[name] = readStored(src, `${path}/${name}`);
+    for (const name of src.keys(path)) setOwn(out, name, readStored(src, `${path}/${name}`));
     return out;
   }
   if (kind !== "dataset") throw new FormatError("NOT_FOUND", `nothing at ${path} in ${src.filePath}`);
   const info = src.info(path);
-  if (info.dtype !== "string") return src.numeric(path);
+  if (info.dtype !== "string") return src.numeric(path, true);
   if (info.shape.length > 0) return src.strings(path);
   const text = src.text(path);
   return src.attrs(path).encoding === "json" ? parseJson(text, path) : text;

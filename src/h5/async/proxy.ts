@@ -145,8 +145,8 @@ export class WorkerWriter implements Writer {
     };
   }
 
-  createStringColumn(path: string, chunkRows?: number): StringColumn {
-    this.post("createStringColumn", [path, chunkRows]);
+  createStringColumn(path: string, chunkRows?: number, options?: { atomic?: boolean }): StringColumn {
+    this.post("createStringColumn", [path, chunkRows, options]);
     this.remember(path);
     let length = 0;
     const self = this;

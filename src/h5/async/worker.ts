@@ -36,7 +36,7 @@ function apply(w: TsWriter, c: Call): void {
   const a = c.args as never[];
   switch (c.op) {
     case "createColumn": columns.set(a[0], w.createColumn(a[0], a[1])); break;
-    case "createStringColumn": strings.set(a[0], w.createStringColumn(a[0], a[1])); break;
+    case "createStringColumn": strings.set(a[0], w.createStringColumn(a[0], a[1], a[2])); break;
     case "writeAt": columns.get(a[0])!.writeAt(a[1], a[2], a[3]); break;
     case "appendStrings": strings.get(a[0])!.append(a[1]); break;
     case "createGroup": w.createGroup(a[0]); break;

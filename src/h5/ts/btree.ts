@@ -79,6 +79,7 @@ export class ChunkIndex {
     const fresh: [number, Uint8Array][] = [];
     const inPlace: [number, Uint8Array][] = [];
     const counts: [number, Uint8Array][] = [];
+    if (this.copyOnWrite) return { fresh: this.rewriteAll(alloc), inPlace, counts };
     for (let level = 0; level < this.levels.length; level++) {
       const nodes = this.levels[level];
       const changed = this.changed[level];
@@ -106,6 +107,34 @@ export class ChunkIndex {
       changed.clear();
     }
     return { fresh, inPlace, counts };
+  }
+
+  /**
+   * Copy-on-write (an index whose changes must become visible at once, with the superblock that
+   * commits them): when anything changed, every node goes to new space (the trees this is used for
+   * have a handful of nodes); the old nodes are in {@link released} until the caller frees them.
+   */
+  copyOnWrite = false;
+  /** [address, size] of nodes replaced by the last copy-on-write flush. */
+  released: [number, number][] = [];
+
+  private rewriteAll(alloc: (n: number) => number): [number, Uint8Array][] {
+    this.released = [];
+    if (!this.changed.some((c) => c.size > 0)) return [];
+    for (const nodes of this.levels) {
+      for (const node of nodes) {
+        if (node.addr !== UNDEF) this.released.push([node.addr, this.nodeSize]);
+        node.addr = alloc(this.nodeSize);
+      }
+    }
+    const out: [number, Uint8Array][] = [];
+    this.levels.forEach((nodes, level) => nodes.forEach((node, i) => {
+      const bytes = this.encode(level, i);
+      node.diskCount = bytes[6] | (bytes[7] << 8);
+      out.push([node.addr, bytes]);
+    }));
+    for (const c of this.changed) c.clear();
+    return out;
   }
 
   /** Number of chunks under node `i` of `level`, and the first chunk number. */

@@ -76,6 +76,8 @@ const TRIAL_EVERY = 16;
 
 class DatasetNode extends ObjNode {
   rows = 0;
+  /** Changes commit with the superblock (ColumnSpec.atomic): the header and chunk index move at every flush that changes them. */
+  atomic = false;
   readonly index: ChunkIndex | null;
   compact: Uint8Array | null = null;
   /** The data of the last chunk when it is partial (its rows written so far), for appends that start inside it. */
@@ -369,6 +371,11 @@ export class TsWriter {
     const level = spec.compression.kind === "gzip" ? spec.compression.level : 0;
     const node = new DatasetNode(spec.dtype, spec.rowShape, chunkRows, level);
     node.keepsTail = !spec.fromChunkStart;
+    // SWMR readers refresh a dataset at the address they know: there, atomic columns stay in place
+    if (spec.atomic && this.superblockVersion === 2) {
+      node.atomic = true;
+      node.index!.copyOnWrite = true;
+    }
     if (level > 0) {
       const family = spec.family ?? path;
       let choice = this.families.get(family);
@@ -439,8 +446,8 @@ export class TsWriter {
     this.attach(parent, name, node);
   }
 
-  createStringColumn(path: string, chunkRows = 1024): StringColumn {
-    const col = this.createColumn(path, { dtype: "uint8", rowShape: [], chunkRows, compression: { kind: "none", level: 0 } });
+  createStringColumn(path: string, chunkRows = 1024, options: { atomic?: boolean } = {}): StringColumn {
+    const col = this.createColumn(path, { dtype: "uint8", rowShape: [], chunkRows, compression: { kind: "none", level: 0 }, atomic: options.atomic });
     const node = (col as Column).node;
     (node as { type: M.ElemType }).type = "vlen-string";
     return new Strings(this, node, path);
@@ -505,23 +512,35 @@ export class TsWriter {
       counts.push(...r.counts);
       indexes++;
     }
-    // headers that move (new ones, and those that outgrew their space) get their new space; their
-    // parents then link to a new address, so they change too. Iterating a Set visits the parents
-    // added meanwhile. A parent keeps its size (an address has a fixed size): it moves only if it
-    // was new or grew anyway, so this ends.
-    const moved = new Set<ObjNode>();
-    for (const node of this.dirty) {
-      const size = headerSize(node);
-      if (node.addr !== UNDEF && size <= node.cap) continue;
-      node.cap = node instanceof GroupNode ? Math.max(256, size * 2) : size + 64;
-      node.addr = this.alloc(node.cap);
-      moved.add(node);
-      for (const p of node.parents) this.dirty.add(p);
-    }
-    // encode, deepest first: every object before its parents and all its other ancestors
+    // headers that move get new space: new ones, those that outgrew their space, atomic datasets,
+    // and every ancestor of a moved atomic dataset (so that the new versions become reachable only
+    // through the new root, which the superblock commits last). Deepest first: a node's parents are
+    // decided after it.
     const depth = new Map<ObjNode, number>();
     const byDepth: ObjNode[][] = [];
-    for (const node of this.dirty) (byDepth[depthOf(node, depth)] ??= []).push(node);
+    const bucket = (node: ObjNode) => (byDepth[depthOf(node, depth)] ??= []);
+    for (const node of this.dirty) bucket(node).push(node);
+    const moved = new Set<ObjNode>();
+    const mustMove = new Set<ObjNode>();
+    for (let d = byDepth.length - 1; d >= 0; d--) {
+      for (const node of byDepth[d] ?? []) {
+        const size = headerSize(node);
+        const copy = (node instanceof DatasetNode && node.atomic) || mustMove.has(node);
+        if (node.addr !== UNDEF && size <= node.cap && !copy) continue;
+        if (node.addr !== UNDEF) this.freed[0].push([node.addr, node.cap]);
+        node.cap = node instanceof GroupNode ? Math.max(256, size * 2) : size + 64;
+        node.addr = this.alloc(node.cap);
+        moved.add(node);
+        for (const p of node.parents) {
+          if (copy) mustMove.add(p);
+          if (!this.dirty.has(p)) {
+            this.dirty.add(p);
+            bucket(p).push(p);
+          }
+        }
+      }
+    }
+    for (const node of this.dirty) if (node instanceof DatasetNode && node.index?.copyOnWrite) this.freed[0].push(...node.index.released);
     this.dirty.clear();
     const headers: [ObjNode, Uint8Array][] = [];
     for (let d = byDepth.length - 1; d >= 0; d--) for (const node of byDepth[d] ?? []) headers.push([node, objectHeader(node, node.cap)]);
@@ -529,11 +548,13 @@ export class TsWriter {
     // 1. new space
     for (const [addr, bytes] of [...heap.fresh, ...fresh]) this.write(addr, bytes);
     for (const [node, bytes] of headers) if (moved.has(node)) this.write(node.addr, bytes);
-    // 2. superblock: end of file and root
-    this.writeSuperblock();
+    // 2. superblock: the new end of file, still the old root (the first flush: nothing to keep)
+    this.writeSuperblock(this.rootAddrOnDisk === UNDEF ? this.root.addr : this.rootAddrOnDisk);
     // 3. in place: heap, B-tree nodes, then headers (children first)
     for (const [addr, bytes] of [...heap.inPlace, ...inPlace, ...counts]) this.write(addr, bytes);
     for (const [node, bytes] of headers) if (!moved.has(node)) this.write(node.addr, bytes);
+    // 4. superblock: the new root, which commits every object that moved (the atomic columns)
+    this.writeSuperblock(this.root.addr);
     // superseded space ages one flush; after two it may be reused
     if (this.superblockVersion === 2) for (const [addr, size] of this.freed[1]) this.space.give(addr, size);
     this.freed = [[], this.freed[0]];
@@ -556,14 +577,14 @@ export class TsWriter {
     }
   }
 
-  private writeSuperblock(): void {
-    if (this.rootAddrOnDisk === this.root.addr && this.lastEof === this.eof) return;
+  private writeSuperblock(root: number): void {
+    if (this.rootAddrOnDisk === root && this.lastEof === this.eof) return;
     this.extendAhead();
     const b = new Bytes().bytes(Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]));
-    b.u8(this.superblockVersion).u8(8).u8(8).u8(0).u64(0).u64(UNDEF).u64(this.eof).u64(this.root.addr);
+    b.u8(this.superblockVersion).u8(8).u8(8).u8(0).u64(0).u64(UNDEF).u64(this.eof).u64(root);
     const bytes = b.done();
     this.write(0, new Bytes().bytes(bytes).u32(lookup3(bytes)).done());
-    this.rootAddrOnDisk = this.root.addr;
+    this.rootAddrOnDisk = root;
     this.lastEof = this.eof;
   }
 

@@ -1,0 +1,90 @@
+/**
+ * Variable-length strings: the 16-byte references a string element holds (length, global heap
+ * collection address, object index) resolved in global heap collections ("GCOL"). A collection is
+ * read whole once and its objects indexed; every object must lie inside it, indexes are unique,
+ * and a reference's length must equal its object's size.
+ */
+import { corrupt, Cursor, hasSignature, type FileSource } from "./read-io.js";
+
+/** Largest collection accepted (HDF5 grows one collection at most to hold one object). */
+const MAX_COLLECTION = 1 << 30;
+/** Bytes of collections kept. */
+const CACHE_BYTES = 16 << 20;
+
+const decoder = new TextDecoder();
+
+interface Collection {
+  bytes: number;
+  objects: Map<number, Uint8Array>;
+}
+
+/** Global heap collections of one file, read on first use and kept (up to {@link CACHE_BYTES}). */
+export class GlobalHeaps {
+  private readonly cache = new Map<number, Collection>();
+  private bytes = 0;
+
+  constructor(private readonly src: FileSource) {}
+
+  /** Forgets every collection read (the file may have changed). */
+  clear(): void {
+    this.cache.clear();
+    this.bytes = 0;
+  }
+
+  /** The string referenced by the 16 bytes of `refs` at `at` (`where`: file and object, for errors). */
+  text(refs: Uint8Array, at: number, where: string): string {
+    const c = new Cursor(refs.subarray(at, at + 16), where, "variable-length string reference");
+    const length = c.u32();
+    const addr = c.u64();
+    const index = c.u32();
+    if (length === 0) return "";
+    const obj = this.collection(addr, where).objects.get(index);
+    if (!obj) throw corrupt(where, `global heap collection at ${addr} has no object ${index}`);
+    if (obj.length !== length) throw corrupt(where, `string of ${length} bytes refers to a heap object of ${obj.length} bytes`);
+    return decoder.decode(obj);
+  }
+
+  private collection(addr: number, where: string): Collection {
+    const hit = this.cache.get(addr);
+    if (hit) return hit;
+    const head = this.src.read(addr, 16, where, "global heap collection");
+    if (!hasSignature(head, 0, "GCOL")) throw corrupt(where, `no global heap collection ("GCOL") at ${addr}`);
+    const h = new Cursor(head, where, "global heap collection header");
+    h.skip(4);
+    if (h.u8() !== 1) throw corrupt(where, `global heap collection at ${addr} has version ${head[4]}`);
+    h.skip(3);
+    const size = h.u64();
+    if (size < 16 || size > MAX_COLLECTION) throw corrupt(where, `global heap collection at ${addr} claims ${size} bytes`);
+    const col = parseObjects(this.src.read(addr, size, where, "global heap collection"), `${where}: global heap collection at ${addr}`);
+    this.remember(addr, col);
+    return col;
+  }
+
+  private remember(addr: number, col: Collection): void {
+    this.cache.set(addr, col);
+    this.bytes += col.bytes;
+    for (const [a, c] of this.cache) {
+      if (this.bytes <= CACHE_BYTES || a === addr) break;
+      this.cache.delete(a);
+      this.bytes -= c.bytes;
+    }
+  }
+}
+
+/** Indexes the objects of a collection; the free-space object (index 0) ends the walk. */
+function parseObjects(b: Uint8Array, where: string): Collection {
+  const objects = new Map<number, Uint8Array>();
+  const c = new Cursor(b, where, "global heap collection");
+  c.skip(16);
+  while (c.left >= 16) {
+    const index = c.u16();
+    c.skip(6); // reference count, reserved
+    const size = c.u64();
+    if (index === 0) break;
+    if (!Number.isSafeInteger(size) || size > c.left) throw corrupt(where, `heap object ${index} of ${size} bytes runs past the collection`);
+    if (objects.has(index)) throw corrupt(where, `heap object index ${index} appears twice`);
+    objects.set(index, c.bytes(size));
+    c.skip(Math.min(c.left, ((size + 7) & ~7) - size));
+  }
+  return { bytes: b.length, objects };
+}
