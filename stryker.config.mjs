@@ -58,8 +58,8 @@ export default {
   mutate: files ?? t.mutate,
   coverageAnalysis: "off", // the command runner cannot tell which test covers a mutant
   concurrency: Number(process.env.SNN_MUTATE_CONCURRENCY ?? 1),
-  // a mutant that loops forever is stopped after twice the normal time plus 20 s
-  timeoutMS: 20_000,
+  // a mutant that loops forever is stopped after twice the normal time plus 10 s
+  timeoutMS: 10_000,
   timeoutFactor: 2,
   // the compiled tests locate check_structure.py and the other .py scripts in the source tree
   ignorePatterns: ["dist", "bench/results", "reports", "experiments", "*.h5", "!test/fixtures/golden/**"],

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { describe, numbersToInt64, toFloat64, toNd } from "../src/encoding/arrays.js";
 import { isPlainObject, toJsonText } from "../src/encoding/json.js";
-import { isSparseWeights, toCsr } from "../src/encoding/weights.js";
+import { isSparseWeights, MAX_ROWS, toCsr } from "../src/encoding/weights.js";
 import { isSnnExportError } from "../src/errors.js";
 
 const code = (c: Parameters<typeof isSnnExportError>[1], re: RegExp) => (e: unknown) => isSnnExportError(e, c) && re.test((e as Error).message);
@@ -30,7 +30,9 @@ test("toNd: typed arrays as they are, nested numbers as float64, booleans as int
   const b = toNd([[true, false], [false, true]], "mask");
   assert.ok(b.data instanceof Int8Array);
   assert.deepEqual([[...b.data], b.shape], [[1, 0, 0, 1], [2, 2]]);
-  assert.deepEqual([[...toNd([true, 2], "m").data]], [[1, 2]], "the first element decides the dtype: int8");
+  // one kind of element, as the first one
+  assert.throws(() => toNd([true, 2], "m"), code("INVALID_DATA", /^m\[1\] is number 2, expected a boolean \(the array's first element is one\)$/));
+  assert.throws(() => toNd([[1], [false]], "m"), code("INVALID_DATA", /^m\[1\]\[0\] is boolean false, expected a number$/));
   const three = toNd([[[1], [2]], [[3], [4]]], "t");
   assert.deepEqual([[...three.data], three.shape], [[1, 2, 3, 4], [2, 2, 1]]);
   const empty = toNd([], "e");
@@ -90,12 +92,25 @@ test("toJsonText: JSON of plain data; typed arrays, Maps, Sets, Dates converted;
   assert.equal(toJsonText([1, undefined, "a"], "c"), '[1,null,"a"]', "undefined in an array: null");
   assert.equal(toJsonText({ a: undefined, b: 1 }, "c"), '{"b":1}', "undefined members left out");
   assert.equal(toJsonText(undefined, "c"), "null");
-  assert.equal(toJsonText([NaN, Infinity, -Infinity], "c"), '["NaN","Infinity","-Infinity"]');
-  assert.equal(toJsonText(Float64Array.from([NaN, 1]), "c"), '["NaN",1]');
-  assert.equal(toJsonText(BigInt64Array.from([5n, -(2n ** 60n)]), "c"), `[5,${-(2 ** 60)}]`);
+  // what JSON text cannot hold exactly is refused, naming the place
+  assert.throws(() => toJsonText({ a: [1, NaN] }, "cfg"), code("INVALID_DATA", /^cfg\.a\[1\] is NaN, which JSON text cannot hold; pass a finite number \(or a string such as "NaN"\)$/));
+  assert.throws(() => toJsonText(Infinity, "cfg"), code("INVALID_DATA", /^cfg is Infinity, which/));
+  assert.throws(() => toJsonText({ v: Float64Array.from([1, -Infinity]) }, "cfg"), code("INVALID_DATA", /^cfg\.v\[1\] is -Infinity/));
+  assert.equal(toJsonText(BigInt64Array.from([5n, -(2n ** 53n) + 1n]), "c"), `[5,${-(2 ** 53) + 1}]`);
+  assert.throws(() => toJsonText({ ids: BigUint64Array.from([1n, 2n ** 53n]) }, "cfg"), code("INVALID_DATA", /^cfg\.ids\[1\]: BigInt 9007199254740992 is 2\^53 or more in magnitude/));
   assert.equal(toJsonText(12n, "c"), "12");
-  assert.throws(() => toJsonText({ big: 2n ** 60n }, "cfg"), code("INVALID_DATA", /^cfg\.big: BigInt 1152921504606846976 does not fit a JSON number; convert it to a string$/));
+  assert.equal(toJsonText(-(2n ** 53n) + 1n, "c"), String(-(2 ** 53) + 1));
+  assert.throws(() => toJsonText({ big: 2n ** 60n }, "cfg"), code("INVALID_DATA", /^cfg\.big: BigInt 1152921504606846976 is 2\^53 or more in magnitude and does not fit a JSON number exactly; convert it to a string$/));
+  assert.throws(() => toJsonText(-(2n ** 53n), "cfg"), code("INVALID_DATA", /^cfg: BigInt -9007199254740992/));
+  // -0 reads back as -0 (JSON.stringify would write 0)
+  assert.equal(toJsonText({ z: -0, a: [0, -0], t: Float32Array.from([-0]) }, "c"), '{"z":-0.0,"a":[0,-0.0],"t":[-0.0]}');
+  assert.ok(Object.is((JSON.parse(toJsonText([-0], "c")) as number[])[0], -0));
+  assert.equal(toJsonText("-0", "c"), '"-0"');
+  // a key named __proto__ stays a key
+  assert.equal(toJsonText(JSON.parse('{"__proto__": 1, "b": 2}'), "c"), '{"__proto__":1,"b":2}');
+  assert.equal(toJsonText(new Map([["__proto__", 3]]), "c"), '{"__proto__":3}');
   assert.equal(toJsonText(new Date(Date.UTC(2024, 2, 1, 14, 5, 9, 123)), "c"), '"2024-03-01T14:05:09.123Z"');
+  assert.throws(() => toJsonText({ when: new Date(NaN) }, "cfg"), code("INVALID_DATA", /^cfg\.when is an invalid Date$/));
   assert.equal(toJsonText(new Map<unknown, unknown>([["a", 1], [2, [3]]]), "c"), '{"2":[3],"a":1}', "keys as strings (JSON puts integer-like keys first)");
   assert.equal(toJsonText(new Set([1, "b"]), "c"), '[1,"b"]');
   assert.throws(() => toJsonText({ f: () => 1 }, "cfg"), code("INVALID_DATA", /^cfg\.f is a function, which JSON cannot store; pass plain data$/));
@@ -159,9 +174,19 @@ test("toCsr: dense, COO and CSR weights give the CSR matrix FORMAT.md describes,
   assert.deepEqual([...long.data], order);
   assert.deepEqual(big(long.indptr), [0, 3, 43]);
 
-  // CSR: validated and kept
+  // CSR: validated and kept; columns sorted within rows (stable) when they are not (FORMAT.md)
   const csr = toCsr({ indptr: [0, 1, 1, 3], indices: [2, 0, 1], data: [0.5, 0.25, -1], shape: [3, 3] }, "w");
   assert.deepEqual([big(csr.indptr), [...csr.indices], [...csr.data], csr.shape, csr.sourceFormat], [[0, 1, 1, 3], [2, 0, 1], [0.5, 0.25, -1], [3, 3], "csr"]);
+  const data = Float32Array.from([1, 2, 3, 4, 5, 6]);
+  assert.equal(toCsr({ indptr: [0, 2, 6], indices: [0, 1, 0, 1, 2, 3], data, shape: [2, 4] }, "w").data, data, "sorted already: the same array");
+  const unsorted = toCsr({ indptr: [0, 2, 6], indices: [1, 0, 3, 1, 3, 0], data, shape: [2, 4] }, "w");
+  assert.deepEqual([[...unsorted.indices], [...unsorted.data]], [[0, 1, 0, 1, 3, 3], [2, 1, 6, 4, 3, 5]], "each row sorted by column, equal columns in their order");
+  assert.ok(unsorted.data instanceof Float32Array && unsorted.data !== data);
+  const unsortedWide = toCsr({ indptr: [0, 2], indices: [2 ** 32 + 1, 5], data: [1, 2], shape: [1, 2 ** 33] }, "w");
+  assert.deepEqual([[...unsortedWide.indices], [...unsortedWide.data]], [[5n, 2n ** 32n + 1n], [2, 1]]);
+  assert.throws(() => toCsr({ indptr: [0], indices: [], data: [], shape: [MAX_ROWS + 1, 1] }, "w"), code("OUT_OF_RANGE", new RegExp(`^w\\.shape has ${MAX_ROWS + 1} rows; a weight matrix may have at most ${MAX_ROWS} rows`)));
+  assert.throws(() => toCsr({ sourceIds: [MAX_ROWS], targetIds: [0], values: [1] }, "w"), code("OUT_OF_RANGE", /w\.shape has 268435456 rows/), "a shape from the ids is checked too");
+  assert.throws(() => toCsr({ indptr: [0, 0], indices: [], data: [], shape: [1, 2 ** 53] }, "w"), code("INVALID_DATA", /w\.shape must be/), "beyond safe integers");
   assert.throws(() => toCsr({ indptr: [0, 1], indices: [0], data: [1], shape: [2, 2] }, "w"), code("SHAPE_MISMATCH", /^w\.indptr has 2 entries; a 2-row matrix needs 3$/));
   assert.throws(() => toCsr({ indptr: [1, 1], indices: [0], data: [1], shape: [1, 2] }, "w"), code("SHAPE_MISMATCH", /^w: indptr must start at 0 and end at nnz .*got indptr end 1, 1 indices, 1 values$/));
   assert.throws(() => toCsr({ indptr: [0, 2], indices: [0], data: [1, 2], shape: [1, 2] }, "w"), code("SHAPE_MISMATCH", /2, 1 indices, 2 values/));
