@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { colorWanted, makeStyle, safeJson, safeText } from "../src/cli/format.js";
 import { EpisodeProgress, renderBar } from "../src/cli/progress.js";
-import { tempDir } from "./helpers.js";
+import { skipOrFail, tempDir } from "./helpers.js";
 
 // Compiled to dist/test/cli.test.js: the CLI is dist/src/cli/main.js, package.json is at the root.
 const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -169,6 +169,18 @@ test("demo end to end: writes an HDF5 file, prints the summary, deterministic pe
   assert.match(human.stdout, /episodes\s+2 × 300 steps = 600 steps/);
   assert.match(human.stdout, /steps\/s written/);
   assert.match(human.stdout, /h5ls -r .*experiment_data\.h5/);
+  // the HDF5 tool commands it suggests work on the file it wrote (h5dump once named a 1.0 path)
+  const suggested = lines(human.stdout).map((l) => l.trim()).filter((l) => /^h5(ls|dump) /.test(l));
+  assert.equal(suggested.length, 2, human.stdout);
+  for (const cmd of suggested) {
+    const r = spawnSync("bash", ["-c", cmd], { encoding: "utf8" });
+    if (r.status === 127) {
+      skipOrFail(t, `${cmd.split(" ")[0]} is not installed (apt-get install hdf5-tools)`);
+      break;
+    }
+    assert.equal(r.status, 0, `${cmd}\n${r.stdout}${r.stderr}`);
+    assert.ok(!/error/i.test(r.stdout + r.stderr), `${cmd}\n${r.stdout}${r.stderr}`);
+  }
   assert.ok(!/\x1b\[/.test(human.stdout + human.stderr), "no colour codes when not a TTY");
   // Not a TTY: one plain progress line per episode, no bar.
   assert.equal(lines(human.stderr).filter((l) => /^episode \d\/2 /.test(l)).length, 2, human.stderr);

@@ -137,7 +137,7 @@ export function assertStructure(files: string[], o: { killed?: boolean; t?: Test
   }
   if (closed.length + killed.length === 0) return [];
   const args = [STRUCTURE_CHECKER, "--json", ...closed, ...(killed.length ? ["--killed", ...killed] : [])];
-  const r = spawnSync(PYTHON, args, { encoding: "utf8", maxBuffer: 64 << 20, timeout: 600_000 });
+  const r = spawnSync(PYTHON, args, { encoding: "utf8", maxBuffer: 64 << 20, timeout: 300_000 });
   if (r.error) throw new Error(`check_structure.py did not run: ${r.error.message}`);
   const results = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as StructureResult);
   const failed = results.filter((x) => !x.ok);

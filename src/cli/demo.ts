@@ -160,7 +160,7 @@ function summary(r: DemoResult, stepsPerEpisode: number, s: ReturnType<typeof ma
     `  ${BIN} plot ${shellQuote(dir)} --episode 0 --kind raster --out raster.png\n` +
     `  ${BIN} export ${shellQuote(dir)} --episode 0 --stream spikes --format csv | head\n` +
     `  h5ls -r ${q}\n` +
-    `  h5dump -d /episodes/episode_0000/summary ${q}\n` +
+    `  h5dump -d /episodes/summary ${q}\n` +
     `  python3 -c 'import h5py, sys; f = h5py.File(sys.argv[1], "r"); f.visit(print)' ${q}\n`
   );
 }

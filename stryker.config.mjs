@@ -1,0 +1,72 @@
+/**
+ * Mutation testing with Stryker (`npm run mutate`; not part of CI). See README, "Development".
+ *
+ * Stryker copies the project to .stryker-tmp/, puts every mutant of the files in `mutate` into
+ * them at once (switched on one at a time by an environment variable), compiles once
+ * (`buildCommand`) and then runs, for each mutant, a command: the compiled node:test files that
+ * exercise those sources. A mutant is killed when the command fails.
+ *
+ * SNN_MUTATE picks the target (default `h5ts`):
+ *   h5ts      src/h5/ts/ writer, B-tree, heap, messages, free space, bytes (the pure-TypeScript HDF5 writer)
+ *   h5codec   src/h5/ts/ deflate, thread pool, shuffle, lookup3
+ *   encoding  src/encoding/
+ *   exporter  src/exporter/
+ *   loader    src/loader/
+ * SNN_MUTATE_FILES narrows `mutate` further (comma-separated globs, e.g. src/h5/ts/space.ts);
+ * SNN_MUTATE_TESTS replaces the test files (comma-separated names of test/<name>.test.ts).
+ * On a shared 2-core machine keep concurrency at 1 (SNN_MUTATE_CONCURRENCY to change it).
+ */
+const TARGETS = {
+  // the writer's structures (test/ts-engine.test.ts: unit tests against the specification's byte
+  // layouts, and a file of every feature read back with h5py and check_structure.py: ~5 s a mutant)
+  h5ts: {
+    mutate: ["src/h5/ts/writer.ts", "src/h5/ts/btree.ts", "src/h5/ts/heap.ts", "src/h5/ts/messages.ts", "src/h5/ts/space.ts", "src/h5/ts/bytes.ts"],
+    tests: ["ts-engine", "shuffle", "lookup3"],
+  },
+  // compression: deflate strategies, the thread pool, shuffle, the checksum
+  h5codec: {
+    mutate: ["src/h5/ts/deflate.ts", "src/h5/ts/pool.ts", "src/h5/ts/shuffle.ts", "src/h5/ts/lookup3.ts"],
+    tests: ["shuffle", "lookup3", "pool", "ts-engine"],
+  },
+  encoding: {
+    mutate: ["src/encoding/**/*.ts"],
+    tests: ["encoding", "weights"],
+  },
+  exporter: {
+    mutate: ["src/exporter/**/*.ts"],
+    tests: ["roundtrip", "errors", "standard", "flush-policy", "episode-end", "loader-v2", "interop"],
+  },
+  loader: {
+    mutate: ["src/loader/**/*.ts"],
+    tests: ["loader", "loader-v2", "windows", "golden-v1", "roundtrip", "errors"],
+  },
+};
+
+const target = process.env.SNN_MUTATE ?? "h5ts";
+const t = TARGETS[target];
+if (!t) throw new Error(`SNN_MUTATE must be one of ${Object.keys(TARGETS).join(", ")}, got ${target}`);
+const files = process.env.SNN_MUTATE_FILES?.split(",").filter(Boolean);
+const tests = process.env.SNN_MUTATE_TESTS?.split(",").filter(Boolean) ?? t.tests;
+
+export default {
+  testRunner: "command",
+  commandRunner: {
+    // one test file at a time: the machine is shared, and a mutant that hangs a test is timed out
+    command: `node --test --test-concurrency=1 ${tests.map((n) => `dist/test/${n}.test.js`).join(" ")}`,
+  },
+  buildCommand: "npx tsc -p tsconfig.json",
+  mutate: files ?? t.mutate,
+  coverageAnalysis: "off", // the command runner cannot tell which test covers a mutant
+  concurrency: Number(process.env.SNN_MUTATE_CONCURRENCY ?? 1),
+  // a mutant that loops forever is stopped after twice the normal time plus 10 s
+  timeoutMS: 10_000,
+  timeoutFactor: 2,
+  // the compiled tests locate check_structure.py and the other .py scripts in the source tree
+  ignorePatterns: ["dist", "bench/results", "reports", "experiments", "*.h5", "!test/fixtures/golden/**"],
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: true,
+  reporters: ["clear-text", "progress", "html", "json"],
+  htmlReporter: { fileName: `reports/mutation/${target}.html` },
+  jsonReporter: { fileName: `reports/mutation/${target}.json` },
+  thresholds: { high: 85, low: 70, break: null },
+};
