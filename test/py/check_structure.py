@@ -38,8 +38,8 @@ through h5py's low-level API, and compares the two. Checks (the id is printed wi
       chunks as fill values, silently).
   F1  chunk shapes as FORMAT.md says (files with `format_name` = snn-export, `format_version`
       2.x), with C = `chunkSize` from `exporter_options`: chunk rows of /timesteps,
-      /spikes/counts, /neural_states/timesteps, /behavior/*, /rewards/* = C; /spikes/neuron_ids
-      max(C, 65536); /neural_states/<var> max(1, min(C, 1 MiB / row bytes)); /spikes/spike_matrix
+      /spikes/counts, /neural_states/timesteps, /rewards/* = C; /spikes/neuron_ids
+      max(C, 65536); /neural_states/<var> and /behavior/<key> max(1, min(C, 1 MiB / row bytes)); /spikes/spike_matrix
       max(1, min(C, 1 MiB / N)); /weight_changes/* and /events/timesteps min(C, 4096); the
       episode table's numeric columns and /spikes/id_offsets 4096; the string columns /events/types, /events/data,
       /episodes/summary 4096. A numeric stream first written at close() may instead have one
@@ -527,11 +527,11 @@ def format_chunk_rule(path, rows, row_shape, itemsize, is_string, opts):
     row_elems = 1
     for x in row_shape:
         row_elems *= x
-    if path in ("/timesteps", "/spikes/counts", "/neural_states/timesteps", "/rewards/timesteps", "/rewards/values") or path.startswith("/behavior/"):
+    if path in ("/timesteps", "/spikes/counts", "/neural_states/timesteps", "/rewards/timesteps", "/rewards/values"):
         return C, True
     if path == "/spikes/neuron_ids":
         return max(C, 65536), True
-    if path.startswith("/neural_states/"):
+    if path.startswith("/neural_states/") or path.startswith("/behavior/"):
         return max(1, min(C, MIB // max(1, row_elems * itemsize))), True
     if path == "/spikes/spike_matrix":
         return max(1, min(C, MIB // max(1, row_elems))), True
