@@ -1106,6 +1106,7 @@ export class Experiment {
     return forPy({
       experiment_name: this.experimentName,
       compression: this.opts.compression === "none" || this.opts.compression === null ? null : "gzip",
+      chunk_size: this.opts.chunkSize,
       episode_count: eps.length,
       config: this.config, config_attrs: this.configAttrs(), metadata: this.metadata,
       network: {

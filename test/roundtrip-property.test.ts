@@ -10,7 +10,9 @@
  *    included), dtype, shape and order, the episode table's counters, JSON values;
  * 3. h5py reads the same from the file by FORMAT.md alone, dataset dtypes and attributes included;
  * 4. a refused call changes nothing: the model holds only the accepted calls, and the whole
- *    read-back (every dataset, group and attribute the checker knows) equals it.
+ *    read-back (every dataset, group and attribute the checker knows) equals it;
+ * 5. every file passes the HDF5 structure check (test/py/check_structure.py), run once over all
+ *    of them at the end.
  *
  * Budget: SNN_PROPERTY_RUNS experiments (default 60) from seed SNN_PROPERTY_SEED (default
  * 20261206). The h5py part is skipped with a reason when /usr/bin/python3 has no h5py (required
@@ -19,13 +21,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { Experiment, OP_KINDS, type Scenario } from "./roundtrip-experiment.js";
+import { assertStructure } from "./helpers.js";
 
 const RUNS = Number(process.env.SNN_PROPERTY_RUNS ?? 60);
 const SEED = Number(process.env.SNN_PROPERTY_SEED ?? 20261206);
@@ -91,7 +94,10 @@ test("property: random experiments round-trip exactly through the loader and h5p
   }
   const py = problem ? null : new PyChecker();
   const work = mkdtempSync(join(tmpdir(), "snn-property-"));
-  const totals = { runs: 0, accepted: 0, refused: {} as Record<string, number>, h5pyChecks: 0, episodes: 0 };
+  const structure = join(work, "structure");
+  mkdirSync(structure);
+  const scenarios: string[] = [];
+  const totals = { runs: 0, accepted: 0, refused: {} as Record<string, number>, h5pyChecks: 0, episodes: 0, structureChecked: 0 };
   const started = performance.now();
   try {
     const details = await fc.check(
@@ -107,6 +113,8 @@ test("property: random experiments round-trip exactly through the loader and h5p
           const expectPath = join(base, "EXPECTED.json");
           writeFileSync(expectPath, JSON.stringify(x.expectationForPy()));
           if (KEEP) cpSync(base, join(KEEP, `seed${SEED}-run${totals.runs}`), { recursive: true });
+          linkSync(x.ex.filePath, join(structure, `run-${totals.runs}.h5`));
+          scenarios[totals.runs] = fc.stringify(sc);
           if (py) {
             const answer = await py.check(x.ex.filePath, expectPath);
             if (!answer.ok) throw new Error(`h5py: ${answer.errors?.slice(0, 10).join("\n")}`);
@@ -126,6 +134,15 @@ test("property: random experiments round-trip exactly through the loader and h5p
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: process.env.SNN_PROPERTY_SHRINK !== "1" },
     );
+    if (!details.failed) {
+      try {
+        const checked = assertStructure(scenarios.flatMap((sc, i) => (sc === undefined ? [] : [join(structure, `run-${i}.h5`)])));
+        totals.structureChecked = checked?.length ?? 0;
+      } catch (err) {
+        const run = /run-(\d+)\.h5/.exec((err as Error).message)?.[1];
+        assert.fail(`${(err as Error).message}\nscenario of run ${run}: ${run === undefined ? "?" : scenarios[Number(run)]}`);
+      }
+    }
     if (details.failed) {
       const err = details.errorInstance as Error | undefined;
       assert.fail(
@@ -139,6 +156,6 @@ test("property: random experiments round-trip exactly through the loader and h5p
   }
   t.diagnostic(
     `seed ${SEED}: ${RUNS} experiments (${totals.runs} runs in all), ${totals.episodes} episodes, ${totals.accepted} calls accepted, refused ${JSON.stringify(totals.refused)}, ` +
-      `${py ? `${totals.h5pyChecks} h5py checks` : "h5py skipped"}, ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `${py ? `${totals.h5pyChecks} h5py checks, ${totals.structureChecked} files structure-checked` : "h5py skipped"}, ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 });

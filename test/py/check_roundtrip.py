@@ -267,6 +267,11 @@ class Check:
         self.attr("/spikes", "n_neurons", sp["n_neurons"], "int64")
         self.dataset("/spikes/counts", sp["counts_dtypes"], [len(sp["counts"])], np.array(sp["counts"], dtype=object) if sp["counts"] else np.zeros(0))
         self.dataset("/spikes/neuron_ids", sp["ids_dtypes"], [len(sp["neuron_ids"])], np.array(sp["neuron_ids"], dtype=object) if sp["neuron_ids"] else np.zeros(0))
+        every = int(f["/spikes/id_offsets"].attrs.get("every", 0)) if "/spikes/id_offsets" in f else 0
+        if self.ok(every == x["chunk_size"], "/spikes/id_offsets@every", "%r, expected %r" % (every, x["chunk_size"])):
+            starts = np.concatenate([[0], np.cumsum(np.array(sp["counts"], dtype=np.int64))])[:len(sp["counts"])]
+            offsets = starts[::every] if len(sp["counts"]) else np.zeros(0, dtype=np.int64)
+            self.dataset("/spikes/id_offsets", "int64", [len(offsets)], offsets.astype(np.int64))
         nst = x["neural_states"]
         self.members("/neural_states", ["timesteps"] + list(nst["vars"]))
         self.dataset("/neural_states/timesteps", "int64", [nst["timesteps"].size], nst["timesteps"])

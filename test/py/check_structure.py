@@ -39,7 +39,7 @@ through h5py's low-level API, and compares the two. Checks (the id is printed wi
   F1  chunk shapes as FORMAT.md says (files with `format_name` = snn-export, `format_version`
       2.x), with C = `chunkSize` from `exporter_options`: chunk rows of /timesteps,
       /spikes/counts, /neural_states/timesteps, /rewards/* = C; /spikes/neuron_ids
-      max(C, 65536); /neural_states/<var> and /behavior/<key> max(1, min(C, 1 MiB / row bytes)); /spikes/spike_matrix
+      max(C, 65536); /neural_states/<var> and /behavior/* max(1, min(C, 1 MiB / row bytes)); /spikes/spike_matrix
       max(1, min(C, 1 MiB / N)); /weight_changes/* and /events/timesteps min(C, 4096); the
       episode table's numeric columns and /spikes/id_offsets 4096; the string columns /events/types, /events/data,
       /episodes/summary 4096. A numeric stream first written at close() may instead have one
