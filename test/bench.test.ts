@@ -32,7 +32,7 @@ test("workloads: the json's seven by default, long only by name (quickstart with
 test("contender: a capped quickstart prints one JSON line and leaves an HDF5 file at --out", (t) => {
   const dir = tempDir(t, "snn-export-bench-test-");
   const out = join(dir, "q.h5");
-  const r = spawnSync(process.execPath, [CONTENDER, "--contender", "snn-export", "--workload", "quickstart", "--max-steps", "2000", "--out", out], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [CONTENDER, "--contender", "snn-export", "--workload", "quickstart", "--max-steps", "2000", "--out", out], { encoding: "utf8", timeout: 300_000 });
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split("\n");
   assert.equal(lines.length, 1, r.stdout);
@@ -59,20 +59,20 @@ test("contender: a capped quickstart prints one JSON line and leaves an HDF5 fil
 test("contender: --max-episodes runs only the first episodes of many_episodes, flagged capped", (t) => {
   const dir = tempDir(t, "snn-export-bench-test-");
   const out = join(dir, "m.h5");
-  const r = spawnSync(process.execPath, [CONTENDER, "--contender", "snn-export", "--workload", "many_episodes", "--max-episodes", "30", "--out", out], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [CONTENDER, "--contender", "snn-export", "--workload", "many_episodes", "--max-episodes", "30", "--out", out], { encoding: "utf8", timeout: 300_000 });
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
   assert.equal(j.capped, true);
   assert.equal(j.episodes_run, 30);
   assert.equal(j.steps_per_episode, 50);
   assert.equal(j.steps_run, 30 * 50);
-  const bad = spawnSync(process.execPath, [CONTENDER, "--workload", "many_episodes", "--max-episodes", "0", "--out", out], { encoding: "utf8" });
+  const bad = spawnSync(process.execPath, [CONTENDER, "--workload", "many_episodes", "--max-episodes", "0", "--out", out], { encoding: "utf8", timeout: 300_000 });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--max-episodes must be a positive integer/);
 });
 
 test("run: an unknown workload is rejected with a clear message and exit code 2", () => {
-  const r = spawnSync(process.execPath, [RUN, "--workload", "quickstart,no_such_workload", "--json"], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [RUN, "--workload", "quickstart,no_such_workload", "--json"], { encoding: "utf8", timeout: 300_000 });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown workload "no_such_workload"; known workloads: quickstart, .*long/);
   assert.equal(r.stdout, "");
@@ -105,7 +105,7 @@ test("run: argument parsing (lists, defaults, h5py only when available)", () => 
 test("scale-episodes: a tiny run writes segments, the one-episode baseline and the JSON report", (t) => {
   const dir = tempDir(t, "snn-export-scale-test-");
   const out = join(dir, "scale.json");
-  const r = spawnSync(process.execPath, [SCALE, "--episodes", "300", "--segment", "100", "--no-read", "--out", out, "--dir", join(dir, "files")], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [SCALE, "--episodes", "300", "--segment", "100", "--no-read", "--out", out, "--dir", join(dir, "files")], { encoding: "utf8", timeout: 300_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /file overhead per episode/);
   const j = JSON.parse(readFileSync(out, "utf8")) as {
@@ -121,7 +121,7 @@ test("scale-episodes: a tiny run writes segments, the one-episode baseline and t
   assert.equal(typeof j.last_over_second, "number");
   assert.equal(j.read, null);
   assert.deepEqual(readdirSync(join(dir, "files")), [], "the files are removed without --keep");
-  const bad = spawnSync(process.execPath, [SCALE, "--episodes", "0"], { encoding: "utf8" });
+  const bad = spawnSync(process.execPath, [SCALE, "--episodes", "0"], { encoding: "utf8", timeout: 300_000 });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--episodes must be a positive integer/);
 });

@@ -67,7 +67,7 @@ function pythonHas(modules: string): boolean {
 }
 
 function python(script: string, args: string[]): string {
-  const r = spawnSync(PYTHON, ["-c", script, ...args], { encoding: "utf8", maxBuffer: 256 << 20 });
+  const r = spawnSync(PYTHON, ["-c", script, ...args], { encoding: "utf8", timeout: 300_000, maxBuffer: 256 << 20 });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
 }
@@ -354,7 +354,7 @@ test("inspect: 3,000 short episodes: summary, the first and last 10 rows, and ho
   assert.deepEqual(full.collapsed, []);
 
   // a reader that stops early (| head) ends the paging quietly
-  const head = spawnSync("bash", ["-c", `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} inspect ${JSON.stringify(manyDir)} --all | head -c 2000 > /dev/null; echo "exit=\${PIPESTATUS[0]}"`], { encoding: "utf8" });
+  const head = spawnSync("bash", ["-c", `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} inspect ${JSON.stringify(manyDir)} --all | head -c 2000 > /dev/null; echo "exit=\${PIPESTATUS[0]}"`], { encoding: "utf8", timeout: 300_000 });
   assert.match(head.stdout, /exit=0/, head.stderr);
   assert.ok(!hasStack(head.stderr), head.stderr);
 });
@@ -763,7 +763,7 @@ print(json.dumps({
 });
 
 test("export to a closed pipe stops quietly", () => {
-  const r = spawnSync("bash", ["-c", `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} export ${JSON.stringify(dir)} -s neural_states | head -c 100 > /dev/null; echo "exit=\${PIPESTATUS[0]}"`], { encoding: "utf8" });
+  const r = spawnSync("bash", ["-c", `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} export ${JSON.stringify(dir)} -s neural_states | head -c 100 > /dev/null; echo "exit=\${PIPESTATUS[0]}"`], { encoding: "utf8", timeout: 300_000 });
   assert.match(r.stdout, /exit=0/, r.stderr);
   assert.ok(!hasStack(r.stderr), r.stderr);
 });

@@ -173,7 +173,7 @@ test("demo end to end: writes an HDF5 file, prints the summary, deterministic pe
   const suggested = lines(human.stdout).map((l) => l.trim()).filter((l) => /^h5(ls|dump) /.test(l));
   assert.equal(suggested.length, 2, human.stdout);
   for (const cmd of suggested) {
-    const r = spawnSync("bash", ["-c", cmd], { encoding: "utf8" });
+    const r = spawnSync("bash", ["-c", cmd], { encoding: "utf8", timeout: 300_000 });
     if (r.status === 127) {
       skipOrFail(t, `${cmd.split(" ")[0]} is not installed (apt-get install hdf5-tools)`);
       break;

@@ -70,7 +70,7 @@ export async function writeExperimentLogged(Cls: typeof DataExporter, dir: strin
  * after a skip (no h5py; fails on CI).
  */
 export function canonical(t: TestContext, file: string): Canonical | null {
-  const r = spawnSync(PYTHON, [CANONICAL, file], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const r = spawnSync(PYTHON, [CANONICAL, file], { encoding: "utf8", timeout: 300_000, maxBuffer: 64 << 20 });
   if (r.error || (r.status !== 0 && /No module named/.test(r.stderr))) {
     skipOrFail(t, `h5py is not available for ${PYTHON} (apt-get install python3-h5py): ${r.error?.message ?? r.stderr.trim().split("\n").pop()}`);
     return null;

@@ -178,7 +178,7 @@ test("golden v1.0: h5py reads the same values", (t) => {
     t.skip(`h5py missing: ${missing} (apt-get install python3-h5py)`);
     return;
   }
-  const r = spawnSync(PYTHON, ["-c", PY, DIR], { encoding: "utf8", maxBuffer: 16 << 20 });
+  const r = spawnSync(PYTHON, ["-c", PY, DIR], { encoding: "utf8", timeout: 300_000, maxBuffer: 16 << 20 });
   assert.equal(r.status, 0, r.stderr);
   const checks = JSON.parse(r.stdout) as Array<{ what: string; ok: boolean }>;
   assert.ok(checks.length > 30, `only ${checks.length} checks ran`);

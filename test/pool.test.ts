@@ -125,7 +125,7 @@ test("compression threads start only once enough was compressed inline (a short 
     for (let i = 0; i < 20; i++) q.submit(chunk, 4, 4, k++);
     q.drain(true);
     console.log(JSON.stringify({ afterOne, started: poolStarted(), inlineMs, threshold: THREADS_AFTER_MS, done: n, sent: k }));`;
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", env: { ...process.env, SNN_EXPORT_COMPRESS_THREADS: "" } });
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 300_000, env: { ...process.env, SNN_EXPORT_COMPRESS_THREADS: "" } });
   assert.equal(r.status, 0, r.stderr);
   const o = JSON.parse(r.stdout);
   assert.equal(o.afterOne, false, "one chunk started the threads");

@@ -215,7 +215,7 @@ test("git: PATH without git in a child process gives { available: false, reason:
   const script = `import { captureProvenance } from ${JSON.stringify(mod)};
     const p = captureProvenance(${JSON.stringify(VERSIONS)}, {}, { cwd: process.cwd() });
     console.log(JSON.stringify({ git: p.git, root: p.code.root, node: p.runtime.node }));`;
-  const r = spawnSync(process.execPath, ["--no-warnings", "--input-type=module", "-e", script], { cwd: dir, env: { PATH: "" }, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--no-warnings", "--input-type=module", "-e", script], { cwd: dir, env: { PATH: "" }, encoding: "utf8", timeout: 300_000 });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.deepEqual(out.git, { available: false, reason: "git not found", detail: "git: ENOENT" });
@@ -377,7 +377,7 @@ test("captureProvenanceAsync: PATH without git in a child process, as the sync o
     const s = captureProvenance(${JSON.stringify(VERSIONS)}, { git: {} }, { cwd: process.cwd() });
     const off = await captureProvenanceAsync(${JSON.stringify(VERSIONS)}, { git: false }, { cwd: process.cwd() });
     console.log(JSON.stringify({ git: a.git, root: a.code.root, sameGit: JSON.stringify(a.git) === JSON.stringify(s.git), sameRoot: a.code.root === s.code.root, offRoot: off.code.root }));`;
-  const r = spawnSync(process.execPath, ["--no-warnings", "--input-type=module", "-e", script], { cwd: dir, env: { PATH: "" }, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--no-warnings", "--input-type=module", "-e", script], { cwd: dir, env: { PATH: "" }, encoding: "utf8", timeout: 300_000 });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.deepEqual(out.git, { available: false, reason: "git not found", detail: "git: ENOENT" });
@@ -740,7 +740,7 @@ with h5py.File(sys.argv[1], "r") as f:
     out["__git"] = json.loads(f["metadata/git"][()])["available"]
 print(json.dumps(out))
 `;
-  const r = spawnSync(PYTHON, ["-c", py, file], { encoding: "utf8" });
+  const r = spawnSync(PYTHON, ["-c", py, file], { encoding: "utf8", timeout: 300_000 });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   for (const [p, text] of Object.entries(texts)) assert.equal(out[p], text, p);
@@ -783,7 +783,7 @@ test("async git: status output, stderr and a capped diff come back through tempo
   writeFileSync(slow, `#!/bin/sh\nsleep 2\nexec ${REAL_GIT} "$@"\n`, { mode: 0o755 });
   const gitModule = pathToFileURL(join(dirname(new URL(import.meta.url).pathname), "..", "src", "provenance", "git.js")).href;
   const script = `import { startGitCapture } from ${JSON.stringify(gitModule)}; startGitCapture(${JSON.stringify(dir)}, { gitBinary: ${JSON.stringify(slow)} }); process.exit(0);`;
-  const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, ...GIT_ENV, TMPDIR: tmp }, encoding: "utf8" });
+  const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, ...GIT_ENV, TMPDIR: tmp }, encoding: "utf8", timeout: 300_000 });
   assert.equal(child.status, 0, child.stderr);
   assert.deepEqual(readdirSync(tmp), [], "nothing left in the temporary directory");
 });

@@ -184,7 +184,7 @@ test("every stream of a multi-episode experiment round-trips", async (t) => {
   // and as h5py sees it, against the same inputs: the loader is not its own oracle
   await t.test("h5py reads the checkpoint as saved", (t2) => {
     if (spawnSync(PYTHON, ["-c", "import h5py, numpy"]).status !== 0) return skipOrFail(t2, `${PYTHON} cannot import h5py/numpy (apt-get install python3-h5py)`);
-    const r = spawnSync(PYTHON, ["-c", CHECKPOINT_PY, ex.filePath], { encoding: "utf8" });
+    const r = spawnSync(PYTHON, ["-c", CHECKPOINT_PY, ex.filePath], { encoding: "utf8", timeout: 300_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), {
       attrs: { episode_count: 3, iso: true },

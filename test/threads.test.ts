@@ -34,7 +34,7 @@ test("an experiment written from `node --max-old-space-size=… --stack-size=…
     }
     const { failed, lastError } = poolFailures();
     console.error(JSON.stringify({ threads: startPool().length, failed, lastError: lastError ? String(lastError) : null }));`;
-  const r = spawnSync(process.execPath, ["--max-old-space-size=3000", "--stack-size=2000", "--expose-gc", "--input-type=module", "--no-warnings", "-e", script], { encoding: "utf8", env: { ...process.env, SNN_EXPORT_COMPRESS_THREADS: "now" } }); // threads from the first chunk
+  const r = spawnSync(process.execPath, ["--max-old-space-size=3000", "--stack-size=2000", "--expose-gc", "--input-type=module", "--no-warnings", "-e", script], { encoding: "utf8", timeout: 300_000, env: { ...process.env, SNN_EXPORT_COMPRESS_THREADS: "now" } }); // threads from the first chunk
   assert.equal(r.status, 0, r.stderr);
   // the chunks were compressed on the compression thread, not inline after it failed to start
   const threads = JSON.parse(r.stderr.trim().split("\n").at(-1)!);

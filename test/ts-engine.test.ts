@@ -18,7 +18,8 @@ import * as M from "../src/h5/ts/messages.js";
 import { FreeSpace } from "../src/h5/ts/space.js";
 import { sizeClass, TsWriter } from "../src/h5/ts/writer.js";
 import type { NumericArray } from "../src/dtypes.js";
-import { PYTHON, skipOrFail, structureCheckerProblem, tempDir } from "./helpers.js";
+import { isSnnExportError } from "../src/errors.js";
+import { checkAsKilled, PYTHON, rng, skipOrFail, structureCheckerProblem, tempDir } from "./helpers.js";
 
 const EXPECT = fileURLToPath(new URL("../../test/py/expect.py", import.meta.url));
 const u8 = (...xs: number[]) => Uint8Array.from(xs);
@@ -604,4 +605,63 @@ test("space superseded by a flush is reused two flushes later, never sooner, and
     assert.equal(head(file, 9)[8], swmr ? 3 : 2, "superblock version");
   }
   await assert.rejects(TsWriter.create(join(dir, "no", "such", "dir.h5")), /could not create HDF5 file/);
+});
+
+test("a failed write stops the writer (fail-stop): the same typed error at every later call and at close; the file keeps its last flush", async (t) => {
+  const dir = tempDir(t, "snn-ts-engine-");
+  const file = join(dir, "failed.h5");
+  const w = await TsWriter.create(file, { compressInline: true });
+  const col = w.createColumn("/x", { dtype: "int32", rowShape: [], chunkRows: 4, compression: GZ(1) });
+  col.append(Int32Array.from([1, 2, 3, 4, 5, 6]), 6);
+  w.setAttr("/x", "units", "ms");
+  w.flush();
+  // from now on every write fails: the writer's descriptor is swapped for a read-only one
+  const internals = w as unknown as { fd: number };
+  const writable = internals.fd;
+  internals.fd = openSync(file, "r");
+  t.after(() => closeSync(writable));
+  w.setAttr("/x", "units", "s");
+  let first: unknown;
+  // the chunk is written as soon as it is compressed (inline here): the append fails
+  assert.throws(() => col.append(Int32Array.from([7, 8]), 2), (e: unknown) => {
+    first = e;
+    return isSnnExportError(e, "IO_ERROR") && e.message.includes(file) && /EBADF.*nothing more is written to it, and it holds everything up to its last successful flush/.test(e.message);
+  });
+  assert.throws(() => w.flush(), (e: unknown) => e === first, "the same error again");
+  assert.throws(() => col.append(Int32Array.from([9]), 1), (e: unknown) => e === first, "no more rows are taken");
+  assert.throws(() => w.flushIfIdle(), (e: unknown) => e === first);
+  assert.throws(() => w.close(), (e: unknown) => e === first, "close reports it");
+  assert.equal(w.isOpen, false);
+  w.close(); // closed: nothing more
+  checkAsKilled(file); // not truncated at close: as a killed writer leaves it
+  h5pyExpect(t, dir, { [file]: { objects: {
+    "/": { kind: "group", links: ["x"] },
+    "/x": { kind: "dataset", dtype: "int32", shape: [6], data: [1, 2, 3, 4, 5, 6], chunks: [4], attrs: { units: { dtype: "string", value: "ms" } } },
+  }, complete: true } });
+});
+
+test("deflate strategy by family: the trial on the family's first chunk decides for all its columns, tried again every 16th chunk", async (t) => {
+  const dir = tempDir(t, "snn-ts-engine-");
+  const w = await TsWriter.create(join(dir, "family.h5"), { compressInline: true });
+  const noisy = (n: number, seed: number) => {
+    const r = rng(seed);
+    return Float64Array.from({ length: n }, () => r());
+  };
+  const a = w.createColumn("/a", { dtype: "float64", rowShape: [], chunkRows: 4096, compression: GZ(4), family: "noise" });
+  const b = w.createColumn("/b", { dtype: "float64", rowShape: [], chunkRows: 4096, compression: GZ(4), family: "noise" });
+  const c = w.createColumn("/c", { dtype: "int64", rowShape: [], chunkRows: 4096, compression: GZ(4) });
+  const families = (w as unknown as { families: Map<string, { rle: boolean; chunks: number }> }).families;
+  a.append(noisy(4096, 1), 4096);
+  assert.deepEqual(families.get("noise"), { rle: true, chunks: 1 }, "shuffled noisy floats: Z_RLE won the trial");
+  b.append(noisy(8192, 2), 8192);
+  assert.deepEqual(families.get("noise"), { rle: true, chunks: 3 }, "one choice for the family");
+  c.append(BigInt64Array.from({ length: 4096 }, (_, i) => BigInt(i)), 4096);
+  assert.deepEqual(families.get("/c"), { rle: false, chunks: 1 }, "timesteps: the default strategy; the family is the path");
+  // chunks 4 to 16 of the family follow the choice; the 17th is a trial again, which steps win
+  a.append(noisy(13 * 4096, 3), 13 * 4096);
+  assert.deepEqual(families.get("noise"), { rle: true, chunks: 16 });
+  b.append(Float64Array.from({ length: 4096 }, (_, i) => i), 4096);
+  assert.deepEqual(families.get("noise"), { rle: false, chunks: 17 }, "the second trial chose the default strategy");
+  w.close();
+  assert.equal(families.size, 2);
 });

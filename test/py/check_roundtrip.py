@@ -255,7 +255,14 @@ class Check:
         ts = x["timesteps"]
         self.dataset("/timesteps", "int64", [ts.size], ts)
         sp = x["spikes"]
-        self.members("/spikes", ["counts", "neuron_ids", "id_offsets"])
+        # FORMAT.md: id_offsets (from format 2.0's lazy windows), like every stream, exists in a closed file
+        self.members("/spikes", ["counts", "id_offsets", "neuron_ids"])
+        if isinstance(self.f.get("/spikes/id_offsets"), h5py.Dataset):
+            # id_offsets[k]: the row of neuron_ids where step row k * every starts, ceil(T / every) of them
+            every = int(self.f["/spikes/id_offsets"].attrs.get("every", 0))
+            if self.ok(every > 0, "/spikes/id_offsets@every", "missing or not positive: %r" % every):
+                starts = np.concatenate([[0], np.cumsum(np.array([int(c) for c in sp["counts"]], dtype=np.int64))])[::every][: -(-ts.size // every)]
+                self.dataset("/spikes/id_offsets", "int64", [starts.size], starts)
         self.attr("/spikes", "encoding", "csr_time")
         self.attr("/spikes", "n_neurons", sp["n_neurons"], "int64")
         self.dataset("/spikes/counts", sp["counts_dtypes"], [len(sp["counts"])], np.array(sp["counts"], dtype=object) if sp["counts"] else np.zeros(0))
