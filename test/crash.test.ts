@@ -16,7 +16,7 @@ import { h5pyProblem } from "../bench/crash-verify.js";
 
 const KILLS = 16;
 
-/** A killed flush can leave an episode-table row whose columns come from two flushes (see the todo test below). */
+/** What the verifier says when a killed flush left an episode-table row whose columns come from two flushes (see the last subtest). */
 const MIXED_ROW = /^status "completed" but only \d+ of \d+ steps$/;
 
 test(`crash harness: ${KILLS} SIGKILLs, no file lost, no flushed step lost`, { timeout: 180_000 }, async (t) => {
@@ -41,8 +41,8 @@ test(`crash harness: ${KILLS} SIGKILLs, no file lost, no flushed step lost`, { t
     const ep = open && r.loader?.episodes.find((e) => e.ep === open.ep);
     if (ep && !r.durable.closed && r.loader?.metadataStatus !== "closed") {
       // "completed" too when the kill came after endEpisode() had been flushed but before the
-      // child announced it; the verifier then checked that every step is there (no problems) —
-      // or, a known writer bug, the row mixes two flushes (the todo test below)
+      // child announced it; the verifier then checked that every step is there (no problems; a
+      // row mixing two flushes is reported by the last subtest)
       const endedUnannounced = ep.status === "completed" && ep.problems.every((p) => MIXED_ROW.test(p));
       assert.ok(ep.status === "interrupted" || ep.status === "incomplete" || endedUnannounced, `run ${r.plan.id}: episode ${ep.ep} has status ${ep.status}: ${ep.problems.join("; ")}`);
     }
@@ -59,15 +59,13 @@ test(`crash harness: ${KILLS} SIGKILLs, no file lost, no flushed step lost`, { t
     assert.deepEqual(bad.map((r) => [r.plan.id, r.h5py?.error, r.h5py?.bad_timesteps]), []);
   });
 
-  // Known writer bug (format 2.0): a flush is not atomic across the episode table's columns. A
-  // SIGKILL among its in-place B-tree updates can leave the row of an episode that ended since
-  // the previous flush with the new `status` (completed) and `total_timesteps` but the old
-  // provisional `step_rows` and `end_time` — or the new rows while the streams' dataspaces are
-  // still the old ones: h5py and the loader then show "completed" episodes missing their last
-  // steps. Reproducer: bench/crash-writer.js with the full many_steps config (crash-harness.ts),
-  // seed 1007, held at write 61 of flush #125 (row 979: completed, total_timesteps 34, step_rows
-  // holding 13, end_time NaN).
-  await t.test("no episode-table row mixes two flushes", { todo: "writer: flushes are not atomic across the episode table's columns" }, () => {
+  // A flush commits the episode table atomically (94af28f): a SIGKILL among its writes used to
+  // leave rows mixing two flushes — a new `status` (completed) and `total_timesteps` with the old
+  // provisional `step_rows` and `end_time`, or new rows while the streams' dataspaces were still
+  // the old ones — so h5py and the loader showed "completed" episodes missing their last steps
+  // (11 of 98 files of `crash-harness.js --mode many --kills 100`; reproducer: bench/crash-writer.js
+  // with the full many_steps config, seed 1007, held at write 61 of flush #125).
+  await t.test("no episode-table row mixes two flushes; no completed episode misses steps", () => {
     const mixed = results.filter((r) => r.durable.setup && r.killed).flatMap((r) => [
       ...(r.h5py?.range_issues ?? []).map((p) => `run ${r.plan.id}: h5py ${p}`),
       ...(r.loader?.episodes ?? []).flatMap((e) => e.problems.filter((p) => MIXED_ROW.test(p)).map((p) => `run ${r.plan.id}: episode ${e.ep} ${p}`)),
