@@ -338,17 +338,29 @@ test("create: an invalid startTime or null options are INVALID_OPTION and leave 
   assert.deepEqual(readdirSync(dir), []);
 });
 
-test("misspelt keys of saveNetworkStructure, endEpisode and logEvent are refused (a `weight:` typo saved no weights)", async (t) => {
+test("misspelt keys of every call (log, logWeightChange, saveNetworkStructure, endEpisode, logEvent) are refused (a `weight:` typo saved no weights)", async (t) => {
   const ex = await exporter(t);
   throwsCode(() => ex.saveNetworkStructure({ neurons: { ids: [0, 1] }, weight: [[0, 1], [1, 0]] } as never), "INVALID_DATA", /saveNetworkStructure\(\): unknown key "weight"; the keys are neurons, connections, weights/);
   ex.startEpisode();
   throwsCode(() => ex.logEvent({ timestep: 0, type: "x", dat: 1 } as never), "INVALID_DATA", /logEvent\(\): unknown key "dat"/);
   throwsCode(() => ex.endEpisode({ succes: true } as never), "INVALID_DATA", /endEpisode\(\): unknown key "succes"/);
+  // the per-step calls too: a refused step or change writes nothing, the corrected call is taken
+  throwsCode(() => ex.log({ timestep: 0, neural_state: { v: [1, 2] } } as never), "INVALID_DATA", /log\(\): unknown key "neural_state"; the keys are timestep, neuralState, spikes, behavior, reward/);
+  throwsCode(() => ex.log({ timestep: 0, behaviour: { x: 1 } } as never), "INVALID_DATA", /log\(\): unknown key "behaviour"/);
+  throwsCode(() => ex.log({ timestep: 0, rewards: 1 } as never), "INVALID_DATA", /log\(\): unknown key "rewards"/);
+  throwsCode(() => ex.logWeightChange({ timestep: 0, synapseId: 0, oldWeight: 0, newWeight: 1, weight: 1 } as never), "INVALID_DATA", /logWeightChange\(\): unknown key "weight"/);
+  throwsCode(() => ex.logWeightChange({ timestep: 0, synapse: 0, oldWeight: 0, newWeight: 1 } as never), "INVALID_DATA", /logWeightChange\(\): unknown key "synapse"/);
+  ex.log({ timestep: 0, neuralState: { v: [1, 2] }, reward: 1 });
+  ex.logWeightChange({ timestep: 0, synapseId: 0, oldWeight: 0, newWeight: 1 });
   ex.saveNetworkStructure({ neurons: { ids: [0, 1] }, weights: [[0, 1], [1, 0]] });
   ex.endEpisode({ success: true });
   const l = await reopen(ex);
   assert.equal(l.getNetworkStructure().weights?.data.length, 2);
   assert.equal(l.episodes().success[0], 1);
+  const ep = l.getEpisode(0);
+  assert.deepEqual([...ep.getTimesteps()], [0]);
+  assert.deepEqual([...ep.getRewards().values], [1]);
+  assert.equal(ep.getWeightChanges().timesteps.length, 1);
   l.close();
 });
 

@@ -448,6 +448,7 @@ export class Experiment {
       () => ["log(not an object)", "INVALID_DATA", r.pick([5, null, "step", undefined])],
       () => { const t = r.pick([1.5, NaN, "3", undefined, SAFE + 1, Infinity, null]); return [`log(timestep ${String(t)})`, "INVALID_DATA", { ...step, timestep: t }]; },
       () => { const t = step.timestep as number; return ["log(bad reward)", "INVALID_DATA", { ...step, timestep: t, reward: r.pick([NaN, Infinity, -Infinity, "1", {}]) }]; },
+      () => { const k = r.pick(["neural_state", "behaviour", "rewards", "spike", "time"]); return [`log(misspelt key ${k})`, "INVALID_DATA", { ...step, [k]: r.pick([1, [1], { v: [1] }]) }]; },
     ];
     if (ep.steps > 0) cases.push(() => ["log(timestep not after the previous)", "TIMESTEP_ORDER", { ...step, timestep: Math.max(-SAFE, ep.lastT - r.pick([0, 0, 1, 5])) }]);
     if (g.sampled) {
@@ -741,7 +742,7 @@ export class Experiment {
     const canSyn = nSyn === null || nSyn > 0;
     const canPair = n === null || n > 0;
     if (bad) {
-      const c = r.int(0, 8);
+      const c = r.int(0, 9);
       const wc = (what: string, code: ErrorCode, v: unknown) => this.call(`logWeightChange(${what})`, code, () => this.ex.logWeightChange(v as never));
       if (c === 0) wc("no ids", "INVALID_DATA", { timestep: t, oldWeight: old, newWeight: neu });
       else if (c === 1) wc("half a pair", "INVALID_DATA", { timestep: t, sourceId: 0, oldWeight: old, newWeight: neu });
@@ -750,6 +751,7 @@ export class Experiment {
       else if (c === 4) wc("id -1", "OUT_OF_RANGE", { timestep: t, synapseId: -1, oldWeight: old, newWeight: neu });
       else if (c === 5) wc("id not an integer", "INVALID_DATA", { timestep: t, synapseId: r.pick([1.5, NaN, "2", null]), oldWeight: old, newWeight: neu });
       else if (c === 6 && (canSyn || canPair)) wc("non-finite weight", "INVALID_DATA", { timestep: t, ...(canSyn ? { synapseId: 0 } : { sourceId: 0, targetId: 0 }), oldWeight: r.pick([NaN, Infinity, "1"]), newWeight: neu });
+      else if (c === 8) wc("misspelt key", "INVALID_DATA", { timestep: t, synapseId: 0, oldWeight: old, newWeight: neu, [r.pick(["weight", "synapse", "source_id"])]: 1 });
       else if (c === 7) wc("timestep not an integer", "INVALID_DATA", { timestep: r.pick([0.5, NaN, SAFE + 1]), synapseId: 0, oldWeight: old, newWeight: neu });
       else wc("not an object", "INVALID_DATA", r.pick([null, 5, "wc"]));
       return;

@@ -11,6 +11,9 @@ import type { NetworkFacts } from "./steps.js";
 import type { EventInput, WeightChangeInput } from "./types.js";
 import { checkFinite, checkKnownKeys, checkText, checkTimestep } from "./validate.js";
 
+/** The keys of `logWeightChange()`'s argument. */
+const WEIGHT_CHANGE_KEYS = ["timestep", "synapseId", "sourceId", "targetId", "oldWeight", "newWeight"] as const;
+
 /** Rows per chunk of the weight-change and event columns (at most the chunk size). */
 const RECORD_CHUNK_ROWS = 4096;
 
@@ -42,6 +45,7 @@ export class WeightChangeStreams {
   /** Validates a weight change (ids against the saved network's sizes when `validate`), then appends it. */
   add(c: WeightChangeInput, net: NetworkFacts, validate: boolean): void {
     if (c === null || typeof c !== "object") throw new ValidationError("INVALID_DATA", "logWeightChange() takes { timestep, synapseId | sourceId+targetId, oldWeight, newWeight }");
+    checkKnownKeys(c, WEIGHT_CHANGE_KEYS, "logWeightChange()");
     const t = checkTimestep(c.timestep, "logWeightChange()");
     const { synapseId: syn, sourceId: src, targetId: dst } = c;
     // a synapse id, a (source, target) pair, or both; never half a pair

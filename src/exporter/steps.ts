@@ -12,7 +12,10 @@ import { FIRST_ROW, STREAMS } from "../schema.js";
 import type { ResolvedOptions } from "./options.js";
 import { ChunkedStream } from "./stream.js";
 import type { StepInput } from "./types.js";
-import { checkFinite, checkKey, checkTimestep } from "./validate.js";
+import { checkFinite, checkKey, checkKnownKeys, checkTimestep } from "./validate.js";
+
+/** The keys of `log()`'s argument. */
+const STEP_KEYS = ["timestep", "neuralState", "spikes", "behavior", "reward"] as const;
 
 interface VarSpec { name: string; dtype: Dtype; shape: number[]; size: number; stream: ChunkedStream; sampled?: number }
 /** One variable of the step being logged, checked but not committed. */
@@ -148,6 +151,7 @@ export class StepStreams {
   /** Validates a whole step of the open episode, then commits it; an invalid step changes nothing. */
   log(step: StepInput, ep: StepCounters): void {
     if (step === null || typeof step !== "object") throw new ValidationError("INVALID_DATA", `log() takes an object { timestep, neuralState, spikes, behavior, reward }, got ${describe(step)}`);
+    checkKnownKeys(step, STEP_KEYS, "log()");
     const t = checkTimestep(step.timestep, "log()");
     if (ep.steps > 0 && t <= ep.lastTimestep) {
       throw new ValidationError("TIMESTEP_ORDER", `log(): timestep ${t} is not after the previous timestep ${ep.lastTimestep}; timesteps must increase within an episode`);

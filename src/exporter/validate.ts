@@ -58,11 +58,13 @@ export function checkFinite(x: unknown, what: string): number {
 }
 
 /**
- * Refuses keys a call does not know: a misspelt key (`{ succes: true }`) would otherwise lose its
- * value silently. For the calls made now and then; `log()` and `logWeightChange()` do not pay for it.
+ * Refuses keys a call does not know: a misspelt key (`{ succes: true }`, `{ neural_state: … }`)
+ * would otherwise lose its value silently.
  */
 export function checkKnownKeys(o: object, known: readonly string[], call: string): void {
-  for (const k of Object.keys(o)) {
-    if (!known.includes(k)) throw new ValidationError("INVALID_DATA", `${call}: unknown key ${JSON.stringify(k)}; the keys are ${known.join(", ")}`);
+  for (const k in o) {
+    if (Object.hasOwn(o, k) && !known.includes(k)) {
+      throw new ValidationError("INVALID_DATA", `${call}: unknown key ${JSON.stringify(k)}; the keys are ${known.join(", ")} (check the spelling)`);
+    }
   }
 }
