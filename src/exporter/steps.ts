@@ -14,8 +14,15 @@ import { ChunkedStream } from "./stream.js";
 import type { StepInput } from "./types.js";
 import { checkFinite, checkKey, checkKnownKeys, checkTimestep } from "./validate.js";
 
-/** The keys of `log()`'s argument. */
-const STEP_KEYS = ["timestep", "neuralState", "spikes", "behavior", "reward"] as const;
+/** Refuses a key `log()` does not know (`neural_state`, `behaviour`): its data would be lost silently. */
+function checkStepKeys(step: object): void {
+  for (const k in step) {
+    switch (k) {
+      case "timestep": case "neuralState": case "spikes": case "behavior": case "reward": break;
+      default: checkKnownKeys(step, ["timestep", "neuralState", "spikes", "behavior", "reward"], "log()");
+    }
+  }
+}
 
 interface VarSpec { name: string; dtype: Dtype; shape: number[]; size: number; stream: ChunkedStream; sampled?: number }
 /** One variable of the step being logged, checked but not committed. */
@@ -151,7 +158,7 @@ export class StepStreams {
   /** Validates a whole step of the open episode, then commits it; an invalid step changes nothing. */
   log(step: StepInput, ep: StepCounters): void {
     if (step === null || typeof step !== "object") throw new ValidationError("INVALID_DATA", `log() takes an object { timestep, neuralState, spikes, behavior, reward }, got ${describe(step)}`);
-    checkKnownKeys(step, STEP_KEYS, "log()");
+    checkStepKeys(step);
     const t = checkTimestep(step.timestep, "log()");
     if (ep.steps > 0 && t <= ep.lastTimestep) {
       throw new ValidationError("TIMESTEP_ORDER", `log(): timestep ${t} is not after the previous timestep ${ep.lastTimestep}; timesteps must increase within an episode`);
