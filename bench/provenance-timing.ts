@@ -1,12 +1,16 @@
 /**
- * Times captureProvenance (sync, git commands one after another) against captureProvenanceAsync
- * (git commands concurrently) in the current directory, as DataExporter.create calls them, and
- * prints the medians. Usage: `node dist/bench/provenance-timing.js [runs=10] [--cwd dir]`.
+ * Times `DataExporter.create()` (with its default provenance: runtime, git, code snapshot) of two
+ * builds, in paired runs: each run is a fresh Node process in the repository `--cwd` that creates
+ * (and closes) one experiment and reports how long `create()` took, the two builds alternating
+ * (A B, B A, A B, ...). Prints each build's median and the median of the per-pair ratios B/A.
+ *
+ * Usage: `node dist/bench/provenance-timing.js --cwd REPO [--pairs 9] [--a DIST] [--b DIST]`,
+ * where a DIST is a build's `dist/` directory (A defaults to this one's; B to A).
  */
-import { performance } from "node:perf_hooks";
-import { captureGit, captureGitAsync, captureProvenance, captureProvenanceAsync } from "../src/provenance/index.js";
-
-const VERSIONS = { snnExport: "0.1.0", h5wasm: "0.10.3", hdf5: "2.0.0" };
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -14,33 +18,52 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-async function main(): Promise<void> {
+/** Milliseconds `create()` took in a fresh process of build `dist`, in directory `cwd`. */
+function timeCreate(dist: string, cwd: string, out: string): number {
+  const mod = pathToFileURL(join(dist, "src", "index.js")).href;
+  const script = `
+    import { performance } from "node:perf_hooks";
+    import { DataExporter } from ${JSON.stringify(mod)};
+    process.on("warning", () => {});
+    const t0 = performance.now();
+    const ex = await DataExporter.create("timing", { outputBaseDir: ${JSON.stringify(out)} });
+    const ms = performance.now() - t0;
+    await ex.close();
+    console.log(ms);`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd, encoding: "utf8", timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`${dist}: ${r.stderr}`);
+  return Number(r.stdout.trim());
+}
+
+function main(): void {
   const args = process.argv.slice(2);
-  const at = args.indexOf("--cwd");
-  const cwd = at >= 0 ? args.splice(at, 2)[1] : process.cwd();
-  const runs = Number(args[0] ?? 10);
-  const context = { cwd, exclude: ["experiments"] };
-  process.on("warning", () => {}); // snapshot warnings (entry script outside the root) are not timed output
-  const cases: Array<[string, () => unknown]> = [
-    ["captureProvenance (sync)", () => captureProvenance(VERSIONS, {}, context)],
-    ["captureProvenanceAsync", () => captureProvenanceAsync(VERSIONS, {}, context)],
-    ["captureGit (sync)", () => captureGit(cwd, { exclude: ["experiments"] })],
-    ["captureGitAsync", () => captureGitAsync(cwd, { exclude: ["experiments"] })],
-    ["captureProvenance git off (sync)", () => captureProvenance(VERSIONS, { git: false }, context)],
-    ["captureProvenanceAsync git off", () => captureProvenanceAsync(VERSIONS, { git: false }, context)],
-  ];
-  for (const [, fn] of cases) await fn(); // warm-up: module loading, page cache
-  const times = new Map<string, number[]>(cases.map(([name]) => [name, []]));
-  for (let i = 0; i < runs; i++) {
-    for (const [name, fn] of cases) {
-      const t0 = performance.now();
-      await fn();
-      times.get(name)!.push(performance.now() - t0);
+  const opt = (name: string, fallback: string): string => {
+    const at = args.indexOf(name);
+    return at >= 0 ? args[at + 1] : fallback;
+  };
+  const here = resolve(fileURLToPath(new URL("..", import.meta.url)));
+  const a = resolve(opt("--a", here));
+  const b = resolve(opt("--b", a));
+  const cwd = resolve(opt("--cwd", process.cwd()));
+  const pairs = Number(opt("--pairs", "9"));
+  const out = mkdtempSync(join(cwd, "snn-create-timing-")); // inside the repository, as experiments usually are (excluded from git)
+  try {
+    timeCreate(a, cwd, out); // warm-up: page cache
+    timeCreate(b, cwd, out);
+    const ta: number[] = [];
+    const tb: number[] = [];
+    for (let i = 0; i < pairs; i++) {
+      if (i % 2 === 0) ta.push(timeCreate(a, cwd, out)), tb.push(timeCreate(b, cwd, out));
+      else tb.push(timeCreate(b, cwd, out)), ta.push(timeCreate(a, cwd, out));
     }
-  }
-  for (const [name, ts] of times) {
-    console.log(`${name.padEnd(34)} median ${median(ts).toFixed(1).padStart(6)} ms   min ${Math.min(...ts).toFixed(1).padStart(6)}   max ${Math.max(...ts).toFixed(1).padStart(6)}`);
+    const ratios = ta.map((x, i) => tb[i] / x);
+    const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(1)).join(" ");
+    console.log(`A ${a}\n  create() ms: ${fmt(ta)}\n  median ${median(ta).toFixed(1)} ms`);
+    console.log(`B ${b}\n  create() ms: ${fmt(tb)}\n  median ${median(tb).toFixed(1)} ms`);
+    console.log(`paired ratio B/A: ${fmt(ratios.map((r) => r * 100)).replace(/ /g, "% ")}%\n  median ${(median(ratios) * 100).toFixed(1)} % (${pairs} pairs)`);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
   }
 }
 
-await main();
+main();

@@ -1,7 +1,8 @@
 /**
- * Provenance through the exporter: `create()` does not wait for git; `metadata/git` says `pending`
+ * Provenance through the exporter: `create()` does not wait for git (these writers take no code
+ * snapshot, whose root is git's top level); `metadata/git` says `pending`
  * until git has answered and the file is flushed (or closed), then holds the same state as a
- * synchronous capture at the start; the loader reads a file left pending; a later write error
+ * capture of its own at the start; the loader reads a file left pending; a later write error
  * surfaces at the call (flush, close), never as an unhandled rejection.
  *
  * The writers run in child processes whose working directory is a temporary repository and whose
@@ -11,12 +12,12 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { DataExporter, ExperimentLoader } from "../src/index.js";
 import { StorageError, isSnnExportError } from "../src/errors.js";
-import { captureGit, GIT_PENDING, type GitState } from "../src/provenance/index.js";
+import { captureGit, projectRoot, readCodeFile, replaceHome, GIT_PENDING, type GitState } from "../src/provenance/index.js";
 import { H5Reader } from "../src/h5/index.js";
 import { tempDir } from "./helpers.js";
 
@@ -113,9 +114,9 @@ function runWriter(setup: Setup, end: "exit" | "wait-exit" | "wait-end-exit" | "
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
 }
 
-/** What the file must hold: the state a synchronous capture sees (nothing changed since the run). */
-function expectedGit(repo: string): GitState {
-  const g = captureGit(repo, { env: GIT_ENV, exclude: ["experiments"] });
+/** What the file must hold: the state a capture of its own sees (nothing changed since the run). */
+async function expectedGit(repo: string): Promise<GitState> {
+  const g = await captureGit(repo, { env: GIT_ENV, exclude: ["experiments"] });
   assert.ok(g.available && g.dirty && g.commit !== null, JSON.stringify(g));
   return g;
 }
@@ -133,7 +134,7 @@ async function gitInFile(file: string): Promise<{ git: Record<string, unknown>; 
 test("create() does not wait for git; after close the file holds git's state at the start", { timeout: 600_000 }, async (t) => {
   if (!skipUnlessGit(t)) return;
   const setup = setUp(t);
-  const want = expectedGit(setup.repo);
+  const want = await expectedGit(setup.repo);
   const { diff, ...fields } = want;
   for (const [options, cls] of [[{}, "DataExporter"], [{ asyncWrite: true }, "DataExporter"], [{}, "StandardDataExporter"], [{ engine: "h5wasm" }, "DataExporter"]] as const) {
     const what = `${cls} ${JSON.stringify(options)}`;
@@ -151,7 +152,7 @@ test("create() does not wait for git; after close the file holds git's state at 
 test("a file flushed before git answered says pending, and the loader reports it; flushed after, it has the state", { timeout: 600_000 }, async (t) => {
   if (!skipUnlessGit(t)) return;
   const setup = setUp(t);
-  const { diff, ...fields } = expectedGit(setup.repo);
+  const { diff, ...fields } = await expectedGit(setup.repo);
   for (const options of [{}, { asyncWrite: true }]) {
     const early = runWriter(setup, "exit", options);
     const e = await gitInFile(early.file);
@@ -213,4 +214,24 @@ test("a failed write of the git state surfaces at flush() or close() as the writ
   assert.equal(g && !g.available && g.reason, "pending", "the write failed: the file still says pending");
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(unhandled, []);
+});
+
+test("saveCodeSnapshot() adds files relative to the snapshot root of create(), or to the working directory without one", async (t) => {
+  const dir = tempDir(t, "snn-provx-save-");
+  const cwd = realpathSync(process.cwd());
+  for (const provenance of [{ git: false }, { git: false, codeSnapshot: false }, false] as const) {
+    const ex = await DataExporter.create("save", { outputBaseDir: join(dir, "out"), provenance });
+    const entries = ex.saveCodeSnapshot(["package.json", "no-such-file.ts"]);
+    assert.deepEqual(entries.map((e) => [e.path, e.stored]), [["package.json", true], ["no-such-file.ts", false]], JSON.stringify(provenance));
+    await ex.close();
+    const r = await H5Reader.open(ex.filePath);
+    try {
+      // the root of create()'s snapshot (the git top level of the working directory), else the directory
+      const want = provenance !== false && provenance.codeSnapshot === undefined ? await projectRoot(cwd) : cwd;
+      assert.equal(r.attrs("metadata/code_snapshot").root, replaceHome(want), JSON.stringify(provenance));
+      assert.equal(readCodeFile(r, "package.json"), readFileSync(join(cwd, "package.json"), "utf8"));
+    } finally {
+      r.close();
+    }
+  }
 });

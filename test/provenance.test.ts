@@ -1,8 +1,8 @@
 /**
  * Provenance: runtime capture and the env allow-list, git state in temporary repositories (clean,
- * dirty, no commits, outside any repository, no git), the async git capture giving the same results
- * as the sync one, the glob matcher, code snapshot caps and root, and a round trip through a real
- * HDF5 file read back with H5Reader and with h5py.
+ * dirty, capped, excludes, no commits, linked worktree, outside any repository, no git, timeouts),
+ * the process runner, the glob matcher, code snapshot caps and root, captureProvenance, and a round
+ * trip through a real HDF5 file read back with H5Reader and with h5py.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -11,13 +11,14 @@ import { dirname, join, relative } from "node:path";
 import { test, type TestContext } from "node:test";
 import { pathToFileURL } from "node:url";
 import { H5Reader, H5Writer } from "../src/h5/index.js";
-import { captureGitAndRoot, captureGitAndRootAsync, discoverTopLevel, parsePorcelainV2Z, readRemotesNow, type GitOptions } from "../src/provenance/git.js";
+import { parsePorcelainV2Z, startGitCapture, type GitOptions } from "../src/provenance/git.js";
+import { run } from "../src/provenance/run.js";
 import { fastTimeZoneName, timeZoneName } from "../src/provenance/runtime.js";
 import { isSnnExportError } from "../src/errors.js";
 import { ExperimentLoader } from "../src/loader/index.js";
 import {
-  addCodeFiles, captureGit, captureGitAsync, captureProvenance, captureProvenanceAsync, captureRuntime, collectCodeSnapshot,
-  expandGlob, globMatch, isoWithOffset, projectRoot, projectRootAsync, readCodeFile, readCodeIndex, redactArgv, replaceHome, resolveProvenanceOptions, stripUrlCredentials,
+  addCodeFiles, captureGit, captureProvenance, captureRuntime, collectCodeSnapshot,
+  expandGlob, globMatch, isoWithOffset, projectRoot, readCodeFile, MAX_CHANGED_FILES, readCodeIndex, redactArgv, replaceHome, resolveProvenanceOptions, stripUrlCredentials,
   writeProvenance, type GitState,
 } from "../src/provenance/index.js";
 import { skipStructureCheck, tempDir } from "./helpers.js";
@@ -52,13 +53,13 @@ function makeRepo(t: TestContext, commit = true): string {
   return dir;
 }
 
-async function withWarnings<T>(fn: () => T): Promise<{ result: T; warnings: Array<Error & { code?: string }> }> {
+async function withWarnings<T>(fn: () => T | Promise<T>): Promise<{ result: T; warnings: Array<Error & { code?: string }> }> {
   await new Promise((r) => setImmediate(r)); // let warnings of earlier tests go out first
   const warnings: Array<Error & { code?: string }> = [];
   const on = (w: Error): void => void warnings.push(w);
   process.on("warning", on);
   try {
-    const result = fn();
+    const result = await fn();
     await new Promise((r) => setImmediate(r));
     return { result, warnings };
   } finally {
@@ -125,24 +126,55 @@ test("env allow-list: never a KEY/TOKEN/SECRET/PASSWORD variable unless named ex
 
 // ------------------------------------------------------------------ git
 
-test("git: clean repository, remote credentials stripped", (t) => {
+const REAL_GIT = hasGit() ? execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim() : "git";
+
+/** Blocks the event loop (the user's synchronous training loop) for `ms`. */
+function blockLoop(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** `git diff <base>` of `dir` as the test's own git prints it (the whole diff, as bytes; paths not quoted). */
+function fullDiff(dir: string, base = "HEAD"): Buffer {
+  return execFileSync("git", ["-c", "core.quotePath=false", "diff", base, "--no-color", "--no-ext-diff"], { cwd: dir, env: { ...process.env, ...GIT_ENV } });
+}
+
+/** The recorded diff is the first ≤ cap bytes of `full`, cut before a UTF-8 character, and says how much there was. */
+function assertCapped(g: GitState, full: Buffer, cap: number, what: string): void {
+  let end = Math.min(cap, full.length);
+  while (end < full.length && end > 0 && (full[end] & 0xc0) === 0x80) end--;
+  assert.equal(g.diff, full.subarray(0, end).toString("utf8"), what);
+  assert.deepEqual([g.diffBytes, g.diffCap, g.diffTruncated], [full.length, cap, full.length > cap], what);
+  assert.ok(Buffer.byteLength(g.diff!) <= cap && Math.min(cap, full.length) - Buffer.byteLength(g.diff!) < 4, `${what}: cut at most 3 bytes early`);
+}
+
+test("git: clean repository, remote credentials stripped, the same from a subdirectory", async (t) => {
   if (!requireGit(t)) return;
   const dir = makeRepo(t);
+  git(dir, "remote", "add", "upstream", "https://ada:ghp_T0KEN@example.com/lab/up.git");
   git(dir, "remote", "add", "origin", "https://ada:ghp_T0KEN@example.com/lab/snn.git");
-  const g = captureGit(dir, { env: GIT_ENV });
+  const g = await captureGit(dir, { env: GIT_ENV });
   assert.ok(g.available, JSON.stringify(g));
+  assert.deepEqual(Object.keys(g), [
+    "available", "toplevel", "commit", "branch", "remoteName", "remoteUrl", "dirty", "changedFiles", "changedFileCount", "excluded",
+    "diffBytes", "diffCap", "diffTruncated", "diff",
+  ], "the key order of metadata/git");
   assert.equal(g.commit, git(dir, "rev-parse", "HEAD").trim());
   assert.equal(g.branch, "main");
   assert.equal(g.toplevel, replaceHome(dir));
-  assert.equal(g.remoteName, "origin");
+  assert.equal(g.remoteName, "origin", "origin, although another remote came first");
   assert.equal(g.remoteUrl, "https://example.com/lab/snn.git");
   assert.equal(g.dirty, false);
-  assert.deepEqual(g.changedFiles, []);
-  assert.deepEqual([g.diffBytes, g.diffTruncated], [0, false]);
+  assert.deepEqual([g.changedFiles, g.changedFileCount, g.excluded], [[], 0, []]);
+  assert.deepEqual([g.diff, g.diffBytes, g.diffTruncated, g.diffCap], ["", 0, false, 1 << 20]);
   assert.doesNotMatch(JSON.stringify(g), /T0KEN|ada@/);
   mkdirSync(join(dir, "sub"));
-  const fromSub = captureGit(join(dir, "sub"), { env: GIT_ENV });
-  assert.ok(fromSub.available && fromSub.commit === g.commit);
+  assert.deepEqual(await captureGit(join(dir, "sub"), { env: GIT_ENV }), g);
+  git(dir, "remote", "remove", "origin");
+  const first = await captureGit(dir, { env: GIT_ENV });
+  assert.deepEqual(first.available && [first.remoteName, first.remoteUrl], ["upstream", "https://example.com/lab/up.git"], "no origin: the first remote");
+  git(dir, "checkout", "-q", "--detach");
+  const detached = await captureGit(dir, { env: GIT_ENV });
+  assert.deepEqual(detached.available && [detached.branch, detached.commit], [null, g.commit]);
 });
 
 test("remote URLs: credentials removed, scp-style kept", () => {
@@ -152,248 +184,212 @@ test("remote URLs: credentials removed, scp-style kept", () => {
   ]) assert.equal(stripUrlCredentials(url), want, url);
 });
 
-test("git: dirty repository lists changed files and the diff; the cap truncates on a character boundary", (t) => {
+test("git: dirty repository lists changed files and the diff; the cap truncates on a character boundary", async (t) => {
   if (!requireGit(t)) return;
   const dir = makeRepo(t);
   git(dir, "remote", "add", "origin", "git@github.com:lab/snn.git");
   writeFileSync(join(dir, "a.txt"), "line1\nchanged é\n");
   writeFileSync(join(dir, "b.txt"), "staged\n");
   git(dir, "add", "b.txt");
-  writeFileSync(join(dir, "c.txt"), "untracked\n");
-  const g = captureGit(dir, { env: GIT_ENV }) as GitState;
+  writeFileSync(join(dir, "c d.txt"), "untracked\n");
+  const g = await captureGit(dir, { env: GIT_ENV }) as GitState;
   assert.ok(g.available);
   assert.equal(g.remoteUrl, "git@github.com:lab/snn.git");
   assert.equal(g.dirty, true);
-  assert.deepEqual(g.changedFiles, [{ status: " M", path: "a.txt" }, { status: "A ", path: "b.txt" }, { status: "??", path: "c.txt" }]);
+  assert.deepEqual(g.changedFiles, [{ status: " M", path: "a.txt" }, { status: "A ", path: "b.txt" }, { status: "??", path: "c d.txt" }]);
   assert.equal(g.changedFileCount, 3);
   assert.match(g.diff!, /^-line2$/m);
   assert.match(g.diff!, /^\+changed é$/m);
   assert.match(g.diff!, /^\+staged$/m);
-  assert.equal(g.diffBytes, Buffer.byteLength(g.diff!));
-  assert.equal(g.diffTruncated, false);
-  const at = Buffer.from(g.diff!).indexOf(Buffer.from("é"));
-  for (const cap of [at, at + 1, at + 2, 10]) {
-    const c = captureGit(dir, { env: GIT_ENV, diffCap: cap }) as GitState;
-    assert.equal(c.diffTruncated, true);
-    assert.equal(c.diffCap, cap);
-    assert.equal(c.diffBytes, g.diffBytes);
-    assert.ok(Buffer.byteLength(c.diff!) <= cap);
-    assert.ok(g.diff!.startsWith(c.diff!), `cap ${cap} cut inside a character`);
+  const full = fullDiff(dir);
+  assertCapped(g, full, 1 << 20, "no cut");
+  const at = full.indexOf(Buffer.from("é"));
+  for (const cap of [0, 1, 10, at, at + 1, at + 2, full.length - 1, full.length, full.length + 1]) {
+    assertCapped(await captureGit(dir, { env: GIT_ENV, diffCap: cap }) as GitState, full, cap, `cap ${cap}`);
+  }
+  git(dir, "mv", "a.txt", "renamed é.txt");
+  const moved = await captureGit(dir, { env: GIT_ENV }) as GitState;
+  assert.deepEqual(moved.changedFiles.find((c) => c.from !== undefined), { status: "RM", path: "renamed é.txt", from: "a.txt" }, "a rename is listed with its origin");
+  // a diff of many pipe chunks, multi-byte throughout: cut where the chunks meet
+  writeFileSync(join(dir, "b.txt"), "é€𝄞 ".repeat(40_000) + "\n");
+  const big = fullDiff(dir);
+  assert.ok(big.length > 400_000);
+  for (const cap of [65_535, 65_536, 65_537, 131_073, 200_001, big.length - 2]) {
+    assertCapped(await captureGit(dir, { env: GIT_ENV, diffCap: cap }) as GitState, big, cap, `big diff, cap ${cap}`);
   }
 });
 
-test("git: excluded output directory does not make the tree dirty; a repository without commits works", (t) => {
+test("git: more changed files than MAX_CHANGED_FILES are counted, the list is cut", async (t) => {
   if (!requireGit(t)) return;
   const dir = makeRepo(t);
-  mkdirSync(join(dir, "experiments", "run_1"), { recursive: true });
-  writeFileSync(join(dir, "experiments", "run_1", "experiment_data.h5"), "x");
-  skipStructureCheck(join(dir, "experiments", "run_1", "experiment_data.h5"), "a stand-in output file (not HDF5) for the git exclude");
-  assert.equal((captureGit(dir, { env: GIT_ENV }) as GitState).dirty, true);
-  const g = captureGit(dir, { env: GIT_ENV, exclude: ["experiments"] }) as GitState;
-  assert.equal(g.dirty, false);
-  assert.deepEqual(g.excluded, ["experiments"]);
-  const fresh = makeRepo(t, false);
-  const f = captureGit(fresh, { env: GIT_ENV }) as GitState;
-  assert.deepEqual([f.available, f.commit, f.branch], [true, null, "main"]);
-  assert.deepEqual(f.changedFiles, [{ status: "??", path: "a.txt" }]);
+  const n = MAX_CHANGED_FILES + 5;
+  for (let i = 0; i < n; i++) writeFileSync(join(dir, `f${String(i).padStart(5, "0")}.txt`), "x");
+  const g = await captureGit(dir, { env: GIT_ENV }) as GitState;
+  assert.equal(g.changedFileCount, n);
+  assert.equal(g.changedFiles.length, MAX_CHANGED_FILES);
+  assert.deepEqual(g.changedFiles[0], { status: "??", path: "f00000.txt" });
 });
 
-test("git: outside any repository, and with no git binary, is recorded, never thrown", (t) => {
-  const dir = tempDir(t, "snn-prov-norepo-");
-  const ceiling = { ...GIT_ENV, GIT_CEILING_DIRECTORIES: dirname(realpathSync(dir)) };
-  if (hasGit()) assert.deepEqual(captureGit(dir, { env: ceiling }), { available: false, reason: "not a git repository" });
-  const missing = captureGit(dir, { gitBinary: join(dir, "no-such-git") });
-  assert.equal(missing.available === false && missing.reason, "git not found");
-  const gone = captureGit(join(dir, "does-not-exist"));
-  assert.equal(gone.available === false && gone.reason, "not a git repository");
-  assert.equal(projectRoot(dir, { gitBinary: join(dir, "no-such-git") }), realpathSync(dir));
+test("git: the excluded output directory does not make the tree dirty nor enter the diff", async (t) => {
+  if (!requireGit(t)) return;
+  const dir = makeRepo(t);
+  const out = join(dir, "experiments", "run_1", "experiment_data.h5");
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, "x");
+  skipStructureCheck(out, "a stand-in output file (not HDF5) for the git exclude");
+  const all = await captureGit(dir, { env: GIT_ENV }) as GitState;
+  assert.deepEqual([all.dirty, all.changedFiles], [true, [{ status: "??", path: "experiments/" }]]);
+  for (const exclude of [["experiments"], [join(dir, "experiments")], ["experiments/run_1", "not-yet"]]) {
+    const g = await captureGit(dir, { env: GIT_ENV, exclude }) as GitState;
+    assert.deepEqual([g.dirty, g.changedFiles, g.excluded], [false, [], exclude.includes("not-yet") ? ["experiments/run_1", "not-yet"] : ["experiments"]], JSON.stringify(exclude));
+  }
+  mkdirSync(join(dir, "sub"));
+  const fromSub = await captureGit(join(dir, "sub"), { env: GIT_ENV, exclude: ["../experiments"] }) as GitState;
+  assert.deepEqual([fromSub.dirty, fromSub.excluded], [false, ["experiments"]], "relative to cwd, recorded relative to the top level");
+  const outside = await captureGit(dir, { env: GIT_ENV, exclude: [realpathSync(tempDir(t, "snn-prov-out-"))] }) as GitState;
+  assert.deepEqual([outside.dirty, outside.excluded], [true, []], "a directory outside the repository is not an exclude");
+  // a tracked, changed file in the output directory: out of the diff too
+  git(dir, "add", "-f", out);
+  git(dir, "commit", "-q", "-m", "output");
+  writeFileSync(out, "y");
+  const tracked = await captureGit(dir, { env: GIT_ENV, exclude: ["experiments"] }) as GitState;
+  assert.deepEqual([tracked.dirty, tracked.diff, tracked.diffBytes], [false, "", 0]);
+  assert.match((await captureGit(dir, { env: GIT_ENV }) as GitState).diff!, /experiment_data\.h5/);
+});
+
+test("git: a repository without commits is diffed against the empty tree", async (t) => {
+  if (!requireGit(t)) return;
+  const fresh = makeRepo(t, false);
+  const f = await captureGit(fresh, { env: GIT_ENV }) as GitState;
+  assert.deepEqual([f.available, f.commit, f.branch, f.dirty, f.diff], [true, null, "main", true, ""]);
+  assert.deepEqual(f.changedFiles, [{ status: "??", path: "a.txt" }]);
+  git(fresh, "add", "a.txt");
+  const staged = await captureGit(fresh, { env: GIT_ENV }) as GitState;
+  assert.deepEqual(staged.changedFiles, [{ status: "A ", path: "a.txt" }]);
+  assert.match(staged.diff!, /^\+line1\n\+line2$/m);
+  const emptyTree = git(fresh, "hash-object", "-t", "tree", "/dev/null").trim();
+  assertCapped(staged, fullDiff(fresh, emptyTree), 1 << 20, "against the empty tree");
+  assertCapped(await captureGit(fresh, { env: GIT_ENV, diffCap: 5 }) as GitState, fullDiff(fresh, emptyTree), 5, "capped");
+});
+
+test("git: a linked worktree is recorded as its own working tree", async (t) => {
+  if (!requireGit(t)) return;
+  const dir = makeRepo(t);
+  git(dir, "remote", "add", "origin", "https://u:secret@example.com/lab/snn.git");
+  writeFileSync(join(dir, "a.txt"), "changed in the main tree\n");
+  const wt = join(realpathSync(tempDir(t, "snn-prov-wt-")), "wt");
+  git(dir, "worktree", "add", "-q", "-b", "side", wt);
+  writeFileSync(join(wt, "a.txt"), "in the worktree\n");
+  const w = await captureGit(wt, { env: GIT_ENV }) as GitState;
+  assert.deepEqual([w.toplevel, w.branch, w.commit, w.dirty, w.remoteName, w.remoteUrl], [replaceHome(wt), "side", git(dir, "rev-parse", "HEAD").trim(), true, "origin", "https://example.com/lab/snn.git"]);
+  assert.deepEqual(w.changedFiles, [{ status: " M", path: "a.txt" }]);
+  assert.match(w.diff!, /^\+in the worktree$/m);
+  assert.equal(await projectRoot(join(wt)), wt);
+});
+
+test("git: outside any repository, inside .git, no git binary, not a directory: recorded, never thrown", async (t) => {
+  const dir = realpathSync(tempDir(t, "snn-prov-norepo-"));
+  const ceiling = { ...GIT_ENV, GIT_CEILING_DIRECTORIES: dirname(dir) };
+  if (hasGit()) {
+    assert.deepEqual(await captureGit(dir, { env: ceiling }), { available: false, reason: "not a git repository" });
+    assert.equal(await projectRoot(dir, { env: ceiling }), dir);
+    const repo = makeRepo(t);
+    const inGitDir = await captureGit(join(repo, ".git"), { env: GIT_ENV });
+    assert.deepEqual(inGitDir, { available: false, reason: "git failed", detail: "git rev-parse: fatal: this operation must be run in a work tree" });
+    // a newline in the top level's name
+    const odd = join(dir, "odd\nname");
+    mkdirSync(odd);
+    git(odd, "init", "-q");
+    const o = await captureGit(odd, { env: GIT_ENV });
+    assert.equal(o.available && o.toplevel, replaceHome(odd));
+    assert.equal(await projectRoot(odd, { env: GIT_ENV }), odd);
+  }
+  const missing = await captureGit(dir, { gitBinary: join(dir, "no-such-git") });
+  assert.deepEqual(missing, { available: false, reason: "git not found", detail: `${join(dir, "no-such-git")}: ENOENT` });
+  writeFileSync(join(dir, "not-executable"), "#!/bin/sh\n");
+  assert.deepEqual(await captureGit(dir, { gitBinary: join(dir, "not-executable") }), { available: false, reason: "git not found", detail: `${join(dir, "not-executable")}: EACCES` });
+  const gone = await captureGit(join(dir, "does-not-exist"));
+  assert.deepEqual(gone, { available: false, reason: "not a git repository", detail: `${replaceHome(join(dir, "does-not-exist"))} is not a directory` });
+  assert.equal(await projectRoot(dir, { gitBinary: join(dir, "no-such-git") }), dir);
+  assert.equal(await projectRoot(join(dir, "does-not-exist")), join(dir, "does-not-exist"));
+  for (const bad of [{ diffCap: -1 }, { diffCap: 1.5 }, { timeoutMs: 1.5 }, { timeoutMs: "9" }] as GitOptions[]) {
+    await assert.rejects(captureGit(dir, bad), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"), JSON.stringify(bad));
+  }
 });
 
 test("git: PATH without git in a child process gives { available: false, reason: 'git not found' }", (t) => {
   const dir = tempDir(t, "snn-prov-nopath-");
   const mod = pathToFileURL(join(dirname(new URL(import.meta.url).pathname), "../src/provenance/index.js")).href;
   const script = `import { captureProvenance } from ${JSON.stringify(mod)};
-    const p = captureProvenance(${JSON.stringify(VERSIONS)}, {}, { cwd: process.cwd() });
-    console.log(JSON.stringify({ git: p.git, root: p.code.root, node: p.runtime.node }));`;
+    const p = await captureProvenance(${JSON.stringify(VERSIONS)}, {}, { cwd: process.cwd() });
+    const off = await captureProvenance(${JSON.stringify(VERSIONS)}, { git: false }, { cwd: process.cwd() });
+    console.log(JSON.stringify({ git: p.git, root: p.code.root, node: p.runtime.node, offRoot: off.code.root }));`;
   const r = spawnSync(process.execPath, ["--no-warnings", "--input-type=module", "-e", script], { cwd: dir, env: { PATH: "" }, encoding: "utf8", timeout: 300_000 });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.deepEqual(out.git, { available: false, reason: "git not found", detail: "git: ENOENT" });
-  assert.equal(out.root, realpathSync(dir));
+  assert.deepEqual([out.root, out.offRoot], [realpathSync(dir), realpathSync(dir)]);
   assert.equal(out.node, process.version);
 });
 
-// ------------------------------------------------------------------ async git = sync git
-
-/** captureGitAndRootAsync gives exactly what captureGitAndRoot gives (info and snapshot root). */
-async function sameAsSync(dir: string, options: GitOptions, what: string): Promise<ReturnType<typeof captureGitAndRoot>> {
-  const sync = captureGitAndRoot(dir, options);
-  const async_ = await captureGitAndRootAsync(dir, options);
-  assert.deepEqual(async_, sync, what);
-  assert.deepEqual(Object.keys(async_.info), Object.keys(sync.info), `${what}: key order`);
-  assert.deepEqual(await captureGitAsync(dir, options), captureGit(dir, options), what);
-  return sync;
-}
-
-test("async git: clean and dirty repositories, every diff cap, excludes and remotes give the sync results", async (t) => {
-  if (!requireGit(t)) return;
-  const dir = makeRepo(t);
-  git(dir, "remote", "add", "upstream", "https://ada:ghp_T0KEN@example.com/lab/up.git");
-  git(dir, "remote", "add", "origin", "https://ada:ghp_T0KEN@example.com/lab/snn.git");
-  const clean = await sameAsSync(dir, { env: GIT_ENV }, "clean");
-  assert.ok(clean.info.available && !clean.info.dirty && clean.root === dir);
-  mkdirSync(join(dir, "sub"));
-  await sameAsSync(join(dir, "sub"), { env: GIT_ENV }, "from a subdirectory");
-
-  writeFileSync(join(dir, "a.txt"), "line1\nchanged é\n" + "ü".repeat(3000) + "\n");
-  writeFileSync(join(dir, "b.txt"), "staged\n");
-  git(dir, "add", "b.txt");
-  git(dir, "mv", "a.txt", "renamed é.txt");
-  writeFileSync(join(dir, "c d.txt"), "untracked\n");
-  mkdirSync(join(dir, "experiments", "run_1"), { recursive: true });
-  writeFileSync(join(dir, "experiments", "run_1", "experiment_data.h5"), "x");
-  skipStructureCheck(join(dir, "experiments", "run_1", "experiment_data.h5"), "a stand-in output file (not HDF5) for the git exclude");
-  const dirty = (await sameAsSync(dir, { env: GIT_ENV }, "dirty")).info as GitState;
-  assert.ok(dirty.available && dirty.dirty && dirty.diffBytes > 6000, JSON.stringify(dirty).slice(0, 400));
-  assert.ok(dirty.changedFiles.some((c) => c.from === "a.txt"), "a rename is listed with its origin");
-  const at = Buffer.from(dirty.diff!).indexOf(Buffer.from("é"));
-  for (const diffCap of [0, 1, at, at + 1, at + 2, 4096, 4097, dirty.diffBytes - 1, dirty.diffBytes, dirty.diffBytes + 1]) {
-    const c = (await sameAsSync(dir, { env: GIT_ENV, diffCap }, `diffCap ${diffCap}`)).info as GitState;
-    assert.equal(c.diffTruncated, diffCap < dirty.diffBytes);
-  }
-  writeFileSync(join(dir, "b.txt"), "é€𝄞 ".repeat(40_000) + "\n"); // a diff of many pipe chunks, multi-byte throughout
-  const big = (await sameAsSync(dir, { env: GIT_ENV }, "big diff")).info as GitState;
-  assert.ok(big.available && big.diffBytes > 400_000);
-  for (const diffCap of [65_535, 65_536, 65_537, 131_073, 200_001, big.diffBytes - 2]) {
-    await sameAsSync(dir, { env: GIT_ENV, diffCap }, `big diff, diffCap ${diffCap}`);
-  }
-  for (const exclude of [["experiments"], [join(dir, "experiments")], ["experiments/run_1", "not-yet"], ["/elsewhere"], ["c d.txt"]]) {
-    await sameAsSync(dir, { env: GIT_ENV, exclude }, `exclude ${exclude}`);
-  }
-  await sameAsSync(join(dir, "sub"), { env: GIT_ENV, exclude: ["../experiments"] }, "exclude relative to a subdirectory");
-  git(dir, "checkout", "-q", "--detach");
-  const detached = await sameAsSync(dir, { env: GIT_ENV }, "detached HEAD");
-  assert.ok(detached.info.available && detached.info.branch === null);
-});
-
-test("async git: no commits, outside any repository, no git binary, not a directory, bad options", async (t) => {
-  const hasIt = hasGit();
-  if (hasIt) {
-    const fresh = makeRepo(t, false);
-    const f = await sameAsSync(fresh, { env: GIT_ENV }, "no commits");
-    assert.deepEqual([f.info.available, f.info.available && f.info.commit, f.root], [true, null, fresh]);
-    await sameAsSync(fresh, { env: GIT_ENV, diffCap: 5 }, "no commits, capped");
-    const empty = makeRepo(t, false);
-    rmSync(join(empty, "a.txt"));
-    await sameAsSync(empty, { env: GIT_ENV }, "no commits, no files");
-  }
-  const dir = realpathSync(tempDir(t, "snn-prov-async-"));
-  const ceiling = { ...GIT_ENV, GIT_CEILING_DIRECTORIES: dirname(dir) };
-  if (hasIt && process.platform !== "win32") {
-    // the top level and HEAD come from one rev-parse: a top level that fails, and one with a newline
-    const repo = makeRepo(t);
-    const inGitDir = await sameAsSync(join(repo, ".git"), { env: GIT_ENV }, "inside .git");
-    assert.equal(inGitDir.info.available === false && inGitDir.info.reason, "git failed");
-    const bare = join(dir, "bare.git");
-    git(dir, "init", "-q", "--bare", bare);
-    await sameAsSync(bare, { env: GIT_ENV }, "bare repository");
-    for (const commit of [true, false]) {
-      const odd = join(dir, `odd\nname ${commit}`);
-      mkdirSync(odd);
-      git(odd, "init", "-q");
-      writeFileSync(join(odd, "f.txt"), "x\n");
-      if (commit) git(odd, "add", "f.txt"), git(odd, "commit", "-q", "-m", "c");
-      const r = await sameAsSync(odd, { env: GIT_ENV }, `newline in the top level, commit ${commit}`);
-      assert.ok(r.info.available && r.root === odd && (r.info.commit !== null) === commit, JSON.stringify(r));
-    }
-  }
-  if (hasIt) {
-    const out = await sameAsSync(dir, { env: ceiling }, "outside a repository");
-    assert.deepEqual(out, { info: { available: false, reason: "not a git repository" }, root: null });
-    assert.equal(await projectRootAsync(dir, { env: ceiling }), projectRoot(dir, { env: ceiling }));
-    assert.equal(await projectRootAsync(join(dir, "missing"), { env: ceiling }), projectRoot(join(dir, "missing"), { env: ceiling }));
-  }
-  const missing = await sameAsSync(dir, { gitBinary: join(dir, "no-such-git") }, "no git binary");
-  assert.equal(missing.info.available === false && missing.info.reason, "git not found");
-  writeFileSync(join(dir, "not-executable"), "#!/bin/sh\n");
-  await sameAsSync(dir, { gitBinary: join(dir, "not-executable") }, "git binary not executable");
-  const gone = await sameAsSync(join(dir, "does-not-exist"), {}, "not a directory");
-  assert.equal(gone.info.available === false && gone.info.reason, "not a git repository");
-  assert.equal(await projectRootAsync(dir, { gitBinary: join(dir, "no-such-git") }), dir);
-  for (const bad of [{ diffCap: -1 }, { timeoutMs: 1.5 }] as GitOptions[]) {
-    await assert.rejects(captureGitAsync(dir, bad), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"), JSON.stringify(bad));
-  }
-});
-
-test("async git: a command over its timeout is recorded like the sync one", { timeout: 120_000 }, async (t) => {
+test("git: a command over its timeout is stopped and recorded, also when the loop was blocked", { timeout: 120_000 }, async (t) => {
   if (process.platform === "win32") return t.skip("uses a shell script as the git binary");
   const dir = realpathSync(tempDir(t, "snn-prov-slow-"));
   const slow = join(dir, "slow-git");
-  // a git that answers only after 10 minutes: both captures returning at all (within the test's
-  // timeout) means both gave up at their 200 ms timeout; no wall-clock threshold
+  // a git that answers only after 10 minutes: returning at all (within the test's timeout) is
+  // giving up at the timeout; no wall-clock threshold
   writeFileSync(slow, "#!/bin/sh\nexec sleep 600\n", { mode: 0o755 });
-  const r = await sameAsSync(dir, { gitBinary: slow, timeoutMs: 200 }, "timeout");
-  assert.deepEqual(r.info, { available: false, reason: "git failed", detail: "git rev-parse timed out after 200 ms" });
+  assert.deepEqual(await captureGit(dir, { gitBinary: slow, timeoutMs: 200 }), { available: false, reason: "git failed", detail: "git rev-parse timed out after 200 ms" });
+  const hung = captureGit(dir, { gitBinary: slow, timeoutMs: 200 });
+  blockLoop(500);
+  assert.deepEqual(await hung, { available: false, reason: "git failed", detail: "git rev-parse timed out after 200 ms" });
+  assert.equal(await projectRoot(dir, { gitBinary: slow, timeoutMs: 200 }), dir);
 });
 
-test("captureProvenanceAsync gives the captureProvenance result (git on, git off, no git, root given)", async (t) => {
+test("git: a loop blocked longer than the timeout still gets git's real answer (no spurious timeout)", { timeout: 120_000 }, async (t) => {
   if (!requireGit(t)) return;
   const dir = makeRepo(t);
-  mkdirSync(join(dir, "src"));
-  writeFileSync(join(dir, "src", "m.ts"), "export const x = 1;\n");
-  writeFileSync(join(dir, "a.txt"), "dirty\n");
-  mkdirSync(join(dir, "experiments"));
-  writeFileSync(join(dir, "experiments", "out.h5"), "x");
-  skipStructureCheck(join(dir, "experiments", "out.h5"), "a stand-in output file (not HDF5) for the git exclude");
-  withEnv(t, { GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" });
-  const startTime = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6));
-  const context = { cwd: join(dir, "src"), startTime, exclude: [join(dir, "experiments")] };
-  const cases: Array<[string, Parameters<typeof captureProvenance>[1], typeof context]> = [
-    ["defaults", {}, context],
-    ["paths and caps", { git: { diffCap: 3 }, codeSnapshot: { paths: ["*.ts", "../a.txt"], fileCap: 1000 }, extraEnv: ["MY_*"] }, context],
-    ["git off", { git: false, codeSnapshot: { paths: ["m.ts"] } }, context],
-    ["git off, root given", { git: false, codeSnapshot: { paths: ["m.ts"], root: "." } }, context],
-    ["runtime off", { runtime: false }, context],
-    ["all off", false, context],
-  ];
-  for (const [what, options, ctx] of cases) {
-    const { result: sync } = await withWarnings(() => captureProvenance(VERSIONS, options, ctx));
-    const { result: async_ } = await withWarnings(() => captureProvenanceAsync(VERSIONS, options, ctx));
-    assert.deepEqual(await async_, sync, what);
-    assert.deepEqual(Object.keys(await async_), Object.keys(sync), `${what}: key order`);
+  // a diff larger than the stdout pipe's buffer: git waits for the blocked loop to read it
+  writeFileSync(join(dir, "a.txt"), "line1\n" + "x".repeat(3_000_000) + "\n");
+  writeFileSync(join(dir, "b.txt"), "untracked\n");
+  const expected = await captureGit(dir, { env: GIT_ENV });
+  assert.ok(expected.available && expected.diffBytes > 3_000_000);
+  // far over the timeout, and over it by less. The timeout is generous (1.5 s): git must still
+  // finish its 3 MB diff within it once the loop runs, also on a loaded machine
+  for (const block of [4000, 2000]) {
+    const { root, result } = startGitCapture(dir, { env: GIT_ENV, timeoutMs: 1500 });
+    await root; // every command started
+    blockLoop(block);
+    assert.deepEqual(await result, expected, `loop blocked ${block} ms`);
   }
-  const withGit = await captureProvenanceAsync(VERSIONS, {}, context);
-  assert.ok(withGit.git!.available && withGit.git!.dirty && withGit.code!.root === dir);
-  assert.deepEqual(withGit.git!.available && withGit.git!.changedFiles, [{ status: " M", path: "a.txt" }, { status: "??", path: "src/" }]);
-  await assert.rejects(captureProvenanceAsync({ ...VERSIONS, hdf5: 2 } as never, {}, context), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"));
-  await assert.rejects(captureProvenanceAsync(VERSIONS, { gti: true } as never), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"));
 });
 
-test("captureProvenanceAsync: PATH without git in a child process, as the sync one", (t) => {
-  const dir = tempDir(t, "snn-prov-nopath-async-");
-  const mod = pathToFileURL(join(dirname(new URL(import.meta.url).pathname), "../src/provenance/index.js")).href;
-  const script = `import { captureProvenance, captureProvenanceAsync } from ${JSON.stringify(mod)};
-    const a = await captureProvenanceAsync(${JSON.stringify(VERSIONS)}, { git: {} }, { cwd: process.cwd() });
-    const s = captureProvenance(${JSON.stringify(VERSIONS)}, { git: {} }, { cwd: process.cwd() });
-    const off = await captureProvenanceAsync(${JSON.stringify(VERSIONS)}, { git: false }, { cwd: process.cwd() });
-    console.log(JSON.stringify({ git: a.git, root: a.code.root, sameGit: JSON.stringify(a.git) === JSON.stringify(s.git), sameRoot: a.code.root === s.code.root, offRoot: off.code.root }));`;
-  const r = spawnSync(process.execPath, ["--no-warnings", "--input-type=module", "-e", script], { cwd: dir, env: { PATH: "" }, encoding: "utf8", timeout: 300_000 });
-  assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout);
-  assert.deepEqual(out.git, { available: false, reason: "git not found", detail: "git: ENOENT" });
-  assert.deepEqual([out.root, out.sameGit, out.sameRoot, out.offRoot], [realpathSync(dir), true, true, realpathSync(dir)]);
+test("git: every command has started when the root is known, so the state of that moment is recorded however late the result is awaited", async (t) => {
+  if (!requireGit(t) || process.platform === "win32") return;
+  const dir = makeRepo(t);
+  git(dir, "remote", "add", "origin", "https://example.com/lab/snn.git");
+  writeFileSync(join(dir, "a.txt"), "line1\nchanged\n");
+  const tools = realpathSync(tempDir(t, "snn-prov-counting-"));
+  const log = join(tools, "calls.log");
+  const counting = join(tools, "git");
+  writeFileSync(counting, `#!/bin/sh\n"${REAL_GIT}" "$@"\nrc=$?\necho "$*" >> "${log}"\nexit $rc\n`, { mode: 0o755 });
+  const expected = await captureGit(dir, { env: GIT_ENV });
+  const calls = (): string[] => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []);
+
+  const { root, result } = startGitCapture(dir, { env: GIT_ENV, gitBinary: counting });
+  assert.equal(await root, dir);
+  // the user's loop runs without yielding: wait (synchronously) until the started commands end
+  const deadline = Date.now() + 20_000; // a timeout, not a threshold: the loop ends as soon as they have
+  while (calls().length < 4 && Date.now() < deadline) blockLoop(20);
+  // ... and then the working tree changes, before the capture's promise had a chance to run
+  writeFileSync(join(dir, "a.txt"), "changed later\n");
+  writeFileSync(join(dir, "later.txt"), "x\n");
+  assert.deepEqual(await result, expected);
+  const commands = calls().map((c) => c.split(" ").find((a, i, all) => i > 0 && all[i - 1] !== "-c" && a !== "-c"));
+  assert.deepEqual(commands.sort(), ["config", "diff", "rev-parse", "status"]);
 });
 
-// ------------------------------------------------------------------ git at the start of a run
-
-const REAL_GIT = hasGit() ? execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim() : "git";
-
-/** Blocks the event loop (the user's synchronous training loop) for `ms`. */
-function blockLoop(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-test("porcelain v2: entries as the v1 parser gives them, with HEAD's commit and branch", () => {
+test("porcelain v2: entries as git status --porcelain writes them, with HEAD's commit and branch", () => {
   const oid = "0123456789abcdef0123456789abcdef01234567";
   const h = `100644 100644 100644 ${oid} ${oid}`;
   const out = [
@@ -413,145 +409,21 @@ test("porcelain v2: entries as the v1 parser gives them, with HEAD's commit and 
   assert.deepEqual(parsePorcelainV2Z(`# branch.oid ${oid}\0# branch.head (detached)\0`), { commit: oid, branch: null, changes: [] });
 });
 
-test("discoverTopLevel finds the top level without git, and defers to git wherever it might differ", (t) => {
-  if (!requireGit(t) || process.platform === "win32") return;
-  const dir = makeRepo(t);
-  mkdirSync(join(dir, "sub", "deeper"), { recursive: true });
-  assert.deepEqual(discoverTopLevel(dir), { top: dir });
-  assert.deepEqual(discoverTopLevel(join(dir, "sub", "deeper")), { top: dir });
-  const wt = join(realpathSync(tempDir(t, "snn-prov-wt-")), "wt");
-  git(dir, "worktree", "add", "-q", wt);
-  assert.deepEqual(discoverTopLevel(wt), { top: wt }, "a linked worktree: .git is a gitdir: file");
-  const outside = realpathSync(tempDir(t, "snn-prov-none-"));
-  assert.equal(discoverTopLevel(outside), "none");
-  assert.equal(discoverTopLevel(join(dir, ".git")), null, "inside .git");
-  assert.equal(discoverTopLevel(join(dir, ".git", "refs")), null, "inside .git");
-  git(outside, "init", "-q", "--bare", join(outside, "bare.git"));
-  assert.equal(discoverTopLevel(join(outside, "bare.git")), null, "bare repository");
-  for (const v of ["GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES"]) assert.equal(discoverTopLevel(dir, { env: { [v]: dir } }), null, v);
-  assert.equal(discoverTopLevel(dir, { gitBinary: join(outside, "no-such-git") }), null, "no git binary: git's error is recorded");
-  assert.equal(discoverTopLevel(dir, { env: { PATH: "" } }), null);
-  const odd = makeRepo(t);
-  git(odd, "config", "core.worktree", dir);
-  assert.equal(discoverTopLevel(odd), null, "core.worktree");
-  const empty = realpathSync(tempDir(t, "snn-prov-emptygit-"));
-  mkdirSync(join(empty, ".git"));
-  assert.equal(discoverTopLevel(empty), null, "an invalid .git: git looks further up");
-});
+// ------------------------------------------------------------------ the process runner
 
-test("async git: linked worktree, and the path that asks git first, give the sync results", async (t) => {
-  if (!requireGit(t)) return;
-  const dir = makeRepo(t);
-  git(dir, "remote", "add", "origin", "https://example.com/lab/snn.git");
-  writeFileSync(join(dir, "a.txt"), "changed\n");
-  writeFileSync(join(dir, "new.txt"), "new\n");
-  const wt = join(realpathSync(tempDir(t, "snn-prov-wt-")), "wt");
-  git(dir, "worktree", "add", "-q", "-b", "side", wt);
-  writeFileSync(join(wt, "a.txt"), "in the worktree\n");
-  const w = (await sameAsSync(wt, { env: GIT_ENV }, "linked worktree")).info as GitState;
-  assert.deepEqual([w.toplevel, w.branch, w.dirty, w.remoteName], [replaceHome(wt), "side", true, "origin"]);
-  // a discovery variable: the old sequence (rev-parse first), the same result
-  const slowPath = { env: { ...GIT_ENV, GIT_CEILING_DIRECTORIES: "/nonexistent" }, exclude: ["new.txt"] };
-  assert.equal(discoverTopLevel(dir, slowPath), null);
-  await sameAsSync(dir, slowPath, "rev-parse first");
-  await sameAsSync(join(dir, ".git", ".."), { env: GIT_ENV, exclude: ["new.txt"] }, "fast path, same excludes");
-});
-
-test("remotes read from the config files are what git config --get-regexp prints, or git is asked", (t) => {
-  if (!requireGit(t) || process.platform === "win32") return;
-  const dir = makeRepo(t);
-  const viaGit = (env: Record<string, string>): string =>
-    spawnSync("git", ["config", "--get-regexp", "^remote\\..*\\.url$"], { cwd: dir, env: { ...process.env, ...env }, encoding: "utf8" }).stdout;
-  const isUsrBinGit = realpathSync(REAL_GIT) === "/usr/bin/git";
-  const check = (what: string, env: Record<string, string>, simple: boolean): void => {
-    const now = readRemotesNow(dir, { ...process.env, ...env });
-    if (now !== null) assert.equal(now, viaGit(env), what);
-    if (isUsrBinGit) assert.equal(now !== null, simple, `${what}: read without git`);
-  };
-  check("no remote", GIT_ENV, true);
-  git(dir, "remote", "add", "upstream", "https://ada:tok@example.com/lab/up.git");
-  git(dir, "remote", "add", "origin", "git@github.com:lab/snn.git");
-  git(dir, "config", "--add", "remote.origin.url", "https://second.example.com/x.git");
-  check("remote add", GIT_ENV, true);
-  check("the machine's own system and global config", {}, readRemotesNow(dir, process.env) !== null);
-  const cfg = join(dir, ".git", "config");
-  const base = readFileSync(cfg, "utf8");
-  const variants: Array<[string, string, boolean]> = [
-    ["case and spacing", `[Remote "Mixed Case"]\n\tURL   =   https://h/x  \n  Url=https://h/y\r\n[remote "e"]\n\turl =\n\turl\n`, true],
-    ["comments", `# c\n; c\n[remote "c"]\n\turl = https://h/c\n`, true],
-    ["quoted value", `[remote "q"]\n\turl = "https://h/q"\n`, false],
-    ["inline comment", `[remote "q"]\n\turl = https://h/q # x\n`, false],
-    ["continuation", `[remote "q"]\n\turl = https://h/\\\nq\n`, false],
-    ["legacy header", `[remote.q]\n\turl = https://h/q\n`, false],
-    ["include", `[include]\n\tpath = other\n`, false],
-    ["key on the header line", `[remote "q"] url = https://h/q\n`, false],
-  ];
-  for (const [what, extra, simple] of variants) {
-    writeFileSync(cfg, base + extra);
-    check(what, GIT_ENV, simple);
-  }
-  writeFileSync(cfg, base);
-  const global = join(tempDir(t, "snn-prov-global-"), "gitconfig");
-  writeFileSync(global, `[remote "g"]\n\turl = https://h/global\n`);
-  check("a remote in the global config", { ...GIT_ENV, GIT_CONFIG_GLOBAL: global }, false);
-  writeFileSync(global, `[user]\n\tname = x\n`);
-  check("a global config without remotes", { ...GIT_ENV, GIT_CONFIG_GLOBAL: global }, true);
-  assert.equal(readRemotesNow(dir, { ...process.env, ...GIT_ENV, GIT_CONFIG: global }), null, "GIT_CONFIG");
-});
-
-test("async git: every command is started at once, so the state at the start is recorded even if the loop then blocks", async (t) => {
-  if (!requireGit(t) || process.platform === "win32") return;
-  const dir = makeRepo(t);
-  git(dir, "remote", "add", "origin", "https://example.com/lab/snn.git");
-  writeFileSync(join(dir, "a.txt"), "line1\nchanged\n");
-  const tools = realpathSync(tempDir(t, "snn-prov-counting-"));
-  const log = join(tools, "calls.log");
-  const counting = join(tools, "git");
-  writeFileSync(counting, `#!/bin/sh\n"${REAL_GIT}" "$@"\nrc=$?\necho "$*" >> "${log}"\nexit $rc\n`, { mode: 0o755 });
-  const expected = captureGitAndRoot(dir, { env: GIT_ENV });
-  const calls = (): string[] => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []);
-
-  const capture = captureGitAndRootAsync(dir, { env: GIT_ENV, gitBinary: counting });
-  // the user's loop runs without yielding: wait (synchronously) until the commands started end
-  const deadline = Date.now() + 60_000; // a timeout, not a threshold: the loop ends as soon as they have
-  while (calls().length < (readRemotesNow(dir, { ...process.env, ...GIT_ENV }, counting) !== null ? 2 : 3) && Date.now() < deadline) blockLoop(20);
-  // ... and then the working tree changes, before the capture's promise had a chance to run
-  writeFileSync(join(dir, "a.txt"), "changed later\n");
-  writeFileSync(join(dir, "later.txt"), "x\n");
-  assert.deepEqual(await capture, expected);
-  const commands = calls().map((c) => c.split(" ").find((a, i, all) => i > 0 && all[i - 1] !== "-c" && a !== "-c"));
-  // status and diff; the remotes come from .git/config (git config only where that is not simple)
-  const remotesRead = readRemotesNow(dir, { ...process.env, ...GIT_ENV }, counting) !== null;
-  assert.deepEqual(commands.sort(), remotesRead ? ["diff", "status"] : ["config", "diff", "status"], "all started at once");
-});
-
-test("async git: a loop blocked longer than the timeout still gets git's real answer (no spurious ETIMEDOUT)", { timeout: 120_000 }, async (t) => {
-  if (!requireGit(t)) return;
-  const dir = makeRepo(t);
-  // a diff larger than the stdout socket buffer: git waits for the blocked loop to read it
-  writeFileSync(join(dir, "a.txt"), "line1\n" + "x".repeat(3_000_000) + "\n");
-  writeFileSync(join(dir, "b.txt"), "untracked\n");
-  const expected = captureGitAndRoot(dir, { env: GIT_ENV });
-  assert.ok(expected.info.available && expected.info.diffBytes > 3_000_000);
-  for (const env of [GIT_ENV, { ...GIT_ENV, GIT_CEILING_DIRECTORIES: "/nonexistent" }]) {
-    // far over the timeout, and over it by less. The timeout is generous (1.5 s, not 0.3): git
-    // must still finish its 3 MB diff within it once the loop runs, and on a loaded machine a
-    // tight one failed for real ("git diff timed out") even with the loop's lateness given back
-    for (const block of [4000, 2000]) {
-      const capture = captureGitAndRootAsync(dir, { env, timeoutMs: 1500 });
-      blockLoop(block);
-      assert.deepEqual(await capture, expected, `${JSON.stringify(env)}, loop blocked ${block} ms`);
-    }
-  }
-  // a git that really hangs is still stopped at the timeout
-  const slow = join(realpathSync(tempDir(t, "snn-prov-hang-")), "git");
-  // it answers only after 10 minutes: returning at all (within the test's timeout) is giving up at the timeout
-  writeFileSync(slow, "#!/bin/sh\nexec sleep 600\n", { mode: 0o755 });
-  const hung = captureGitAndRootAsync(dir, { gitBinary: slow, timeoutMs: 200 });
-  blockLoop(500);
-  const r = await hung;
-  assert.equal(r.info.available === false && r.info.reason, "git failed");
-  assert.match((r.info as { detail: string }).detail, /timed out after 200 ms/);
+test("run: exit code, stdout kept up to its cap and counted in full, stderr capped, stdin, never rejects", async (t) => {
+  if (process.platform === "win32") return t.skip("uses sh");
+  const dir = realpathSync(tempDir(t, "snn-prov-run-"));
+  const r = await run("sh", ["-c", "head -c 100000 /dev/zero | tr '\\0' a; printf 'é%.0s' $(seq 1 10) >&2; exit 3"], { cwd: dir, timeoutMs: 0, stdoutCap: 1000, stderrCap: 7 });
+  assert.deepEqual([r.status, r.error, r.stdout.toString(), r.stdoutBytes, Buffer.byteLength(r.stderr, "latin1") <= 7], [3, null, "a".repeat(1000), 100_000, true]);
+  const echo = await run("sh", ["-c", "cat; pwd"], { cwd: dir, timeoutMs: 0, input: "from stdin\n" });
+  assert.equal(echo.stdout.toString(), `from stdin\n${dir}\n`);
+  const env = await run("sh", ["-c", "echo $X"], { cwd: dir, timeoutMs: 0, env: { PATH: process.env.PATH, X: "set" } });
+  assert.equal(env.stdout.toString(), "set\n");
+  const missing = await run(join(dir, "nope"), [], { cwd: dir, timeoutMs: 0 });
+  assert.deepEqual([missing.status, missing.error?.code], [null, "ENOENT"]);
+  const slow = await run("sh", ["-c", "sleep 600 & sleep 600"], { cwd: dir, timeoutMs: 100 });
+  assert.deepEqual([slow.status, slow.error], [null, { code: "ETIMEDOUT", message: "timed out after 100 ms" }], "a grandchild holding the pipes does not hold the result");
 });
 
 // ------------------------------------------------------------------ time zone
@@ -603,11 +475,15 @@ test("glob matcher: *, ?, ** without dot files or node_modules", (t) => {
   assert.deepEqual(rel(join(dir, "src/lib/*")), ["src/lib/b.ts", "src/lib/c.js"]);
 });
 
-test("snapshot: the entry script is included by default, relative to the project root", () => {
-  const snap = collectCodeSnapshot([]);
-  assert.equal(snap.root, projectRoot(process.cwd()));
+test("snapshot: the entry script is included by default, relative to the root; the root is required", async () => {
+  const root = await projectRoot(process.cwd());
+  const snap = collectCodeSnapshot([], { root });
+  assert.equal(snap.root, root);
   assert.deepEqual(snap.files.map((f) => [f.path, f.stored]), [[relative(snap.root, realpathSync(process.argv[1])).split("\\").join("/"), true]]);
-  assert.equal(collectCodeSnapshot([], { includeEntry: false }).files.length, 0);
+  assert.equal(collectCodeSnapshot([], { root, includeEntry: false }).files.length, 0);
+  for (const bad of [undefined, {}, { root: "" }, { root: 1 }]) {
+    assert.throws(() => collectCodeSnapshot([], bad as never), (e: unknown) => isSnnExportError(e, "INVALID_OPTION") && /root/.test(e.message), JSON.stringify(bad));
+  }
 });
 
 test("snapshot: size caps skip with a recorded reason and a warning", async (t) => {
@@ -653,14 +529,14 @@ async function writeExample(t: TestContext, asExperiment = false): Promise<{ fil
     writeFileSync(join(dir, p), text);
   }
   writeFileSync(join(dir, "huge.dat"), Buffer.alloc(5000));
-  let gitInfo = captureGit(dir, { gitBinary: join(dir, "no-git") });
+  let gitInfo = await captureGit(dir, { gitBinary: join(dir, "no-git") });
   if (hasGit()) {
     git(dir, "init", "-q");
     git(dir, "add", ".");
     git(dir, "commit", "-q", "-m", "init");
   }
   writeFileSync(join(dir, "cfg.yaml"), "n: 4\n");
-  if (hasGit()) gitInfo = captureGit(dir, { env: GIT_ENV });
+  if (hasGit()) gitInfo = await captureGit(dir, { env: GIT_ENV });
   const code = collectCodeSnapshot(["src/**/*.ts", "huge.dat"], { root: dir, cwd: dir, fileCap: 4096, includeEntry: false });
   const file = join(dir, "out.h5");
   const w = await H5Writer.create(file);
@@ -751,7 +627,7 @@ print(json.dumps(out))
 // ------------------------------------------------------------------ options
 
 test("captureProvenance: parts switch off; bad options are typed errors", async (t) => {
-  assert.deepEqual(captureProvenance(VERSIONS, false), {});
+  assert.deepEqual(await captureProvenance(VERSIONS, false), {});
   const dir = realpathSync(tempDir(t, "snn-prov-opts-"));
   const { result: p, warnings } = await withWarnings(() => captureProvenance(VERSIONS, { git: false, codeSnapshot: { paths: [] } }, { cwd: dir }));
   assert.deepEqual(Object.keys(p).sort(), ["code", "runtime"]);
@@ -761,29 +637,35 @@ test("captureProvenance: parts switch off; bad options are typed errors", async 
   assert.deepEqual(resolveProvenanceOptions(undefined), { runtime: true, git: {}, codeSnapshot: {}, extraEnv: [] });
   for (const bad of [{ runtime: "yes" }, { git: { diffCap: -1 } }, { codeSnapshot: { paths: "src" } }, { extraEnv: "X" }, { gti: true }]) {
     assert.throws(() => resolveProvenanceOptions(bad as never), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"), JSON.stringify(bad));
+    await assert.rejects(captureProvenance(VERSIONS, bad as never), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"), JSON.stringify(bad));
   }
+  await assert.rejects(captureProvenance({ ...VERSIONS, hdf5: 2 } as never, {}, { cwd: dir }), (e: unknown) => isSnnExportError(e, "INVALID_OPTION"));
 });
 
-test("async git: status output, stderr and a capped diff come back through temporary files, and none is left behind, even when the process ends first", async (t) => {
-  if (!requireGit(t) || process.platform === "win32") return t.skip("needs git and a POSIX shell");
+test("captureProvenance: git state, and the snapshot rooted at the git top level (also with git off), from a subdirectory", async (t) => {
+  if (!requireGit(t)) return;
   const dir = makeRepo(t);
-  writeFileSync(join(dir, "big.txt"), "line of a long diff\n".repeat(5000));
-  git(dir, "add", "big.txt");
-  writeFileSync(join(dir, "big.txt"), "changed line of a long diff\n".repeat(5000)); // a diff of ~240 kB
-  // a git that also writes to stderr for every command: those bytes must not leak into stdout
-  const noisy = join(tempDir(t, "snn-prov-noisy-"), "git");
-  writeFileSync(noisy, `#!/bin/sh\necho "noise on stderr" >&2\nexec ${REAL_GIT} "$@"\n`, { mode: 0o755 });
-  for (const diffCap of [0, 1000, 1 << 20]) {
-    const r = await sameAsSync(dir, { env: GIT_ENV, gitBinary: noisy, diffCap }, `noisy git, diffCap ${diffCap}`);
-    assert.ok(r.info.available && r.info.dirty, JSON.stringify(r.info).slice(0, 200));
+  mkdirSync(join(dir, "src"));
+  writeFileSync(join(dir, "src", "m.ts"), "export const x = 1;\n");
+  writeFileSync(join(dir, "a.txt"), "dirty\n");
+  mkdirSync(join(dir, "experiments"));
+  writeFileSync(join(dir, "experiments", "out.h5"), "x");
+  skipStructureCheck(join(dir, "experiments", "out.h5"), "a stand-in output file (not HDF5) for the git exclude");
+  withEnv(t, GIT_ENV);
+  const startTime = new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6));
+  const context = { cwd: join(dir, "src"), startTime, exclude: [join(dir, "experiments")] };
+  const { result: p } = await withWarnings(() => captureProvenance(VERSIONS, { codeSnapshot: { paths: ["*.ts", "../a.txt"] }, git: { diffCap: 3 } }, context));
+  assert.deepEqual(Object.keys(p), ["runtime", "git", "code"]);
+  assert.equal(p.runtime!.startTimeUtc, startTime.toISOString());
+  assert.deepEqual(p.git, await captureGit(join(dir, "src"), { env: GIT_ENV, exclude: [join(dir, "experiments")], diffCap: 3 }));
+  assert.ok(p.git!.available && p.git!.dirty && p.git!.diffTruncated && p.git!.diffCap === 3);
+  assert.deepEqual(p.git!.available && p.git!.changedFiles, [{ status: " M", path: "a.txt" }, { status: "??", path: "src/" }]);
+  assert.equal(p.code!.root, dir);
+  assert.deepEqual(p.code!.files.filter((f) => f.stored).map((f) => f.path), ["src/m.ts", "a.txt"]);
+  for (const options of [{ git: false as const }, { git: false as const, runtime: false }]) {
+    const { result: off } = await withWarnings(() => captureProvenance(VERSIONS, options, context));
+    assert.equal(off.code!.root, dir, JSON.stringify(options));
   }
-  // a capture still running when the process exits: its temporary files are already unlinked
-  const tmp = tempDir(t, "snn-prov-tmp-");
-  const slow = join(tempDir(t, "snn-prov-slowgit-"), "git");
-  writeFileSync(slow, `#!/bin/sh\nsleep 2\nexec ${REAL_GIT} "$@"\n`, { mode: 0o755 });
-  const gitModule = pathToFileURL(join(dirname(new URL(import.meta.url).pathname), "..", "src", "provenance", "git.js")).href;
-  const script = `import { startGitCapture } from ${JSON.stringify(gitModule)}; startGitCapture(${JSON.stringify(dir)}, { gitBinary: ${JSON.stringify(slow)} }); process.exit(0);`;
-  const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, ...GIT_ENV, TMPDIR: tmp }, encoding: "utf8", timeout: 300_000 });
-  assert.equal(child.status, 0, child.stderr);
-  assert.deepEqual(readdirSync(tmp), [], "nothing left in the temporary directory");
+  const { result: given } = await withWarnings(() => captureProvenance(VERSIONS, { codeSnapshot: { paths: ["m.ts"], root: "." } }, context));
+  assert.deepEqual([given.code!.root, given.code!.files.at(-1)!.path], [join(dir, "src"), "m.ts"]);
 });

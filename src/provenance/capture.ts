@@ -1,10 +1,9 @@
 /**
- * {@link captureProvenance} (and {@link captureProvenanceAsync}, the same without blocking): checks
- * {@link ProvenanceOptions} and captures every part that is switched on, in one call, before the
- * experiment file exists.
+ * {@link captureProvenance} and {@link startProvenanceCapture}: check {@link ProvenanceOptions}
+ * and capture every part that is switched on, in one call, before the experiment file exists.
  */
 import { ValidationError } from "../errors.js";
-import { captureGitAndRoot, projectRootAsync, projectRootNow, startGitCapture } from "./git.js";
+import { projectRoot, startGitCapture } from "./git.js";
 import { captureRuntime, checkNameList } from "./runtime.js";
 import { collectCodeSnapshot } from "./snapshot.js";
 import type { GitInfo, Provenance, ProvenanceOptions, ProvenanceVersions } from "./types.js";
@@ -73,48 +72,17 @@ export function resolveProvenanceOptions(options: ProvenanceOptions | boolean | 
  * Captures the provenance parts switched on in `options` (all by default): runtime, git state of
  * `context.cwd` and the code snapshot (entry script plus `codeSnapshot.paths`). Call it before
  * creating the experiment directory, and pass the output base directory as `context.exclude` so
- * experiment outputs inside the repository do not mark it dirty. Throws only for invalid options.
+ * experiment outputs inside the repository do not mark it dirty. Rejects only for invalid
+ * options; see {@link startProvenanceCapture} for not waiting for git.
  *
  * @example
  * ```ts
- * const p = captureProvenance({ snnExport: "0.1.0", h5wasm: "0.10.3", hdf5: "2.0.0" },
+ * const p = await captureProvenance({ snnExport: VERSION, h5wasm: "0.10.3", hdf5: "2.0.0" },
  *   { codeSnapshot: { paths: ["src/**\/*.ts"] } }, { startTime: new Date(), exclude: ["experiments"] });
  * writeProvenance(writer, p, { kind: "gzip", level: 4 });
  * ```
  */
-export function captureProvenance(
-  versions: ProvenanceVersions,
-  options: ProvenanceOptions | boolean = {},
-  context: { cwd?: string; startTime?: Date; exclude?: string[] } = {},
-): Provenance {
-  const o = resolveProvenanceOptions(options);
-  const cwd = context.cwd ?? process.cwd();
-  const p: Provenance = {};
-  if (o.runtime) p.runtime = captureRuntime(versions, { extraEnv: o.extraEnv, startTime: context.startTime });
-  let gitRoot: string | null = null;
-  if (o.git) ({ info: p.git, root: gitRoot } = captureGitAndRoot(cwd, { diffCap: o.git.diffCap, exclude: context.exclude }));
-  if (o.codeSnapshot) {
-    const { paths = [], root, ...rest } = o.codeSnapshot;
-    // the git top level, or cwd when git was asked and found no repository (saves asking again)
-    const fallback = p.git && !p.git.available ? cwd : undefined;
-    p.code = collectCodeSnapshot(paths, { ...rest, root: root ?? gitRoot ?? fallback, cwd });
-  }
-  return p;
-}
-
-/**
- * {@link captureProvenance} without blocking on git: the same result, with the git commands run
- * concurrently with each other, with the runtime capture and with the code snapshot. See
- * {@link startProvenanceCapture}, which it awaits. Rejects only for invalid options.
- *
- * @example
- * ```ts
- * const p = await captureProvenanceAsync({ snnExport: "0.1.0", h5wasm: "0.10.3", hdf5: "2.0.0" }, {},
- *   { startTime: new Date(), exclude: ["experiments"] });
- * writeProvenance(writer, p, { kind: "gzip", level: 4 });
- * ```
- */
-export async function captureProvenanceAsync(
+export async function captureProvenance(
   versions: ProvenanceVersions,
   options: ProvenanceOptions | boolean = {},
   context: { cwd?: string; startTime?: Date; exclude?: string[] } = {},
@@ -128,13 +96,13 @@ export async function captureProvenanceAsync(
 }
 
 /**
- * Captures runtime and code snapshot now and starts the git capture: `provenance` has the parts
+ * Captures runtime and code snapshot and starts the git capture: `provenance` has the parts
  * switched on except git; `git` (null when git is off) settles with the git state (it never
- * rejects). Every git command is started before the returned promise settles (before its
- * first event-loop turn in the common layouts: see `startGitCapture`), so it records the state
- * of that moment whenever it is awaited. It waits for git only where the snapshot root needs the
- * git top level and it cannot be found without asking git (an unusual layout or a discovery
- * variable such as GIT_DIR: one `git rev-parse`). Rejects only for invalid options.
+ * rejects). The first git command (`git rev-parse --show-toplevel`) starts at once; the others
+ * (status, diff, remotes) as soon as it has answered. Only the code snapshot waits for that
+ * answer (its root is the git top level; with git off it runs the same command, see
+ * {@link projectRoot}), and then every git command has been started when the returned promise
+ * settles. Rejects only for invalid options.
  *
  * @example
  * ```ts
@@ -150,30 +118,15 @@ export async function startProvenanceCapture(
 ): Promise<{ provenance: Provenance; git: Promise<GitInfo> | null }> {
   const o = resolveProvenanceOptions(options);
   const cwd = context.cwd ?? process.cwd();
-  const snapshot = o.codeSnapshot;
-  // start the child processes first, then do the synchronous work while they run
+  // git first: its first command runs while the runtime is captured
   const git = o.git ? startGitCapture(cwd, { diffCap: o.git.diffCap, exclude: context.exclude }) : null;
-  // the snapshot root: given; else the git top level, or cwd when git was asked and found no
-  // repository (as captureProvenance); else projectRoot(cwd), as collectCodeSnapshot would ask
-  let root: string | Promise<string> | null = null;
-  if (snapshot) {
-    if (snapshot.root !== undefined) root = snapshot.root;
-    else if (git) root = git.rootNow !== undefined ? git.rootNow ?? cwd : git.root.then((r) => r ?? cwd);
-    else root = projectRootNow(cwd) ?? projectRootAsync(cwd);
-  }
   const p: Provenance = {};
-  try {
-    if (o.runtime) p.runtime = captureRuntime(versions, { extraEnv: o.extraEnv, startTime: context.startTime });
-    if (snapshot && root !== null) {
-      const { paths = [], root: _given, ...rest } = snapshot;
-      p.code = collectCodeSnapshot(paths, { ...rest, root: typeof root === "string" ? root : await root, cwd });
-    }
-  } catch (err) {
-    // no unhandled rejection; the children end on their own
-    git?.result.catch(() => {});
-    git?.root.catch(() => {});
-    if (typeof root === "object") root?.catch(() => {});
-    throw err;
+  if (o.runtime) p.runtime = captureRuntime(versions, { extraEnv: o.extraEnv, startTime: context.startTime });
+  if (o.codeSnapshot) {
+    const { paths = [], root, ...rest } = o.codeSnapshot;
+    // the given root, else the git top level (cwd outside a repository or without git)
+    const base = root ?? (git ? (await git.root) ?? cwd : await projectRoot(cwd));
+    p.code = collectCodeSnapshot(paths, { ...rest, root: base, cwd });
   }
-  return { provenance: p, git: git ? git.result.then((r) => r.info) : null };
+  return { provenance: p, git: git ? git.result : null };
 }

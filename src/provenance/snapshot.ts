@@ -8,7 +8,6 @@ import { readFileSync, realpathSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { ValidationError } from "../errors.js";
-import { projectRoot } from "./git.js";
 import { expandGlob, hasGlob } from "./glob.js";
 import { replaceHome, toPosix } from "./paths.js";
 import { checkNameList } from "./runtime.js";
@@ -19,7 +18,7 @@ import type { CodeFile, CodeSnapshot } from "./types.js";
  *
  * @example
  * ```ts
- * collectCodeSnapshot(["data/*.json"], { fileCap: 4 * DEFAULT_FILE_CAP });
+ * collectCodeSnapshot(["data/*.json"], { root: "/home/ada/proj", fileCap: 4 * DEFAULT_FILE_CAP });
  * ```
  */
 export const DEFAULT_FILE_CAP = 1 << 20;
@@ -28,7 +27,7 @@ export const DEFAULT_FILE_CAP = 1 << 20;
  *
  * @example
  * ```ts
- * collectCodeSnapshot(["src/**\/*.ts"], { totalCap: DEFAULT_TOTAL_CAP / 2 });
+ * collectCodeSnapshot(["src/**\/*.ts"], { root: "/home/ada/proj", totalCap: DEFAULT_TOTAL_CAP / 2 });
  * ```
  */
 export const DEFAULT_TOTAL_CAP = 20 << 20;
@@ -47,12 +46,12 @@ export const SNAPSHOT_WARNING_CODE = "SNN_EXPORT_SNAPSHOT";
  *
  * @example
  * ```ts
- * const opts: SnapshotOptions = { fileCap: 256 * 1024, totalCap: 4 << 20, includeEntry: false };
+ * const opts: SnapshotOptions = { root: await projectRoot(process.cwd()), fileCap: 256 * 1024, includeEntry: false };
  * ```
  */
 export interface SnapshotOptions {
-  /** Paths are stored relative to this directory; files outside it are skipped [git top level of `cwd`, else `cwd`]. */
-  root?: string;
+  /** Paths are stored relative to this directory (relative: to `cwd`); files outside it are skipped. See `projectRoot`. */
+  root: string;
   /** Largest file stored, in bytes [1 MiB]. */
   fileCap?: number;
   /** Largest sum of stored original bytes [20 MiB]. */
@@ -87,16 +86,19 @@ function realOrSelf(p: string): string {
  *
  * @example
  * ```ts
- * const snap = collectCodeSnapshot(["src/**\/*.ts", "config.yaml"], { fileCap: 512 * 1024 });
+ * const snap = collectCodeSnapshot(["src/**\/*.ts", "config.yaml"], { root: await projectRoot(process.cwd()), fileCap: 512 * 1024 });
  * snap.files.filter((f) => !f.stored).forEach((f) => console.log(f.path, f.reason));
  * ```
  */
-export function collectCodeSnapshot(paths: string[], options: SnapshotOptions = {}): CodeSnapshot {
+export function collectCodeSnapshot(paths: string[], options: SnapshotOptions): CodeSnapshot {
   checkNameList(paths, "code snapshot paths");
+  if (typeof options?.root !== "string" || options.root === "") {
+    throw new ValidationError("INVALID_OPTION", `code snapshot option root must be a directory path (projectRoot(cwd) gives the git top level), got ${JSON.stringify(options?.root)}`);
+  }
   const fileCap = cap(options.fileCap ?? DEFAULT_FILE_CAP, "fileCap");
   const totalCap = cap(options.totalCap ?? DEFAULT_TOTAL_CAP, "totalCap");
   const cwd = resolve(options.cwd ?? process.cwd());
-  const root = realOrSelf(resolve(cwd, options.root ?? projectRoot(cwd)));
+  const root = realOrSelf(resolve(cwd, options.root));
   const display = (abs: string): string => {
     const rel = relative(root, abs);
     return rel && !rel.startsWith("..") && !isAbsolute(rel) ? toPosix(rel) : toPosix(replaceHome(abs));

@@ -70,7 +70,7 @@ export function codeDatasetName(i: number): string {
  * @example
  * ```ts
  * const w = await H5Writer.create("run.h5");
- * writeProvenance(w, captureProvenance({ snnExport: "0.1.0", h5wasm: "0.10.3", hdf5: "2.0.0" }), { kind: "gzip", level: 4 });
+ * writeProvenance(w, await captureProvenance({ snnExport: VERSION, h5wasm: "0.10.3", hdf5: "2.0.0" }), { kind: "gzip", level: 4 });
  * w.close();
  * ```
  */
@@ -103,7 +103,7 @@ export const GIT_PENDING: Readonly<GitPending> = Object.freeze({
  *
  * @example
  * ```ts
- * writeGitInfo(w, await captureGitAsync(process.cwd()));
+ * writeGitInfo(w, await captureGit(process.cwd()));
  * w.flush();
  * ```
  */
@@ -124,7 +124,7 @@ export function writeGitInfo(w: H5Writer, git: GitInfo | GitPending): void {
  * @example
  * ```ts
  * // exporter.saveCodeSnapshot(paths) on an open file:
- * appendCodeSnapshot(w, collectCodeSnapshot(["analysis/*.ts"], { includeEntry: false }));
+ * appendCodeSnapshot(w, collectCodeSnapshot(["analysis/*.ts"], { root: "/home/ada/proj", includeEntry: false }));
  * ```
  */
 export function appendCodeSnapshot(w: H5Writer, code: CodeSnapshot, startIndex?: number, compression?: Compression): number {
@@ -172,9 +172,10 @@ function writeCodeSnapshot(w: H5Writer, code: CodeSnapshot, startIndex?: number,
 
 /**
  * Collects `paths` (files or globs, without the entry script) with the root and caps of the
- * snapshot already written through `w` (unless `options` overrides them) and appends them with
- * `options.compression` (default: as for {@link appendCodeSnapshot}): the body of an exporter's
- * `saveCodeSnapshot(paths)`. Returns the new index entries.
+ * snapshot already written through `w` (unless `options` overrides them; without a snapshot the
+ * root is `options.cwd`, else the working directory) and appends them with `options.compression`
+ * (default: as for {@link appendCodeSnapshot}): the body of an exporter's `saveCodeSnapshot(paths)`.
+ * Returns the new index entries.
  *
  * @example
  * ```ts
@@ -182,11 +183,11 @@ function writeCodeSnapshot(w: H5Writer, code: CodeSnapshot, startIndex?: number,
  * console.log(added.filter((e) => e.stored).length, "files stored");
  * ```
  */
-export function addCodeFiles(w: H5Writer, paths: string[], options: SnapshotOptions & { compression?: Compression } = {}): CodeIndexEntry[] {
+export function addCodeFiles(w: H5Writer, paths: string[], options: Partial<SnapshotOptions> & { compression?: Compression } = {}): CodeIndexEntry[] {
   const st = stateOf(w);
   const { compression, ...rest } = options;
   const code = collectCodeSnapshot(paths, {
-    root: st.realRoot,
+    root: st.realRoot ?? rest.cwd ?? process.cwd(),
     fileCap: st.fileCap,
     totalCap: st.totalCap,
     ...rest,

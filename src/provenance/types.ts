@@ -115,7 +115,7 @@ export interface GitChange {
  *
  * @example
  * ```ts
- * const g = captureGit(dir); if (g.available) console.log(g.commit, g.branch, g.diffTruncated);
+ * const g = await captureGit(dir); if (g.available) console.log(g.commit, g.branch, g.diffTruncated);
  * ```
  */
 export interface GitState {
@@ -153,7 +153,7 @@ export interface GitState {
  *
  * @example
  * ```ts
- * const g: GitInfo = captureGit(process.cwd());
+ * const g: GitInfo = await captureGit(process.cwd());
  * if (g.available) console.log(g.commit, g.dirty); else console.log(g.reason);
  * ```
  */
@@ -187,7 +187,7 @@ export interface CodeFile {
  *
  * @example
  * ```ts
- * const snap: CodeSnapshot = collectCodeSnapshot(["src/**\/*.ts"]);
+ * const snap: CodeSnapshot = collectCodeSnapshot(["src/**\/*.ts"], { root: await projectRoot(process.cwd()) });
  * for (const f of snap.files) console.log(f.path, f.stored ? f.sha256 : f.reason);
  * ```
  */
@@ -245,7 +245,7 @@ export interface ProvenanceOptions {
  *
  * @example
  * ```ts
- * const p: Provenance = captureProvenance(versions, {}, { cwd: process.cwd() });
+ * const p: Provenance = await captureProvenance(versions, {}, { cwd: process.cwd() });
  * writeProvenance(writer, p, { kind: "gzip", level: 4 });
  * ```
  */
