@@ -4,8 +4,9 @@
  * (and closes) one experiment and reports how long `create()` took, the two builds alternating
  * (A B, B A, A B, ...). Prints each build's median and the median of the per-pair ratios B/A.
  *
- * Usage: `node dist/bench/provenance-timing.js --cwd REPO [--pairs 9] [--a DIST] [--b DIST]`,
- * where a DIST is a build's `dist/` directory (A defaults to this one's; B to A).
+ * Usage: `node dist/bench/provenance-timing.js --cwd REPO [--pairs 9] [--a DIST] [--b DIST]
+ * [--provenance JSON]`, where a DIST is a build's `dist/` directory (A defaults to this one's; B
+ * to A) and JSON the exporter's `provenance` option (default `{}`: all parts on).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,14 +20,14 @@ function median(xs: number[]): number {
 }
 
 /** Milliseconds `create()` took in a fresh process of build `dist`, in directory `cwd`. */
-function timeCreate(dist: string, cwd: string, out: string): number {
+function timeCreate(dist: string, cwd: string, out: string, provenance: string): number {
   const mod = pathToFileURL(join(dist, "src", "index.js")).href;
   const script = `
     import { performance } from "node:perf_hooks";
     import { DataExporter } from ${JSON.stringify(mod)};
     process.on("warning", () => {});
     const t0 = performance.now();
-    const ex = await DataExporter.create("timing", { outputBaseDir: ${JSON.stringify(out)} });
+    const ex = await DataExporter.create("timing", { outputBaseDir: ${JSON.stringify(out)}, provenance: ${provenance} });
     const ms = performance.now() - t0;
     await ex.close();
     console.log(ms);`;
@@ -46,15 +47,16 @@ function main(): void {
   const b = resolve(opt("--b", a));
   const cwd = resolve(opt("--cwd", process.cwd()));
   const pairs = Number(opt("--pairs", "9"));
+  const provenance = JSON.stringify(JSON.parse(opt("--provenance", "{}"))); // DataExporter's provenance option
   const out = mkdtempSync(join(cwd, "snn-create-timing-")); // inside the repository, as experiments usually are (excluded from git)
   try {
-    timeCreate(a, cwd, out); // warm-up: page cache
-    timeCreate(b, cwd, out);
+    timeCreate(a, cwd, out, provenance); // warm-up: page cache
+    timeCreate(b, cwd, out, provenance);
     const ta: number[] = [];
     const tb: number[] = [];
     for (let i = 0; i < pairs; i++) {
-      if (i % 2 === 0) ta.push(timeCreate(a, cwd, out)), tb.push(timeCreate(b, cwd, out));
-      else tb.push(timeCreate(b, cwd, out)), ta.push(timeCreate(a, cwd, out));
+      if (i % 2 === 0) ta.push(timeCreate(a, cwd, out, provenance)), tb.push(timeCreate(b, cwd, out, provenance));
+      else tb.push(timeCreate(b, cwd, out, provenance)), ta.push(timeCreate(a, cwd, out, provenance));
     }
     const ratios = ta.map((x, i) => tb[i] / x);
     const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(1)).join(" ");
