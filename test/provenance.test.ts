@@ -9,7 +9,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { test, type TestContext } from "node:test";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { engineVersions } from "../src/h5/engine.js";
+import { VERSION } from "../src/version.js";
 import { H5Reader, H5Writer } from "../src/h5/index.js";
 import { parsePorcelainV2Z, startGitCapture, type GitOptions } from "../src/provenance/git.js";
 import { run } from "../src/provenance/run.js";
@@ -122,6 +124,20 @@ test("env allow-list: never a KEY/TOKEN/SECRET/PASSWORD variable unless named ex
   const named = captureRuntime(VERSIONS, { extraEnv: ["MY_API_KEY"] });
   assert.equal(named.env.MY_API_KEY, "s3cret-key");
   assert.ok(!("GITHUB_TOKEN" in named.env));
+});
+
+// ------------------------------------------------------------------ versions
+
+test("versions: the package's from package.json, h5wasm's from its package.json, HDF5's as built into that h5wasm", () => {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  assert.equal(VERSION, pkg.version);
+  const versionJs = readFileSync(new URL("../src/version.js", import.meta.url), "utf8");
+  assert.doesNotMatch(versionJs, /\d+\.\d+\.\d+/, "package.json is the one source of the version");
+  const h5wasmDir = join(dirname(fileURLToPath(import.meta.resolve("h5wasm/node"))), "..", "..");
+  const installed = JSON.parse(readFileSync(join(h5wasmDir, "package.json"), "utf8")) as { version: string };
+  assert.equal(engineVersions().h5wasm, installed.version);
+  const built = /HDF5 library version: (\d+\.\d+\.\d+)/.exec(readFileSync(join(h5wasmDir, "dist", "node", "hdf5_util.js"), "latin1"));
+  assert.equal(engineVersions().hdf5, built?.[1], "the HDF5 in the installed h5wasm: update HDF5_IN_H5WASM in src/h5/engine.ts");
 });
 
 // ------------------------------------------------------------------ git

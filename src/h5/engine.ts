@@ -2,6 +2,9 @@
  * The one place that loads the HDF5 engine (h5wasm: the HDF5 C library compiled to WebAssembly).
  * Everything else in `src/h5/` gets the module from here; nothing outside `src/h5/` imports h5wasm.
  */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
 import type H5wasmDefault from "h5wasm/node";
 import { StorageError } from "../errors.js";
 
@@ -50,9 +53,30 @@ export function check(status: number | bigint, what: string, file: string): void
   }
 }
 
-/** Versions of the engine, for provenance. */
+/**
+ * The HDF5 C library compiled into h5wasm 0.10.x. h5wasm does not expose it (no `H5get_libversion`);
+ * a test checks it against the "HDF5 library version" string built into the installed h5wasm.
+ */
+const HDF5_IN_H5WASM = "2.0.0";
+let versions: { h5wasm: string; hdf5: string } | undefined;
+
+/** The version in the package.json of the installed package `name`, found as Node looks for it ("unknown" if not). */
+function installedVersion(name: string): string {
+  for (const dir of createRequire(import.meta.url).resolve.paths(name) ?? []) {
+    try {
+      const v = (JSON.parse(readFileSync(join(dir, name, "package.json"), "utf8")) as { version?: unknown }).version;
+      if (typeof v === "string") return v;
+    } catch {
+      // not in this node_modules
+    }
+  }
+  return "unknown";
+}
+
+/** Versions of the engine, for provenance: h5wasm's from its package.json, without loading it. */
 export function engineVersions(): { h5wasm: string; hdf5: string } {
-  return { h5wasm: "0.10.3", hdf5: "2.0.0" };
+  versions ??= { h5wasm: installedVersion("h5wasm"), hdf5: HDF5_IN_H5WASM };
+  return { ...versions };
 }
 
 let scratchPtr = 0;
