@@ -311,7 +311,7 @@ test("git: outside any repository, inside .git, no git binary, not a directory: 
     assert.equal(await projectRoot(dir, { env: ceiling }), dir);
     const repo = makeRepo(t);
     const inGitDir = await captureGit(join(repo, ".git"), { env: GIT_ENV });
-    assert.deepEqual(inGitDir, { available: false, reason: "git failed", detail: "git rev-parse: fatal: this operation must be run in a work tree" });
+    assert.deepEqual(inGitDir, { available: false, reason: "git failed", detail: "git status: fatal: this operation must be run in a work tree" }); // the top level above .git is found without git; status says why
     // a newline in the top level's name
     const odd = join(dir, "odd\nname");
     mkdirSync(odd);
@@ -380,30 +380,36 @@ test("git: a loop blocked longer than the timeout still gets git's real answer (
   }
 });
 
-test("git: every command has started when the root is known, so the state of that moment is recorded however late the result is awaited", async (t) => {
-  if (!requireGit(t) || process.platform === "win32") return;
-  const dir = makeRepo(t);
-  git(dir, "remote", "add", "origin", "https://example.com/lab/snn.git");
-  writeFileSync(join(dir, "a.txt"), "line1\nchanged\n");
-  const tools = realpathSync(tempDir(t, "snn-prov-counting-"));
-  const log = join(tools, "calls.log");
-  const counting = join(tools, "git");
-  writeFileSync(counting, `#!/bin/sh\n"${REAL_GIT}" "$@"\nrc=$?\necho "$*" >> "${log}"\nexit $rc\n`, { mode: 0o755 });
-  const expected = await captureGit(dir, { env: GIT_ENV });
-  const calls = (): string[] => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []);
+for (const [layout, extraEnv, expectedCommands] of [
+  ["plain layout: the top level found without git, three commands", {}, ["config", "diff", "status"]],
+  ["a discovery variable set: git is asked for the top level first", { GIT_CEILING_DIRECTORIES: "/nonexistent" }, ["config", "diff", "rev-parse", "status"]],
+] as const) {
+  test(`git: every command has started when the root is known, so the state of that moment is recorded however late the result is awaited (${layout})`, async (t) => {
+    if (!requireGit(t) || process.platform === "win32") return;
+    const dir = makeRepo(t);
+    git(dir, "remote", "add", "origin", "https://example.com/lab/snn.git");
+    writeFileSync(join(dir, "a.txt"), "line1\nchanged\n");
+    const tools = realpathSync(tempDir(t, "snn-prov-counting-"));
+    const log = join(tools, "calls.log");
+    const counting = join(tools, "git");
+    writeFileSync(counting, `#!/bin/sh\n"${REAL_GIT}" "$@"\nrc=$?\necho "$*" >> "${log}"\nexit $rc\n`, { mode: 0o755 });
+    const env = { ...GIT_ENV, ...extraEnv };
+    const expected = await captureGit(dir, { env });
+    const calls = (): string[] => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []);
 
-  const { root, result } = startGitCapture(dir, { env: GIT_ENV, gitBinary: counting });
-  assert.equal(await root, dir);
-  // the user's loop runs without yielding: wait (synchronously) until the started commands end
-  const deadline = Date.now() + 20_000; // a timeout, not a threshold: the loop ends as soon as they have
-  while (calls().length < 4 && Date.now() < deadline) blockLoop(20);
-  // ... and then the working tree changes, before the capture's promise had a chance to run
-  writeFileSync(join(dir, "a.txt"), "changed later\n");
-  writeFileSync(join(dir, "later.txt"), "x\n");
-  assert.deepEqual(await result, expected);
-  const commands = calls().map((c) => c.split(" ").find((a, i, all) => i > 0 && all[i - 1] !== "-c" && a !== "-c"));
-  assert.deepEqual(commands.sort(), ["config", "diff", "rev-parse", "status"]);
-});
+    const { root, result } = startGitCapture(dir, { env, gitBinary: counting });
+    assert.equal(await root, dir);
+    // the user's loop runs without yielding: wait (synchronously) until the started commands end
+    const deadline = Date.now() + 20_000; // a timeout, not a threshold: the loop ends as soon as they have
+    while (calls().length < expectedCommands.length && Date.now() < deadline) blockLoop(20);
+    // ... and then the working tree changes, before the capture's promise had a chance to run
+    writeFileSync(join(dir, "a.txt"), "changed later\n");
+    writeFileSync(join(dir, "later.txt"), "x\n");
+    assert.deepEqual(await result, expected);
+    const commands = calls().map((c) => c.split(" ").find((a, i, all) => i > 0 && all[i - 1] !== "-c" && a !== "-c"));
+    assert.deepEqual(commands.sort(), [...expectedCommands]);
+  });
+}
 
 test("porcelain v2: entries as git status --porcelain writes them, with HEAD's commit and branch", () => {
   const oid = "0123456789abcdef0123456789abcdef01234567";

@@ -98,11 +98,10 @@ export async function captureProvenance(
 /**
  * Captures runtime and code snapshot and starts the git capture: `provenance` has the parts
  * switched on except git; `git` (null when git is off) settles with the git state (it never
- * rejects). The first git command (`git rev-parse --show-toplevel`) starts at once; the others
- * (status, diff, remotes) as soon as it has answered. Only the code snapshot waits for that
- * answer (its root is the git top level; with git off it runs the same command, see
- * {@link projectRoot}), and then every git command has been started when the returned promise
- * settles. Rejects only for invalid options.
+ * rejects). Status, diff and remotes start at once where the top level is found without git,
+ * else as soon as `git rev-parse --show-toplevel` has answered (see `startGitCapture`). Only the
+ * code snapshot waits for the top level (its root; with git off see {@link projectRoot}), and
+ * then every git command has been started when the returned promise settles. Rejects only for invalid options.
  *
  * @example
  * ```ts

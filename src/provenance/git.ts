@@ -3,8 +3,8 @@
  * {@link run}: an argument list and a timeout, never a shell) and how to read their output. Every
  * git problem is recorded, never thrown; only invalid options throw.
  */
-import { realpathSync, statSync } from "node:fs";
-import { isAbsolute, relative, resolve } from "node:path";
+import { existsSync, realpathSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ValidationError } from "../errors.js";
 import { replaceHome, stripUrlCredentials, toPosix } from "./paths.js";
 import { run, type RunResult } from "./run.js";
@@ -59,12 +59,7 @@ export interface GitOptions {
   env?: Record<string, string | undefined>;
 }
 
-interface Ctx {
-  bin: string;
-  cwd: string;
-  timeoutMs: number;
-  env: NodeJS.ProcessEnv;
-}
+interface Ctx { bin: string; cwd: string; timeoutMs: number; env: NodeJS.ProcessEnv }
 
 const GIT_PREFIX = ["-c", "core.quotePath=false", "-c", "color.ui=false"];
 /** Changes (`-z`: paths as they are), HEAD's commit and branch; no ahead/behind count (it can be slow). */
@@ -79,9 +74,7 @@ function git(ctx: Ctx, args: string[], extra: { input?: string; stdoutCap?: numb
   return run(ctx.bin, [...GIT_PREFIX, ...args], { cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, ...extra });
 }
 
-function firstLine(s: string): string {
-  return s.trim().split(/\r?\n/)[0] ?? "";
-}
+const firstLine = (s: string): string => s.trim().split(/\r?\n/)[0] ?? "";
 
 /** Why `git <args>` gave no usable answer (no git, timeout, output cut, exit ≠ 0), or null when it did. */
 function failure(ctx: Ctx, args: string[], r: RunResult, whole = true): GitUnavailable | null {
@@ -110,16 +103,6 @@ export function parsePorcelainV2Z(out: string): { commit: string | null; branch:
   const changes: GitChange[] = [];
   let commit: string | null = null;
   let branch: string | null = null;
-  /** The rest of `entry` after `n` space-separated fields. */
-  const after = (entry: string, n: number): string => {
-    let at = 0;
-    for (let k = 0; k < n; k++) {
-      const space = entry.indexOf(" ", at);
-      if (space < 0) return "";
-      at = space + 1;
-    }
-    return entry.slice(at);
-  };
   for (let i = 0; i < parts.length; i++) {
     const entry = parts[i];
     if (entry.startsWith("# ")) {
@@ -136,7 +119,7 @@ export function parsePorcelainV2Z(out: string): { commit: string | null; branch:
     }
     const fields = kind === "1" ? 8 : kind === "2" ? 9 : kind === "u" ? 10 : -1;
     if (fields < 0 || entry[1] !== " ") continue;
-    const change: GitChange = { status: entry.slice(2, 4).replace(/\./g, " "), path: after(entry, fields) };
+    const change: GitChange = { status: entry.slice(2, 4).replace(/\./g, " "), path: entry.split(" ").slice(fields).join(" ") }; // the path may hold spaces
     if (kind === "2" && i + 1 < parts.length) change.from = parts[++i];
     changes.push(change);
   }
@@ -187,12 +170,30 @@ function scope(cwd: string, realTop: string, exclude: string[] = []): { excluded
   return { excluded, pathspec: ["--", ":(top)", ...excluded.map((e) => `:(top,exclude,literal)${e}`)] };
 }
 
+/** Variables that change where git looks for the repository: with one set, git is asked. */
+const DISCOVERY_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM"];
+
 /**
- * @internal Starts the git capture of `cwd`: `git rev-parse --show-toplevel` now, then `status`,
- * `diff HEAD` and `config` together as soon as it has answered (after `status`, a repository
- * without commits is diffed against the empty tree). `root` settles with the real top level (null
- * when there is none) once those three are running, so a caller that awaits it knows that they
- * see the working tree of that moment. Neither promise rejects. Throws for invalid options.
+ * The top level as git finds it in the plain layout: the first directory from `dir` up holding a
+ * `.git` (a directory, or the `gitdir:` file of a linked worktree or submodule). Null when none is
+ * found or a discovery variable is set: then git is asked (`rev-parse --show-toplevel`), which
+ * costs one process start before the others can begin.
+ */
+function findTopLevel(dir: string, env: NodeJS.ProcessEnv): string | null {
+  if (DISCOVERY_ENV.some((k) => env[k] !== undefined)) return null;
+  for (let d = realOrSelf(dir); ; d = dirname(d)) {
+    if (existsSync(join(d, ".git"))) return d;
+    if (dirname(d) === d) return null;
+  }
+}
+
+/**
+ * @internal Starts the git capture of `cwd`: `status`, `diff HEAD` and `config` together, before
+ * this returns when the top level is found without git ({@link findTopLevel}), else as soon as
+ * `git rev-parse --show-toplevel` has answered (after `status`, a repository without commits is
+ * diffed against the empty tree). `root` settles with the real top level (null when there is
+ * none) once those three are running, so a caller that awaits it knows that they see the working
+ * tree of that moment. Neither promise rejects. Throws for invalid options.
  */
 export function startGitCapture(cwd: string, options: GitOptions = {}): { root: Promise<string | null>; result: Promise<GitInfo> } {
   const diffCap = checkCap(options.diffCap ?? DEFAULT_DIFF_CAP, "git option diffCap");
@@ -206,11 +207,7 @@ export function startGitCapture(cwd: string, options: GitOptions = {}): { root: 
   }
   const env = { ...process.env, ...options.env, GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C", LANGUAGE: "C" };
   const ctx: Ctx = { bin: options.gitBinary ?? "git", cwd: dir, timeoutMs, env };
-  const started = git(ctx, ["rev-parse", "--show-toplevel"]).then((top) => {
-    const failed = failure(ctx, ["rev-parse"], top);
-    if (failed && !top.error && /not a git repository/i.test(top.stderr)) return none({ available: false, reason: "not a git repository" });
-    if (failed) return none(failed);
-    const toplevel = top.stdout.toString().trim();
+  const begin = (toplevel: string): { root: Promise<string | null>; result: Promise<GitInfo> } => {
     const realTop = realOrSelf(toplevel);
     const { excluded, pathspec } = scope(dir, realTop, options.exclude);
     const status = git(ctx, [...STATUS_ARGS, ...pathspec]);
@@ -219,6 +216,7 @@ export function startGitCapture(cwd: string, options: GitOptions = {}): { root: 
     const result = (async (): Promise<GitInfo> => {
       const [st, remoteOut] = await Promise.all([status, remotes]);
       let diff = await headDiff;
+      if (!st.error && st.status !== 0 && /not a git repository/i.test(st.stderr)) return { available: false, reason: "not a git repository" };
       const stFailed = failure(ctx, STATUS_ARGS, st);
       if (stFailed) return stFailed;
       const { commit, branch, changes } = parsePorcelainV2Z(st.stdout.toString());
@@ -248,6 +246,14 @@ export function startGitCapture(cwd: string, options: GitOptions = {}): { root: 
       };
     })();
     return { root: Promise.resolve<string | null>(realTop), result };
+  };
+  const found = findTopLevel(dir, env);
+  if (found !== null) return begin(found);
+  const started = git(ctx, ["rev-parse", "--show-toplevel"]).then((top) => {
+    const failed = failure(ctx, ["rev-parse"], top);
+    if (failed && !top.error && /not a git repository/i.test(top.stderr)) return none({ available: false, reason: "not a git repository" });
+    if (failed) return none(failed);
+    return begin(top.stdout.toString().trim());
   });
   return { root: started.then((s) => s.root), result: started.then((s) => s.result) };
 }
@@ -280,9 +286,12 @@ export async function captureGit(cwd: string, options: GitOptions = {}): Promise
  */
 export async function projectRoot(cwd: string, options: Pick<GitOptions, "gitBinary" | "timeoutMs" | "env"> = {}): Promise<string> {
   const dir = resolve(cwd);
+  const env = { ...process.env, ...options.env, LC_ALL: "C" };
+  const found = findTopLevel(dir, env);
+  if (found !== null) return found;
   const r = await run(options.gitBinary ?? "git", ["rev-parse", "--show-toplevel"], {
     cwd: dir,
-    env: { ...process.env, ...options.env, LC_ALL: "C" },
+    env,
     timeoutMs: options.timeoutMs ?? DEFAULT_GIT_TIMEOUT_MS,
   });
   const top = r.error === null && r.status === 0 ? r.stdout.toString().trim() : "";
