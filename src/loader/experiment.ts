@@ -136,6 +136,20 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
   }
 
   /**
+   * The runtime provenance (`metadata/runtime`: node, hostname, pid, …), or null when it was not
+   * recorded. Reads that one dataset only (`getMetadata()` reads every text dataset under `metadata/`).
+   *
+   * @example
+   * ```ts
+   * const { hostname, pid } = loader.getRuntime() ?? {};
+   * ```
+   */
+  getRuntime(): Record<string, unknown> | null {
+    const rt = this.src.json(`${GROUPS.metadata}/runtime`, null);
+    return typeof rt === "object" && rt !== null && !Array.isArray(rt) ? (rt as Record<string, unknown>) : null;
+  }
+
+  /**
    * The configuration saved with `saveConfig` (`config/json`), or `{}` when none was saved.
    *
    * @example

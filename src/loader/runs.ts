@@ -1,0 +1,148 @@
+/**
+ * Finding run files (`experiments/<name>_<date>/experiment_data.h5`) under directories and globs,
+ * and reading the one-row summary of a run that a sweep's runs table holds.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { hostname } from "node:os";
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { StorageError } from "../errors.js";
+import { expandGlob, hasGlob } from "../provenance/glob.js";
+import { ROOT, type RunStatus } from "../schema.js";
+import { EXPERIMENT_FILE, ExperimentLoader } from "./experiment.js";
+import type { RunRow } from "./sweep-table.js";
+
+const SKIP = new Set(["node_modules", ".git"]);
+
+/** Depth below a given directory searched for run directories. */
+const MAX_DEPTH = 3;
+
+function walk(dir: string, depth: number, out: Set<string>): void {
+  const own = join(dir, EXPERIMENT_FILE);
+  if (existsSync(own)) {
+    out.add(own);
+    return;
+  }
+  if (depth === 0) return;
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory() && !e.name.startsWith(".") && !SKIP.has(e.name)) walk(join(dir, e.name), depth - 1, out);
+}
+
+/**
+ * The run files named by `inputs`, sorted, as absolute paths: an experiment directory (holding
+ * `experiment_data.h5`), an `.h5` file, a directory searched for experiment directories (up to
+ * three levels down), or a glob (`*`, `?`, `**`) of any of these. An input that names nothing is
+ * a StorageError `NOT_FOUND`.
+ */
+export function findRunFiles(inputs: string[], cwd = process.cwd()): string[] {
+  const out = new Set<string>();
+  for (const input of inputs) {
+    const before = out.size;
+    if (hasGlob(input)) {
+      for (const f of expandGlob(input, cwd)) if (extname(f) === ".h5") out.add(f);
+      for (const f of expandGlob(`${input.replace(/\/+$/, "")}/${EXPERIMENT_FILE}`, cwd)) out.add(f);
+    } else {
+      const abs = resolve(cwd, input);
+      let st;
+      try {
+        st = statSync(abs);
+      } catch (err) {
+        throw new StorageError("NOT_FOUND", `no run at ${input}: ${(err as Error).message}`, { cause: err });
+      }
+      if (st.isFile()) out.add(abs);
+      else if (st.isDirectory()) walk(abs, MAX_DEPTH, out);
+      if (out.size === before && !st.isDirectory()) throw new StorageError("NOT_FOUND", `${input} is neither an experiment directory nor an .h5 file`);
+    }
+    if (out.size === before && hasGlob(input)) throw new StorageError("NOT_FOUND", `the pattern ${input} matches no experiment`);
+  }
+  return [...out].sort();
+}
+
+/** The default name of a run: its directory's name (the file's name without `.h5` when not `experiment_data.h5`). */
+export function runName(file: string): string {
+  return basename(file) === EXPERIMENT_FILE ? basename(dirname(file)) : basename(file, extname(file));
+}
+
+/** Options of {@link readRun}. */
+export interface ReadRunOptions {
+  /**
+   * An open run whose writer cannot be asked (another host, no pid recorded) counts as being
+   * written (`open`) when its file changed within this many seconds, else as `interrupted`
+   * (default 120).
+   */
+  staleAfter?: number;
+  /** Now, in ms since the epoch (tests). */
+  now?: number;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Whether an `open` run is still being written: its writer's process (hostname + pid from the
+ * runtime provenance) when it ran on this host, else the age of the file's last change.
+ */
+export function openStatus(runtime: Record<string, unknown> | null, mtimeMs: number, options: ReadRunOptions = {}): RunStatus {
+  if (runtime && runtime.hostname === hostname() && typeof runtime.pid === "number" && runtime.pid > 0) {
+    return alive(runtime.pid) ? "open" : "interrupted";
+  }
+  const age = ((options.now ?? Date.now()) - mtimeMs) / 1000;
+  return age <= (options.staleAfter ?? 120) ? "open" : "interrupted";
+}
+
+/**
+ * The summary of one run as a row of a sweep's runs table (`name` and `path` filled with the
+ * defaults: the run's name and its absolute path). A file being written is read as of its last
+ * flush; a read that fails while the writer is at work is tried again a few times.
+ */
+export async function readRun(file: string, options: ReadRunOptions = {}): Promise<RunRow> {
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const st = statSync(file);
+    try {
+      const loader = await ExperimentLoader.open(file);
+      try {
+        const root = loader.rootAttributes;
+        const t = loader.episodes();
+        let totalSteps = 0;
+        let finalReward = Number.NaN;
+        for (let i = 0; i < t.ids.length; i++) {
+          totalSteps += t.totalTimesteps[i];
+          if (t.status[i] === "completed") finalReward = t.totalReward[i];
+        }
+        const closed = root[ROOT.status] === "closed";
+        const str = (k: string) => (typeof root[k] === "string" ? (root[k] as string) : "");
+        return {
+          name: runName(file),
+          path: file,
+          status: closed ? "closed" : openStatus(loader.getRuntime(), st.mtimeMs, options),
+          startTime: str(ROOT.startTime),
+          endTime: closed ? str(ROOT.endTime) : "",
+          episodes: t.ids.length,
+          totalSteps,
+          finalReward,
+          config: loader.getConfig(),
+          fileSize: st.size,
+          fileMtime: st.mtimeMs,
+          formatVersion: str(ROOT.formatVersion),
+        };
+      } finally {
+        loader.close();
+      }
+    } catch (err) {
+      lastErr = err;
+      await new Promise((r) => setTimeout(r, 25 * (attempt + 1)));
+    }
+  }
+  throw lastErr;
+}
