@@ -18,6 +18,8 @@ interface Spec {
   /** Completed episodes of run k: `base + k % 7` (default 5). */
   base?: number;
   hang?: boolean;
+  /** Steps per episode (default STEPS_PER_EPISODE); the reward comes at the last. */
+  steps?: number;
 }
 
 const spec = JSON.parse(process.argv[2]) as Spec;
@@ -30,10 +32,11 @@ for (let k = spec.first; k < spec.first + spec.count; k++) {
   const spikes = new Uint8Array(32);
   for (let e = 0; e < n; e++) {
     ex.startEpisode();
-    for (let t = 0; t < STEPS_PER_EPISODE; t++) {
+    const steps = spec.steps ?? STEPS_PER_EPISODE;
+    for (let t = 0; t < steps; t++) {
       spikes.fill(0);
       spikes[(t * 7 + e) % 32] = 1;
-      ex.log({ timestep: t, spikes, reward: t === STEPS_PER_EPISODE - 1 ? episodeReward(k, e) : 0 });
+      ex.log({ timestep: t, spikes, reward: t === steps - 1 ? episodeReward(k, e) : 0 });
     }
     const success = episodeSuccess(k, e);
     ex.endEpisode(success === undefined ? {} : { success });

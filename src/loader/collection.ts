@@ -6,7 +6,7 @@ import { statSync } from "node:fs";
 import { FormatError, StateError } from "../errors.js";
 import { EPISODE_COLUMNS } from "../schema.js";
 import { ExperimentLoader } from "./experiment.js";
-import { findRunFiles, readRun, type ReadRunOptions } from "./runs.js";
+import { findRunFiles, readEpisodeColumns, readRun, type ReadRunOptions } from "./runs.js";
 import { readSweepTable, runFilePath, type RunRow } from "./sweep-table.js";
 import type { EpisodeTable } from "./types.js";
 
@@ -147,6 +147,13 @@ export class ExperimentCollection {
     for (const r of this.list) {
       if (r.status === "missing") {
         values.push(new Float64Array(0));
+        continue;
+      }
+      const fileColumn = Object.keys(TABLE_KEYS).find((k) => TABLE_KEYS[k] === key)!;
+      const direct = await readEpisodeColumns(r.file, [fileColumn]);
+      if (direct) {
+        direct.reader.close();
+        values.push(direct.columns[0]);
         continue;
       }
       const loader = await ExperimentLoader.open(r.file);

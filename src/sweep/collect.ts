@@ -188,7 +188,10 @@ function writeSweep(w: Writer, rows: RunRow[], configKeys: string[]): { virtual:
       const maps: VirtualMapping[] = [];
       rows.forEach((r, i) => {
         if (r.episodes > 0 && r.status !== "missing") {
-          maps.push({ file: r.path, dataset: `${EPISODES.group}/${v.source}`, source: { start: [0], count: [r.episodes] }, target: { start: [i, 0], count: [1, r.episodes] } });
+          // a run that is no longer written maps its whole column ("all": decoded far faster by
+          // HDF5); one still written maps the rows it had, its column grows
+          const source = r.status === "open" ? { start: [0], count: [r.episodes] } : ("all" as const);
+          maps.push({ file: r.path, dataset: `${EPISODES.group}/${v.source}`, source, target: { start: [i, 0], count: [1, r.episodes] } });
         }
       });
       w.createVirtualDataset(`${SWEEP.runs}/${v.name}`, v.dtype, [n, maxEpisodes], v.fill, maps);

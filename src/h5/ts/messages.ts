@@ -147,6 +147,9 @@ export function virtualLayout(heapAddr: number, heapIndex: number): Uint8Array {
 }
 
 
+/** A serialized "all" selection (type 3, version 1, no body). */
+const ALL_SELECTION = new Bytes().u32(3).u32(1).u32(0).u32(0).done();
+
 /** A serialized hyperslab selection (version 1: a list of blocks, 4-byte corners, the end inclusive). */
 export function hyperslabSelection(blocks: Block[]): Uint8Array {
   const rank = blocks[0]?.start.length ?? 1;
@@ -168,9 +171,9 @@ export function virtualMappings(maps: VirtualMapping[]): Uint8Array {
   const b = new Bytes().u8(0).u64(maps.length);
   const esc = (s: string) => utf8.encode(s.replace(/%/g, "%%"));
   for (const m of maps) {
-    if (m.source.count.some((c) => c <= 0)) throw new Error(`internal: an empty virtual mapping from ${m.file}`);
+    if (m.target.count.some((c) => c <= 0)) throw new Error(`internal: an empty virtual mapping from ${m.file}`);
     b.bytes(esc(m.file)).u8(0).bytes(esc(m.dataset)).u8(0);
-    b.bytes(hyperslabSelection([m.source])).bytes(hyperslabSelection([m.target]));
+    b.bytes(m.source === "all" ? ALL_SELECTION : hyperslabSelection([m.source])).bytes(hyperslabSelection([m.target]));
   }
   const body = b.done();
   return new Bytes().bytes(body).u32(lookup3(body)).done();
