@@ -178,3 +178,70 @@ test("sweep: 100 runs by parallel processes (4 killed mid-run, 1 still writing) 
     live.kill("SIGKILL");
   }
 });
+
+test("TS writer: external links and virtual datasets (hyperslab and 'all' sources, this file and others) read by h5py", async (t) => {
+  const problem = structureCheckerProblem();
+  if (problem) return skipOrFail(t, `h5py needed: ${problem}`);
+  const dir = tempDir(t, "snn-vds-test-");
+  const { TsWriter } = await import("../src/h5/ts/writer.js");
+  const a = await TsWriter.create(join(dir, "a.h5"));
+  a.writeArray("/x", Float64Array.from({ length: 10 }, (_, i) => i + 0.5), [10], { kind: "gzip", level: 4 }, 4);
+  a.close();
+  const w = await TsWriter.create(join(dir, "v.h5"));
+  w.writeArray("/local", Int32Array.from({ length: 6 }, (_, i) => 100 + i), [6], { kind: "none", level: 0 });
+  w.externalLink("/links/a", "a.h5", "/x");
+  w.externalLink("/links/ünïcode %name", "a.h5", "/");
+  w.createVirtualDataset("/v", "float64", [3, 10], Number.NaN, [
+    { file: "a.h5", dataset: "/x", source: { start: [2], count: [5] }, target: { start: [0, 1], count: [1, 5] } },
+    { file: "a.h5", dataset: "/x", source: "all", target: { start: [1, 0], count: [1, 10] } },
+  ]);
+  w.createVirtualDataset("/vi", "int32", [2, 6], -7, [{ file: ".", dataset: "/local", source: "all", target: { start: [1, 0], count: [1, 6] } }]);
+  w.close();
+  const py = `
+import h5py, json, numpy as np
+f = h5py.File(${JSON.stringify(join(dir, "v.h5"))}, "r")
+print(json.dumps({
+  "v": [[None if np.isnan(x) else x for x in r] for r in f["v"][:].tolist()],
+  "vi": f["vi"][:].tolist(),
+  "a": f["links/a"][:].tolist(),
+  "u": sorted(f["links/ünïcode %name"].keys()),
+  "link": [f["links"].get("a", getlink=True).filename, f["links"].get("a", getlink=True).path],
+}))`;
+  const r = spawnSync(PYTHON, ["-c", py], { encoding: "utf8", timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  const nan = null;
+  assert.deepEqual(out.v, [
+    [nan, 2.5, 3.5, 4.5, 5.5, 6.5, nan, nan, nan, nan],
+    [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5],
+    [nan, nan, nan, nan, nan, nan, nan, nan, nan, nan],
+  ]);
+  assert.deepEqual(out.vi, [[-7, -7, -7, -7, -7, -7], [100, 101, 102, 103, 104, 105]]);
+  assert.deepEqual(out.a, [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5]);
+  assert.deepEqual(out.u, ["x"]);
+  assert.deepEqual(out.link, ["a.h5", "/x"]);
+});
+
+test("snn-export collect: --json, usage errors, and it never overwrites a file that is not a sweep file", async (t) => {
+  const dir = tempDir(t, "snn-collect-cli-");
+  const runs = join(dir, "runs");
+  mkdirSync(runs);
+  assert.equal(await exited(writer({ dir: runs, first: 0, count: 3 })), 0);
+  const lines: string[] = [];
+  const err: string[] = [];
+  const io = { stdout: { write: (s: string) => lines.push(s) }, stderr: { write: (s: string) => err.push(s) }, env: {} } as never;
+  const out = join(runs, "sweep.h5");
+  assert.equal(await cli(["collect", runs, "--out", out, "--json"], io), 0);
+  const j = JSON.parse(lines.pop()!);
+  assert.equal(j.runs, 3);
+  assert.deepEqual(j.statuses, { closed: 3 });
+  assert.deepEqual(j.virtual, ["episode_reward", "episode_success", "episode_steps", "episode_status"]);
+  assert.equal(await cli(["collect", runs], io), 2, "--out is required");
+  assert.equal(await cli(["collect", "--out", out], io), 2, "runs are required");
+  assert.equal(await cli(["collect", join(dir, "nothing-here"), "--out", out], io), 1);
+  const runFile = join(runs, readdirSync(runs).find((d) => d.startsWith("run0000"))!, "experiment_data.h5");
+  assert.equal(await cli(["collect", runs, "--out", runFile], io), 1, "a run file is not replaced by a sweep file");
+  assert.match(err.join(""), /not a sweep file/);
+  assert.equal(await cli(["compare", out, "--by", "no_such_key", "--out", join(dir, "c.svg")], io), 2);
+  assert.match(err.join(""), /no run has the config key 'no_such_key'; keys: dt_ms, learning_rate, model, run, seed/);
+});
