@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, extname, join, resolve } from "node:path";
-import { StorageError } from "../errors.js";
+import { FormatError, StorageError } from "../errors.js";
 import { expandGlob, hasGlob } from "../provenance/glob.js";
 import { H5Reader } from "../h5/reader.js";
 import { CONFIG_JSON, EPISODES, EPISODE_COLUMNS, FORMAT_NAME, GROUPS, ROOT, type RunStatus } from "../schema.js";
@@ -153,6 +153,8 @@ export async function readRun(file: string, options: ReadRunOptions = {}): Promi
     try {
       return (await readRunV2(file, st, options)) ?? (await readRunLoader(file, st, options));
     } catch (err) {
+      // not an experiment of a readable format: no use trying again
+      if (err instanceof FormatError && ["NOT_SNN_EXPORT", "UNSUPPORTED_VERSION", "NOT_HDF5"].includes(err.code)) throw err;
       lastErr = err;
       await new Promise((r) => setTimeout(r, 25 * (attempt + 1)));
     }
