@@ -61,12 +61,14 @@ if (v.task !== undefined) {
   const worker = async (): Promise<void> => {
     while (next < tasks.length) {
       const i = next++;
-      steps += await new Promise<number>((resolve, reject) => {
-        let got = 0;
+      // (not `steps += await …`: that reads `steps` before waiting, and the other workers' additions are lost)
+      const got = await new Promise<number>((resolve, reject) => {
+        let done = 0;
         const child = fork(self, ["--task", String(i), "--out", v.out!, "--lr", v.lr!, "--seeds", v.seeds!, "--episodes", v.episodes!, "--steps", v.steps!, "--neurons", v.neurons!]);
-        child.on("message", (m: { steps: number }) => (got = m.steps));
-        child.on("exit", (code) => (code === 0 ? resolve(got) : reject(new Error(`task ${i} exited with ${code}`))));
+        child.on("message", (m: { steps: number }) => (done = m.steps));
+        child.on("exit", (code) => (code === 0 ? resolve(done) : reject(new Error(`task ${i} exited with ${code}`))));
       });
+      steps += got;
     }
   };
   await Promise.all(Array.from({ length: Math.min(workers, tasks.length) }, worker));

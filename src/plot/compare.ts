@@ -44,10 +44,10 @@ export function compareChart(groups: CurveGroup[], ctx: CompareChartContext): Ch
     height: ctx.height,
     data: { values },
     layer: [
-      { mark: { type: "area", opacity: 0.22, interpolate: "linear" }, encoding: { x, y: { field: "lo", type: "quantitative", title: ctx.quantity }, y2: { field: "hi" }, color } },
+      { mark: { type: "area", opacity: 0.22, interpolate: "linear" }, encoding: { x, y: { field: "lo", type: "quantitative", title: ctx.quantity, scale: { zero: false } }, y2: { field: "hi" }, color } },
       { mark: { type: "line", strokeWidth: 2, interpolate: "linear" }, encoding: { x, y: { field: "mean", type: "quantitative" }, color } },
     ],
-    config: { ...BASE.config, legend: { ...BASE.config.legend, orient: "top", direction: "horizontal", columns: 3 } },
+    config: { ...BASE.config, legend: { ...BASE.config.legend, orient: "top", direction: "horizontal", columns: 3, labelLimit: 600, symbolType: "stroke", symbolStrokeWidth: 3, symbolOpacity: 1 } },
   } as unknown as TopLevelSpec;
   return { spec, points: values.length, summary: `${runs} runs, ${groups.length} groups by ${ctx.by}, ${values.length} points` };
 }
