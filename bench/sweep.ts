@@ -5,12 +5,14 @@
  *   - h5py: opening sweep.h5 and reading one run's rewards through the virtual dataset (in one
  *     Python process: the time from h5py.File() to the values, Python start-up and import apart);
  *   - compare: the learning curves of all runs × episodes by a config key to SVG;
- *   - parallel writing: the same runs by 1 and by 2 writer processes (throughput ratio).
+ *   - a parallel sweep: the same demo-simulation runs by 1 and by 2 worker processes at a time
+ *     (throughput ratio, and the CPU time the tasks took, which shows the load of other work).
  *
  *   node dist/bench/sweep.js [--runs 1000] [--episodes 1000] [--dir /tmp/snn-sweep-bench] [--repeat 3] [--skip-parallel]
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -24,7 +26,7 @@ const { values: v } = parseArgs({
     dir: { type: "string", default: "/tmp/snn-sweep-bench" },
     repeat: { type: "string", default: "3" },
     "skip-parallel": { type: "boolean" },
-    "parallel-runs": { type: "string", default: "24" },
+    "parallel-runs": { type: "string", default: "6" },
   },
 });
 const N = Number(v.runs);
@@ -126,18 +128,41 @@ for (let i = 0; i < repeat; i++) {
 console.log(`compare ${N} runs x ~${E} episodes -> SVG: ${fmt(cmp)}  [target <= 3000 ms]; chart ${join(runsDir, "curves.svg")}`);
 
 if (!v["skip-parallel"]) {
+  // the demo simulation (CPU-bound, examples/sweep), one run per task, the same tasks by 1 and by 2
+  // worker processes at a time; wall time and the CPU time of all tasks (/usr/bin/time)
+  const EXAMPLE = fileURLToPath(new URL("../examples/sweep/sweep.js", import.meta.url));
   const P = Number(v["parallel-runs"]);
-  const res: Record<number, number[]> = { 1: [], 2: [] };
-  for (let i = 0; i < repeat; i++) {
+  const task = (d: string, i: number) =>
+    new Promise<number>((resolve, reject) => {
+      const c = spawn("/usr/bin/time", ["-f", "cpu %U %S", process.execPath, EXAMPLE, "--task", String(i), "--out", d, "--lr", "0.001,0.005,0.02", "--seeds", String(Math.ceil(P / 3)), "--episodes", "3", "--steps", "1000", "--neurons", "100"], { stdio: ["ignore", "ignore", "pipe"] });
+      let err = "";
+      c.stderr.on("data", (b: Buffer) => (err += b.toString()));
+      c.on("exit", (code) => {
+        const m = /cpu ([\d.]+) ([\d.]+)/.exec(err);
+        return code === 0 && m ? resolve(Number(m[1]) + Number(m[2])) : reject(new Error(`task ${i} exited ${code}: ${err}`));
+      });
+    });
+  const res: Record<number, { wall: number[]; cpu: number[] }> = { 1: { wall: [], cpu: [] }, 2: { wall: [], cpu: [] } };
+  for (let r = 0; r < repeat; r++) {
     for (const procs of [1, 2]) {
       const d = join(v.dir!, `parallel_${procs}`);
       rmSync(d, { recursive: true, force: true });
       mkdirSync(d, { recursive: true });
-      res[procs].push(await writeRuns(d, 0, P, procs, 200, 50));
+      let next = 0;
+      let cpu = 0;
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: procs }, async () => {
+        while (next < P) {
+          const used = await task(d, next++);
+          cpu += used;
+        }
+      }));
+      res[procs].wall.push(performance.now() - t0);
+      res[procs].cpu.push(cpu * 1000);
       rmSync(d, { recursive: true, force: true });
     }
   }
-  const r1 = median(res[1]);
-  const r2 = median(res[2]);
-  console.log(`parallel writing of ${P} runs (~203 episodes x 50 steps each): 1 process ${fmt(res[1])}, 2 processes ${fmt(res[2])}: throughput ${(r1 / r2).toFixed(2)}x  [target >= 1.7x]`);
+  const r1 = median(res[1].wall);
+  const r2 = median(res[2].wall);
+  console.log(`parallel sweep of ${P} demo runs (3 x 1000 steps, 100 neurons): 1 process at a time ${fmt(res[1].wall)} (CPU ${fmt(res[1].cpu)}), 2 at a time ${fmt(res[2].wall)} (CPU ${fmt(res[2].cpu)}): throughput ${(r1 / r2).toFixed(2)}x  [target >= 1.7x]; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
 }
