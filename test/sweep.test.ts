@@ -245,3 +245,16 @@ test("snn-export collect: --json, usage errors, and it never overwrites a file t
   assert.equal(await cli(["compare", out, "--by", "no_such_key", "--out", join(dir, "c.svg")], io), 2);
   assert.match(err.join(""), /no run has the config key 'no_such_key'; keys: dt_ms, learning_rate, model, run, seed/);
 });
+
+test("openStatus: the writer's process on this host decides; from another host (or without a pid) the file's last change", async () => {
+  const { openStatus } = await import("../src/loader/runs.js");
+  const { hostname } = await import("node:os");
+  const now = 1_000_000_000;
+  assert.equal(openStatus({ hostname: hostname(), pid: process.pid }, 0, { now }), "open", "a live writer, however old its file");
+  const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+  assert.equal(openStatus({ hostname: hostname(), pid: Number(dead.stdout) }, now, { now }), "interrupted", "a dead writer, however new its file");
+  assert.equal(openStatus({ hostname: "elsewhere.cluster", pid: 1 }, now - 10_000, { now }), "open");
+  assert.equal(openStatus({ hostname: "elsewhere.cluster", pid: 1 }, now - 200_000, { now }), "interrupted");
+  assert.equal(openStatus(null, now - 200_000, { now, staleAfter: 300 }), "open");
+  assert.equal(openStatus(null, now - 200_000, { now, staleAfter: 100 }), "interrupted");
+});
