@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { FormatError, StorageError, ValidationError } from "../errors.js";
 import { H5Reader } from "../h5/reader.js";
 import {
-  CHECKPOINT_ATTRS, CONFIG_JSON, FORMAT_NAME, GROUPS, METADATA_USER, NETWORK, READABLE_MAJORS, ROOT,
+  CHECKPOINT_ATTRS, CONFIG_JSON, FORMAT_NAME, GROUPS, METADATA_USER, NETWORK, READABLE_MAJORS, ROOT, SWEEP,
 } from "../schema.js";
 import { openCatalog, type EpisodeCatalog } from "./catalog.js";
 import { EpisodeData } from "./episode.js";
@@ -401,6 +401,9 @@ export function resolveExperimentFile(dirOrFile: string): string {
 function checkFormat(filePath: string, root: Record<string, unknown>): number {
   if (root[ROOT.formatName] !== FORMAT_NAME) {
     const name = root[ROOT.formatName];
+    if (name === SWEEP.formatName) {
+      throw new FormatError("NOT_SNN_EXPORT", `${filePath} is a sweep file of snn-export collect, not one experiment: read it with ExperimentCollection.open() or 'snn-export compare', its runs through /files/<run>`);
+    }
     const found = name === undefined ? `has no ${ROOT.formatName} attribute` : `has ${ROOT.formatName} ${JSON.stringify(name)}`;
     throw new FormatError("NOT_SNN_EXPORT", `${filePath} is an HDF5 file but not an snn-export experiment: its root group ${found}`);
   }
