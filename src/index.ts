@@ -22,6 +22,12 @@ export type { Dtype, NumericArray } from "./dtypes.js";
 export { VERSION } from "./version.js";
 export { ready } from "./ready.js";
 export { ExperimentLoader, EpisodeData, quickLoad, type QuickLoadOptions, type QuickLoadResult } from "./loader/index.js";
+export {
+  ExperimentCollection, findRunFiles, readSweepTable,
+  type CollectionOptions, type ConfigFilter, type EpisodeColumnName, type RunInfo, type RunRow, type SweepTable,
+} from "./loader/index.js";
+export { collect, type CollectOptions, type CollectResult } from "./sweep/collect.js";
+export { learningCurves, type CurveGroup, type CompareOptions } from "./sweep/compare.js";
 export type {
   Checkpoint, CsrMatrix, EpisodeAttributes, EpisodeTable, ExperimentEvent, ExperimentMetadata, FieldRecord, NdArray,
   NeuronSelection, SpikeBlockOptions, SpikeWindow, StateWindow, TimeWindow,

@@ -206,3 +206,64 @@ export const V1 = {
   episodeRe: /^episode_(\d{4,})$/,
   episodePath: (id: number): string => `/episodes/${episodeName(id)}`,
 } as const;
+
+/**
+ * A sweep file (`snn-export collect`): many runs seen as one dataset. It holds no run data of its
+ * own: per run an external link to the run's file, a runs table (one row per run), and the
+ * episode table's per-episode columns across runs as virtual datasets (`[runs, max episodes]`).
+ */
+export const SWEEP = {
+  formatName: "snn-export-sweep",
+  formatVersion: "1.0",
+  /** Root attributes. */
+  attrs: {
+    formatName: "format_name",
+    formatVersion: "format_version",
+    updated: "updated_time",
+    runCount: "run_count",
+    maxEpisodes: "max_episodes",
+    /** JSON list of the config keys that have columns (those whose values differ between runs). */
+    configKeys: "config_keys",
+    /** JSON list of the virtual datasets written (empty when the runs do not all have an episode table). */
+    virtual: "virtual_datasets",
+  },
+  /** `/files/<run name>`: external link to the run file's root group. */
+  files: "/files",
+  /** The runs table: `/runs/<column>`, one row per run, in the order runs were first collected. */
+  runs: "/runs",
+  columns: {
+    name: "/runs/name",
+    path: "/runs/path",
+    status: "/runs/status",
+    startTime: "/runs/start_time",
+    endTime: "/runs/end_time",
+    episodes: "/runs/episodes",
+    totalSteps: "/runs/total_steps",
+    finalReward: "/runs/final_reward",
+    /** The run's whole config as JSON text (string column). */
+    configJson: "/runs/config_json",
+    /** The file's size and modification time when it was read (a closed run unchanged since is not read again). */
+    fileSize: "/runs/file_size",
+    fileMtime: "/runs/file_mtime",
+    /** The run file's `format_version`. */
+    formatVersion: "/runs/format_version",
+  },
+  /** `/runs/config/<key>`: the config keys whose values differ between runs. */
+  config: "/runs/config",
+  /**
+   * Run status values (`status` column): `closed` by its writer; `open` while its writer runs (a
+   * live process on this host, else a file written to within the last `staleAfter` seconds);
+   * `interrupted` when its writer died; `missing` when a run collected before is no longer there
+   * (its row is kept as it was).
+   */
+  statuses: ["closed", "open", "interrupted", "missing"] as const,
+  /** Virtual datasets `/runs/<name>` over the episode table column `/episodes/<source>` of every run. */
+  virtual: [
+    { name: "episode_reward", source: "total_reward", dtype: "float64", fill: Number.NaN },
+    { name: "episode_success", source: "success", dtype: "int8", fill: -2 },
+    { name: "episode_steps", source: "total_timesteps", dtype: "int64", fill: -1 },
+    { name: "episode_status", source: "status", dtype: "int8", fill: -1 },
+  ] as const,
+} as const;
+
+export type RunStatus = (typeof SWEEP.statuses)[number];

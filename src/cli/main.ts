@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 import { SnnExportError } from "../errors.js";
 import { BIN, UsageError, parse, type Io, type Options } from "./args.js";
 import { benchCommand, benchHelp } from "./bench.js";
+import { collectCommand, collectHelp } from "./collect.js";
+import { compareCommand, compareHelp } from "./compare.js";
 import { demoCommand, demoHelp } from "./demo.js";
 import { exportCommand, exportHelp } from "./export.js";
 import { closest, safeText } from "./format.js";
@@ -25,7 +27,7 @@ const GLOBAL_OPTIONS = {
   debug: { type: "boolean" },
 } satisfies Options;
 
-const COMMANDS = ["demo", "inspect", "plot", "export", "tail", "bench", "help"] as const;
+const COMMANDS = ["demo", "inspect", "plot", "export", "tail", "collect", "compare", "bench", "help"] as const;
 type Command = (typeof COMMANDS)[number];
 
 export function version(): string {
@@ -47,6 +49,8 @@ Commands:
   plot          Draw a spike raster, membrane traces, rates, rewards or weights (SVG or PNG)
   export        Stream one episode's spikes, states, behaviour, ... as CSV, JSON Lines or .npy
   tail          Follow an experiment while it is being written
+  collect       Gather many runs (a sweep) into one HDF5 file: links, a runs table, virtual datasets
+  compare       Learning curves of a sweep grouped by a config value (mean and 95 % band)
   bench         Run the benchmark suite (from a source checkout)
   help [cmd]    Show help for a command
 
@@ -75,6 +79,8 @@ function helpFor(command: Command | undefined): string {
     case "plot": return plotHelp();
     case "export": return exportHelp();
     case "tail": return tailHelp();
+    case "collect": return collectHelp();
+    case "compare": return compareHelp();
     case "bench": return benchHelp();
     default: return topHelp();
   }
@@ -140,6 +146,10 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return exportCommand(rest, io);
     case "tail":
       return tailCommand(rest, io);
+    case "collect":
+      return collectCommand(rest, io);
+    case "compare":
+      return compareCommand(rest, io);
     case "bench":
       return benchCommand(rest, io);
   }

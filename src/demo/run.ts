@@ -25,6 +25,10 @@ export interface DemoOptions {
   outputBaseDir?: string;
   /** Experiment name, the start of the directory name ["demo"]. */
   name?: string;
+  /** Learning rate of the reward-modulated STDP [0.005]. */
+  learningRate?: number;
+  /** More top-level config keys saved with the run (a sweep's parameters, e.g. `{ sweep: "lr" }`). */
+  extraConfig?: Record<string, unknown>;
   /** Keep the membrane potentials every this many steps [10]. */
   neuralSamplingRate?: number;
   /** Called once the experiment file exists, before the first episode. */
@@ -102,6 +106,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
 
   // Build the network before creating any file, so bad parameters leave nothing behind.
   const params = defaultDemoParams({ neurons, seed });
+  if (opts.learningRate !== undefined) {
+    if (!(Number.isFinite(opts.learningRate) && opts.learningRate >= 0)) throw new ValidationError("INVALID_OPTION", `runDemo(): learningRate must be a finite number >= 0, got ${opts.learningRate}`);
+    params.plasticity.learningRate = opts.learningRate;
+  }
   const sim = new DemoSimulation(params);
   const net = sim.net;
   const world = sim.world;
@@ -120,7 +128,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   try {
     exporter.saveConfig({
       experiment: "snn-export demo: LIF network steering an agent to a goal",
+      ...opts.extraConfig,
       seed,
+      learning_rate: params.plasticity.learningRate,
       episodes,
       steps_per_episode: steps,
       n_neurons: net.n,

@@ -2,5 +2,5 @@
 export { H5Writer } from "./writer.js";
 export { H5Reader, hasHdf5Signature } from "./reader.js";
 export { engineVersions, loadEngine } from "./engine.js";
-export type { AppendColumn, AttrValue, ColumnSpec, Compression, DatasetInfo, EngineName, StringColumn, Writer } from "./types.js";
+export type { AppendColumn, AttrValue, Block, VirtualMapping, ColumnSpec, Compression, DatasetInfo, EngineName, StringColumn, Writer } from "./types.js";
 export { createWriter } from "./create.js";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { FormatError, StorageError, ValidationError } from "../errors.js";
 import { H5Reader } from "../h5/reader.js";
 import {
-  CHECKPOINT_ATTRS, CONFIG_JSON, FORMAT_NAME, GROUPS, METADATA_USER, NETWORK, READABLE_MAJORS, ROOT,
+  CHECKPOINT_ATTRS, CONFIG_JSON, FORMAT_NAME, GROUPS, METADATA_USER, NETWORK, READABLE_MAJORS, ROOT, SWEEP,
 } from "../schema.js";
 import { openCatalog, type EpisodeCatalog } from "./catalog.js";
 import { EpisodeData } from "./episode.js";
@@ -133,6 +133,20 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
       layout: str(ROOT.layout),
       exporterOptions: root[ROOT.exporterOptions] ?? {},
     };
+  }
+
+  /**
+   * The runtime provenance (`metadata/runtime`: node, hostname, pid, …), or null when it was not
+   * recorded. Reads that one dataset only (`getMetadata()` reads every text dataset under `metadata/`).
+   *
+   * @example
+   * ```ts
+   * const { hostname, pid } = loader.getRuntime() ?? {};
+   * ```
+   */
+  getRuntime(): Record<string, unknown> | null {
+    const rt = this.src.json(`${GROUPS.metadata}/runtime`, null);
+    return typeof rt === "object" && rt !== null && !Array.isArray(rt) ? (rt as Record<string, unknown>) : null;
   }
 
   /**
@@ -387,6 +401,9 @@ export function resolveExperimentFile(dirOrFile: string): string {
 function checkFormat(filePath: string, root: Record<string, unknown>): number {
   if (root[ROOT.formatName] !== FORMAT_NAME) {
     const name = root[ROOT.formatName];
+    if (name === SWEEP.formatName) {
+      throw new FormatError("NOT_SNN_EXPORT", `${filePath} is a sweep file of snn-export collect, not one experiment: read it with ExperimentCollection.open() or 'snn-export compare', its runs through /files/<run>`);
+    }
     const found = name === undefined ? `has no ${ROOT.formatName} attribute` : `has ${ROOT.formatName} ${JSON.stringify(name)}`;
     throw new FormatError("NOT_SNN_EXPORT", `${filePath} is an HDF5 file but not an snn-export experiment: its root group ${found}`);
   }

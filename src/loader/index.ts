@@ -9,6 +9,9 @@
  */
 export { ExperimentLoader, EXPERIMENT_FILE, resolveExperimentFile } from "./experiment.js";
 export { EpisodeData } from "./episode.js";
+export { ExperimentCollection, type CollectionOptions, type ConfigFilter, type EpisodeColumnName, type RunInfo } from "./collection.js";
+export { findRunFiles, readRun, type ReadRunOptions } from "./runs.js";
+export { readSweepTable, type RunRow, type SweepTable } from "./sweep-table.js";
 export { quickLoad, type QuickLoadOptions, type QuickLoadResult } from "./quick.js";
 export {
   DEFAULT_SLICE_BYTES, readNumeric, readNumericRows, bigToFloat64, toFloat64, toUint32,

@@ -231,6 +231,7 @@ export function captureRuntime(
     cpuCount: typeof availableParallelism === "function" ? availableParallelism() : cpuList.length,
     totalMemoryBytes: totalmem(),
     hostname: hostname(),
+    pid: process.pid,
     cwd: replaceHome(cwd),
     argv: redactArgv(process.argv),
     execArgv: redactArgv(process.execArgv),

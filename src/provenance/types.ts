@@ -41,6 +41,8 @@ export interface RuntimeInfo {
   cpuCount: number;
   totalMemoryBytes: number;
   hostname: string;
+  /** The writing process's id (with `hostname`: whether a run whose file is still `open` is being written). */
+  pid: number;
   /** `process.cwd()` with the home directory prefix replaced by `~`. */
   cwd: string;
   /** `process.argv` with `~` for the home directory, URL credentials and secret-like flag values removed. */

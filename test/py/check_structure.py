@@ -46,6 +46,14 @@ through h5py's low-level API, and compares the two. Checks (the id is printed wi
       chunk of exactly its rows (rows < the rule's value). Every other chunked dataset: chunk
       rows <= max(rows, 1), chunk bytes <= 1 MiB (or one row). Every chunk spans whole rows
       (all files).
+  V1  virtual datasets (data layout message version 4, class 3): the layout names a global heap
+      object that exists; it parses as HDF5's encoding version 0 (mapping count, per mapping the
+      source file and dataset names and two serialized selections: "all", hyperslab version 1 or
+      2, point) with a valid lookup3 checksum; the mappings equal what HDF5 reports
+      (H5Pget_virtual_*: h5py's virtual_sources()): source file, dataset and virtual block; the
+      virtual blocks lie inside the dataset's extent and do not overlap.
+  L1  external links: the target file (relative to the linking file's directory) exists, opens
+      in h5py and holds the target object.
   H1  variable-length data: every global heap ID in attributes and in unfiltered datasets names
       a "GCOL" collection (version 1) that parses, inside the end of file, holding an object of
       that index with the referenced length.
@@ -371,7 +379,71 @@ def parse_layout(d):
             out["dims"].append(le(d, p, 4))
         return out
     out["class"] = d[1]
+    if ver == 4 and d[1] == 3:
+        out["heap"] = (le(d, 2, 8), le(d, 10, 4))
+        return out
     out["index"] = "layout message version %d" % ver
+    return out
+
+
+def parse_selection(b, p):
+    """A serialized dataspace selection at b[p:]: (kind, blocks [(start, end inclusive)...] or None, next p)."""
+    sel_type, version = le(b, p, 4), le(b, p + 4, 4)
+    if sel_type == 3:  # all
+        return "all", None, p + 16
+    if sel_type == 0:  # none
+        return "none", [], p + 16
+    if sel_type == 2 and version == 1:
+        length, rank, n = le(b, p + 12, 4), le(b, p + 16, 4), le(b, p + 20, 4)
+        if length != 8 + n * rank * 8:
+            raise Problem("hyperslab selection v1: length %d, %d blocks of rank %d" % (length, n, rank))
+        q = p + 24
+        blocks = []
+        for _ in range(n):
+            start = tuple(le(b, q + 4 * i, 4) for i in range(rank))
+            end = tuple(le(b, q + 4 * (rank + i), 4) for i in range(rank))
+            blocks.append((start, end))
+            q += 8 * rank
+        return "hyperslab", blocks, q
+    if sel_type == 2 and version == 2:
+        flags, length, rank = b[p + 8], le(b, p + 9, 4), le(b, p + 13, 4)
+        q = p + 17
+        if not flags & 1:
+            raise Problem("hyperslab selection v2 without the regular flag")
+        start, stride, count, block = [], [], [], []
+        for _ in range(rank):
+            st, sd, ct, bl = (le(b, q + 8 * i, 8) for i in range(4))
+            start.append(st); stride.append(sd); count.append(ct); block.append(bl)
+            q += 32
+        if any(c != 1 for c in count):
+            return "hyperslab", None, q  # regular with several blocks: not checked block by block
+        return "hyperslab", [(tuple(start), tuple(st + bl - 1 for st, bl in zip(start, block)))], q
+    raise Problem("selection type %d version %d not parsed" % (sel_type, version))
+
+
+def parse_vds_block(b):
+    """HDF5's encoding (version 0) of a virtual dataset's mappings: [(file, dataset, source, virtual)]."""
+    if b[0] != 0:
+        raise Problem("VDS heap block encoding version %d, not 0" % b[0])
+    if lookup3(bytes(b[:-4])) != le(b, len(b) - 4, 4):
+        raise Problem("VDS heap block: lookup3 checksum does not match")
+    n = le(b, 1, 8)
+    p = 9
+    out = []
+    for _ in range(n):
+        e = b.index(b"\0", p)
+        fname = bytes(b[p:e]).decode("utf-8")
+        p = e + 1
+        e = b.index(b"\0", p)
+        dname = bytes(b[p:e]).decode("utf-8")
+        p = e + 1
+        src = parse_selection(b, p)
+        p = src[2]
+        virt = parse_selection(b, p)
+        p = virt[2]
+        out.append((fname.replace("%%", "%"), dname.replace("%%", "%"), src[:2], virt[:2]))
+    if p != len(b) - 4:
+        raise Problem("VDS heap block: %d bytes after the %d mappings" % (len(b) - 4 - p, n))
     return out
 
 
@@ -493,6 +565,21 @@ class Heap:
             self.problems.append(("H1", str(e)))
             self.collections[addr] = None
         return self.collections[addr]
+
+    def object_bytes(self, addr, idx):
+        """The bytes of heap object `idx` of the collection at `addr` (None when absent)."""
+        if not self.collection(addr) or idx not in self.collections[addr]:
+            return None
+        body = self.raw.bytes(addr, self.sizes[addr])
+        p = 16
+        while p + 16 <= len(body):
+            i, n = le(body, p, 2), le(body, p + 8, 8)
+            if i == idx:
+                return body[p + 16:p + 16 + n]
+            if i == 0:
+                break
+            p += 16 + ((n + 7) & ~7)
+        return None
 
     def refs(self, data, count, where):
         """Checks `count` vlen elements (16 bytes each: length, collection address, index)."""
@@ -665,12 +752,15 @@ def _check(raw, path, killed, res):
         paths = {root_info.addr: "/"}
         kinds = {root_info.addr: h5py.h5o.TYPE_GROUP}
         queue = [("/", root_id)]
+        externals = []
         seen_groups = {root_info.addr}
         while queue:
             gpath, gid = queue.pop(0)
             found = []
             gid.links.iterate(lambda n, info: found.append((n, info.type, info.u)) and None, info=True)
             for name, ltype, addr in found:
+                if ltype == h5py.h5l.TYPE_EXTERNAL:
+                    externals.append((gpath, gid, name))
                 if ltype != h5py.h5l.TYPE_HARD:
                     continue
                 names[addr] = names.get(addr, 0) + 1
@@ -684,6 +774,22 @@ def _check(raw, path, killed, res):
                         queue.append((child, oid))
         res.stats["objects"] = len(paths)
         res.stats["links"] = sum(names.values()) - 1
+        # ---- L1 external links
+        res.stats["external_links"] = len(externals)
+        for gpath, gid, name in externals:
+            where = gpath.rstrip("/") + "/" + name.decode("utf-8", "replace")
+            try:
+                tfile, tobj = gid.links.get_val(name)
+                tfile, tobj = tfile.decode("utf-8"), tobj.decode("utf-8")
+                target = tfile if os.path.isabs(tfile) else os.path.join(os.path.dirname(os.path.abspath(path)), tfile)
+                if not os.path.isfile(target):
+                    P.append(("L1", "%s: external link to %s, which does not exist" % (where, tfile)))
+                    continue
+                with h5py.File(target, "r") as tf:
+                    if tobj != "/" and tobj not in tf:
+                        P.append(("L1", "%s: external link to %s:%s, which has no such object" % (where, tfile, tobj)))
+            except Exception as e:  # noqa: BLE001 - any failure to follow is the finding
+                P.append(("L1", "%s: external link does not open: %s" % (where, e)))
 
         heap = Heap(raw, P)
         opts = {}
@@ -762,6 +868,41 @@ def _check(raw, path, killed, res):
             cls, esize, vlen = datatype_info(dtmsg[0])
             if cls in (6, 10):
                 incomplete("compound or array datasets")
+            if lay["class"] == 3 and "heap" in lay:
+                # ---- V1 virtual dataset
+                haddr, hidx = lay["heap"]
+                block = heap.object_bytes(haddr, hidx)
+                if block is None:
+                    P.append(("V1", "%s: the virtual layout names heap object %d of collection %d, which does not exist" % (where, hidx, haddr)))
+                    continue
+                try:
+                    maps = parse_vds_block(block)
+                except (Problem, ValueError, IndexError) as e:
+                    P.append(("V1", "%s: %s" % (where, e)))
+                    continue
+                lib = ds.virtual_sources()
+                if len(lib) != len(maps):
+                    P.append(("V1", "%s: %d mappings encoded, HDF5 reports %d" % (where, len(maps), len(lib))))
+                    continue
+                dims = list(ds.shape)
+                covered = []
+                for k, ((fname, dname, src, virt), m) in enumerate(zip(maps, lib)):
+                    if (fname, dname) != (m.file_name, m.dset_name):
+                        P.append(("V1", "%s: mapping %d: source %s:%s, HDF5 says %s:%s" % (where, k, fname, dname, m.file_name, m.dset_name)))
+                    if virt[1] is not None:
+                        lo, hi = m.vspace.get_select_bounds()
+                        if virt[1] and (tuple(lo), tuple(hi)) != (virt[1][0][0], virt[1][-1][1]):
+                            P.append(("V1", "%s: mapping %d: virtual block %s, HDF5 says %s" % (where, k, virt[1], (lo, hi))))
+                        for start, end in virt[1]:
+                            if any(e >= d for e, d in zip(end, dims)):
+                                P.append(("V1", "%s: mapping %d: virtual block %s-%s outside the extent %s" % (where, k, start, end, dims)))
+                            covered.append((start, end, k))
+                covered.sort()
+                for (s1, e1, k1), (s2, e2, k2) in zip(covered, covered[1:]):
+                    if all(a <= d and c <= b for a, b, c, d in zip(s1, e1, s2, e2)):
+                        P.append(("V1", "%s: the virtual blocks of mappings %d and %d overlap" % (where, k1, k2)))
+                res.stats["virtual_mappings"] = res.stats.get("virtual_mappings", 0) + len(maps)
+                continue
             if lay["class"] == 0 and vlen:
                 heap.refs(lay["data"], int(np.prod(ds.shape)), where)
             elif lay["class"] == 1:

@@ -1,6 +1,8 @@
 /** Encoders of the HDF5 object header messages snn-export's pure-TypeScript engine writes. */
 import type { Dtype } from "../../dtypes.js";
+import type { Block, VirtualMapping } from "../types.js";
 import { Bytes, UNDEF, utf8 } from "./bytes.js";
+import { lookup3 } from "./lookup3.js";
 
 export const MSG = { NIL: 0x00, DATASPACE: 0x01, LINFO: 0x02, DATATYPE: 0x03, FILL: 0x05, LINK: 0x06, LAYOUT: 0x08, GINFO: 0x0a, FILTERS: 0x0b, ATTRIBUTE: 0x0c, AINFO: 0x15, REFCOUNT: 0x16 } as const;
 
@@ -113,4 +115,66 @@ export function attribute(name: string, type: Uint8Array, space: Uint8Array, dat
   const nb = utf8.encode(name);
   return new Bytes().u8(3).u8(0).u16(nb.length + 1).u16(type.length).u16(space.length).u8(1)
     .bytes(nb).u8(0).bytes(type).bytes(space).bytes(data).done();
+}
+
+/**
+ * Link message (version 1) for an external link: link type 64, then the link information
+ * (2-byte length; a version-and-flags byte, 0; the file name and the object path, each
+ * NUL-terminated). HDF5 resolves a relative file name against the linking file's directory.
+ */
+export function externalLink(name: string, file: string, objPath: string): Uint8Array {
+  const nb = utf8.encode(name);
+  const ascii = nb.length === name.length;
+  const sizeCode = nb.length < 256 ? 0 : nb.length < 65536 ? 1 : 2;
+  const b = new Bytes().u8(1).u8(sizeCode | 0x08 | (ascii ? 0 : 0x10)).u8(64);
+  if (!ascii) b.u8(1);
+  if (sizeCode === 0) b.u8(nb.length);
+  else if (sizeCode === 1) b.u16(nb.length);
+  else b.u32(nb.length);
+  const fb = utf8.encode(file);
+  const pb = utf8.encode(objPath);
+  return b.bytes(nb).u16(1 + fb.length + 1 + pb.length + 1).u8(0).bytes(fb).u8(0).bytes(pb).u8(0).done();
+}
+
+/** Fill value message (version 3) with a defined fill value (`value`: its bytes in the dataset's type). */
+export function fillValueDefined(value: Uint8Array): Uint8Array {
+  return new Bytes().u8(3).u8(0x0b | 0x20).u32(value.length).bytes(value).done();
+}
+
+/** Data layout message (version 4), virtual: the mappings are one global heap object. */
+export function virtualLayout(heapAddr: number, heapIndex: number): Uint8Array {
+  return new Bytes().u8(4).u8(3).u64(heapAddr).u32(heapIndex).done();
+}
+
+
+/** A serialized "all" selection (type 3, version 1, no body). */
+const ALL_SELECTION = new Bytes().u32(3).u32(1).u32(0).u32(0).done();
+
+/** A serialized hyperslab selection (version 1: a list of blocks, 4-byte corners, the end inclusive). */
+export function hyperslabSelection(blocks: Block[]): Uint8Array {
+  const rank = blocks[0]?.start.length ?? 1;
+  const b = new Bytes().u32(2).u32(1).u32(0).u32(8 + blocks.length * rank * 8).u32(rank).u32(blocks.length);
+  for (const blk of blocks) {
+    for (let d = 0; d < rank; d++) b.u32(blk.start[d]);
+    for (let d = 0; d < rank; d++) b.u32(blk.start[d] + blk.count[d] - 1);
+  }
+  return b.done();
+}
+
+
+/**
+ * The global heap object of a virtual layout (encoding version 0): the mapping count (8 bytes),
+ * per mapping the source file and dataset names (NUL-terminated; `%` is HDF5's printf-style
+ * escape, written `%%`) and the source and virtual selections, then the lookup3 checksum of it all.
+ */
+export function virtualMappings(maps: VirtualMapping[]): Uint8Array {
+  const b = new Bytes().u8(0).u64(maps.length);
+  const esc = (s: string) => utf8.encode(s.replace(/%/g, "%%"));
+  for (const m of maps) {
+    if (m.target.count.some((c) => c <= 0)) throw new Error(`internal: an empty virtual mapping from ${m.file}`);
+    b.bytes(esc(m.file)).u8(0).bytes(esc(m.dataset)).u8(0);
+    b.bytes(m.source === "all" ? ALL_SELECTION : hyperslabSelection([m.source])).bytes(hyperslabSelection([m.target]));
+  }
+  const body = b.done();
+  return new Bytes().bytes(body).u32(lookup3(body)).done();
 }

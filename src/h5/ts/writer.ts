@@ -10,9 +10,9 @@
  * that opens with everything up to its last completed flush.
  */
 import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
-import { dtypeOf, dtypeSize, type NumericArray } from "../../dtypes.js";
+import { allocate, dtypeOf, dtypeSize, type Dtype, type NumericArray } from "../../dtypes.js";
 import { StorageError } from "../../errors.js";
-import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn } from "../types.js";
+import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn, VirtualMapping } from "../types.js";
 import { ChunkIndex } from "./btree.js";
 import { FreeSpace } from "./space.js";
 import { Bytes, UNDEF, utf8, SIG_OHDR } from "./bytes.js";
@@ -57,10 +57,28 @@ abstract class ObjNode {
 
 class GroupNode extends ObjNode {
   readonly links = new Map<string, ObjNode>();
+  /** External links: name -> [file, object path]. */
+  readonly externals = new Map<string, [string, string]>();
   messages(): [number, Uint8Array][] {
     const out: [number, Uint8Array][] = [[M.MSG.LINFO, M.linkInfo()], [M.MSG.GINFO, M.groupInfo()]];
     for (const [name, child] of this.links) out.push([M.MSG.LINK, M.link(name, child.addr)]);
+    for (const [name, [file, obj]] of this.externals) out.push([M.MSG.LINK, M.externalLink(name, file, obj)]);
     return out;
+  }
+}
+
+/** A virtual dataset (VDS): fixed dims, a fill value for what no mapping covers, the mappings in a global heap object. */
+class VirtualNode extends ObjNode {
+  constructor(readonly type: M.ElemType, readonly dims: number[], readonly fill: Uint8Array, readonly heap: HeapRef) {
+    super();
+  }
+  messages(): [number, Uint8Array][] {
+    return [
+      [M.MSG.DATATYPE, M.datatype(this.type)],
+      [M.MSG.DATASPACE, M.dataspace(this.dims, this.dims)],
+      [M.MSG.FILL, M.fillValueDefined(this.fill)],
+      [M.MSG.LAYOUT, M.virtualLayout(this.heap.addr, this.heap.index)],
+    ];
   }
 }
 
@@ -300,7 +318,7 @@ export class TsWriter {
     const name = parts.pop();
     if (!name) throw new StorageError("HDF5_ERROR", `invalid object path ${JSON.stringify(path)}`);
     const parent = this.createGroupNode(parts);
-    if (parent.links.has(name)) throw new StorageError("HDF5_ERROR", `${path} already exists in ${this.filePath}`);
+    if (parent.links.has(name) || parent.externals.has(name)) throw new StorageError("HDF5_ERROR", `${path} already exists in ${this.filePath}`);
     return [parent, name];
   }
 
@@ -464,6 +482,30 @@ export class TsWriter {
   writeStrings(path: string, list: string[]): void {
     const col = this.createStringColumn(path, Math.max(1, Math.min(list.length, 1024)));
     col.append(list);
+  }
+
+  /**
+   * An external link at `path` to the object `objPath` of the file `file` (a path relative to this
+   * file's directory keeps working when the folder moves as a whole).
+   */
+  externalLink(path: string, file: string, objPath = "/"): void {
+    const [parent, name] = this.parentAndName(path);
+    parent.externals.set(name, [file, objPath]);
+    this.dirty.add(parent);
+  }
+
+  /**
+   * A virtual dataset of fixed `dims`: each mapping shows a block of a dataset of another (or
+   * this, ".") file in a block of it, read through without copying; elements no mapping covers
+   * read as `fill`. Readable by HDF5 1.10 and later (layout message version 4).
+   */
+  createVirtualDataset(path: string, dtype: Dtype, dims: number[], fill: number, maps: VirtualMapping[]): void {
+    const [parent, name] = this.parentAndName(path);
+    const one = allocate(dtype, 1);
+    one[0] = (one instanceof BigInt64Array || one instanceof BigUint64Array ? BigInt(fill) : fill) as never;
+    const fillBytes = new Uint8Array(one.buffer);
+    const heap = this.heap.add(M.virtualMappings(maps));
+    this.attach(parent, name, new VirtualNode(dtype, dims, fillBytes, heap));
   }
 
   link(target: string, name: string): void {
