@@ -255,7 +255,7 @@ async function writeUnits(w: W, loader: ExperimentLoader, tl: Timeline, nKnown: 
     let hi = lo; // last neuron whose spikes start before o1
     while (hi + 1 < n && starts[hi + 1] < o1) hi++;
     const cursor = starts.slice(lo, hi + 1);
-    const dtS = tl.dt.ms / 1000;
+    const dtMs = tl.dt.ms;
     for (const span of tl.episodes) {
       const base = span.offsetSteps - span.firstTimestep;
       for await (const b of spikeBlocksOf(loader, span)) {
@@ -265,7 +265,7 @@ async function writeUnits(w: W, loader: ExperimentLoader, tl: Timeline, nKnown: 
           const id = ids[i];
           if (id < lo || id > hi) continue;
           const pos = cursor[id - lo]++;
-          if (pos >= o0 && pos < o1) buf[pos - o0] = (base + ts[i]) * dtS;
+          if (pos >= o0 && pos < o1) buf[pos - o0] = ((base + ts[i]) * dtMs) / 1000;
         }
       }
     }
@@ -370,13 +370,13 @@ async function writeSeries(w: W, loader: ExperimentLoader, tl: Timeline, compres
     for (const span of tl.episodes) {
       if (span.totalTimesteps <= 0) continue;
       const ep = loader.getEpisode(span.id);
+      // the first logged step is always a kept neural-state sample: one row tells the variables
       const probe = stream === "neural_state"
-        ? ep.getNeuralStates({ from: span.firstTimestep, to: span.lastTimestep + 1 })
+        ? ep.getNeuralStates({ from: span.firstTimestep, to: span.firstTimestep + 1 })
         : ep.getBehavior({ from: span.firstTimestep, to: span.firstTimestep + 1 });
       for (const [name, a] of Object.entries(probe.variables)) {
         if (!vars.has(name)) vars.set(name, { name, dtype: diskDtype(a), rowShape: a.shape.slice(1), rowSize: a.shape.slice(1).reduce((x, y) => x * y, 1) });
       }
-      if (stream === "neural_state" && probe.timesteps.length === 0) continue;
     }
     if (vars.size === 0) continue;
     const module = stream === "neural_state" ? "/processing/neural_state" : "/processing/behavior";
