@@ -17,7 +17,8 @@ import { exportSonata } from "../src/export/sonata.js";
 import { parseEpisodeList } from "../src/export/timeline.js";
 import { PYTHON, skipOrFail, tempDir } from "./helpers.js";
 
-const VALIDATOR = process.env.SNN_NWB_VALIDATOR ?? "/work/shared/nwb/validate_nwb.py";
+/** ../shared/nwb/validate_nwb.py beside the checkout (the path), or SNN_NWB_VALIDATOR. */
+const VALIDATOR = process.env.SNN_NWB_VALIDATOR ?? fileURLToPath(new URL("../../../shared/nwb/validate_nwb.py", import.meta.url));
 const CHECK_NWB = fileURLToPath(new URL("../../test/py/check_nwb.py", import.meta.url));
 const CHECK_SONATA = fileURLToPath(new URL("../../test/py/check_sonata.py", import.meta.url));
 const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));

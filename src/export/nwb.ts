@@ -20,6 +20,7 @@ import { ExperimentLoader } from "../loader/experiment.js";
 import type { EpisodeData } from "../loader/episode.js";
 import type { NdArray } from "../loader/types.js";
 import { VERSION } from "../version.js";
+import { ChunkAppender } from "./appender.js";
 import { timeline, type EpisodeSpan, type Timeline } from "./timeline.js";
 
 export const NWB_VERSION = "2.6.0";
@@ -215,39 +216,100 @@ function describeIds(ids: number[]): string {
   return parts.join(",");
 }
 
+/** Adds the ids' spikes to `counts` (grown as needed); returns the counts array and the largest id. */
+function countIds(ids: Uint32Array, counts: Float64Array<ArrayBufferLike>, maxId: number): [Float64Array<ArrayBufferLike>, number] {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (id >= counts.length) {
+      const next = new Float64Array(Math.max(id + 1, counts.length * 2));
+      next.set(counts);
+      counts = next;
+    }
+    counts[id]++;
+    if (id > maxId) maxId = id;
+  }
+  return [counts, maxId];
+}
+
+/**
+ * The fill step of one block: each spike of neurons `lo..hi` takes the next position of its
+ * neuron (`cursor`); those landing in `[o0, o1)` store their time in seconds in `buf`.
+ */
+function fillTimes(ids: Uint32Array, ts: Float64Array, base: number, dtMs: number, cursor: Float64Array, lo: number, hi: number, o0: number, o1: number, buf: Float64Array): void {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (id < lo || id > hi) continue;
+    const pos = cursor[id - lo]++;
+    if (pos >= o0 && pos < o1) buf[pos - o0] = ((base + ts[i]) * dtMs) / 1000;
+  }
+}
+
+/** Appends a block's ids and times (seconds) to the in-memory arrays of the one-pass conversion. */
+function keepBlock(ids: Uint32Array, ts: Float64Array, base: number, dtMs: number, allIds: Uint32Array, allT: Float64Array, at: number): void {
+  allIds.set(ids, at);
+  for (let i = 0; i < ids.length; i++) allT[at + i] = ((base + ts[i]) * dtMs) / 1000;
+}
+
+/** Counting sort of the spikes by neuron, stable (time order within a neuron). */
+function groupByNeuron(allIds: Uint32Array, allT: Float64Array, n: number, starts: Float64Array, out: Float64Array): void {
+  const cursor = starts.slice(0, n);
+  for (let i = 0; i < allIds.length; i++) out[cursor[allIds[i]]++] = allT[i];
+}
+
+/**
+ * `/units`: every neuron a unit, its spike times grouped. When the spikes fit the memory budget
+ * (12 bytes a spike to read them, 8 to group them: total x 20 bytes <= bufferSpikes x 8) one pass
+ * reads them all and a counting sort groups them; otherwise a counting pass, then fill passes.
+ */
 async function writeUnits(w: W, loader: ExperimentLoader, tl: Timeline, nKnown: number | null, bufferSpikes: number, compression: Compression): Promise<{ spikes: number; units: number; passes: number }> {
-  // pass 1: spikes per neuron
-  let counts = new Float64Array(Math.max(nKnown ?? 0, 16));
+  const dtMs = tl.dt.ms;
+  const col = w.createColumn("/units/spike_times", { dtype: "float64", rowShape: [], chunkRows: CHUNK, compression });
+  let counts: Float64Array<ArrayBufferLike> = new Float64Array(Math.max(nKnown ?? 0, 16));
   let maxId = -1;
   let total = 0;
+  let passes = 0;
+  if (tl.totalSpikes * 20 <= bufferSpikes * 8) {
+    // one pass: the episode table's totals size the arrays (a file whose writer died may hold
+    // more spikes than its table says: then the counting and fill passes below)
+    const allIds = new Uint32Array(tl.totalSpikes);
+    const allT = new Float64Array(tl.totalSpikes);
+    let fits = true;
+    read: for (const span of tl.episodes) {
+      const base = span.offsetSteps - span.firstTimestep;
+      for await (const b of spikeBlocksOf(loader, span)) {
+        if (total + b.neuronIds.length > allIds.length) {
+          fits = false;
+          break read;
+        }
+        keepBlock(b.neuronIds, b.timesteps, base, dtMs, allIds, allT, total);
+        [counts, maxId] = countIds(b.neuronIds, counts, maxId);
+        total += b.neuronIds.length;
+      }
+    }
+    if (fits) {
+      const n = Math.max(nKnown ?? 0, maxId + 1);
+      const grouped = new Float64Array(total);
+      groupByNeuron(allIds.subarray(0, total), allT, n, prefix(counts, n), grouped);
+      col.append(grouped, total);
+      return finishUnits(w, loader, tl, counts, n, total, 1);
+    }
+    counts = new Float64Array(Math.max(nKnown ?? 0, 16));
+    maxId = -1;
+    total = 0;
+  }
+  // pass 1: spikes per neuron
   for (const span of tl.episodes) {
     for await (const b of spikeBlocksOf(loader, span)) {
-      const ids = b.neuronIds;
-      for (let i = 0; i < ids.length; i++) {
-        const id = ids[i];
-        if (id >= counts.length) {
-          const next = new Float64Array(Math.max(id + 1, counts.length * 2));
-          next.set(counts);
-          counts = next;
-        }
-        counts[id]++;
-        if (id > maxId) maxId = id;
-      }
-      total += ids.length;
+      [counts, maxId] = countIds(b.neuronIds, counts, maxId);
+      total += b.neuronIds.length;
     }
   }
+  passes = 1;
   const n = Math.max(nKnown ?? 0, maxId + 1);
-  const starts = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) starts[i + 1] = starts[i] + counts[i];
-  const ends = new BigUint64Array(n);
-  for (let i = 0; i < n; i++) ends[i] = BigInt(starts[i + 1]);
-
-  const table = new Table(w, "/units", "core", "Units", `every neuron of the network (unit i = neuron id i), ${total} spikes`);
-  const col = w.createColumn("/units/spike_times", { dtype: "float64", rowShape: [], chunkRows: CHUNK, compression });
+  const starts = prefix(counts, n);
   // fill passes: positions [o0, o1) of the grouped order at a time
   const cap = Math.max(1, Math.min(total, Math.floor(bufferSpikes)));
   const buf = new Float64Array(total > 0 ? cap : 0);
-  let passes = 1;
   let lo = 0; // first neuron whose spikes end after o0
   for (let o0 = 0; o0 < total; o0 += cap) {
     const o1 = Math.min(total, o0 + cap);
@@ -255,23 +317,28 @@ async function writeUnits(w: W, loader: ExperimentLoader, tl: Timeline, nKnown: 
     let hi = lo; // last neuron whose spikes start before o1
     while (hi + 1 < n && starts[hi + 1] < o1) hi++;
     const cursor = starts.slice(lo, hi + 1);
-    const dtMs = tl.dt.ms;
     for (const span of tl.episodes) {
       const base = span.offsetSteps - span.firstTimestep;
-      for await (const b of spikeBlocksOf(loader, span)) {
-        const ids = b.neuronIds;
-        const ts = b.timesteps;
-        for (let i = 0; i < ids.length; i++) {
-          const id = ids[i];
-          if (id < lo || id > hi) continue;
-          const pos = cursor[id - lo]++;
-          if (pos >= o0 && pos < o1) buf[pos - o0] = ((base + ts[i]) * dtMs) / 1000;
-        }
-      }
+      for await (const b of spikeBlocksOf(loader, span)) fillTimes(b.neuronIds, b.timesteps, base, dtMs, cursor, lo, hi, o0, o1, buf);
     }
     col.append(buf, o1 - o0);
     passes++;
   }
+  return finishUnits(w, loader, tl, counts, n, total, passes);
+}
+
+/** starts[i] = spikes of neurons before i (n + 1 entries). */
+function prefix(counts: Float64Array, n: number): Float64Array {
+  const starts = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) starts[i + 1] = starts[i] + (i < counts.length ? counts[i] : 0);
+  return starts;
+}
+
+function finishUnits(w: W, loader: ExperimentLoader, tl: Timeline, counts: Float64Array, n: number, total: number, passes: number): { spikes: number; units: number; passes: number } {
+  const starts = prefix(counts, n);
+  const ends = new BigUint64Array(n);
+  for (let i = 0; i < n; i++) ends[i] = BigInt(starts[i + 1]);
+  const table = new Table(w, "/units", "core", "Units", `every neuron of the network (unit i = neuron id i), ${total} spikes`);
   table.column("spike_times", "the spike times of each unit, in seconds on the file's time axis (general/notes)");
   w.setScalarAttr("/units/spike_times", "resolution", tl.dt.ms / 1000, "float64");
   table.index("spike_times", ends, "index into spike_times: unit i has spike_times[index[i-1]:index[i]]");
@@ -396,9 +463,9 @@ async function writeSeries(w: W, loader: ExperimentLoader, tl: Timeline, compres
     const cols = new Map([...paths].map(([name, p]) => {
       const v = vars.get(name)!;
       const rowBytes = v.rowSize * allocate(v.dtype, 0).BYTES_PER_ELEMENT;
-      const col = w.createColumn(`${p}/data`, { dtype: v.dtype, rowShape: v.rowShape, chunkRows: Math.max(1, Math.min(CHUNK, Math.floor((1 << 20) / Math.max(1, rowBytes)))), compression });
+      const col = new ChunkAppender(w.createColumn(`${p}/data`, { dtype: v.dtype, rowShape: v.rowShape, chunkRows: Math.max(1, Math.min(CHUNK, Math.floor((1 << 20) / Math.max(1, rowBytes)))), compression }), v.dtype);
       // each series has its own copy of the time axis (a shared, linked one trips hdmf's reader)
-      const times = w.createColumn(`${p}/timestamps`, { dtype: "float64", rowShape: [], chunkRows: CHUNK, compression, family: `${module}/timestamps` });
+      const times = new ChunkAppender(w.createColumn(`${p}/timestamps`, { dtype: "float64", rowShape: [], chunkRows: CHUNK, compression, family: `${module}/timestamps` }), "float64");
       return [name, { v, col, times }];
     }));
     // rows in windows of steps (at most ~32 MiB of rows at a time)
@@ -416,16 +483,20 @@ async function writeSeries(w: W, loader: ExperimentLoader, tl: Timeline, compres
         const t = new Float64Array(k);
         for (let i = 0; i < k; i++) t[i] = seconds(tl, span, part.timesteps[i]);
         for (const [name, { v, col, times }] of cols) {
-          times.append(t, k);
+          times.push(t, k);
           const a = part.variables[name];
-          if (a) col.append(toDtype(a, v.dtype), k);
+          if (a) col.push(toDtype(a, v.dtype), k);
           else {
             const pad = allocate(v.dtype, k * v.rowSize);
             if (pad instanceof Float64Array || pad instanceof Float32Array) pad.fill(NaN);
-            col.append(pad, k);
+            col.push(pad, k);
           }
         }
       }
+    }
+    for (const { col, times } of cols.values()) {
+      col.finish();
+      times.finish();
     }
     for (const p of paths.values()) {
       const d = `${p}/data`;

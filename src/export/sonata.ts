@@ -16,6 +16,7 @@ import { rmSync } from "node:fs";
 import { ValidationError } from "../errors.js";
 import { createWriter, type Compression, type Writer } from "../h5/index.js";
 import { ExperimentLoader } from "../loader/experiment.js";
+import { ChunkAppender } from "./appender.js";
 import { timeline } from "./timeline.js";
 
 export const SONATA_SORTING: [string, number][] = [["none", 0], ["by_id", 1], ["by_time", 2]];
@@ -58,14 +59,15 @@ export async function exportSonata(dirOrFile: string, out: string, options: Sona
     const g = `/spikes/${population}`;
     w.createGroup(g);
     w.setEnumAttr(g, "sorting", SONATA_SORTING, 2);
-    const times = w.createColumn(`${g}/timestamps`, { dtype: "float64", rowShape: [], chunkRows: CHUNK, compression });
-    const nodes = w.createColumn(`${g}/node_ids`, { dtype: "uint64", rowShape: [], chunkRows: CHUNK, compression });
+    const times = new ChunkAppender(w.createColumn(`${g}/timestamps`, { dtype: "float64", rowShape: [], chunkRows: CHUNK, compression }), "float64");
+    const nodes = new ChunkAppender(w.createColumn(`${g}/node_ids`, { dtype: "uint64", rowShape: [], chunkRows: CHUNK, compression }), "uint64");
     w.setAttr(`${g}/timestamps`, "units", "ms");
     const n = tl.episodes.length;
     const epId = new BigInt64Array(n), startMs = new Float64Array(n), stopMs = new Float64Array(n), rows = new BigInt64Array(2 * n);
     let total = 0;
     let tBuf = new Float64Array(0);
     let idBuf = new BigUint64Array(0);
+    let idWords = new Uint32Array(0); // idBuf's 32-bit halves (little-endian): low = id, high = 0
     tl.episodes.forEach((e, i) => {
       epId[i] = BigInt(e.id);
       startMs[i] = e.offsetSteps * tl.dt.ms;
@@ -83,18 +85,22 @@ export async function exportSonata(dirOrFile: string, out: string, options: Sona
           if (tBuf.length < k) {
             tBuf = new Float64Array(k);
             idBuf = new BigUint64Array(k);
+            idWords = new Uint32Array(idBuf.buffer);
           }
+          const ts = b.timesteps, ids = b.neuronIds, dtMs = tl.dt.ms;
           for (let j = 0; j < k; j++) {
-            tBuf[j] = (base + b.timesteps[j]) * tl.dt.ms;
-            idBuf[j] = BigInt(b.neuronIds[j]);
+            tBuf[j] = (base + ts[j]) * dtMs;
+            idWords[2 * j] = ids[j];
           }
-          times.append(tBuf, k);
-          nodes.append(idBuf, k);
+          times.push(tBuf, k);
+          nodes.push(idBuf, k);
           total += k;
         }
       }
       rows[2 * i + 1] = BigInt(total);
     }
+    times.finish();
+    nodes.finish();
     const eg = "/snn_export/episodes";
     w.createGroup(eg);
     w.setAttr(eg, "description", "the exported snn-export episodes, one after another on the time axis of /spikes (ms); spike_rows: [first, end) rows of the population's datasets");
