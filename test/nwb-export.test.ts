@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DataExporter } from "../src/index.js";
@@ -270,4 +270,22 @@ test("an experiment without spikes, behaviour or network exports to a valid NWB 
   assert.equal(s.spikes, 0);
   const v = python(t, [VALIDATOR, out]);
   assert.match(v.out, /^0 errors$/m);
+});
+
+test("README: the Python lines that read the NWB file run on an export and print what the inputs say", async (t) => {
+  const problem = pythonProblem(["h5py"]);
+  if (problem) return skipOrFail(t, problem);
+  const readme = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
+  const m = /<!--\s*nwb-snippet:start\s*-->\s*```python\n([\s\S]*?)```\s*<!--\s*nwb-snippet:end\s*-->/.exec(readme);
+  assert.ok(m, "README.md has no nwb-snippet block");
+  const dir = tempDir(t);
+  const exp = await makeExperiment(dir);
+  const out = join(dir, "run.nwb");
+  await exportNwb(exp, out);
+  const code = m[1].replaceAll(`"run.nwb"`, JSON.stringify(out));
+  const r = spawnSync(PYTHON, ["-c", code], { encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const e = expected([0, 1, 2, 3]);
+  const n0 = (e.unit_times as number[][])[0].length;
+  assert.match(r.stdout, new RegExp(`^${n0} spikes of neuron 0; rewards per trial:`));
 });
