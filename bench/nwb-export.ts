@@ -7,7 +7,7 @@
  *   node dist/bench/nwb-export.js compare --exp DIR [--repeat 5]           snn-export vs the peer, paired ratios
  *   node dist/bench/nwb-export.js rss --exp DIR [--format nwb|sonata]      one export, its peak RSS
  *
- * The experiment: 1000 neurons, 10 episodes, spikes / (10 x steps) spikes per step (distinct ids,
+ * The experiment: 1000 neurons, 10 episodes, min(500, spikes / 10000) spikes per step (distinct random ids,
  * deterministic), neural state v (float32, 1000 neurons) every 100th step, behaviour x, y every
  * step, a reward every 250 steps, config dt_ms = 0.1.
  */
@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { DataExporter } from "../src/index.js";
+import { mulberry32 } from "./data.js";
 
 const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const PEER = fileURLToPath(new URL("../../bench/nwb_peer.py", import.meta.url));
@@ -31,14 +32,21 @@ async function gen(spikes: number, out: string): Promise<string> {
   ex.saveConfig({ n_neurons: N, dt_ms: 0.1 });
   ex.saveNetworkStructure({ neurons: { ids: Int32Array.from({ length: N }, (_, i) => i), types: Array.from({ length: N }, (_, i) => (i % 5 === 4 ? "inh" : "exc")) } });
   const ids = new Uint32Array(perStep);
+  const perm = Uint32Array.from({ length: N }, (_, i) => i);
+  const rng = mulberry32(20261206);
   const v = new Float32Array(N);
   let total = 0;
   for (let e = 0; e < EPISODES; e++) {
     ex.startEpisode();
     for (let t = 0; t < steps; t++) {
-      // perStep distinct ids (7919 is prime to 1000), a different set every step
-      const o = (t * 31 + e * 17) % N;
-      for (let j = 0; j < perStep; j++) ids[j] = (o + j * 7919) % N;
+      // perStep distinct random ids (a partial Fisher-Yates shuffle), a new set every step
+      for (let j = 0; j < perStep; j++) {
+        const k = j + Math.floor(rng() * (N - j));
+        const x = perm[j];
+        perm[j] = perm[k];
+        perm[k] = x;
+        ids[j] = perm[j];
+      }
       const step: Parameters<DataExporter["log"]>[0] = { timestep: t, spikes: ids, behavior: { x: t / steps, y: e / EPISODES }, reward: t % 250 === 249 ? 1 : 0 };
       if (t % 100 === 0) {
         for (let i = 0; i < N; i++) v[i] = -65 + ((t + i) % 20);
