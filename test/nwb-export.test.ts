@@ -289,3 +289,39 @@ test("README: the Python lines that read the NWB file run on an export and print
   const n0 = (e.unit_times as number[][])[0].length;
   assert.match(r.stdout, new RegExp(`^${n0} spikes of neuron 0; rewards per trial:`));
 });
+
+test("ts writer: an object reference follows its target when the target's header moves, enum and string-list attributes read in h5py", async (t) => {
+  const problem = pythonProblem(["h5py"]);
+  if (problem) return skipOrFail(t, problem);
+  const { createWriter } = await import("../src/h5/index.js");
+  const dir = tempDir(t);
+  const file = join(dir, "refs.h5");
+  const w = await createWriter(file, "ts");
+  w.writeArray("/a/data", Float64Array.of(1, 2, 3), [3], { kind: "gzip", level: 4 });
+  w.writeArray("/b", Int32Array.of(7), [1], { kind: "none", level: 0 });
+  w.setRefAttr!("/b", "target", "/a/data");
+  w.setRefAttr!("/", "root_ref", "/a");
+  w.setEnumAttr!("/a", "sorting", [["none", 0], ["by_id", 1], ["by_time", 2]], 1);
+  w.setStringsAttr!("/a", "colnames", ["x", "ünï", ""]);
+  w.flush();
+  // the target's header outgrows its space and moves: the references must follow
+  for (let i = 0; i < 40; i++) w.setAttr("/a/data", `pad_${i}`, "x".repeat(50));
+  w.flush();
+  w.setRefAttr!("/b", "target2", "/a/data");
+  w.close();
+  const code = `
+import h5py, sys
+f = h5py.File(sys.argv[1], "r")
+assert f[f["b"].attrs["target"]].name == "/a/data", f[f["b"].attrs["target"]].name
+assert f[f["b"].attrs["target2"]].name == "/a/data"
+assert f[f.attrs["root_ref"]].name == "/a"
+assert list(f[f["b"].attrs["target"]][()]) == [1, 2, 3]
+assert h5py.check_enum_dtype(f["a"].attrs.get_id("sorting").dtype) == {"none": 0, "by_id": 1, "by_time": 2}
+assert f["a"].attrs["sorting"] == 1
+assert [x.decode() if isinstance(x, bytes) else x for x in f["a"].attrs["colnames"]] == ["x", "ünï", ""]
+print("refs ok")
+`;
+  const r = spawnSync(PYTHON, ["-c", code, file], { encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /refs ok/);
+});
