@@ -62,13 +62,15 @@ async function gen(spikes: number, out: string): Promise<string> {
   return ex.outputDir;
 }
 
-interface Run { wall: number; rssMiB: number; bytes: number }
+/** wall: the whole process; inner: the conversion as the process itself timed it (after its imports). */
+interface Run { wall: number; rssMiB: number; bytes: number; inner: number }
 
 function timed(cmd: string[], out: string): Run {
   const r = spawnSync("/usr/bin/time", ["-f", "%e %M", ...cmd], { encoding: "utf8", timeout: 3_600_000, maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${cmd.join(" ")} failed (${r.status}):\n${r.stderr}`);
   const last = r.stderr.trim().split("\n").pop()!.split(" ");
-  return { wall: Number(last[0]), rssMiB: Number(last[1]) / 1024, bytes: statSync(out).size };
+  const inner = /converted in ([\d.]+) s/.exec(r.stderr) ?? /, ([\d.]+) s\)\n/.exec(r.stderr);
+  return { wall: Number(last[0]), rssMiB: Number(last[1]) / 1024, bytes: statSync(out).size, inner: inner ? Number(inner[1]) : NaN };
 }
 
 const median = (a: number[]) => {
@@ -79,7 +81,7 @@ const median = (a: number[]) => {
 function compare(exp: string, repeat: number, format: "nwb" | "sonata"): void {
   const dir = mkdtempSync(join(tmpdir(), "nwb-bench-"));
   try {
-    const ours: Run[] = [], peer: Run[] = [], ratios: number[] = [];
+    const ours: Run[] = [], peer: Run[] = [], ratios: number[] = [], innerRatios: number[] = [];
     for (let i = 0; i < repeat; i++) {
       const a = join(dir, `ours.${format}`), b = join(dir, `peer.${format}`);
       // alternate which contender goes first
@@ -87,13 +89,15 @@ function compare(exp: string, repeat: number, format: "nwb" | "sonata"): void {
       const runPeer = () => timed(["/usr/bin/python3", PEER, format, exp, b], b);
       let o: Run, p: Run;
       if (i % 2 === 0) { o = runOurs(); p = runPeer(); } else { p = runPeer(); o = runOurs(); }
-      ours.push(o); peer.push(p); ratios.push(p.wall / o.wall);
-      process.stdout.write(`run ${i + 1}: snn-export ${o.wall.toFixed(2)} s (${o.rssMiB.toFixed(0)} MiB, ${(o.bytes / 2 ** 20).toFixed(1)} MiB file)  h5py peer ${p.wall.toFixed(2)} s (${p.rssMiB.toFixed(0)} MiB, ${(p.bytes / 2 ** 20).toFixed(1)} MiB file)  ratio ${(p.wall / o.wall).toFixed(2)}x\n`);
+      ours.push(o); peer.push(p); ratios.push(p.wall / o.wall); innerRatios.push(p.inner / o.inner);
+      process.stdout.write(`run ${i + 1}: snn-export ${o.wall.toFixed(2)} s [conversion ${o.inner.toFixed(2)} s] (${o.rssMiB.toFixed(0)} MiB, ${(o.bytes / 2 ** 20).toFixed(1)} MiB file)  ` +
+        `h5py peer ${p.wall.toFixed(2)} s [conversion ${p.inner.toFixed(2)} s] (${p.rssMiB.toFixed(0)} MiB, ${(p.bytes / 2 ** 20).toFixed(1)} MiB file)  ratio ${(p.wall / o.wall).toFixed(2)}x [${(p.inner / o.inner).toFixed(2)}x]\n`);
       rmSync(a, { force: true });
       rmSync(b, { force: true });
     }
     process.stdout.write(`${format}: median snn-export ${median(ours.map((r) => r.wall)).toFixed(2)} s, h5py peer ${median(peer.map((r) => r.wall)).toFixed(2)} s; ` +
       `median of paired ratios ${median(ratios).toFixed(2)}x (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}); ` +
+      `conversion alone (each process's own timing, imports excluded): median of paired ratios ${median(innerRatios).toFixed(2)}x; ` +
       `peak RSS median ${median(ours.map((r) => r.rssMiB)).toFixed(0)} vs ${median(peer.map((r) => r.rssMiB)).toFixed(0)} MiB\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -190,7 +190,7 @@ async function exportWhole(target: string, v: { format?: string; out?: string; e
     if (s.dtSource === "assumed") io.stderr.write(`note: the config names no dt; assumed ${s.dtMs} ms per step (attribute /snn_export/dt_source)\n`);
   }
   const { statSync } = await import("node:fs");
-  io.stderr.write(`wrote ${format === "nwb" ? "NWB 2.6.0" : "SONATA spikes"} to ${displayPath(v.out)} (${what}; ${formatBytes(statSync(v.out).size)}, ${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+  io.stderr.write(`wrote ${format === "nwb" ? "NWB 2.6.0" : "SONATA spikes"} to ${displayPath(v.out)} (${what}; ${formatBytes(statSync(v.out).size)}, ${((performance.now() - started) / 1000).toFixed(2)} s)\n`);
   return 0;
 }
 
