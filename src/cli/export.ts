@@ -181,7 +181,7 @@ async function exportWhole(target: string, v: { format?: string; out?: string; e
   if (format === "nwb") {
     const { exportNwb } = await import("../export/nwb.js");
     const s = await exportNwb(target, v.out, { episodes });
-    what = `${formatInt(s.episodes)} episode${s.episodes === 1 ? "" : "s"}, ${formatInt(s.units)} units, ${formatInt(s.spikes)} spikes (${s.spikePasses} passes)`;
+    what = `${formatInt(s.episodes)} episode${s.episodes === 1 ? "" : "s"}, ${formatInt(s.units)} units, ${formatInt(s.spikes)} spikes (${s.spikePasses} pass${s.spikePasses === 1 ? "" : "es"} over the spikes)`;
     if (s.dtSource === "assumed") io.stderr.write(`note: the config names no dt; assumed ${s.dtMs} ms per step (written in general/notes)\n`);
   } else {
     const { exportSonata } = await import("../export/sonata.js");

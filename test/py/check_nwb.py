@@ -3,6 +3,7 @@
 misses omissions such as a TimeSeries without `data` or a missing `unit`).
 
 usage: /usr/bin/python3 check_nwb.py FILE.nwb EXPECTED.json
+       /usr/bin/python3 check_nwb.py FILE.nwb -          (part 1 only: no values to compare)
 
 1. Required parts (NWB 2.6.0 core, hdmf-common 1.x), for every object of the file:
    - root: attributes nwb_version "2.6.0", namespace "core", neurodata_type "NWBFile", object_id;
@@ -231,11 +232,13 @@ def check_values(f, exp):
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
-    with open(sys.argv[2]) as fh:
-        exp = json.load(fh)
+    exp = None
+    if sys.argv[2] != "-":
+        with open(sys.argv[2]) as fh:
+            exp = json.load(fh)
     with h5py.File(sys.argv[1], "r") as f:
         objects, typed = check_required(f)
-        if not problems:
+        if not problems and exp is not None:
             check_values(f, exp)
     for p in problems:
         print(" -", p)
