@@ -452,7 +452,8 @@ async function writeSeries(w: W, loader: ExperimentLoader, tl: Timeline, compres
     for (const v of vars.values()) {
       const spatial = stream === "behavior" && v.rowShape.length <= 1 && v.rowSize <= 3;
       if (spatial && !w.exists(`${module}/Position`)) typedGroup(w, `${module}/Position`, "core", "Position");
-      const p = spatial ? `${module}/Position/${v.name}` : `${module}/${v.name}`;
+      // a behaviour key named like the module's own children (Position, rewards) gets a suffix
+      const p = spatial ? `${module}/Position/${v.name}` : free(w, `${module}/${v.name}`, ["Position", "rewards"]);
       if (v.rowShape.length > 3) continue; // TimeSeries data has at most 4 dimensions
       typedGroup(w, p, "core", spatial ? "SpatialSeries" : "TimeSeries", {
         description: stream === "neural_state" ? `neural state variable ${v.name} of every neuron, as logged` : `behaviour variable ${v.name}, as logged`,
@@ -518,7 +519,7 @@ async function writeSeries(w: W, loader: ExperimentLoader, tl: Timeline, compres
   }
   const module = "/processing/behavior";
   if (!w.exists(module)) typedGroup(w, module, "core", "ProcessingModule", { description: BEHAVIOR_MODULE });
-  const p = `${module}/rewards`;
+  const p = free(w, `${module}/rewards`);
   typedGroup(w, p, "core", "TimeSeries", { description: "the non-zero rewards (every other logged step had reward 0)", comments: "exported by snn-export" });
   w.writeArray(`${p}/data`, Float64Array.from(rv), [rv.length], compression, CHUNK);
   w.setAttr(`${p}/data`, "unit", "a.u.");
@@ -527,6 +528,15 @@ async function writeSeries(w: W, loader: ExperimentLoader, tl: Timeline, compres
   w.setScalarAttr(`${p}/data`, "offset", 0, "float32");
   w.writeArray(`${p}/timestamps`, Float64Array.from(rt), [rt.length], compression, CHUNK);
   typedTimestamps(w, `${p}/timestamps`);
+}
+
+/** `path`, or `path_1`, `path_2`, … when it exists or its last part is one of `reserved`. */
+function free(w: W, path: string, reserved: string[] = []): string {
+  const taken = (p: string) => w.exists(p) || reserved.includes(p.slice(p.lastIndexOf("/") + 1));
+  if (!taken(path)) return path;
+  let k = 1;
+  while (w.exists(`${path}_${k}`)) k++;
+  return `${path}_${k}`;
 }
 
 function typedTimestamps(w: W, path: string): void {
