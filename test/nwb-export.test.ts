@@ -325,3 +325,13 @@ print("refs ok")
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /refs ok/);
 });
+
+test("the output may not be the experiment's own file (it would be truncated before it is read)", async (t) => {
+  const dir = tempDir(t);
+  const exp = await makeExperiment(dir);
+  const own = join(exp, "experiment_data.h5");
+  const before = readFileSync(own);
+  await assert.rejects(exportNwb(exp, own), /is the experiment's own file/);
+  await assert.rejects(exportSonata(own, own), /is the experiment's own file/);
+  assert.ok(readFileSync(own).equals(before), "the experiment is untouched");
+});

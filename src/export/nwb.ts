@@ -21,7 +21,7 @@ import type { EpisodeData } from "../loader/episode.js";
 import type { NdArray } from "../loader/types.js";
 import { VERSION } from "../version.js";
 import { ChunkAppender } from "./appender.js";
-import { timeline, type EpisodeSpan, type Timeline } from "./timeline.js";
+import { checkOutput, timeline, type EpisodeSpan, type Timeline } from "./timeline.js";
 
 export const NWB_VERSION = "2.6.0";
 
@@ -125,6 +125,7 @@ function seconds(tl: Timeline, span: EpisodeSpan, t: number): number {
 
 /** Exports the experiment at `dirOrFile` (a directory or its .h5 file) to the NWB file `out`. */
 export async function exportNwb(dirOrFile: string, out: string, options: NwbExportOptions = {}): Promise<ExportSummary> {
+  checkOutput(dirOrFile, out);
   const loader = await ExperimentLoader.open(dirOrFile);
   let w: W | null = null;
   try {

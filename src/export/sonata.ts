@@ -17,7 +17,7 @@ import { ValidationError } from "../errors.js";
 import { createWriter, type Compression, type Writer } from "../h5/index.js";
 import { ExperimentLoader } from "../loader/experiment.js";
 import { ChunkAppender } from "./appender.js";
-import { timeline } from "./timeline.js";
+import { checkOutput, timeline } from "./timeline.js";
 
 export const SONATA_SORTING: [string, number][] = [["none", 0], ["by_id", 1], ["by_time", 2]];
 
@@ -47,6 +47,7 @@ export async function exportSonata(dirOrFile: string, out: string, options: Sona
     throw new ValidationError("INVALID_DATA", `population ${JSON.stringify(population)} must be a non-empty name without "/"`);
   }
   const compression = options.compression ?? { kind: "gzip", level: 4 };
+  checkOutput(dirOrFile, out);
   const loader = await ExperimentLoader.open(dirOrFile);
   let w: Writer | null = null;
   try {

@@ -11,7 +11,9 @@
  * when the config has none (the export says so: `dtSource` = `assumed`). An episode without steps
  * has length 0.
  */
+import { realpathSync } from "node:fs";
 import { ValidationError } from "../errors.js";
+import { resolveExperimentFile } from "../loader/experiment.js";
 import { timeStep, type TimeStep } from "../inspect/experiment.js";
 import type { ExperimentLoader } from "../loader/experiment.js";
 import type { EpisodeTable } from "../loader/types.js";
@@ -52,8 +54,25 @@ export function parseEpisodeList(spec: string): number[] {
   return [...out].sort((x, y) => x - y);
 }
 
-/** The selected episodes (all by default) on one time axis. */
+/**
+ * Refuses an output path that is the experiment's own file (creating the output truncates it
+ * before a byte was read). Other existing files are overwritten.
+ */
+export function checkOutput(dirOrFile: string, out: string): void {
+  let src: string;
+  let dst: string;
+  try {
+    src = realpathSync(resolveExperimentFile(dirOrFile));
+    dst = realpathSync(out);
+  } catch {
+    return; // the output does not exist yet (or the input is reported by the loader)
+  }
+  if (src === dst) throw new ValidationError("INVALID_DATA", `the output ${out} is the experiment's own file; choose another --out`);
+}
+
+/** The selected episodes (all by default; sorted, each once) on one time axis. */
 export function timeline(loader: ExperimentLoader, episodes?: number[]): Timeline {
+  if (episodes) episodes = [...new Set(episodes)].sort((a, b) => a - b);
   const table = loader.episodes();
   const rowOf = new Map<number, number>();
   for (let r = 0; r < table.ids.length; r++) rowOf.set(table.ids[r], r);
