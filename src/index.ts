@@ -20,6 +20,8 @@ export {
 } from "./errors.js";
 export type { Dtype, NumericArray } from "./dtypes.js";
 export { VERSION } from "./version.js";
+export { exportNwb, NWB_VERSION, type NwbExportOptions, type ExportSummary } from "./export/nwb.js";
+export { exportSonata, type SonataExportOptions, type SonataSummary } from "./export/sonata.js";
 export { ready } from "./ready.js";
 export { ExperimentLoader, EpisodeData, quickLoad, type QuickLoadOptions, type QuickLoadResult } from "./loader/index.js";
 export {

@@ -9,10 +9,12 @@ import { colorWanted, displayPath, formatBytes, formatInt, makeStyle } from "./f
 import { renderBar } from "./progress.js";
 
 const STREAM_NAMES = ["spikes", "neural_states", "behavior", "rewards", "weight_changes", "events"] as const;
-const FORMAT_NAMES = ["csv", "json", "npy"] as const;
+const FORMAT_NAMES = ["csv", "json", "npy", "nwb", "sonata"] as const;
 
 const OPTIONS = {
   episode: { type: "string", short: "e" },
+  episodes: { type: "string" },
+  population: { type: "string" },
   stream: { type: "string", short: "s" },
   format: { type: "string", short: "f" },
   out: { type: "string", short: "o" },
@@ -23,6 +25,8 @@ const OPTIONS = {
 export function exportHelp(): string {
   return `Usage:
   ${BIN} export <experiment dir or .h5 file> --stream <name> [options]
+  ${BIN} export <experiment dir or .h5 file> --format nwb --out FILE.nwb [--episodes 0-9]
+  ${BIN} export <experiment dir or .h5 file> --format sonata --out spikes.h5 [--episodes 0-9] [--population NAME]
 
 Writes one stream of one episode, row by row, as the loader reads it (the episode's stream is
 read whole, then written in blocks of a few MiB).
@@ -37,7 +41,15 @@ Streams and their columns:
   weight_changes  timestep, synapse_id, source_id, target_id, old_weight, new_weight  (-1: not given)
   events          timestep, type, data             data is the event's JSON text
 
-Formats:
+Whole-experiment formats (every stream, or the spikes, of the chosen episodes, laid one after
+another on one time axis; dt from the config, else 1 ms per step, as the output says):
+  nwb     NWB 2.6.0 (core types): Units (spike times grouped by neuron), trials (one per episode),
+          neural state and behaviour (Position) series, rewards, events, network, config and
+          provenance; opens in pynwb, NWB Widgets, DANDI tools
+  sonata  a SONATA spike file: /spikes/<population>/timestamps (ms) and node_ids, sorted by time;
+          opens in bmtk (SpikeTrains.from_sonata), libsonata
+
+Formats of one stream:
   csv    a header line, then one line per row; floats in shortest round-trip form, nan/inf/-inf
   json   JSON Lines: one JSON object per row (not one big array), e.g. {"timestep":3,"neuron_id":17};
          NaN/Infinity become null
@@ -48,7 +60,9 @@ Options:
   -e, --episode <n>    Episode id (default 0)
   -s, --stream <name>  One of ${STREAM_NAMES.join(", ")} (required)
   -f, --format <fmt>   csv, json or npy (default: from the --out extension, else csv)
-  -o, --out <file>     Write to this file (default: stdout)
+  -o, --out <file>     Write to this file (default: stdout; required for nwb and sonata)
+      --episodes <list> nwb/sonata: episodes to export, e.g. 0-9 or 0,2,5-7 (default: all)
+      --population <name>  sonata: the population name (default snn)
   -h, --help           Show this help
       --debug          Show stack traces on errors
 
@@ -56,15 +70,18 @@ Examples:
   ${BIN} export experiments/demo_20240101_120000 --stream spikes | head
   ${BIN} export run --episode 3 --stream neural_states --out states.npy
   ${BIN} export run -e 0 -s events -f json | jq .type
+  ${BIN} export run --format nwb --out run.nwb --episodes 0-9
+  ${BIN} export run --format sonata --out spikes.h5
   python3 -c 'import numpy as np; a = np.load("states.npy"); print(a["timestep"][:5], a["v"].shape)'
 `;
 }
 
-function formatFromExtension(out: string | undefined): FormatName | undefined {
+function formatFromExtension(out: string | undefined): FormatName | "nwb" | undefined {
   const ext = out ? extname(out).toLowerCase() : "";
   if (ext === ".csv") return "csv";
   if (ext === ".json" || ext === ".jsonl" || ext === ".ndjson") return "json";
   if (ext === ".npy") return "npy";
+  if (ext === ".nwb") return "nwb";
   return undefined;
 }
 
@@ -75,9 +92,14 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   const target = requirePositional(positionals, "export", "the experiment directory or .h5 file");
+  const whole = v.format === "nwb" || v.format === "sonata" || (v.format === undefined && v.stream === undefined && formatFromExtension(v.out) === "nwb");
+  if (whole) return exportWhole(target, v, io);
+  if (v.episodes !== undefined || v.population !== undefined) throw new UsageError(`export: --episodes and --population go with --format nwb or sonata; one stream takes --episode N`);
   const episode = intFlag("export", "episode", v.episode, 0, 0, Number.MAX_SAFE_INTEGER);
   const stream = choiceFlag("export", "stream", v.stream, STREAM_NAMES) as StreamName;
-  const format = choiceFlag("export", "format", v.format, FORMAT_NAMES, formatFromExtension(v.out) ?? "csv") as FormatName;
+  const chosen = choiceFlag("export", "format", v.format, FORMAT_NAMES, formatFromExtension(v.out) ?? "csv");
+  if (chosen === "nwb" || chosen === "sonata") throw new UsageError(`export: --stream goes with csv, json or npy; nwb and sonata export every stream`);
+  const format: FormatName = chosen;
   if (v.out !== undefined && v.out.trim() === "") throw new UsageError(`export: --out needs a file name; see '${BIN} export --help'`);
   if (format === "npy" && stream === "events") {
     throw new UsageError(`export: events hold text, which .npy cannot store without pickle; use --format csv or json`);
@@ -139,6 +161,37 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
   } finally {
     loader.close();
   }
+}
+
+/** `--format nwb|sonata`: the whole experiment (or its spikes) of the chosen episodes. */
+async function exportWhole(target: string, v: { format?: string; out?: string; episodes?: string; population?: string; stream?: string; episode?: string }, io: Io): Promise<number> {
+  const format = v.format === "sonata" ? "sonata" : "nwb";
+  if (v.stream !== undefined || v.episode !== undefined) throw new UsageError(`export: --format ${format} exports every stream of the chosen episodes: use --episodes (e.g. 0-9), not --stream/--episode`);
+  if (v.out === undefined || v.out.trim() === "") throw new UsageError(`export: --format ${format} needs --out FILE (${format === "nwb" ? "run.nwb" : "spikes.h5"})`);
+  if (format === "nwb" && v.population !== undefined) throw new UsageError(`export: --population goes with --format sonata`);
+  const { parseEpisodeList } = await import("../export/timeline.js");
+  let episodes: number[] | undefined;
+  try {
+    episodes = v.episodes === undefined ? undefined : parseEpisodeList(v.episodes);
+  } catch (err) {
+    throw new UsageError(`export: --episodes: ${(err as Error).message}`);
+  }
+  const started = performance.now();
+  let what: string;
+  if (format === "nwb") {
+    const { exportNwb } = await import("../export/nwb.js");
+    const s = await exportNwb(target, v.out, { episodes });
+    what = `${formatInt(s.episodes)} episode${s.episodes === 1 ? "" : "s"}, ${formatInt(s.units)} units, ${formatInt(s.spikes)} spikes (${s.spikePasses} pass${s.spikePasses === 1 ? "" : "es"} over the spikes)`;
+    if (s.dtSource === "assumed") io.stderr.write(`note: the config names no dt; assumed ${s.dtMs} ms per step (written in general/notes)\n`);
+  } else {
+    const { exportSonata } = await import("../export/sonata.js");
+    const s = await exportSonata(target, v.out, { episodes, population: v.population });
+    what = `${formatInt(s.episodes)} episode${s.episodes === 1 ? "" : "s"}, ${formatInt(s.spikes)} spikes of population ${s.population}`;
+    if (s.dtSource === "assumed") io.stderr.write(`note: the config names no dt; assumed ${s.dtMs} ms per step (attribute /snn_export/dt_source)\n`);
+  }
+  const { statSync } = await import("node:fs");
+  io.stderr.write(`wrote ${format === "nwb" ? "NWB 2.6.0" : "SONATA spikes"} to ${displayPath(v.out)} (${what}; ${formatBytes(statSync(v.out).size)}, ${((performance.now() - started) / 1000).toFixed(2)} s)\n`);
+  return 0;
 }
 
 /**

@@ -77,6 +77,14 @@ export interface Writer {
   createGroup(path: string): void;
   setAttr(path: string, name: string, value: AttrValue, numberDtype?: "float64" | "int8"): void;
   deleteAttr(path: string, name: string): void;
+  /** A scalar numeric attribute of the given dtype (ts engine only). */
+  setScalarAttr?(path: string, name: string, value: number | bigint, dtype: Dtype): void;
+  /** A 1-D attribute of variable-length UTF-8 strings (ts engine only). */
+  setStringsAttr?(path: string, name: string, values: string[]): void;
+  /** A scalar HDF5 object reference attribute pointing at the object `target` (ts engine only). */
+  setRefAttr?(path: string, name: string, target: string): void;
+  /** A scalar enumeration attribute (uint8 base) holding `value` (ts engine only). */
+  setEnumAttr?(path: string, name: string, members: [string, number][], value: number): void;
   createColumn(path: string, spec: ColumnSpec): AppendColumn;
   createStringColumn(path: string, chunkRows?: number, options?: { atomic?: boolean }): StringColumn;
   writeArray(path: string, data: NumericArray, shape: number[], compression: Compression, chunkRows?: number): void;

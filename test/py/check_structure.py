@@ -54,6 +54,8 @@ through h5py's low-level API, and compares the two. Checks (the id is printed wi
       virtual blocks lie inside the dataset's extent and do not overlap.
   L1  external links: the target file (relative to the linking file's directory) exists, opens
       in h5py and holds the target object.
+  R1  object references (datatype class 7, type 0) in attributes hold the address of an object
+      header reached from the root (NWB's VectorIndex `target`).
   H1  variable-length data: every global heap ID in attributes and in unfiltered datasets names
       a "GCOL" collection (version 1) that parses, inside the end of file, holding an object of
       that index with the referenced length.
@@ -845,6 +847,12 @@ def _check(raw, path, killed, res):
                         heap.refs(data, elements(parse_dataspace(sp)), "%s attribute %s" % (where, name.decode("utf-8", "replace")))
                     elif cls in (6, 10):
                         incomplete("compound or array attribute types")
+                    elif cls == 7 and (ty[1] & 0x0F) == 0:
+                        # ---- R1 object references name the header of an object of this file
+                        for k in range(elements(parse_dataspace(sp))):
+                            ref = le(data, 8 * k, 8)
+                            if ref not in paths:
+                                P.append(("R1", "%s attribute %s: object reference %s names no object header of the file" % (where, name.decode("utf-8", "replace"), fmt_addr(ref))))
                 elif t in (STAB, 0x0D) or (t == LINFO and le(d, 2 + (8 if d[1] & 1 else 0), 8) != UNDEF):
                     incomplete("symbol tables or dense link storage")
                 elif t not in KNOWN_NO_ADDRESS and t not in (LAYOUT, ATTRIBUTE, CONT, AINFO, LINFO):

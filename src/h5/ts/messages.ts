@@ -37,6 +37,24 @@ export function datatype(t: ElemType): Uint8Array {
   return b.done();
 }
 
+/** Datatype message of an object reference (class 7, version 1, type 0): an 8-byte object header address. */
+export function objectReferenceType(): Uint8Array {
+  return new Bytes().u8(0x17).u8(0x00).u8(0x00).u8(0x00).u32(8).done();
+}
+
+/**
+ * Datatype message of an enumeration (class 8, version 3): an unsigned 8-bit base type and the
+ * members' names (not padded in version 3) followed by their values, in the order given.
+ */
+export function enumType(members: [string, number][]): Uint8Array {
+  const n = members.length;
+  const b = new Bytes().u8(0x38).u8(n & 0xff).u8((n >> 8) & 0xff).u8(0).u32(1);
+  b.bytes(datatype("uint8"));
+  for (const [name] of members) b.bytes(utf8.encode(name)).u8(0);
+  for (const [, value] of members) b.u8(value);
+  return b.done();
+}
+
 /** Dataspace message (version 2): scalar for `dims === null`; `maxRows` UNDEF = unlimited first dimension. */
 export function dataspace(dims: number[] | null, maxdims?: number[]): Uint8Array {
   const b = new Bytes();

@@ -22,7 +22,8 @@ import * as M from "./messages.js";
 import { CompressionQueue } from "./pool.js";
 import { MODE_DEFAULT, MODE_RLE, MODE_TRIAL } from "./deflate.js";
 
-type Attr = { type: Uint8Array; space: Uint8Array; data: Uint8Array };
+/** An attribute; `ref` makes it an object reference to that object (its data is the address, encoded at flush). */
+type Attr = { type: Uint8Array; space: Uint8Array; data: Uint8Array; ref?: ObjNode };
 
 /** A chunk handed to the compression queue: which chunk of which dataset, and whether it is partial. */
 interface ChunkJob {
@@ -52,6 +53,8 @@ abstract class ObjNode {
   refs = 1;
   readonly attrs = new Map<string, Attr>();
   readonly parents = new Set<GroupNode>();
+  /** Objects with an attribute that references this one: rewritten when this one moves. */
+  readonly referrers = new Set<ObjNode>();
   abstract messages(): [number, Uint8Array][];
 }
 
@@ -153,7 +156,10 @@ function headerMessages(node: ObjNode): [number, Uint8Array, number?][] {
   if (node.refs > 1) msgs.push([M.MSG.REFCOUNT, M.refCount(node.refs)]);
   // without the attribute info message HDF5 counts 0 attributes (H5Oget_info, h5repack, h5py len())
   if (node.attrs.size > 0) msgs.push([M.MSG.AINFO, M.attributeInfo(), DONT_SHARE]);
-  for (const [name, a] of node.attrs) msgs.push([M.MSG.ATTRIBUTE, M.attribute(name, a.type, a.space, a.data)]);
+  for (const [name, a] of node.attrs) {
+    const data = a.ref ? new Bytes().u64(a.ref.addr).done() : a.data;
+    msgs.push([M.MSG.ATTRIBUTE, M.attribute(name, a.type, a.space, data)]);
+  }
   return msgs;
 }
 
@@ -376,6 +382,48 @@ export class TsWriter {
     this.dirty.add(node);
   }
 
+  /** A scalar numeric attribute of the given dtype (64-bit integers from a number below 2^53 or a bigint). */
+  setScalarAttr(path: string, name: string, value: number | bigint, dtype: import("../../dtypes.js").Dtype): void {
+    const node = this.obj(path, `set attribute ${name}`);
+    const arr = allocate(dtype, 1);
+    if (arr instanceof BigInt64Array || arr instanceof BigUint64Array) arr[0] = BigInt(value);
+    else arr[0] = Number(value);
+    node.attrs.set(name, { type: M.datatype(dtype), space: M.dataspace(null), data: new Uint8Array(arr.buffer) });
+    this.dirty.add(node);
+  }
+
+  /** A 1-D attribute of variable-length UTF-8 strings (e.g. a DynamicTable's `colnames`). */
+  setStringsAttr(path: string, name: string, values: string[]): void {
+    const node = this.obj(path, `set attribute ${name}`);
+    const b = new Bytes();
+    for (const v of values) b.bytes(vlenRef(this.heap.add(utf8.encode(v))));
+    node.attrs.set(name, { type: M.datatype("vlen-string"), space: M.dataspace([values.length]), data: b.done() });
+    this.dirty.add(node);
+  }
+
+  /**
+   * A scalar attribute holding an HDF5 object reference to `target` (datatype class 7: the address
+   * of the target's object header, h5py's `h5py.Reference`). The address is written at each flush,
+   * so it follows the target if its header moves.
+   */
+  setRefAttr(path: string, name: string, target: string): void {
+    const node = this.obj(path, `set attribute ${name}`);
+    const to = this.obj(target, `reference it from ${path}`);
+    const old = node.attrs.get(name)?.ref;
+    if (old) old.referrers.delete(node);
+    node.attrs.set(name, { type: M.objectReferenceType(), space: M.dataspace(null), data: new Uint8Array(8), ref: to });
+    to.referrers.add(node);
+    this.dirty.add(node);
+  }
+
+  /** A scalar enumeration attribute (uint8 base type) with the given members, holding `value`. */
+  setEnumAttr(path: string, name: string, members: [string, number][], value: number): void {
+    const node = this.obj(path, `set attribute ${name}`);
+    if (!members.some(([, v]) => v === value)) throw new StorageError("HDF5_ERROR", `internal: ${value} is no member of the enumeration of attribute ${name}`);
+    node.attrs.set(name, { type: M.enumType(members), space: M.dataspace(null), data: Uint8Array.of(value) });
+    this.dirty.add(node);
+  }
+
   deleteAttr(path: string, name: string): void {
     const node = this.obj(path, `delete attribute ${name}`);
     if (node.attrs.delete(name)) this.dirty.add(node);
@@ -583,6 +631,14 @@ export class TsWriter {
       }
     }
     for (const node of this.dirty) if (node instanceof DatasetNode && node.index?.copyOnWrite) this.freed[0].push(...node.index.released);
+    // an object reference names a header's address: objects referring to one that moved are rewritten (same size, in place)
+    for (const node of moved) {
+      for (const r of node.referrers) {
+        if (this.dirty.has(r) || r.addr === UNDEF) continue;
+        this.dirty.add(r);
+        bucket(r).push(r);
+      }
+    }
     this.dirty.clear();
     const headers: [ObjNode, Uint8Array][] = [];
     for (let d = byDepth.length - 1; d >= 0; d--) for (const node of byDepth[d] ?? []) headers.push([node, objectHeader(node, node.cap)]);
