@@ -17,7 +17,7 @@
  *
  *   npm run bench -- --read [--workload quickstart,medium_normal,many_episodes] [--repeat 5]
  *                           [--modes warm,cold,first] [--max-steps N] [--max-episodes N]
- *                           [--baseline DIST_DIR] [--no-peer-file] [--json] [--out-dir DIR]
+ *                           [--baseline DIST_DIR] [--peer-file] [--json] [--out-dir DIR]
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -50,7 +50,8 @@ export const READ_USAGE = `usage: npm run bench -- --read [options]
   --max-episodes N   write the workload's file with at most N episodes
   --peer PATH        the h5py read peer [../shared/peers/h5py_read.py]
   --baseline DIR     also run DIR/bench/read-child.js (an earlier build's dist/) as contender "baseline"
-  --no-peer-file     do not also let the h5py peer read the file h5py_reference.py writes
+  --peer-file        also let the h5py peer read the file h5py_reference.py writes (its own layout; slow:
+                     h5py takes ~30 s on its many_episodes file)
   --json             print the result JSON instead of the table
   --out-dir DIR      where read_<date>.json and .md go [bench/results]`;
 
@@ -87,7 +88,7 @@ export function parseReadArgs(argv: string[]): ReadOptions | "help" {
       options: {
         workload: { type: "string", multiple: true }, repeat: { type: "string" }, modes: { type: "string", multiple: true },
         "max-steps": { type: "string" }, "max-episodes": { type: "string" }, peer: { type: "string" }, baseline: { type: "string" },
-        "no-peer-file": { type: "boolean" }, json: { type: "boolean" }, "out-dir": { type: "string" }, help: { type: "boolean", short: "h" },
+        "peer-file": { type: "boolean" }, json: { type: "boolean" }, "out-dir": { type: "string" }, help: { type: "boolean", short: "h" },
       },
     }));
   } catch (err) {
@@ -108,7 +109,7 @@ export function parseReadArgs(argv: string[]): ReadOptions | "help" {
     maxEpisodes: positive(values["max-episodes"], "--max-episodes"),
     peer: values.peer !== undefined ? resolve(values.peer) : join(PEERS, "h5py_read.py"),
     baseline,
-    peerFile: !values["no-peer-file"],
+    peerFile: values["peer-file"] ?? false,
     json: values.json ?? false,
     outDir: values["out-dir"] !== undefined ? resolve(values["out-dir"]) : join(REPO_ROOT, "bench", "results"),
   };

@@ -128,7 +128,7 @@ test("scale-episodes: a tiny run writes segments, the one-episode baseline and t
 
 test("read: a one-repeat --read on a tiny file runs every mode and writes the JSON and markdown report", (t) => {
   const dir = tempDir(t, "snn-export-read-bench-test-");
-  const r = spawnSync(process.execPath, [RUN, "--read", "--workload", "many_episodes", "--max-episodes", "3", "--repeat", "1", "--no-peer-file", "--json", "--out-dir", dir], { encoding: "utf8", timeout: 300_000 });
+  const r = spawnSync(process.execPath, [RUN, "--read", "--workload", "many_episodes", "--max-episodes", "3", "--repeat", "1", "--json", "--out-dir", dir], { encoding: "utf8", timeout: 300_000 });
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout) as {
     kind: string; runs: { mode: string; contender: string; ok: boolean; seconds: number; first_data_ms?: number; peak_rss_mb: number }[];

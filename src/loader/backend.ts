@@ -72,8 +72,8 @@ export function decodeCsr(steps: Float64Array, counts: Float64Array, ids: Uint32
   }
   const timesteps = new Float64Array(total);
   for (let i = 0, k = 0; i < usable; i++) {
-    timesteps.fill(steps[i], k, k + counts[i]);
-    k += counts[i];
+    const t = steps[i];
+    for (let end = k + counts[i]; k < end; k++) timesteps[k] = t;
   }
   return { timesteps, neuronIds: ids.subarray(0, total) };
 }
