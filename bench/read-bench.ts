@@ -148,6 +148,8 @@ export interface ReadRun {
   error?: string;
   /** Open to last value read (warm, cold), open to first data (first). */
   seconds?: number;
+  /** CPU time (user + system) over the same part as `seconds`, when the contender reports it (the loader). */
+  cpu_seconds?: number;
   /** From starting the process to episode 0's spikes in memory (first). */
   first_data_ms?: number;
   peak_rss_mb?: number;
@@ -207,7 +209,7 @@ async function runOne(c: Contender, argv: string[], mode: Mode, file: string, ba
   }
   const j = JSON.parse(line) as Record<string, unknown>;
   const rssKb = rss === "gnu-time" ? Number(readFileSync(rssFile, "utf8").trim().split("\n").pop()) : Number(j.peak_rss_mb) * 1024;
-  const run: ReadRun = { ...base, ok: true, seconds: Number(j.seconds), peak_rss_mb: Math.round(rssKb / 102.4) / 10, wall_seconds };
+  const run: ReadRun = { ...base, ok: true, seconds: Number(j.seconds), ...(typeof j.cpu_seconds === "number" ? { cpu_seconds: j.cpu_seconds } : {}), peak_rss_mb: Math.round(rssKb / 102.4) / 10, wall_seconds };
   if (mode === "first") run.first_data_ms = Math.round((Number(j.first_data_epoch_ms) - started) * 10) / 10;
   if (mode === "cold") run.cached_pages = cached ?? null;
   return run;

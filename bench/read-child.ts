@@ -10,7 +10,8 @@
  *
  * `seconds`: from the start of `open` to the last value read (the h5py peer's `seconds`: open to
  * last byte). `first_data_epoch_ms`: wall clock (ms since the Unix epoch) when episode 0's spikes
- * are in memory; the parent subtracts the time it started the process.
+ * are in memory; the parent subtracts the time it started the process. `cpu_seconds`: CPU time of
+ * the process (user + system) over the same part as `seconds`.
  */
 import { ExperimentLoader } from "../src/index.js";
 
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
     return;
   }
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let out: Record<string, unknown>;
   if (mode === "first") {
     const loader = await ExperimentLoader.open(file);
@@ -78,6 +80,8 @@ async function main(): Promise<void> {
     const r = await readAll(file);
     out = { seconds: (performance.now() - t0) / 1000, ...r };
   }
+  const cpu = process.cpuUsage(cpu0);
+  out.cpu_seconds = (cpu.user + cpu.system) / 1e6; // the timed part's CPU time (less moved by other processes than wall time)
   out.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 102.4) / 10;
   process.stdout.write(JSON.stringify({ contender: "snn-export", mode, file, ...out }) + "\n");
 }
