@@ -85,8 +85,20 @@ export class V2Episode implements EpisodeBackend {
   readonly path: string = EPISODES.group;
   readonly staticGroup: string;
 
+  /** The episode's step timesteps, read once (not live: a live file's episode may still grow). */
+  private steps: Float64Array | null = null;
+
   constructor(private readonly src: Source, private readonly table: V2Table, private readonly streams: V2Streams, readonly id: number) {
     this.staticGroup = STATIC.episode(id);
+  }
+
+  /** The timesteps of the episode's steps, shared by its spikes, behaviour and rewards (callers that hand them out copy). */
+  private stepTimes(): Float64Array {
+    this.src.checkOpen(); // closed: a StateError, also for the kept timesteps
+    if (this.steps) return this.steps;
+    const steps = this.f64(STREAMS.timesteps, this.rows("steps")[0], this.stepEnd());
+    if (!this.src.live) this.steps = steps;
+    return steps;
   }
 
   private rows(range: RangeName): Rows {
@@ -140,7 +152,7 @@ export class V2Episode implements EpisodeBackend {
   }
 
   timesteps(): Float64Array {
-    return this.f64(STREAMS.timesteps, this.rows("steps")[0], this.stepEnd());
+    return this.stepTimes().slice();
   }
 
   /** The variables of a series stream that the episode has: its rows end after the variable's first row. */
@@ -168,7 +180,8 @@ export class V2Episode implements EpisodeBackend {
   /** Rows `[start, end)` of a series stream (behaviour: step rows; neural state: state rows). */
   private seriesRows(stream: SeriesName, names: string[], start: number, end: number): TimeSeries {
     const behavior = stream === "behavior";
-    const timesteps = this.f64(behavior ? STREAMS.timesteps : STREAMS.neuralStates.timesteps, start, end);
+    const whole = behavior && start === this.rows("steps")[0] && end === this.stepEnd();
+    const timesteps = whole ? this.stepTimes().slice() : this.f64(behavior ? STREAMS.timesteps : STREAMS.neuralStates.timesteps, start, end);
     const paths = new Map(this.streams.vars[stream].map((v) => [v.name, v.path]));
     const read: Record<string, NdArray> = {};
     const lengths: Record<string, number> = { timesteps: timesteps.length };
@@ -269,7 +282,7 @@ export class V2Episode implements EpisodeBackend {
     const empty = { timesteps: new Float64Array(0), neuronIds: new Uint32Array(0) };
     const axis = this.streams.denseSpikes ? spikes.matrix : spikes.counts;
     if (end <= a || this.src.kind(axis) !== "dataset") return empty; // no spikes in this experiment
-    const steps = this.f64(STREAMS.timesteps, a, end);
+    const steps = this.stepTimes();
     if (this.streams.denseSpikes) {
       return decodeDense(this.src, spikes.matrix, a, a + steps.length, steps);
     }
@@ -285,7 +298,7 @@ export class V2Episode implements EpisodeBackend {
       const [a] = this.rows("steps");
       const end = this.stepEnd();
       if (this.src.kind(rewards.values) !== "dataset") return { timesteps: new Float64Array(0), values: new Float64Array(0) };
-      return nonZeroRewards(this.f64(STREAMS.timesteps, a, end), this.f64(rewards.values, a, end));
+      return nonZeroRewards(this.stepTimes(), this.f64(rewards.values, a, end));
     }
     const [r0, r1] = this.rows("rewards");
     const timesteps = this.f64(rewards.timesteps, r0, r1);
