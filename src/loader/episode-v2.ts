@@ -4,7 +4,7 @@
  */
 import { FormatError } from "../errors.js";
 import { EPISODES, FIRST_ROW, REWARD_ENCODING, SPIKE_ENCODING, STATIC, STREAMS, type RangeName } from "../schema.js";
-import { scalarNumber, setOwn, toFloat64, toUint32, type Source } from "./read.js";
+import { scalarNumber, setOwn, toFloat64, toUint32, type NumberArray, type Source } from "./read.js";
 import type { Rows, V2Table } from "./table.js";
 import type {
   EpisodeAttributes, ExperimentEvent, NdArray, Rewards, SpikeTrain, TimeSeries, WeightChanges,
@@ -128,12 +128,17 @@ export class V2Episode implements EpisodeBackend {
   }
 
   private f64(path: string, start: number, end: number): Float64Array {
+    return toFloat64(this.numbers(path, start, end), path);
+  }
+
+  /** As {@link f64}, in the stored type (64-bit integers as Float64Array): for values used here only, not handed out. */
+  private numbers(path: string, start: number, end: number): NumberArray {
     if (end <= start) return new Float64Array(0);
     if (this.src.kind(path) !== "dataset") {
       this.check(path, 0, start, end);
       return new Float64Array(0);
     }
-    return toFloat64(this.nd(path, start, end).data, path);
+    return this.nd(path, start, end).data as NumberArray;
   }
 
   private strings(path: string, start: number, end: number): string[] {
@@ -240,7 +245,7 @@ export class V2Episode implements EpisodeBackend {
       from = k * every;
     }
     if (r <= from) return base;
-    const counts = this.f64(STREAMS.spikes.counts, from, r);
+    const counts = this.numbers(STREAMS.spikes.counts, from, r);
     for (let i = 0; i < counts.length; i++) base += counts[i];
     return base;
   }
@@ -268,7 +273,7 @@ export class V2Episode implements EpisodeBackend {
     if (r1 <= r0 || this.src.kind(axis) !== "dataset") return empty;
     const steps = this.f64(STREAMS.timesteps, r0, r1);
     if (this.streams.denseSpikes) return decodeDense(this.src, spikes.matrix, r0, r0 + steps.length, steps);
-    const counts = this.f64(spikes.counts, r0, r1);
+    const counts = this.numbers(spikes.counts, r0, r1);
     let total = 0;
     for (let i = 0; i < counts.length; i++) total += counts[i];
     const ids = total > 0 ? toUint32(this.nd(spikes.neuronIds, s0, s0 + total).data, spikes.neuronIds) : new Uint32Array(0);
@@ -286,7 +291,7 @@ export class V2Episode implements EpisodeBackend {
     if (this.streams.denseSpikes) {
       return decodeDense(this.src, spikes.matrix, a, a + steps.length, steps);
     }
-    const counts = this.f64(spikes.counts, a, end);
+    const counts = this.numbers(spikes.counts, a, end);
     const [s0, s1] = this.rows("spikes");
     const ids = s1 > s0 ? toUint32(this.nd(spikes.neuronIds, s0, s1).data, spikes.neuronIds) : new Uint32Array(0);
     return decodeCsr(steps, counts, ids, this.src.partial, `${spikes.group} rows ${a}..${end}`);

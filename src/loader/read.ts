@@ -89,11 +89,16 @@ export function readNumericRows(src: SliceSource, path: string, start: number, e
   const rowShape = info.shape.slice(1);
   const rowSize = rowShape.reduce((a, b) => a * b, 1);
   const maxBytes = options.maxSliceBytes ?? DEFAULT_SLICE_BYTES;
-  if (!big && rowSize > 0 && (e - s) * rowSize * dtypeSize(stored) <= maxBytes) {
-    // one slice: the reader's array is already the caller's own, no copy
+  if (rowSize > 0 && (e - s) * rowSize * dtypeSize(stored) <= maxBytes) {
+    // one slice: the reader's array is already the caller's own, no copy; 64-bit integers become
+    // numbers in the same buffer (both 8 bytes per element)
     const part = src.readRows(path, s, e);
     checkSlice(path, part, s, e, rowSize);
-    return { data: part, shape: [e - s, ...rowShape], ...meta };
+    if (!big) return { data: part, shape: [e - s, ...rowShape], ...meta };
+    const raw = part as BigInt64Array | BigUint64Array;
+    const numbers = new Float64Array(raw.buffer, raw.byteOffset, raw.length);
+    bigInto(raw, numbers, 0, path);
+    return { data: numbers, shape: [e - s, ...rowShape], ...meta };
   }
   const out = allocate(dtype, (e - s) * rowSize) as NumberArray;
   readSlices(src, path, stored, out, s, e, rowSize, maxBytes);
@@ -155,7 +160,8 @@ function readSlices(
 /**
  * 64-bit integers to numbers through two 32-bit halves (little-endian): no BigInt per element
  * (Number(bigint) made the episode table's 1.7 M values cost ~260 ms at open). A value of 2^53 or
- * more in magnitude is an error, not a rounded number.
+ * more in magnitude is an error, not a rounded number (with `strict`; else false, `out` partly
+ * written). `out` may be `src`'s own buffer (element i is read before it is written).
  */
 function bigInto(src: BigInt64Array | BigUint64Array, out: Float64Array, offset: number, path: string, strict = true): boolean {
   const words = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
