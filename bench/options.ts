@@ -37,7 +37,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --max-episodes N   cap episodes of the in-process contenders (result flagged capped)
   --json             print the result JSON instead of the table
   --out-dir DIR      where <date>.json and <date>.md go [bench/results]
-  --scale            run the scaling run instead (bench/scale-episodes.ts; its options: --scale --help)`;
+  --scale            run the scaling run instead (bench/scale-episodes.ts; its options: --scale --help)
+  --read             run the read benchmark instead (bench/read-bench.ts; its options: --read --help)`;
 
 function list(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");

@@ -5,6 +5,7 @@
  *
  *   npm run bench -- --workload quickstart --repeat 3
  *   npm run bench -- --scale [--episodes 100000]    (bench/scale-episodes.ts instead of the suite)
+ *   npm run bench -- --read [--repeat 5]            (bench/read-bench.ts: reading back against h5py)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -163,6 +164,8 @@ async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   // `npm run bench -- --scale [options]`: the scaling run of bench/scale-episodes.ts instead of the suite
   if (argv.includes("--scale")) return (await import("./scale-episodes.js")).main(argv.filter((a) => a !== "--scale"));
+  // `npm run bench -- --read [options]`: the read benchmark of bench/read-bench.ts instead of the suite
+  if (argv.includes("--read")) return (await import("./read-bench.js")).main(argv.filter((a) => a !== "--read"));
   let o: BenchOptions | "help";
   try {
     o = parseBenchArgs(argv);

@@ -125,3 +125,33 @@ test("scale-episodes: a tiny run writes segments, the one-episode baseline and t
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--episodes must be a positive integer/);
 });
+
+test("read: a one-repeat --read on a tiny file runs every mode and writes the JSON and markdown report", (t) => {
+  const dir = tempDir(t, "snn-export-read-bench-test-");
+  const r = spawnSync(process.execPath, [RUN, "--read", "--workload", "many_episodes", "--max-episodes", "3", "--repeat", "1", "--json", "--out-dir", dir], { encoding: "utf8", timeout: 300_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as {
+    kind: string; runs: { mode: string; contender: string; ok: boolean; seconds: number; first_data_ms?: number; peak_rss_mb: number }[];
+    summaries: { mode: string; contender: string; runs: number; paired_vs_h5py: number | null }[];
+  };
+  assert.equal(j.kind, "read");
+  const ours = j.runs.filter((x) => x.contender === "snn-export");
+  assert.deepEqual(ours.map((x) => x.mode), ["warm", "cold", "first"]);
+  for (const x of j.runs) {
+    assert.ok(x.ok, JSON.stringify(x));
+    assert.ok(x.seconds > 0 && x.peak_rss_mb > 0, JSON.stringify(x));
+    if (x.mode === "first") assert.ok(x.first_data_ms! > 0, JSON.stringify(x));
+  }
+  const h5py = j.runs.some((x) => x.contender === "h5py");
+  for (const s of j.summaries.filter((x) => x.contender === "snn-export")) {
+    assert.equal(s.runs, 1);
+    assert.equal(s.paired_vs_h5py === null, !h5py, JSON.stringify(s));
+  }
+  const files = readdirSync(dir).sort();
+  assert.equal(files.length, 2, files.join(", "));
+  assert.match(files[0], /^read_.*\.json$/);
+  assert.match(readFileSync(join(dir, files[1]), "utf8"), /\| many_episodes \| warm \| snn-export \| 1 \|/);
+  const bad = spawnSync(process.execPath, [RUN, "--read", "--modes", "hot"], { encoding: "utf8", timeout: 300_000 });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /unknown mode "hot"/);
+});

@@ -60,7 +60,7 @@ export interface EpisodeBackend {
  * // { timesteps: [10, 10], neuronIds: [3, 4] }
  * ```
  */
-export function decodeCsr(steps: Float64Array, counts: Float64Array, ids: Uint32Array, partial: boolean, where: string): SpikeTrain {
+export function decodeCsr(steps: Float64Array, counts: ArrayLike<number>, ids: Uint32Array, partial: boolean, where: string): SpikeTrain {
   const rows = commonLength({ timesteps: steps.length, counts: counts.length }, partial, where);
   let total = 0;
   for (let i = 0; i < rows; i++) total += counts[i];
@@ -72,8 +72,8 @@ export function decodeCsr(steps: Float64Array, counts: Float64Array, ids: Uint32
   }
   const timesteps = new Float64Array(total);
   for (let i = 0, k = 0; i < usable; i++) {
-    timesteps.fill(steps[i], k, k + counts[i]);
-    k += counts[i];
+    const t = steps[i];
+    for (let end = k + counts[i]; k < end; k++) timesteps[k] = t;
   }
   return { timesteps, neuronIds: ids.subarray(0, total) };
 }

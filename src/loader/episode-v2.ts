@@ -4,7 +4,7 @@
  */
 import { FormatError } from "../errors.js";
 import { EPISODES, FIRST_ROW, REWARD_ENCODING, SPIKE_ENCODING, STATIC, STREAMS, type RangeName } from "../schema.js";
-import { scalarNumber, setOwn, toFloat64, toUint32, type Source } from "./read.js";
+import { scalarNumber, setOwn, toFloat64, toUint32, type NumberArray, type Source } from "./read.js";
 import type { Rows, V2Table } from "./table.js";
 import type {
   EpisodeAttributes, ExperimentEvent, NdArray, Rewards, SpikeTrain, TimeSeries, WeightChanges,
@@ -85,8 +85,20 @@ export class V2Episode implements EpisodeBackend {
   readonly path: string = EPISODES.group;
   readonly staticGroup: string;
 
+  /** The episode's step timesteps, read once (not live: a live file's episode may still grow). */
+  private steps: Float64Array | null = null;
+
   constructor(private readonly src: Source, private readonly table: V2Table, private readonly streams: V2Streams, readonly id: number) {
     this.staticGroup = STATIC.episode(id);
+  }
+
+  /** The timesteps of the episode's steps, shared by its spikes, behaviour and rewards (callers that hand them out copy). */
+  private stepTimes(): Float64Array {
+    this.src.checkOpen(); // closed: a StateError, also for the kept timesteps
+    if (this.steps) return this.steps;
+    const steps = this.f64(STREAMS.timesteps, this.rows("steps")[0], this.stepEnd());
+    if (!this.src.live) this.steps = steps;
+    return steps;
   }
 
   private rows(range: RangeName): Rows {
@@ -116,12 +128,17 @@ export class V2Episode implements EpisodeBackend {
   }
 
   private f64(path: string, start: number, end: number): Float64Array {
+    return toFloat64(this.numbers(path, start, end), path);
+  }
+
+  /** As {@link f64}, in the stored type (64-bit integers as Float64Array): for values used here only, not handed out. */
+  private numbers(path: string, start: number, end: number): NumberArray {
     if (end <= start) return new Float64Array(0);
     if (this.src.kind(path) !== "dataset") {
       this.check(path, 0, start, end);
       return new Float64Array(0);
     }
-    return toFloat64(this.nd(path, start, end).data, path);
+    return this.nd(path, start, end).data as NumberArray;
   }
 
   private strings(path: string, start: number, end: number): string[] {
@@ -140,7 +157,7 @@ export class V2Episode implements EpisodeBackend {
   }
 
   timesteps(): Float64Array {
-    return this.f64(STREAMS.timesteps, this.rows("steps")[0], this.stepEnd());
+    return this.stepTimes().slice();
   }
 
   /** The variables of a series stream that the episode has: its rows end after the variable's first row. */
@@ -168,7 +185,8 @@ export class V2Episode implements EpisodeBackend {
   /** Rows `[start, end)` of a series stream (behaviour: step rows; neural state: state rows). */
   private seriesRows(stream: SeriesName, names: string[], start: number, end: number): TimeSeries {
     const behavior = stream === "behavior";
-    const timesteps = this.f64(behavior ? STREAMS.timesteps : STREAMS.neuralStates.timesteps, start, end);
+    const whole = behavior && start === this.rows("steps")[0] && end === this.stepEnd();
+    const timesteps = whole ? this.stepTimes().slice() : this.f64(behavior ? STREAMS.timesteps : STREAMS.neuralStates.timesteps, start, end);
     const paths = new Map(this.streams.vars[stream].map((v) => [v.name, v.path]));
     const read: Record<string, NdArray> = {};
     const lengths: Record<string, number> = { timesteps: timesteps.length };
@@ -227,7 +245,7 @@ export class V2Episode implements EpisodeBackend {
       from = k * every;
     }
     if (r <= from) return base;
-    const counts = this.f64(STREAMS.spikes.counts, from, r);
+    const counts = this.numbers(STREAMS.spikes.counts, from, r);
     for (let i = 0; i < counts.length; i++) base += counts[i];
     return base;
   }
@@ -255,7 +273,7 @@ export class V2Episode implements EpisodeBackend {
     if (r1 <= r0 || this.src.kind(axis) !== "dataset") return empty;
     const steps = this.f64(STREAMS.timesteps, r0, r1);
     if (this.streams.denseSpikes) return decodeDense(this.src, spikes.matrix, r0, r0 + steps.length, steps);
-    const counts = this.f64(spikes.counts, r0, r1);
+    const counts = this.numbers(spikes.counts, r0, r1);
     let total = 0;
     for (let i = 0; i < counts.length; i++) total += counts[i];
     const ids = total > 0 ? toUint32(this.nd(spikes.neuronIds, s0, s0 + total).data, spikes.neuronIds) : new Uint32Array(0);
@@ -269,11 +287,11 @@ export class V2Episode implements EpisodeBackend {
     const empty = { timesteps: new Float64Array(0), neuronIds: new Uint32Array(0) };
     const axis = this.streams.denseSpikes ? spikes.matrix : spikes.counts;
     if (end <= a || this.src.kind(axis) !== "dataset") return empty; // no spikes in this experiment
-    const steps = this.f64(STREAMS.timesteps, a, end);
+    const steps = this.stepTimes();
     if (this.streams.denseSpikes) {
       return decodeDense(this.src, spikes.matrix, a, a + steps.length, steps);
     }
-    const counts = this.f64(spikes.counts, a, end);
+    const counts = this.numbers(spikes.counts, a, end);
     const [s0, s1] = this.rows("spikes");
     const ids = s1 > s0 ? toUint32(this.nd(spikes.neuronIds, s0, s1).data, spikes.neuronIds) : new Uint32Array(0);
     return decodeCsr(steps, counts, ids, this.src.partial, `${spikes.group} rows ${a}..${end}`);
@@ -285,7 +303,7 @@ export class V2Episode implements EpisodeBackend {
       const [a] = this.rows("steps");
       const end = this.stepEnd();
       if (this.src.kind(rewards.values) !== "dataset") return { timesteps: new Float64Array(0), values: new Float64Array(0) };
-      return nonZeroRewards(this.f64(STREAMS.timesteps, a, end), this.f64(rewards.values, a, end));
+      return nonZeroRewards(this.stepTimes(), this.f64(rewards.values, a, end));
     }
     const [r0, r1] = this.rows("rewards");
     const timesteps = this.f64(rewards.timesteps, r0, r1);

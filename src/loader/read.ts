@@ -88,9 +88,27 @@ export function readNumericRows(src: SliceSource, path: string, start: number, e
   const e = Math.max(s, Math.min(end, info.shape[0]));
   const rowShape = info.shape.slice(1);
   const rowSize = rowShape.reduce((a, b) => a * b, 1);
+  const maxBytes = options.maxSliceBytes ?? DEFAULT_SLICE_BYTES;
+  if (rowSize > 0 && (e - s) * rowSize * dtypeSize(stored) <= maxBytes) {
+    // one slice: the reader's array is already the caller's own, no copy; 64-bit integers become
+    // numbers in the same buffer (both 8 bytes per element)
+    const part = src.readRows(path, s, e);
+    checkSlice(path, part, s, e, rowSize);
+    if (!big) return { data: part, shape: [e - s, ...rowShape], ...meta };
+    const raw = part as BigInt64Array | BigUint64Array;
+    const numbers = new Float64Array(raw.buffer, raw.byteOffset, raw.length);
+    bigInto(raw, numbers, 0, path);
+    return { data: numbers, shape: [e - s, ...rowShape], ...meta };
+  }
   const out = allocate(dtype, (e - s) * rowSize) as NumberArray;
-  readSlices(src, path, stored, out, s, e, rowSize, options.maxSliceBytes ?? DEFAULT_SLICE_BYTES);
+  readSlices(src, path, stored, out, s, e, rowSize, maxBytes);
   return { data: out, shape: [e - s, ...rowShape], ...meta };
+}
+
+function checkSlice(path: string, part: NumericArray, r: number, e: number, rowSize: number): void {
+  if (part.length !== (e - r) * rowSize) {
+    throw new FormatError("INVALID_DATA", `${path}: read ${part.length} elements for rows ${r}..${e}, expected ${(e - r) * rowSize}`);
+  }
 }
 
 /**
@@ -132,9 +150,7 @@ function readSlices(
   for (let r = start; r < end; r += step) {
     const e = Math.min(end, r + step);
     const part = src.readRows(path, r, e);
-    if (part.length !== (e - r) * rowSize) {
-      throw new FormatError("INVALID_DATA", `${path}: read ${part.length} elements for rows ${r}..${e}, expected ${(e - r) * rowSize}`);
-    }
+    checkSlice(path, part, r, e, rowSize);
     const at = (r - start) * rowSize;
     if (part instanceof BigInt64Array || part instanceof BigUint64Array) bigInto(part, out as Float64Array, at, path);
     else (out as Float64Array).set(part as Float64Array, at);
@@ -144,7 +160,8 @@ function readSlices(
 /**
  * 64-bit integers to numbers through two 32-bit halves (little-endian): no BigInt per element
  * (Number(bigint) made the episode table's 1.7 M values cost ~260 ms at open). A value of 2^53 or
- * more in magnitude is an error, not a rounded number.
+ * more in magnitude is an error, not a rounded number (with `strict`; else false, `out` partly
+ * written). `out` may be `src`'s own buffer (element i is read before it is written).
  */
 function bigInto(src: BigInt64Array | BigUint64Array, out: Float64Array, offset: number, path: string, strict = true): boolean {
   const words = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
@@ -188,7 +205,9 @@ export function bigToFloat64(src: BigInt64Array | BigUint64Array, where: string)
 export function toFloat64(a: NumericArray, where: string): Float64Array {
   if (a instanceof Float64Array) return a;
   if (a instanceof BigInt64Array || a instanceof BigUint64Array) return bigToFloat64(a, where);
-  return Float64Array.from(a);
+  const out = new Float64Array(a.length);
+  out.set(a); // converts natively (Float64Array.from iterates element by element)
+  return out;
 }
 
 /**
@@ -201,6 +220,11 @@ export function toFloat64(a: NumericArray, where: string): Float64Array {
  */
 export function toUint32(a: NumericArray, where: string): Uint32Array {
   if (a instanceof Uint32Array) return a;
+  if (a instanceof Uint8Array || a instanceof Uint16Array) {
+    const out = new Uint32Array(a.length);
+    out.set(a); // every value fits
+    return out;
+  }
   const f = toFloat64(a, where);
   const out = new Uint32Array(f.length);
   for (let i = 0; i < f.length; i++) {

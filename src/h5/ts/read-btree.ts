@@ -44,6 +44,9 @@ export interface TreeSpec {
 /** Reads and caches chunk B-tree nodes of one file. */
 export class ChunkTrees {
   private readonly nodes = new Map<string, Node>();
+  /** Chunks of the leaf nodes read so far, per tree (root address): entry k is the chunk at row k × chunk rows. */
+  private readonly leaves = new Map<number, ChunkRef[]>();
+  private leafCount = 0;
 
   /** `onNode` is told of every node read from the file (address and bytes; tests map the file with it). */
   constructor(private readonly src: FileSource, private readonly onNode?: (addr: number, bytes: number) => void) {}
@@ -51,14 +54,43 @@ export class ChunkTrees {
   /** Forgets every node read (the file may have changed). */
   clear(): void {
     this.nodes.clear();
+    this.leaves.clear();
+    this.leafCount = 0;
   }
 
   /** Chunks that overlap rows `[lo, hi)`, in row order. */
   find(t: TreeSpec, lo: number, hi: number): ChunkRef[] {
     const out: ChunkRef[] = [];
     if (t.root === UNDEF || hi <= lo) return out;
+    // every chunk already seen in a leaf of this tree: no walk
+    const known = this.leaves.get(t.root);
+    if (known) {
+      for (let k = Math.floor(lo / t.chunkRows), last = Math.floor((hi - 1) / t.chunkRows); k <= last; k++) {
+        const ref = known[k];
+        if (!ref) break;
+        out.push(ref);
+        if (k === last) return out;
+      }
+      out.length = 0;
+    }
     this.walk(t, t.root, -1, lo, hi, [0, Number.MAX_SAFE_INTEGER], new Set(), out);
     return out;
+  }
+
+  /** Remembers the chunks of a leaf node (at most NODE_CACHE × MAX_ENTRIES in all). */
+  private remember(t: TreeSpec, node: Node): void {
+    if (this.leafCount >= NODE_CACHE * MAX_ENTRIES) {
+      this.leaves.clear();
+      this.leafCount = 0;
+    }
+    let known = this.leaves.get(t.root);
+    if (!known) this.leaves.set(t.root, (known = []));
+    for (let i = 0; i < node.children.length; i++) {
+      const k = node.rows[i] / t.chunkRows;
+      if (known[k]) continue;
+      known[k] = { row: node.rows[i], addr: node.children[i], size: node.sizes[i], mask: node.masks[i] };
+      this.leafCount++;
+    }
   }
 
   private walk(t: TreeSpec, addr: number, level: number, lo: number, hi: number, range: [number, number], seen: Set<number>, out: ChunkRef[]): void {
@@ -70,6 +102,7 @@ export class ChunkTrees {
     if (node.rows[0] !== range[0] && level >= 0) throw corrupt(t.where, `chunk B-tree node at ${addr} starts at row ${node.rows[0]}, its parent says ${range[0]}`);
     if (node.rows[node.rows.length - 1] > range[1]) throw corrupt(t.where, `chunk B-tree node at ${addr} ends after its parent's range`);
     const n = node.children.length;
+    if (node.level === 0) this.remember(t, node);
     for (let i = 0; i < n; i++) {
       const start = node.rows[i];
       if (node.level === 0) {

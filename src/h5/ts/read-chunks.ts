@@ -98,7 +98,7 @@ export class ChunkReader {
     if (ref.mask !== 0) throw corrupt(where, `filter mask ${ref.mask} (snn-export never skips a filter)`);
     const stored = this.src.read(ref.addr, ref.size, where, "chunk");
     this.chunksRead++;
-    const data = decode(stored, d, bytes, where);
+    const data = decode(stored, d, bytes, where, undefined, inExtent(d, ref));
     if (bytes <= this.budget / 4) this.remember(key, data);
     return data;
   }
@@ -128,13 +128,20 @@ export class ChunkReader {
   }
 }
 
+/** Elements of the chunk at `ref` that lie inside the dataset's extent (the rest of an edge chunk is never read). */
+function inExtent(d: DataDesc, ref: ChunkRef): number {
+  const rows = d.dims.length ? d.dims[0] : 1;
+  const R = d.layout.kind === "chunked" ? d.layout.chunk[0] : rows;
+  return Math.max(0, Math.min(R, rows - ref.row)) * (ChunkReader.rowBytes(d) / d.elemSize);
+}
+
 let scratch = new Uint8Array(0);
 
 /**
  * Undoes the filter pipeline: deflate (inflated into a scratch buffer when a shuffle follows) then
  * shuffle; no filters: the stored bytes. The result must be exactly `bytes` long.
  */
-function decode(stored: Uint8Array, d: DataDesc, bytes: number, where: string, into?: Uint8Array): Uint8Array {
+function decode(stored: Uint8Array, d: DataDesc, bytes: number, where: string, into?: Uint8Array, count?: number): Uint8Array {
   const ids = d.filters.map((f) => f.id).join(",");
   if (ids === "") {
     if (stored.length !== bytes) throw corrupt(where, `chunk of ${stored.length} bytes, expected ${bytes}`);
@@ -145,11 +152,11 @@ function decode(stored: Uint8Array, d: DataDesc, bytes: number, where: string, i
   if (ids === "1") return inflate(stored, new Uint8Array(bytes + 1), bytes, where).subarray(0, bytes);
   if (ids === "2,1") {
     if (scratch.length < bytes + 1) scratch = new Uint8Array(bytes + 1);
-    return unshuffle(inflate(stored, scratch, bytes, where).subarray(0, bytes), d.elemSize, into);
+    return unshuffle(inflate(stored, scratch, bytes, where).subarray(0, bytes), d.elemSize, into, count);
   }
   if (ids === "2") {
     if (stored.length !== bytes) throw corrupt(where, `chunk of ${stored.length} bytes, expected ${bytes}`);
-    return unshuffle(stored, d.elemSize, into);
+    return unshuffle(stored, d.elemSize, into, count);
   }
   throw corrupt(where, `filter pipeline ${ids} (snn-export writes shuffle then deflate)`);
 }
@@ -165,45 +172,38 @@ function inflate(data: Uint8Array, out: Uint8Array, bytes: number, where: string
   return out;
 }
 
-/** Element `k` (0-3) of the four little-endian words of four byte planes, as one 32-bit word. */
-function gather(a: number, b: number, c: number, d: number, k: number): number {
-  const s = 8 * k;
-  return ((a >>> s) & 0xff) | (((b >>> s) & 0xff) << 8) | (((c >>> s) & 0xff) << 16) | ((d >>> s) << 24);
-}
-
-/** Unshuffles 4-byte (or, as two halves, 8-byte) elements four at a time, reading planes a word at a time. */
-function unshuffleWords(src: Uint8Array, size: number, n: number, out: Uint8Array): void {
-  const planes = new Uint32Array(src.buffer, src.byteOffset, (size * n) >> 2);
-  const w = new Uint32Array(out.buffer, out.byteOffset, (size * n) >> 2);
-  const q = n >> 2; // words per plane
-  const halves = size >> 2;
-  for (let i = 0; i < q; i++) {
-    for (let h = 0; h < halves; h++) {
-      const base = 4 * h * q + i;
-      const a = planes[base], b = planes[base + q], c = planes[base + 2 * q], d = planes[base + 3 * q];
-      for (let k = 0; k < 4; k++) w[(4 * i + k) * halves + h] = gather(a, b, c, d, k);
-    }
-  }
-}
-
 /**
  * Inverse of HDF5's shuffle filter: byte j of element i comes from position j * n + i. Writes
- * into `out` when given (same length as `src`).
+ * into `out` when given (same length as `src`). `count`: only the first `count` elements are
+ * produced (an edge chunk's rows past the dataset's extent are not needed); the rest of `out` is
+ * left as it is. 2-, 4- and 8-byte elements are assembled into 16- and 32-bit words, one element
+ * per iteration (plain loops are also what runs fastest before the JIT has compiled them).
  */
-export function unshuffle(src: Uint8Array, size: number, out: Uint8Array = new Uint8Array(src.length)): Uint8Array {
+export function unshuffle(src: Uint8Array, size: number, out: Uint8Array = new Uint8Array(src.length), count?: number): Uint8Array {
   if (size <= 1) {
     if (out !== src) out.set(src);
     return out;
   }
   const n = Math.floor(src.length / size);
-  const words = (size === 4 || size === 8) && n % 4 === 0 && src.byteOffset % 4 === 0 && out.byteOffset % 4 === 0;
-  if (words) unshuffleWords(src, size, n, out);
-  else {
+  const m = count === undefined ? n : Math.max(0, Math.min(n, count));
+  if (size === 2 && out.byteOffset % 2 === 0) {
+    const w = new Uint16Array(out.buffer, out.byteOffset, m);
+    for (let i = 0; i < m; i++) w[i] = src[i] | (src[n + i] << 8);
+  } else if (size === 4 && out.byteOffset % 4 === 0) {
+    const w = new Uint32Array(out.buffer, out.byteOffset, m);
+    for (let i = 0; i < m; i++) w[i] = src[i] | (src[n + i] << 8) | (src[2 * n + i] << 16) | (src[3 * n + i] << 24);
+  } else if (size === 8 && out.byteOffset % 4 === 0) {
+    const w = new Uint32Array(out.buffer, out.byteOffset, 2 * m);
+    for (let i = 0; i < m; i++) {
+      w[2 * i] = src[i] | (src[n + i] << 8) | (src[2 * n + i] << 16) | (src[3 * n + i] << 24);
+      w[2 * i + 1] = src[4 * n + i] | (src[5 * n + i] << 8) | (src[6 * n + i] << 16) | (src[7 * n + i] << 24);
+    }
+  } else {
     for (let j = 0; j < size; j++) {
       const base = j * n;
-      for (let i = 0, t = j; i < n; i++, t += size) out[t] = src[base + i];
+      for (let i = 0, t = j; i < m; i++, t += size) out[t] = src[base + i];
     }
   }
-  out.set(src.subarray(n * size), n * size); // a partial element stays as it is
+  if (m === n) out.set(src.subarray(n * size), n * size); // a partial element stays as it is
   return out;
 }

@@ -33,6 +33,9 @@ export class TsReader {
   private readonly src: FileSource;
   private root = 0;
   private readonly objects = new Map<number, H5Object>();
+  /** Path → object (null: nothing there) and path → chunk reader description, so a path is walked once. */
+  private readonly paths = new Map<string, H5Object | null>();
+  private readonly descs = new Map<string, DataDesc>();
   private readonly heaps: GlobalHeaps;
   private readonly chunks: ChunkReader;
 
@@ -74,6 +77,16 @@ export class TsReader {
 
   /** The object at `path`, or null when a link on the way is missing or a member is not a group. */
   private find(path: string): H5Object | null {
+    let found = this.paths.get(path);
+    if (found === undefined) {
+      found = this.walk(path);
+      if (this.paths.size >= OBJECT_CACHE) this.paths.clear();
+      this.paths.set(path, found);
+    }
+    return found;
+  }
+
+  private walk(path: string): H5Object | null {
     let obj = this.object(this.root, "/");
     let at = "";
     for (const name of parts(path)) {
@@ -90,7 +103,12 @@ export class TsReader {
     const obj = this.find(path);
     if (!obj || obj.kind !== "dataset" || !obj.dataset) throw new FormatError("NOT_FOUND", `no dataset ${norm(path)} in ${this.filePath}`);
     const m = obj.dataset;
-    const desc = { id: obj.addr, where: `${this.filePath}: ${norm(path)}`, dims: m.dims, elemSize: m.type.size, layout: m.layout, filters: m.filters };
+    let desc = this.descs.get(path);
+    if (!desc) {
+      desc = { id: obj.addr, where: `${this.filePath}: ${norm(path)}`, dims: m.dims, elemSize: m.type.size, layout: m.layout, filters: m.filters };
+      if (this.descs.size >= OBJECT_CACHE) this.descs.clear();
+      this.descs.set(path, desc);
+    }
     return [obj, desc, m];
   }
 
@@ -174,6 +192,8 @@ export class TsReader {
   /** Forgets everything read and reads the superblock and root again (the file may have grown). */
   refresh(): void {
     this.objects.clear();
+    this.paths.clear();
+    this.descs.clear();
     this.heaps.clear();
     this.chunks.clear();
     this.src.restat();
