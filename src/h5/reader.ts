@@ -11,7 +11,7 @@ import { FormatError, StorageError } from "../errors.js";
 import { nonRegularKind, notRegular, Unsupported } from "./ts/read-io.js";
 import { TsReader } from "./ts/reader.js";
 import type { DatasetInfo } from "./types.js";
-import { WasmReader } from "./wasm-reader.js";
+import { WasmProxy } from "./wasm-proxy.js";
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -87,7 +87,7 @@ export class H5Reader {
   readonly engine: "ts" | "h5wasm";
   private impl: Backend | null;
 
-  private constructor(filePath: string, impl: TsReader | WasmReader) {
+  private constructor(filePath: string, impl: TsReader | WasmProxy) {
     this.filePath = filePath;
     this.impl = impl;
     this.engine = impl instanceof TsReader ? "ts" : "h5wasm";
@@ -111,7 +111,7 @@ export class H5Reader {
     const ts = engine === "h5wasm" ? null : openTs(filePath, engine);
     if (ts) return new H5Reader(filePath, ts);
     if (!hasHdf5Signature(filePath)) throw new FormatError("NOT_HDF5", `${filePath} is not an HDF5 file (no HDF5 signature found)`);
-    return new H5Reader(filePath, await WasmReader.open(filePath, options.swmr ?? false));
+    return new H5Reader(filePath, await WasmProxy.open(filePath, options.swmr ?? false));
   }
 
   /** Chunks the TypeScript reader has read from the file (decoded cache misses); null with h5wasm. */
@@ -187,7 +187,7 @@ export class H5Reader {
 
   /** Re-reads the extent of a dataset written by another process (SWMR readers; the TypeScript reader re-reads everything). */
   refresh(path: string): void {
-    this.call((r) => (r instanceof TsReader ? r.refresh() : (r as WasmReader).refresh(path)));
+    this.call((r) => (r instanceof TsReader ? r.refresh() : (r as WasmProxy).refresh(path)));
   }
 
   /** Closes the file; idempotent. */
