@@ -138,7 +138,20 @@ export class WasmProxy {
     const h = await host(filePath);
     const handle = (await h.callAsync(filePath, "open", [filePath, swmr])) as number;
     h.open++;
-    return new WasmProxy(filePath, h, handle);
+    const p = new WasmProxy(filePath, h, handle);
+    p.swmr = swmr;
+    return p;
+  }
+
+  private swmr = false;
+
+  /** Closes and opens the file again in the worker (HDF5 keeps what it read; the file may have changed). */
+  reopen(): void {
+    if (this.handle === null) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
+    const old = this.handle;
+    this.handle = null;
+    if (!this.h.dead) this.h.call(this.filePath, "close", old, []);
+    this.handle = this.h.call(this.filePath, "open", undefined, [this.filePath, this.swmr]) as number;
   }
 
   private call<T>(op: string, args: unknown[]): T {
