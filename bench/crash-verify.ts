@@ -241,11 +241,11 @@ function checkEpisode(loader: ExperimentLoader, ep: number, seed: number, profil
 }
 
 /** Opens `job.file` with the loader and checks everything in it. Never throws. */
-export async function verifyWithLoader(job: VerifyJob): Promise<LoaderCheck> {
+export async function verifyWithLoader(job: VerifyJob, openOptions: { live?: boolean } = {}): Promise<LoaderCheck> {
   const out: LoaderCheck = { opened: false, error: null, errorCode: null, metadataStatus: null, episodes: [], stepsLost: 0, wrongValues: 0, problems: [] };
   let loader: ExperimentLoader;
   try {
-    loader = await ExperimentLoader.open(job.file);
+    loader = await ExperimentLoader.open(job.file, openOptions);
   } catch (err) {
     out.error = (err as Error).message;
     out.errorCode = isSnnExportError(err) ? err.code : "UNTYPED";

@@ -55,6 +55,8 @@ export interface WriterSpec extends D.Profile {
   closeOpen?: boolean;
   /** Write engine (the exporter's default when absent). */
   engine?: "ts" | "h5wasm";
+  /** Other exporter options (e.g. asyncWrite, enableSwmr). */
+  exporterOptions?: Record<string, unknown>;
   /**
    * false: compress chunks inline (SNN_EXPORT_COMPRESS_THREADS=0). With compression threads a
    * finished chunk is written at the next chance, so how many writes fall into a log burst depends
@@ -181,6 +183,7 @@ async function main(): Promise<void> {
     flushEverySteps: spec.flushEverySteps, flushIntervalMs: spec.flushIntervalMs,
     provenance: { runtime: true, git: false, codeSnapshot: false },
     ...(spec.engine ? { engine: spec.engine } : {}),
+    ...(spec.exporterOptions ?? {}),
   });
   say({ ev: "file", path: ex.filePath });
   try {

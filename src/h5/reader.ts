@@ -6,12 +6,13 @@
  * reads. The choice is made per file at open.
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { SnnExportError } from "../errors.js";
 import type { NumericArray } from "../dtypes.js";
 import { FormatError, StorageError } from "../errors.js";
 import { nonRegularKind, notRegular, Unsupported } from "./ts/read-io.js";
 import { TsReader } from "./ts/reader.js";
 import type { DatasetInfo } from "./types.js";
-import { WasmReader } from "./wasm-reader.js";
+import { WasmProxy } from "./wasm-proxy.js";
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -20,7 +21,11 @@ export type ReaderEngine = "auto" | "ts" | "h5wasm";
 
 /** Options of {@link H5Reader.open}. */
 export interface ReaderOptions {
-  /** Open for reading while another process writes (SWMR); always read through h5wasm. */
+  /**
+   * Open for reading while another process writes: files of the TypeScript reader's profile are
+   * read by it as every file being written is (see {@link H5Reader.trustUnchanged}); other files
+   * through h5wasm in SWMR mode.
+   */
   swmr?: boolean;
   /** Which reader [`auto`, or the environment variable `SNN_EXPORT_READER`]. */
   engine?: ReaderEngine;
@@ -47,7 +52,6 @@ export function hasHdf5Signature(filePath: string): boolean {
 type Backend = Pick<TsReader, "kind" | "keys" | "attrs" | "info" | "readRows" | "readText" | "readStrings" | "readStringRows" | "objectAddress" | "close">;
 
 function chooseEngine(options: ReaderOptions): ReaderEngine {
-  if (options.swmr) return "h5wasm";
   const env = process.env.SNN_EXPORT_READER;
   const e = options.engine ?? (env === "ts" || env === "h5wasm" ? env : "auto");
   return e;
@@ -80,17 +84,71 @@ function outsideProfile(filePath: string, err: Unsupported): FormatError {
   return new FormatError("NOT_SNN_EXPORT", `${filePath} uses HDF5 features the TypeScript reader does not read (${err.message}); open it with { engine: "h5wasm" }`);
 }
 
+/** What identifies a version of the file's bytes: size and change times (ns), and when they were taken. */
+interface Stamp { size: bigint; mtimeNs: bigint; ctimeNs: bigint; takenNs: bigint }
+
+function stamp(filePath: string): Stamp {
+  const st = statSync(filePath, { bigint: true });
+  return { size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, takenNs: BigInt(Date.now()) * 1_000_000n };
+}
+
+function sameStamp(a: Stamp, b: Stamp): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
+/**
+ * File times come from a clock that ticks coarsely (1–10 ms): a write in the same tick as the last
+ * one may leave them unchanged. A stamp taken this long after the file's last change is "settled":
+ * any later write shows as a new time.
+ */
+const SETTLE_NS = 20_000_000n;
+/** Longest a call waits for a file being written to hold still before it gives up (ms). */
+const MAX_WAIT_MS = 3000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/** The hint every error of a file that may still be being written carries. */
+export const LIVE_HINT = "the file has not been closed by its writer: if it is still being written, open it with { live: true } (and open it again to see newer data)";
+
+function withHint(err: unknown): unknown {
+  if (!(err instanceof SnnExportError) || err.message.includes("{ live: true }")) return err;
+  const e = new (err.constructor as new (code: string, message: string) => SnnExportError)(err.code, `${err.message}; ${LIVE_HINT}`);
+  return e;
+}
+
 /** An HDF5 file open read-only. */
 export class H5Reader {
   readonly filePath: string;
   /** Which reader reads this file. */
   readonly engine: "ts" | "h5wasm";
   private impl: Backend | null;
+  /** The version of the file the reader's view belongs to; null once the file is trusted not to change. */
+  private snap: Stamp | null;
 
-  private constructor(filePath: string, impl: TsReader | WasmReader) {
+  private constructor(filePath: string, impl: TsReader | WasmProxy, snap: Stamp) {
     this.filePath = filePath;
     this.impl = impl;
     this.engine = impl instanceof TsReader ? "ts" : "h5wasm";
+    this.snap = snap;
+  }
+
+  /** A settled stamp of the file (waits until its last change is {@link SETTLE_NS} old), or null after {@link MAX_WAIT_MS}. */
+  private static settled(filePath: string, deadline: number): Stamp | null {
+    for (;;) {
+      const s = stamp(filePath);
+      const age = s.takenNs - (s.mtimeNs > s.ctimeNs ? s.mtimeNs : s.ctimeNs);
+      if (age >= SETTLE_NS) return s;
+      const wait = Math.max(1, Math.ceil(Number(SETTLE_NS - age) / 1e6));
+      if (Date.now() + wait > deadline) return null;
+      Atomics.wait(pause, 0, 0, wait);
+    }
+  }
+
+  /**
+   * The file is not going to change (its writer closed it): reads are no longer checked against
+   * changes. Until this is called every read is: see {@link call}.
+   */
+  trustUnchanged(): void {
+    this.snap = null;
   }
 
   /**
@@ -108,10 +166,33 @@ export class H5Reader {
     const kind = nonRegularKind(st);
     if (kind) throw notRegular(filePath, kind);
     const engine = chooseEngine(options);
-    const ts = engine === "h5wasm" ? null : openTs(filePath, engine);
-    if (ts) return new H5Reader(filePath, ts);
-    if (!hasHdf5Signature(filePath)) throw new FormatError("NOT_HDF5", `${filePath} is not an HDF5 file (no HDF5 signature found)`);
-    return new H5Reader(filePath, await WasmReader.open(filePath, options.swmr ?? false));
+    const deadline = Date.now() + MAX_WAIT_MS;
+    for (;;) {
+      const snap = H5Reader.settled(filePath, deadline);
+      if (!snap) throw new StorageError("IO_ERROR", `${filePath} kept changing for ${MAX_WAIT_MS} ms while it was opened; ${LIVE_HINT}`);
+      let r: H5Reader;
+      try {
+        const ts = engine === "h5wasm" ? null : openTs(filePath, engine);
+        if (ts) r = new H5Reader(filePath, ts, snap);
+        else {
+          if (!hasHdf5Signature(filePath)) throw new FormatError("NOT_HDF5", `${filePath} is not an HDF5 file (no HDF5 signature found)`);
+          r = new H5Reader(filePath, await WasmProxy.open(filePath, options.swmr ?? false), snap);
+        }
+      } catch (err) {
+        if (!sameStamp(stamp(filePath), snap) && Date.now() < deadline) continue; // it changed meanwhile: again
+        throw err;
+      }
+      if (sameStamp(stamp(filePath), snap)) return r;
+      r.close();
+      if (Date.now() >= deadline) throw new StorageError("IO_ERROR", `${filePath} kept changing for ${MAX_WAIT_MS} ms while it was opened; ${LIVE_HINT}`);
+    }
+  }
+
+  /** Reads the file again from its superblock (the TypeScript reader) or reopens it (h5wasm). */
+  private reload(): void {
+    const r = this.impl!;
+    if (r instanceof TsReader) r.refresh();
+    else (r as WasmProxy).reopen();
   }
 
   /** Chunks the TypeScript reader has read from the file (decoded cache misses); null with h5wasm. */
@@ -127,13 +208,53 @@ export class H5Reader {
     return this.impl instanceof TsReader;
   }
 
-  private call<T>(fn: (r: Backend) => T): T {
+  private once<T>(fn: (r: Backend) => T): T {
     if (!this.impl) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
     try {
       return fn(this.impl);
     } catch (err) {
       if (err instanceof Unsupported) throw outsideProfile(this.filePath, err);
       throw err;
+    }
+  }
+
+  /**
+   * One read. Until {@link trustUnchanged}, a read counts only when the file did not change from
+   * the settled stamp the reader's view was taken at to the end of the read: a file being written
+   * changes under a reader (space is reused, metadata is updated in place), so a read that saw a
+   * change could mix versions. Then the view is taken again (superblock and root read afresh) and
+   * the read repeated: what was flushed stays where the rows say (streams only grow), so the answer
+   * is the one of the state the loader opened. A file that does not hold still within
+   * {@link MAX_WAIT_MS} gives a StorageError `IO_ERROR` that says to open it with `{ live: true }`.
+   */
+  private call<T>(fn: (r: Backend) => T): T {
+    if (!this.snap) return this.once(fn);
+    const deadline = Date.now() + MAX_WAIT_MS;
+    for (;;) {
+      let value: T | undefined;
+      let error: unknown;
+      try {
+        value = this.once(fn);
+      } catch (err) {
+        error = err;
+        if (!(err instanceof SnnExportError)) throw err;
+        if (err.code === "CLOSED" || (err.code === "IO_ERROR" && err.message.includes("already closed"))) throw err;
+      }
+      if (sameStamp(stamp(this.filePath), this.snap)) {
+        if (error !== undefined) throw withHint(error);
+        return value as T;
+      }
+      const snap = Date.now() < deadline ? H5Reader.settled(this.filePath, deadline) : null;
+      if (!snap) {
+        throw new StorageError("IO_ERROR", `${this.filePath} kept changing for ${MAX_WAIT_MS} ms while it was read (it is being written); ${LIVE_HINT}`);
+      }
+      this.snap = snap;
+      try {
+        this.reload();
+      } catch (err) {
+        if (!sameStamp(stamp(this.filePath), snap)) continue;
+        throw withHint(err);
+      }
     }
   }
 
@@ -187,7 +308,7 @@ export class H5Reader {
 
   /** Re-reads the extent of a dataset written by another process (SWMR readers; the TypeScript reader re-reads everything). */
   refresh(path: string): void {
-    this.call((r) => (r instanceof TsReader ? r.refresh() : (r as WasmReader).refresh(path)));
+    this.once((r) => (r instanceof TsReader ? r.refresh() : (r as WasmProxy).refresh(path)));
   }
 
   /** Closes the file; idempotent. */

@@ -5,7 +5,12 @@
  */
 import { allocate, dtypeSize, type Dtype, type NumericArray } from "../dtypes.js";
 import { FormatError, StorageError } from "../errors.js";
-import { check, engine, h5lib, loadEngine, scratch, type H5Lib } from "./engine.js";
+import { engine, h5lib, loadEngine, scratch, type H5Lib } from "./engine.js";
+
+/** A negative engine status is a StorageError naming the call (the host adds what HDF5 said). */
+function check(status: number | bigint, what: string, file: string): void {
+  if (status < 0) throw new StorageError("HDF5_ERROR", `HDF5 failed to ${what} in ${file} (status ${status}); the file may be damaged`);
+}
 import type { DatasetInfo } from "./types.js";
 
 type H5File = InstanceType<H5Lib["File"]>;
@@ -53,7 +58,7 @@ export class WasmReader {
       throw new StorageError(
         "HDF5_ERROR",
         `HDF5 could not open ${filePath}; it may be damaged, or still open for writing by a process that died ` +
-          `(see the HDF5 error stack on stderr)`,
+          `(HDF5's diagnostics follow)`,
       );
     }
     return new WasmReader(filePath, file);
@@ -68,12 +73,22 @@ export class WasmReader {
     return this.f.file_id;
   }
 
-  /** "group", "dataset" or null when nothing is at `path`. */
+  /**
+   * "group", "dataset" or null when nothing is at `path`. An object that its group lists but HDF5
+   * cannot open is a FormatError `CORRUPT`, not an absence.
+   */
   kind(path: string): "group" | "dataset" | null {
-    const t = engine().get_type(this.id, norm(path));
+    const p = norm(path).replace(/\/+$/, "") || "/";
+    const t = engine().get_type(this.id, p);
     if (t === engine().H5G_GROUP) return "group";
     if (t === engine().H5G_DATASET) return "dataset";
-    return null;
+    if (p === "/") throw new FormatError("CORRUPT", `${this.filePath}: HDF5 cannot open the root group (the file is damaged)`);
+    const cut = p.lastIndexOf("/");
+    const parent = cut <= 0 ? "/" : p.slice(0, cut);
+    if (this.kind(parent) !== "group") return null;
+    const names = guard(this.filePath, `list ${parent}`, () => engine().get_names(this.id, parent, false) as string[]);
+    if (!names.includes(p.slice(cut + 1))) return null;
+    throw new FormatError("CORRUPT", `${this.filePath}: ${p} is a member of ${parent} but HDF5 cannot open it as a group or dataset (the file is damaged)`);
   }
 
   /** Names of the members of the group at `path`, sorted. */
@@ -84,8 +99,9 @@ export class WasmReader {
 
   /** All attributes of the object at `path` as plain values (scalars unwrapped, bigint as bigint). */
   attrs(path: string): Record<string, unknown> {
+    if (this.kind(path) === null) return {};
     const obj = this.f.get(norm(path)) as InstanceType<H5Lib["Group"]> | null;
-    if (!obj) return {};
+    if (!obj) throw new FormatError("CORRUPT", `${this.filePath}: HDF5 cannot open ${norm(path)} to read its attributes (the file is damaged)`);
     const out: Record<string, unknown> = {};
     guard(this.filePath, `read the attributes of ${norm(path)}`, () => {
       for (const [name, attr] of Object.entries(obj.attrs)) out[name] = attr.value;

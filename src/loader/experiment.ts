@@ -69,6 +69,8 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
       const major = checkFormat(filePath, root);
       // not closed by its writer: killed (or still being written by a process we do not follow)
       const interrupted = !live && root[ROOT.status] !== "closed";
+      // closed by its writer: it does not change any more, reads need not be checked against changes
+      if (!live && root[ROOT.status] === "closed") reader.trustUnchanged();
       const src = new Source(reader, live, interrupted);
       return new ExperimentLoader(filePath, src, openCatalog(src, major));
     } catch (err) {

@@ -11,7 +11,8 @@ const MAX_COLLECTION = 1 << 30;
 /** Bytes of collections kept. */
 const CACHE_BYTES = 16 << 20;
 
-const decoder = new TextDecoder();
+/** Fatal: bytes that are not UTF-8 (as every string of the profile is declared) are damage, not U+FFFD. */
+const decoder = new TextDecoder("utf-8", { fatal: true });
 
 interface Collection {
   bytes: number;
@@ -41,7 +42,11 @@ export class GlobalHeaps {
     const obj = this.collection(addr, where).objects.get(index);
     if (!obj) throw corrupt(where, `global heap collection at ${addr} has no object ${index}`);
     if (obj.length !== length) throw corrupt(where, `string of ${length} bytes refers to a heap object of ${obj.length} bytes`);
-    return decoder.decode(obj);
+    try {
+      return decoder.decode(obj);
+    } catch {
+      throw corrupt(where, `string in heap object ${index} at ${addr} is not valid UTF-8`);
+    }
   }
 
   private collection(addr: number, where: string): Collection {

@@ -1,0 +1,153 @@
+/**
+ * Reading a file while another process writes it (issue 13). A writer child (bench/crash-writer.ts)
+ * writes the deterministic experiment of bench/crash-data.ts with a flush every 25 steps while this
+ * process opens the file again and again, plain and `{ live: true }`, and reads every stream of
+ * every episode (bench/crash-verify.ts recomputes every value from the seed). Every open must
+ * either throw an SnnExportError — saying, for a plain open, to use `{ live: true }` — or return
+ * only values the writer wrote: never a wrong value. Engines: ts (default), ts with asyncWrite, ts
+ * with enableSwmr, h5wasm. Finally `snn-export tail` follows a growing file for a few seconds and
+ * must print nothing from HDF5 on stderr.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { verifyWithLoader, type VerifyJob } from "../bench/crash-verify.js";
+import { onJsonLines } from "../bench/child-io.js";
+import { checkAsKilled, skipStructureCheck, tempDir } from "./helpers.js";
+
+const WRITER = fileURLToPath(new URL("../bench/crash-writer.js", import.meta.url));
+const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const STEPS = 300;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts a writer child; resolves with it and its file once the file exists (or fails after 30 s). */
+async function startWriter(dir: string, engine: "ts" | "h5wasm", exporterOptions: Record<string, unknown>): Promise<{ child: ChildProcess; file: string }> {
+  const spec = {
+    dir, seed: 5, episodes: 1_000_000, steps: STEPS, flushEverySteps: 25, flushIntervalMs: 0, chunkSize: 64, betweenMs: 0,
+    checkpointEvery: 0, engine, exporterOptions,
+  };
+  const child = spawn(process.execPath, [WRITER, JSON.stringify(spec)], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stderr!.resume();
+  let file: string | null = null;
+  let durable = false;
+  onJsonLines(child.stdout!, (e) => {
+    if (e.ev === "file") file = e.path as string;
+    if (e.ev === "durable") durable = true;
+  });
+  const until = Date.now() + 30_000;
+  while (!(file && durable && existsSync(file)) && Date.now() < until && child.exitCode === null) await sleep(20);
+  if (!file || !durable) {
+    child.kill("SIGKILL");
+    throw new Error("the writer child did not start writing within 30 s");
+  }
+  return { child, file };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const t = setTimeout(resolve, 10_000);
+    child.once("exit", () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill("SIGKILL");
+  });
+}
+
+interface Tally { opens: number; typed: number; consistent: number; bad: string[] }
+
+/** `opens` opens of a growing file, each read fully and checked value by value. */
+async function openRepeatedly(file: string, opens: number, live: boolean, tally: Tally): Promise<void> {
+  const job: VerifyJob = {
+    file, seed: 5, episodes: 1_000_000, profile: { steps: STEPS },
+    durable: { setup: false, endedThrough: -1, episodes: [], checkpoints: [], closed: false },
+  };
+  for (let i = 0; i < opens; i++) {
+    const r = await verifyWithLoader(job, { live });
+    tally.opens++;
+    const failures = [
+      ...(r.error !== null ? [{ code: r.errorCode, message: r.error }] : []),
+      ...r.episodes.flatMap((e) => e.problems.filter((p) => p.startsWith("loader failed")).map((p) => ({ code: e.problems.includes("the error is not an SnnExportError") ? "UNTYPED" : "typed", message: p }))),
+    ];
+    const wrong = r.episodes.flatMap((e) => e.problems.filter((p) => p.includes("wrong value") || p.includes("extra")));
+    if (r.wrongValues > 0 || wrong.length) tally.bad.push(`${live ? "live" : "plain"} open ${i}: wrong values: ${wrong.slice(0, 3).join("; ")}`);
+    for (const f of failures) {
+      if (f.code === "UNTYPED") tally.bad.push(`${live ? "live" : "plain"} open ${i}: untyped error: ${f.message}`);
+      else if (!live && !f.message.includes("{ live: true }")) tally.bad.push(`plain open ${i}: the error does not say to open with { live: true }: ${f.message}`);
+    }
+    if (failures.length) tally.typed++;
+    else if (r.wrongValues === 0 && !wrong.length) tally.consistent++;
+    await sleep(10);
+  }
+}
+
+const VARIANTS: { name: string; engine: "ts" | "h5wasm"; options: Record<string, unknown>; plain: number; live: number }[] = [
+  { name: "ts", engine: "ts", options: {}, plain: 12, live: 8 },
+  { name: "ts asyncWrite", engine: "ts", options: { asyncWrite: true }, plain: 8, live: 4 },
+  { name: "ts enableSwmr", engine: "ts", options: { enableSwmr: true }, plain: 4, live: 8 },
+  { name: "h5wasm", engine: "h5wasm", options: {}, plain: 4, live: 2 },
+];
+
+test("a file being written: every open is consistent as of a flush or a typed error naming { live: true }; live never returns wrong values", { timeout: 600_000 }, async (t) => {
+  // a damaged-looking state must not keep a read waiting for HDF5's 30 s default
+  const old = process.env.SNN_EXPORT_HDF5_DEADLINE_MS;
+  process.env.SNN_EXPORT_HDF5_DEADLINE_MS = "3000";
+  t.after(() => {
+    if (old === undefined) delete process.env.SNN_EXPORT_HDF5_DEADLINE_MS;
+    else process.env.SNN_EXPORT_HDF5_DEADLINE_MS = old;
+  });
+  const all: Tally = { opens: 0, typed: 0, consistent: 0, bad: [] };
+  for (const v of VARIANTS) {
+    const dir = tempDir(t, "snn-growing-");
+    const { child, file } = await startWriter(dir, v.engine, v.options);
+    const tally: Tally = { opens: 0, typed: 0, consistent: 0, bad: [] };
+    try {
+      await openRepeatedly(file, v.plain, false, tally);
+      await openRepeatedly(file, v.live, true, tally);
+    } finally {
+      await stop(child);
+      if (v.engine === "h5wasm") skipStructureCheck(file, "killed h5wasm-engine writer (that engine gives no crash guarantee, FORMAT.md)");
+      else checkAsKilled(file);
+    }
+    t.diagnostic(`${v.name}: ${tally.opens} opens, ${tally.consistent} consistent, ${tally.typed} typed errors`);
+    all.opens += tally.opens;
+    all.typed += tally.typed;
+    all.consistent += tally.consistent;
+    all.bad.push(...tally.bad.map((b) => `${v.name}: ${b}`));
+  }
+  t.diagnostic(`all: ${all.opens} opens, ${all.consistent} consistent, ${all.typed} typed errors`);
+  assert.deepEqual(all.bad, []);
+  assert.equal(all.opens, VARIANTS.reduce((s, v) => s + v.plain + v.live, 0));
+  // the default engine's files read consistently (not only errors) while they are written
+  assert.ok(all.consistent > 0, "no open read the growing file");
+});
+
+test("tail of a growing file prints nothing from HDF5 on stderr", { timeout: 120_000 }, async (t) => {
+  for (const engine of ["ts", "h5wasm"] as const) {
+    const dir = tempDir(t, "snn-growing-tail-");
+    const { child, file } = await startWriter(dir, engine, {});
+    let stderr = "";
+    let stdout = "";
+    try {
+      const env = { ...process.env, SNN_EXPORT_HDF5_DEADLINE_MS: "1000" };
+      const tail = spawn(process.execPath, [MAIN, "tail", file, "--interval", "0.1", "--json"], { stdio: ["ignore", "pipe", "pipe"], env });
+      tail.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+      tail.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+      await sleep(engine === "ts" ? 4000 : 8000);
+      await stop(tail);
+    } finally {
+      await stop(child);
+      if (engine === "h5wasm") skipStructureCheck(file, "killed h5wasm-engine writer (that engine gives no crash guarantee, FORMAT.md)");
+      else checkAsKilled(file);
+    }
+    const hdf5 = stderr.split("\n").filter((l) => /HDF5|\bH5[A-Z]|#\d{3}:|major:|minor:/.test(l));
+    assert.deepEqual(hdf5.slice(0, 10), [], `${engine}: HDF5 diagnostics on stderr (${hdf5.length} lines)`);
+    // the default engine's files are followed (h5wasm's reads of a file in mid-write often fail: tail retries them)
+    if (engine === "ts") assert.ok(stdout.trim().length > 0, `${engine}: tail printed nothing on stdout; stderr: ${stderr.slice(0, 500)}`);
+    t.diagnostic(`${engine}: tail stdout ${stdout.split("\n").filter(Boolean).length} lines, stderr ${stderr.split("\n").filter(Boolean).length} lines, none from HDF5`);
+  }
+});
