@@ -406,6 +406,11 @@ function checkFormat(filePath: string, root: Record<string, unknown>): number {
     if (name === SWEEP.formatName) {
       throw new FormatError("NOT_SNN_EXPORT", `${filePath} is a sweep file of snn-export collect, not one experiment: read it with ExperimentCollection.open() or 'snn-export compare', its runs through /files/<run>`);
     }
+    if (Object.keys(root).length === 0) {
+      // an exporter creates the file, then writes its root attributes at the first flush (with
+      // asyncWrite on another thread): a file with a bare root is most likely being created now
+      throw new FormatError("NOT_SNN_EXPORT", `${filePath} is an HDF5 file whose root group has no attributes yet (no format_name): if an exporter is creating it right now, open it again in a moment or with { live: true }; otherwise it is not an snn-export experiment`);
+    }
     const found = name === undefined ? `has no ${ROOT.formatName} attribute` : `has ${ROOT.formatName} ${JSON.stringify(name)}`;
     throw new FormatError("NOT_SNN_EXPORT", `${filePath} is an HDF5 file but not an snn-export experiment: its root group ${found}`);
   }
