@@ -19,7 +19,7 @@ import { FreeSpace } from "../src/h5/ts/space.js";
 import { sizeClass, TsWriter } from "../src/h5/ts/writer.js";
 import type { NumericArray } from "../src/dtypes.js";
 import { isSnnExportError } from "../src/errors.js";
-import { checkAsKilled, PYTHON, rng, skipOrFail, structureCheckerProblem, tempDir } from "./helpers.js";
+import { checkAsKilled, GOLDEN, PYTHON, rng, skipOrFail, structureCheckerProblem, tempDir } from "./helpers.js";
 
 const EXPECT = fileURLToPath(new URL("../../test/py/expect.py", import.meta.url));
 const u8 = (...xs: number[]) => Uint8Array.from(xs);
@@ -373,6 +373,8 @@ type Obj = { kind: "group"; attrs?: Record<string, Attr>; links?: string[] }
 interface FileSpec { objects: Record<string, Obj>; same?: [string, string][]; complete?: boolean }
 
 function h5pyExpect(t: TestContext, dir: string, files: Record<string, FileSpec>): void {
+  // mutation testing: the files are compared with the golden digests of files that passed this check (helpers.ts)
+  if (GOLDEN && !GOLDEN.record) return;
   const problem = structureCheckerProblem();
   if (problem) return skipOrFail(t, problem);
   const spec = join(dir, "spec.json");
