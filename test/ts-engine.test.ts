@@ -609,6 +609,48 @@ test("space superseded by a flush is reused two flushes later, never sooner, and
   await assert.rejects(TsWriter.create(join(dir, "no", "such", "dir.h5")), /could not create HDF5 file/);
 });
 
+test("atomic columns: a flush that changes one writes its header, its chunk index and its ancestors' headers to new space, freed two flushes later; not in SWMR files", async (t) => {
+  const dir = tempDir(t, "snn-ts-engine-");
+  for (const swmr of [false, true]) {
+    const file = join(dir, `atomic-${swmr}.h5`);
+    const w = await TsWriter.create(file, { compressInline: true, swmr });
+    const x = w.createColumn("/g/x", { dtype: "int32", rowShape: [], chunkRows: 2, compression: GZ(1), atomic: true });
+    const y = w.createColumn("/g/y", { dtype: "int32", rowShape: [], chunkRows: 2, compression: NONE });
+    type Internal = { addr: number; cap: number; index: ChunkIndex };
+    const find = (p: string) => (w as unknown as { find(p: string): Internal }).find(p);
+    const space = (w as unknown as { space: FreeSpace }).space;
+    const where = () => [find("/").addr, find("/g").addr, find("/g/x").addr, find("/g/x").index.root, find("/g/y").addr];
+    x.append(Int32Array.from([1, 2]), 2);
+    y.append(Int32Array.from([5, 6]), 2);
+    w.flush();
+    const first = where();
+    const old = [...["/", "/g", "/g/x"].map((p) => [find(p).addr, find(p).cap]), [find("/g/x").index.root, find("/g/x").index.nodeSize]];
+    x.append(Int32Array.from([3, 4]), 2);
+    w.flush();
+    const second = where();
+    const freed = () => (w as unknown as { freed: [number, number][][] }).freed[1];
+    if (swmr) assert.deepEqual(second, first, "SWMR: atomic is ignored, everything stays in place");
+    else {
+      for (let i = 0; i < 4; i++) assert.ok(second[i] > first[i], `moved to new space: ${["/", "/g", "/g/x", "its B-tree root"][i]}`);
+      assert.equal(second[4], first[4], "the other column stays");
+      assert.deepEqual(freed().slice().sort((a, b) => a[0] - b[0]), old.sort((a, b) => a[0] - b[0]), "the old headers and B-tree node are superseded");
+    }
+    y.append(Int32Array.from([7, 8]), 2);
+    const free = space.total;
+    w.flush();
+    assert.deepEqual(where(), second, "only the other column changed: nothing moves");
+    assert.equal(space.total - free, swmr ? 0 : old.reduce((sum, [, n]) => sum + n, 0), "free two flushes later");
+    w.close();
+    const objects: Record<string, Obj> = {
+      "/": { kind: "group", links: ["g"] },
+      "/g": { kind: "group", links: ["x", "y"] },
+      "/g/x": { kind: "dataset", dtype: "int32", shape: [4], data: [1, 2, 3, 4], chunks: [2], filters: ["shuffle", "deflate"] },
+      "/g/y": { kind: "dataset", dtype: "int32", shape: [4], data: [5, 6, 7, 8], chunks: [2], filters: [] },
+    };
+    h5pyExpect(t, dir, { [file]: { objects, complete: true } });
+  }
+});
+
 test("a failed write stops the writer (fail-stop): the same typed error at every later call and at close; the file keeps its last flush", async (t) => {
   const dir = tempDir(t, "snn-ts-engine-");
   const file = join(dir, "failed.h5");
