@@ -58,8 +58,12 @@ export default {
   testRunner: "command",
   commandRunner: {
     // the test files one after the other, each run directly by node (no `node --test` parent
-    // process: half a second less a mutant on a loaded machine); a failed test exits with 1
-    command: tests.map((n) => `${t.env && !process.env.SNN_MUTATE_NO_GOLDEN ? `${t.env} ` : ""}node dist/test/${n}.test.js`).join(" && "),
+    // process: half a second less a mutant on a loaded machine), stopped at the first failed test
+    // (test/bail-reporter.mjs); temporary files go to a directory emptied before every mutant
+    command: [
+      "rm -rf .mutant-tmp && mkdir .mutant-tmp",
+      ...tests.map((n) => `TMPDIR="$PWD/.mutant-tmp" ${t.env && !process.env.SNN_MUTATE_NO_GOLDEN ? `${t.env} ` : ""}node --test-reporter=./test/bail-reporter.mjs dist/test/${n}.test.js`),
+    ].join(" && "),
   },
   buildCommand: "npx tsc -p tsconfig.json",
   mutate: files ?? t.mutate,
