@@ -290,6 +290,37 @@ test("chunk B-tree: nodes of 64 entries, keys at the chunk offsets with the next
   assert.ok(f2.counts.every(([a]) => a !== leaves[1].addr + 6), "its count did not change");
 });
 
+test("chunk B-tree, copy-on-write (atomic columns): when anything changed every node goes to new space and the old ones are released; nothing when nothing changed", () => {
+  const idx = new ChunkIndex(4, []);
+  idx.copyOnWrite = true;
+  assert.deepEqual(idx.released, [], "nothing released yet");
+  let next = 1000;
+  const alloc = (n: number) => ((next += n), next - n);
+  const empty = idx.flush(alloc);
+  assert.deepEqual([empty.fresh, empty.inPlace, empty.counts, next], [[], [], [], 1000], "no chunk: nothing written or allocated");
+  for (let k = 0; k < 70; k++) idx.set(k, 10 * k, 5);
+  const n = idx.nodeSize;
+  const f1 = idx.flush(alloc);
+  assert.deepEqual(f1.fresh.map(([a]) => a), [1000, 1000 + n, 1000 + 2 * n], "two leaves, then their parent");
+  assert.deepEqual([f1.inPlace.length, f1.counts.length, idx.released.length, idx.root], [0, 0, 0, 1000 + 2 * n]);
+  const nodes = f1.fresh.map(([a, b]) => parseNode(a, b, 2));
+  assert.deepEqual(nodes.map((x) => [x.level, x.entries, x.left, x.right]), [[0, 64, UNDEF, 1000 + n], [0, 6, 1000, UNDEF], [1, 2, UNDEF, UNDEF]]);
+  assert.deepEqual(nodes[2].children, [1000, 1000 + n]);
+  // nothing changed: nothing written, nothing released
+  const f2 = idx.flush(alloc);
+  assert.deepEqual([f2.fresh.length, f2.inPlace.length, idx.released.length, next], [0, 0, 0, 1000 + 3 * n]);
+  // one chunk replaced: every node moves, the old ones are released
+  assert.deepEqual(idx.set(3, 99, 7), { addr: 30, size: 5, cap: 5 });
+  const f3 = idx.flush(alloc);
+  assert.deepEqual(f3.fresh.map(([a]) => a), [1000 + 3 * n, 1000 + 4 * n, 1000 + 5 * n]);
+  assert.deepEqual(f3.inPlace.length + f3.counts.length, 0);
+  assert.deepEqual(idx.released, [[1000, n], [1000 + n, n], [1000 + 2 * n, n]]);
+  const leaf = parseNode(f3.fresh[0][0], f3.fresh[0][1], 2);
+  assert.deepEqual([leaf.children[3], leaf.keys[3].size, leaf.right], [99, 7, 1000 + 4 * n]);
+  idx.flush(alloc);
+  assert.deepEqual(idx.released, [], "only what the last flush replaced");
+});
+
 // ------------------------------------------------------------------ heap.ts
 
 /** A global heap collection as the specification lays it out: objects by index, then the free space. */
