@@ -160,6 +160,9 @@ test("object header messages: the bytes the HDF5 specification defines", () => {
   assert.deepEqual([...M.link(long, 9)], [1, 0x01, ...le(300, 2), ...Array(300).fill(0x6e), ...le(9, 8)], "a name of 300 bytes: 2-byte length");
   const n255 = "x".repeat(255);
   assert.deepEqual([...M.link(n255, 1)].slice(0, 3), [1, 0, 255]);
+  assert.deepEqual([...M.link("y".repeat(256), 1)].slice(0, 4), [1, 0x01, ...le(256, 2)], "256 bytes: no longer a 1-byte length");
+  assert.deepEqual([...M.link("z".repeat(65_535), 1)].slice(0, 4), [1, 0x01, ...le(65_535, 2)]);
+  assert.deepEqual([...M.link("z".repeat(65_536), 1)].slice(0, 6), [1, 0x02, ...le(65_536, 4)], "65,536 bytes: no longer a 2-byte length");
   const huge = "h".repeat(70_000);
   assert.deepEqual([...M.link(huge, 2)].slice(0, 6), [1, 0x02, ...le(70_000, 4)], "4-byte length");
   assert.deepEqual([...M.linkInfo()], [0, 0, ...ones(8), ...ones(8)]);
