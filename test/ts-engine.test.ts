@@ -648,6 +648,8 @@ test("atomic columns: a flush that changes one writes its header, its chunk inde
   for (const swmr of [false, true]) {
     const file = join(dir, `atomic-${swmr}.h5`);
     const w = await TsWriter.create(file, { compressInline: true, swmr });
+    // the first flush: the root's header, then the superblock that points to it
+    assert.deepEqual(w.lastFlush, { headers: 1, indexes: 0, writes: 2 });
     const x = w.createColumn("/g/x", { dtype: "int32", rowShape: [], chunkRows: 2, compression: GZ(1), atomic: true });
     const y = w.createColumn("/g/y", { dtype: "int32", rowShape: [], chunkRows: 2, compression: NONE });
     type Internal = { addr: number; cap: number; index: ChunkIndex };
@@ -663,6 +665,10 @@ test("atomic columns: a flush that changes one writes its header, its chunk inde
     w.flush();
     const second = where();
     const freed = () => (w as unknown as { freed: [number, number][][] }).freed[1];
+    // writes: SWMR, the leaf in place with its old count, then the count, the header in place, the
+    // superblock (new end of file); else the new B-tree node and the three moved headers, the
+    // superblock with the old root (new end of file), the superblock with the new root
+    assert.deepEqual(w.lastFlush, swmr ? { headers: 1, indexes: 1, writes: 4 } : { headers: 3, indexes: 1, writes: 6 });
     if (swmr) assert.deepEqual(second, first, "SWMR: atomic is ignored, everything stays in place");
     else {
       for (let i = 0; i < 4; i++) assert.ok(second[i] > first[i], `moved to new space: ${["/", "/g", "/g/x", "its B-tree root"][i]}`);
@@ -673,6 +679,9 @@ test("atomic columns: a flush that changes one writes its header, its chunk inde
     const free = space.total;
     w.flush();
     assert.deepEqual(where(), second, "only the other column changed: nothing moves");
+    // its leaf, its count, its header in place; and (SWMR) the superblock: without SWMR the new chunk
+    // took space freed two flushes ago (the root's first header), the end of file did not change
+    assert.deepEqual(w.lastFlush, { headers: 1, indexes: 1, writes: swmr ? 4 : 3 });
     assert.equal(space.total - free, swmr ? 0 : old.reduce((sum, [, n]) => sum + n, 0), "free two flushes later");
     w.close();
     const objects: Record<string, Obj> = {
@@ -683,6 +692,30 @@ test("atomic columns: a flush that changes one writes its header, its chunk inde
     };
     h5pyExpect(t, dir, { [file]: { objects, complete: true } });
   }
+});
+
+test("object headers are padded to their reserved size (a NIL message, or zeros for a gap under 4 bytes); a header that fits its space exactly stays", async (t) => {
+  const dir = tempDir(t, "snn-ts-engine-");
+  const file = join(dir, "pad.h5");
+  const w = await TsWriter.create(file, { compressInline: true });
+  const find = (p: string) => (w as unknown as { find(p: string): { addr: number } }).find(p);
+  const names = Array.from({ length: 10 }, (_, i) => `d${i}`);
+  for (const n of names) {
+    w.createColumn(`/${n}`, { dtype: "float64", rowShape: [], chunkRows: 4, compression: NONE }).append(Float64Array.from([1]), 1);
+    w.setAttr(`/${n}`, "x", 1);
+  }
+  w.flush(); // a new dataset header gets 64 bytes more than it needs
+  const before = names.map((n) => find(`/${n}`).addr);
+  // a second float64 attribute with a name of 12 to 21 bytes: a message of 4 + 9 + (12..21 + 1) + 20 + 4 + 8 = 58..67 bytes
+  names.forEach((n, i) => w.setAttr(`/${n}`, "a".repeat(12 + i), 2));
+  w.flush();
+  // gaps left: 6, 5, 4 (NIL messages), 3, 2, 1 (zeros), 0 (exactly full: stays); then too large: moved
+  assert.deepEqual(names.map((n, i) => find(`/${n}`).addr !== before[i]), [false, false, false, false, false, false, false, true, true, true]);
+  w.close();
+  const objects: Record<string, Obj> = { "/": { kind: "group", links: names } };
+  names.forEach((n, i) => (objects[`/${n}`] = { kind: "dataset", dtype: "float64", shape: [1], data: [1], chunks: [4], filters: [],
+    attrs: { x: { dtype: "float64", value: 1 }, ["a".repeat(12 + i)]: { dtype: "float64", value: 2 } } }));
+  h5pyExpect(t, dir, { [file]: { objects, complete: true } });
 });
 
 test("a failed write stops the writer (fail-stop): the same typed error at every later call and at close; the file keeps its last flush", async (t) => {
