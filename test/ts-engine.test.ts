@@ -427,6 +427,7 @@ test("a file of every feature the engine writes reads back in h5py exactly as wr
   const dir = tempDir(t, "snn-ts-engine-");
   const file = join(dir, "all.h5");
   const w = await TsWriter.create(file, { compressInline: true });
+  assert.equal(w.isOpen, true);
   const objects: Record<string, Obj> = {};
   const attrs: Record<string, Record<string, Attr>> = {};
   const setAttr = (path: string, name: string, value: Parameters<TsWriter["setAttr"]>[2], want: Attr, numberDtype?: "float64" | "int8") => {
@@ -441,7 +442,9 @@ test("a file of every feature the engine writes reads back in h5py exactly as wr
   setAttr("/", "flag", true, { dtype: "int8", value: 1 });
   setAttr("/", "off", false, { dtype: "int8", value: 0 });
   setAttr("/", "count", 2n ** 40n + 3n, { dtype: "int64", value: (2n ** 40n + 3n).toString() });
-  setAttr("/", "f32", Float32Array.from([0.5, -1.25, 3]), { dtype: "float32", value: [0.5, -1.25, 3], shape: [3] });
+  const f32attr = Float32Array.from([0.5, -1.25, 3]);
+  setAttr("/", "f32", f32attr, { dtype: "float32", value: [0.5, -1.25, 3], shape: [3] });
+  f32attr[0] = 99; // the attribute holds a copy: changing the array afterwards changes nothing
   setAttr("/", "u16", Uint16Array.from([1, 65535]), { dtype: "uint16", value: [1, 65535], shape: [2] });
   setAttr("/", "i64", BigInt64Array.from([-(2n ** 62n), 5n]), { dtype: "int64", value: [(-(2n ** 62n)).toString(), "5"], shape: [2] });
   setAttr("/", "u64", BigUint64Array.from([2n ** 63n + 5n]), { dtype: "uint64", value: [(2n ** 63n + 5n).toString()], shape: [1] });
@@ -554,6 +557,7 @@ test("a file of every feature the engine writes reads back in h5py exactly as wr
     sc.append(xs);
     sc.append([]);
     sd.push(...xs);
+    assert.equal(sc.length, sd.length);
     w.flush();
   }
   w.writeText("/strings/text", "first");
