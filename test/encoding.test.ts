@@ -54,6 +54,7 @@ test("toNd: typed arrays as they are, nested numbers as float64, booleans as int
   assert.throws(() => toNd({ data: [1, 2, 3], shape: [2, 2] }, "w"), code("SHAPE_MISMATCH", /^w: data has 3 elements but shape \[2,2\] needs 4$/));
   assert.throws(() => toNd({ data: [1], shape: [-1] }, "w"), code("INVALID_DATA", /^w\.shape must be an array of non-negative integers, got \[-1\]$/));
   assert.throws(() => toNd({ data: [1], shape: [1.5] }, "w"), code("INVALID_DATA", /w\.shape/));
+  assert.throws(() => toNd({ data: [1, 2], shape: [2, -1] }, "w"), code("INVALID_DATA", /^w\.shape must be an array of non-negative integers, got \[2,-1\]$/), "every dimension checked, not only the first");
   assert.throws(() => toNd({ data: [1], shape: "1" }, "w"), code("INVALID_DATA", /w\.shape/));
   assert.throws(() => toNd({ data: "ab", shape: [2] }, "w"), code("INVALID_DATA", /^w\.data must be a TypedArray/));
   assert.throws(() => toNd({ shape: [2] }, "w"), code("INVALID_DATA", /^w must be a TypedArray, an array of numbers, nested arrays or \{ data, shape \}; got an object$/));
@@ -106,6 +107,8 @@ test("toJsonText: JSON of plain data; typed arrays, Maps, Sets, Dates converted;
   assert.equal(toJsonText({ z: -0, a: [0, -0], t: Float32Array.from([-0]) }, "c"), '{"z":-0.0,"a":[0,-0.0],"t":[-0.0]}');
   assert.ok(Object.is((JSON.parse(toJsonText([-0], "c")) as number[])[0], -0));
   assert.equal(toJsonText("-0", "c"), '"-0"');
+  // empty strings are strings, next to -0 too (the -0 placeholder is not one of them)
+  assert.equal(toJsonText({ "": "", a: ["", -0, ""] }, "c"), '{"":"","a":["",-0.0,""]}');
   // a key named __proto__ stays a key
   assert.equal(toJsonText(JSON.parse('{"__proto__": 1, "b": 2}'), "c"), '{"__proto__":1,"b":2}');
   assert.equal(toJsonText(new Map([["__proto__", 3]]), "c"), '{"__proto__":3}');
@@ -194,6 +197,22 @@ test("toCsr: dense, COO and CSR weights give the CSR matrix FORMAT.md describes,
   assert.throws(() => toCsr({ indptr: [0, 2, 1], indices: [0], data: [1], shape: [2, 2] }, "w"), code("INVALID_DATA", /^w\.indptr decreases at row 1$/));
   assert.throws(() => toCsr({ indptr: [0, 1], indices: [2], data: [1], shape: [1, 2] }, "w"), code("OUT_OF_RANGE", /^w\.indices\[0\] = 2 is outside 2 columns$/));
   assert.throws(() => toCsr({ indptr: [0, 1], indices: [1], data: [1], shape: "1x2" }, "w"), code("INVALID_DATA", /w\.shape/));
+  // MAX_ROWS rows are allowed (the shape passes; here the row pointers then do not match it)
+  assert.throws(() => toCsr({ indptr: [0], indices: [], data: [], shape: [MAX_ROWS, 1] }, "w"), code("SHAPE_MISMATCH", new RegExp(`^w\\.indptr has 1 entries; a ${MAX_ROWS}-row matrix needs ${MAX_ROWS + 1}$`)));
+  // each part named in errors
+  assert.throws(() => toCsr({ indptr: [0, -1], indices: [], data: [], shape: [1, 1] }, "w"), code("INVALID_DATA", /^w\.indptr\[1\] = -1 is not a non-negative integer index$/));
+  assert.throws(() => toCsr({ indptr: [0, 1], indices: [1.5], data: [1], shape: [1, 2] }, "w"), code("INVALID_DATA", /^w\.indices\[0\] = 1\.5 is not/));
+  assert.throws(() => toCsr({ indptr: [0, 1], indices: [0], data: "x", shape: [1, 2] }, "w"), code("INVALID_DATA", /^w\.data must be a TypedArray/));
+  assert.throws(() => toCsr({ sourceIds: [0], targetIds: [0], values: { v: 1 } }, "w"), code("INVALID_DATA", /^w\.values must be a TypedArray/));
+  // neither CSR nor COO nor an array: refused as dense weights, typed
+  for (const [x, got] of [[null, "null"], ["w", "string w"], [5, "number 5"], [undefined, "undefined undefined"]] as const) {
+    assert.throws(() => toCsr(x, "w"), code("INVALID_DATA", new RegExp(`^w must be a TypedArray, .*got ${got}$`)), String(x));
+  }
+  // a matrix too large for the conversion's arrays: OUT_OF_RANGE, not a RangeError
+  assert.throws(() => toCsr({ data: [], shape: [2 ** 40, 0] }, "w"), code("OUT_OF_RANGE", /^w is too large to convert to CSR in memory \(.+\)$/));
+  // equal columns within a row are sorted: the data array is kept as it is
+  const dup = Float64Array.from([1, 2, 3]);
+  assert.equal(toCsr({ indptr: [0, 3], indices: [1, 1, 2], data: dup, shape: [1, 3] }, "w").data, dup, "equal columns are in order");
   // 2^32 or more columns: int64 indices (FORMAT.md)
   const wide = toCsr({ indptr: [0, 1], indices: [2 ** 32 + 1], data: [1], shape: [1, 2 ** 32 + 2] }, "w");
   assert.ok(wide.indices instanceof BigInt64Array);
@@ -206,6 +225,7 @@ test("toCsr: dense, COO and CSR weights give the CSR matrix FORMAT.md describes,
   assert.ok(toCsr({ indptr: [0, 1], indices: [0], data: [1], shape: [1, 2 ** 32] }, "w").indices instanceof Uint32Array, "2^32 columns: ids up to 2^32 - 1 fit uint32");
 
   for (const [w, yes] of [[{ sourceIds: [], targetIds: [], values: [] }, true], [{ indptr: [], indices: [], data: [] }, true], [{ sourceIds: [], targetIds: [] }, false],
+    [{ sourceIds: [], values: [] }, false], [{ targetIds: [], values: [] }, false], [{ indptr: [], indices: [] }, false], [{ indices: [], data: [] }, false],
     [{ indptr: [], data: [] }, false], [[[1]], false], [Float32Array.from([1]), false], [null, false], ["w", false], [{ data: [1], shape: [1, 1] }, false]] as const) {
     assert.equal(isSparseWeights(w), yes, JSON.stringify(w));
   }

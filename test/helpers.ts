@@ -4,9 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, lstatSync, mkdtempSync, openSync, readdirSync, readSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestContext } from "node:test";
 
@@ -21,8 +22,61 @@ export const STRUCTURE_CHECKER = fileURLToPath(new URL("../../test/py/check_stru
  */
 export function tempDir(t: TestContext, prefix = "snn-export-test-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => checkAndRemove(dir, t));
+  t.after(() => (GOLDEN && !GOLDEN.record ? compareAndRemove(dir, t) : checkAndRemove(dir, t)));
   return dir;
+}
+
+/**
+ * Golden digests, for mutation testing (stryker.config.mjs): with SNN_GOLDEN=<file.json> a test
+ * file's HDF5 files are not read with h5py or check_structure.py (a Python start-up or two per
+ * test, most of a mutant's time) but compared byte for byte, by SHA-256, with the files the
+ * unchanged code wrote in the same test — files h5py read back as expected and
+ * check_structure.py passed when the digests were recorded (SNN_GOLDEN_RECORD=1: the real checks
+ * run, and the digests of the files that passed them are written). The digests hold for one zlib
+ * (compressed chunks are zlib's bytes): recorded with another, the comparison fails and says so.
+ */
+export const GOLDEN = process.env.SNN_GOLDEN ? { file: resolve(process.env.SNN_GOLDEN), record: process.env.SNN_GOLDEN_RECORD === "1" } : null;
+
+interface GoldenDigests { zlib: string; files: Record<string, string> }
+
+function readGolden(): GoldenDigests {
+  return GOLDEN && existsSync(GOLDEN.file) ? (JSON.parse(readFileSync(GOLDEN.file, "utf8")) as GoldenDigests) : { zlib: process.versions.zlib, files: {} };
+}
+
+const sha256 = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+const goldenKey = (t: TestContext, dir: string, file: string) => `${t.name} :: ${relative(dir, file)}`;
+
+/** SNN_GOLDEN: the digests of the HDF5 files under `dir` equal the recorded ones; then `dir` is removed. */
+function compareAndRemove(dir: string, t: TestContext): void {
+  try {
+    const golden = readGolden();
+    assert.equal(golden.zlib, process.versions.zlib, `${GOLDEN!.file} was recorded with zlib ${golden.zlib}, this is ${process.versions.zlib}: record it again (SNN_GOLDEN_RECORD=1)`);
+    for (const f of hdf5FilesIn(dir).filter((x) => exemption(x) === undefined)) {
+      const key = goldenKey(t, dir, f);
+      assert.ok(golden.files[key], `no golden digest for ${key} in ${GOLDEN!.file}: record it (SNN_GOLDEN_RECORD=1)`);
+      assert.equal(sha256(f), golden.files[key], `${key}: not the bytes h5py and check_structure.py accepted`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const recorded: Record<string, string> = {};
+
+/**
+ * SNN_GOLDEN_RECORD=1: notes the digests of files that passed the real checks (call after them);
+ * they are written to the SNN_GOLDEN file when the test process ends with every test passed.
+ */
+function recordGolden(dir: string, t: TestContext, files: string[]): void {
+  if (Object.keys(recorded).length === 0) {
+    process.on("exit", () => {
+      if (process.exitCode !== undefined && process.exitCode !== 0) return process.stderr.write(`a test failed: ${GOLDEN!.file} not written\n`), undefined;
+      const golden = readGolden();
+      const files = Object.fromEntries(Object.entries({ ...golden.files, ...recorded }).sort(([a], [b]) => (a < b ? -1 : 1)));
+      writeFileSync(GOLDEN!.file, JSON.stringify({ zlib: process.versions.zlib, files }, null, 2) + "\n");
+    });
+  }
+  for (const f of files) recorded[goldenKey(t, dir, f)] = sha256(f);
 }
 
 /** Checks the HDF5 files under `dir` (see {@link tempDir}), then removes it, also when the check fails. */
@@ -30,6 +84,10 @@ export function checkAndRemove(dir: string, t?: TestContext): void {
   try {
     const files = hdf5FilesIn(dir);
     if (files.length > 0) assertStructure(files, { t });
+    if (GOLDEN?.record && t && files.length > 0) {
+      if (structureCheckerProblem()) throw new Error(`SNN_GOLDEN_RECORD needs h5py: ${structureCheckerProblem()}`);
+      recordGolden(dir, t, files.filter((f) => exemption(f) === undefined));
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
