@@ -10,7 +10,6 @@
  * positions of the grouped order and append them to `/units/spike_times`.
  */
 import { randomUUID } from "node:crypto";
-import { rmSync } from "node:fs";
 import type { Dtype, NumericArray } from "../dtypes.js";
 import { allocate } from "../dtypes.js";
 import { ValidationError } from "../errors.js";
@@ -21,7 +20,7 @@ import type { EpisodeData } from "../loader/episode.js";
 import type { NdArray } from "../loader/types.js";
 import { VERSION } from "../version.js";
 import { ChunkAppender } from "./appender.js";
-import { checkOutput, timeline, type EpisodeSpan, type Timeline } from "./timeline.js";
+import { checkOutput, discardOutput, timeline, type EpisodeSpan, type Timeline } from "./timeline.js";
 
 export const NWB_VERSION = "2.6.0";
 
@@ -138,14 +137,7 @@ export async function exportNwb(dirOrFile: string, out: string, options: NwbExpo
     w = null;
     return summary;
   } catch (err) {
-    if (w) {
-      try {
-        w.close();
-      } catch {
-        // the first error is the one to report
-      }
-      rmSync(out, { force: true });
-    }
+    discardOutput(w, out);
     throw err;
   } finally {
     loader.close();

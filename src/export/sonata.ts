@@ -12,12 +12,11 @@
  * step the spikes keep the file's order (ascending neuron id). One pass over the spikes, in time
  * order, written as it is read.
  */
-import { rmSync } from "node:fs";
 import { ValidationError } from "../errors.js";
 import { createWriter, type Compression, type Writer } from "../h5/index.js";
 import { ExperimentLoader } from "../loader/experiment.js";
 import { ChunkAppender } from "./appender.js";
-import { checkOutput, timeline } from "./timeline.js";
+import { checkOutput, discardOutput, timeline } from "./timeline.js";
 
 export const SONATA_SORTING: [string, number][] = [["none", 0], ["by_id", 1], ["by_time", 2]];
 
@@ -115,14 +114,7 @@ export async function exportSonata(dirOrFile: string, out: string, options: Sona
     w = null;
     return { out, population, episodes: n, spikes: total, dtMs: tl.dt.ms, dtSource: tl.dt.source };
   } catch (err) {
-    if (w) {
-      try {
-        w.close();
-      } catch {
-        // report the first error
-      }
-      rmSync(out, { force: true });
-    }
+    discardOutput(w, out);
     throw err;
   } finally {
     loader.close();

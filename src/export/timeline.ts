@@ -11,7 +11,7 @@
  * when the config has none (the export says so: `dtSource` = `assumed`). An episode without steps
  * has length 0.
  */
-import { realpathSync } from "node:fs";
+import { realpathSync, rmSync } from "node:fs";
 import { ValidationError } from "../errors.js";
 import { resolveExperimentFile } from "../loader/experiment.js";
 import { timeStep, type TimeStep } from "../inspect/experiment.js";
@@ -52,6 +52,17 @@ export function parseEpisodeList(spec: string): number[] {
     for (let i = a; i <= b; i++) out.add(i);
   }
   return [...out].sort((x, y) => x - y);
+}
+
+/** After a failed export: closes the half-written output and removes it (the first error is the one to report). */
+export function discardOutput(w: { close(): void } | null, out: string): void {
+  if (!w) return;
+  try {
+    w.close();
+  } catch {
+    // the first error is the one to report
+  }
+  rmSync(out, { force: true });
 }
 
 /**
