@@ -36,13 +36,6 @@ export function timeStep(config: Record<string, unknown>): TimeStep {
   return { ms: 1, source: "assumed" };
 }
 
-/** Human words for a time step: "1 ms per step (config.dt_ms)" / "1 ms per step (assumed: the config has no dt)". */
-export function describeTimeStep(dt: TimeStep): string {
-  return dt.source === "assumed"
-    ? `${dt.ms} ms per step (assumed: the config has no dt)`
-    : `${dt.ms} ms per step (${dt.source})`;
-}
-
 /** The neuron count: `network_structure` `n_neurons`, else `config.n_neurons`; null when unknown. */
 export function neuronCount(loader: ExperimentLoader): number | null {
   const n = loader.getNetworkStructure().nNeurons;

@@ -88,13 +88,3 @@ export class Bytes {
   }
 }
 
-/** Little-endian u64 into `out` at `at`. */
-export function putU64(view: DataView, at: number, v: number): void {
-  if (v === UNDEF) {
-    view.setUint32(at, 0xffffffff, true);
-    view.setUint32(at + 4, 0xffffffff, true);
-  } else {
-    view.setUint32(at, v % 4294967296, true);
-    view.setUint32(at + 4, Math.floor(v / 4294967296), true);
-  }
-}
