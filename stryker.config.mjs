@@ -25,7 +25,7 @@ const TARGETS = {
   // files written by the unchanged code and accepted by h5py and check_structure.py (SNN_GOLDEN,
   // test/helpers.ts): ~1.5 s a mutant instead of ~6 s with a Python start-up per file
   h5ts: {
-    mutate: ["src/h5/ts/writer.ts", "src/h5/ts/btree.ts", "src/h5/ts/heap.ts", "src/h5/ts/messages.ts", "src/h5/ts/space.ts", "src/h5/ts/bytes.ts"],
+    mutate: ["src/h5/ts/writer.ts", "src/h5/ts/nodes.ts", "src/h5/ts/btree.ts", "src/h5/ts/heap.ts", "src/h5/ts/messages.ts", "src/h5/ts/space.ts", "src/h5/ts/bytes.ts"],
     tests: ["ts-engine"],
     env: "SNN_GOLDEN=test/fixtures/digests/ts-engine.json",
   },

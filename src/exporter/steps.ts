@@ -12,17 +12,7 @@ import { FIRST_ROW, STREAMS } from "../schema.js";
 import type { ResolvedOptions } from "./options.js";
 import { ChunkedStream } from "./stream.js";
 import type { StepInput } from "./types.js";
-import { checkFinite, checkKey, checkKnownKeys, checkTimestep } from "./validate.js";
-
-/** Refuses a key `log()` does not know (`neural_state`, `behaviour`): its data would be lost silently. */
-function checkStepKeys(step: object): void {
-  for (const k in step) {
-    switch (k) {
-      case "timestep": case "neuralState": case "spikes": case "behavior": case "reward": break;
-      default: checkKnownKeys(step, ["timestep", "neuralState", "spikes", "behavior", "reward"], "log()");
-    }
-  }
-}
+import { checkFinite, checkKey, checkStepKeys, checkTimestep } from "./validate.js";
 
 interface VarSpec { name: string; dtype: Dtype; shape: number[]; size: number; stream: ChunkedStream; sampled?: number }
 /** One variable of the step being logged, checked but not committed. */

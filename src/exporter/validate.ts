@@ -68,3 +68,13 @@ export function checkKnownKeys(o: object, known: readonly string[], call: string
     }
   }
 }
+
+/** Refuses a key `log()` does not know (`neural_state`, `behaviour`): its data would be lost silently. */
+export function checkStepKeys(step: object): void {
+  for (const k in step) {
+    switch (k) {
+      case "timestep": case "neuralState": case "spikes": case "behavior": case "reward": break;
+      default: checkKnownKeys(step, ["timestep", "neuralState", "spikes", "behavior", "reward"], "log()");
+    }
+  }
+}
