@@ -570,7 +570,8 @@ test("plot --kind reward: the learning curve of 3,000 episodes is drawn from the
   assert.ok(text.length < 400_000, `${text.length} bytes of SVG`);
 
   // The chart's data, built from the loader's episode table, equals the curve of the rewards written.
-  const { buildChart, rewardCurve } = await import("../src/plot/charts.js");
+  const { buildChart } = await import("../src/plot/charts.js");
+  const { rewardCurve } = await import("../src/plot/curve.js");
   await using loader = await ExperimentLoader.open(manyDir);
   const written = {
     ids: Float64Array.from(all),
