@@ -81,7 +81,8 @@ function command(s: RunSpec, out: string): string[] {
   return [process.execPath, CONTENDER_JS, "--contender", s.contender, "--workload", s.workload, "--out", out, ...cap];
 }
 
-function exec(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs `argv` and collects its output (the benchmark's children). */
+export function exec(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "", stderr = "";

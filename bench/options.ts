@@ -40,11 +40,13 @@ export const USAGE = `usage: npm run bench -- [options]
   --scale            run the scaling run instead (bench/scale-episodes.ts; its options: --scale --help)
   --read             run the read benchmark instead (bench/read-bench.ts; its options: --read --help)`;
 
-function list(values: string[] | undefined): string[] {
+/** Comma- or repeat-separated values of a list option, trimmed, empty ones dropped. */
+export function list(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
 }
 
-function positive(text: string | undefined, flag: string): number | undefined {
+/** A positive integer option, or undefined when not given; throws UsageError naming `flag`. */
+export function positive(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
   if (!/^[1-9][0-9]*$/.test(text)) throw new UsageError(`${flag} must be a positive integer, got "${text}"`);
   return Number(text);

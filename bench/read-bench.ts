@@ -19,14 +19,14 @@
  *                           [--modes warm,cold,first] [--max-steps N] [--max-episodes N]
  *                           [--baseline DIST_DIR] [--peer-file] [--json] [--out-dir DIR]
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { probeRss, RSS_DESCRIPTION, type RssSource } from "./measure.js";
-import { h5pyAvailable, PYTHON } from "./options.js";
+import { exec, probeRss, RSS_DESCRIPTION, type RssSource } from "./measure.js";
+import { h5pyAvailable, list, positive, PYTHON, UsageError } from "./options.js";
 import { machine, median } from "./report.js";
 import { REPO_ROOT, WORKLOADS } from "./workloads.js";
 
@@ -66,18 +66,6 @@ export interface ReadOptions {
   peerFile: boolean;
   json: boolean;
   outDir: string;
-}
-
-class UsageError extends Error {}
-
-function list(values: string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
-}
-
-function positive(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(text)) throw new UsageError(`${flag} must be a positive integer, got "${text}"`);
-  return Number(text);
 }
 
 export function parseReadArgs(argv: string[]): ReadOptions | "help" {
@@ -156,17 +144,6 @@ export interface ReadRun {
   /** cold: pages of the file still in the page cache after the drop (null: not checked). */
   cached_pages?: number | null;
   wall_seconds: number;
-}
-
-function exec(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", fail);
-    child.on("close", (code) => done({ code, stdout, stderr }));
-  });
 }
 
 /** Puts the whole file in the page cache. */
