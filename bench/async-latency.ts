@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DataExporter } from "../src/index.js";
+import { DataExporter } from "#lib/index.js";
 import { generate, stepIndex } from "./data.js";
 import { workload } from "./workloads.js";
 

@@ -12,7 +12,7 @@
 import { mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { collector } from "../src/gc.js";
+import { collector } from "#lib/gc.js";
 import { CONTENDERS, type ExporterClass } from "./contenders.js";
 import { logWorkload } from "./loop.js";
 import { generate } from "./data.js";

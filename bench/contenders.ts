@@ -4,9 +4,9 @@
  * HDF5 engine, and the import is done before the clock starts.
  *
  * Adding a contender is one line, e.g.
- *   standard: async () => (await import("../src/index.js")).StandardDataExporter,
+ *   standard: async () => (await import("#lib/index.js")).StandardDataExporter,
  */
-import type { EndEpisodeInput, ExporterOptions, NetworkInput, StepInput, WeightChangeInput } from "../src/index.js";
+import type { EndEpisodeInput, ExporterOptions, NetworkInput, StepInput, WeightChangeInput } from "#lib/index.js";
 
 /** What the benchmark calls on an exporter. */
 export interface BenchExporter {
@@ -28,9 +28,9 @@ export interface ExporterClass {
 export const CONTENDERS: Readonly<Record<string, () => Promise<ExporterClass>>> = {
   "snn-export": async () => {
     // the default write engine is pure TypeScript: nothing to load before the clock starts
-    return (await import("../src/index.js")).DataExporter;
+    return (await import("#lib/index.js")).DataExporter;
   },
   standard: async () => {
-    return (await import("../src/index.js")).StandardDataExporter;
+    return (await import("#lib/index.js")).StandardDataExporter;
   },
 };

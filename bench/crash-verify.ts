@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { isDeepStrictEqual } from "node:util";
 import { fileURLToPath } from "node:url";
-import { ExperimentLoader, isSnnExportError } from "../src/index.js";
+import { ExperimentLoader, isSnnExportError } from "#lib/index.js";
 import * as D from "./crash-data.js";
 
 /** What the writer announced as durable before it was killed. */

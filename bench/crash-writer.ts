@@ -29,7 +29,7 @@
  */
 import fs from "node:fs";
 import { syncBuiltinESMExports } from "node:module";
-import { DataExporter } from "../src/index.js";
+import { DataExporter } from "#lib/index.js";
 import * as D from "./crash-data.js";
 import { sayJsonLine } from "./child-io.js";
 

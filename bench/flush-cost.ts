@@ -28,7 +28,7 @@ async function child(name: string, interval: number, dir: string): Promise<Child
   const { workload } = await import("./workloads.js");
   const { generate } = await import("./data.js");
   const { logWorkload } = await import("./loop.js");
-  const { DataExporter } = await import("../src/index.js");
+  const { DataExporter } = await import("#lib/index.js");
   const w = workload(name);
   const d = generate(w, w.steps);
   const options = { outputBaseDir: dir, neuralSamplingRate: w.sampling, compression: "gzip", compressionLevel: 4, chunkSize: 10_000, flushIntervalMs: interval } as const;

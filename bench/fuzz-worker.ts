@@ -13,7 +13,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ExperimentLoader, SnnExportError } from "../src/index.js";
+import { ExperimentLoader, SnnExportError } from "#lib/index.js";
 import { sayJsonLine } from "./child-io.js";
 
 const say = (obj: Record<string, unknown>): void => sayJsonLine(obj);

@@ -87,7 +87,7 @@ export interface FuzzResult {
 
 /** Writes a small, complete experiment (2 episodes, all streams, a checkpoint) and returns its file. */
 export async function writeValidFile(dir: string, engine?: "ts" | "h5wasm"): Promise<string> {
-  const { DataExporter } = await import("../src/index.js");
+  const { DataExporter } = await import("#lib/index.js");
   const seed = 11;
   const ex = await DataExporter.create("fuzz", {
     outputBaseDir: dir, neuralSamplingRate: D.SAMPLING, chunkSize: 1000, flushIntervalMs: 0,

@@ -17,10 +17,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { DataExporter } from "../src/index.js";
+import { DataExporter } from "#lib/index.js";
 import { mulberry32 } from "./data.js";
 
-const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const CLI = fileURLToPath(new URL(import.meta.resolve("#cli/cli/main.js")));
 const PEER = fileURLToPath(new URL("../../bench/nwb_peer.py", import.meta.url));
 const N = 1000;
 const EPISODES = 10;

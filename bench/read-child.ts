@@ -13,7 +13,7 @@
  * are in memory; the parent subtracts the time it started the process. `cpu_seconds`: CPU time of
  * the process (user + system) over the same part as `seconds`.
  */
-import { ExperimentLoader } from "../src/index.js";
+import { ExperimentLoader } from "#lib/index.js";
 
 /** Bytes of everything the loader returned (typed arrays by length, strings and JSON by text length). */
 function size(v: unknown, depth = 0): number {

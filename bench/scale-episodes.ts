@@ -125,8 +125,8 @@ const mib = (b: number) => round(b / 2 ** 20, 1);
  * line per segment, then the result.
  */
 async function writeChild(mode: "many" | "one", episodes: number, steps: number, segment: number, dir: string): Promise<void> {
-  const { DataExporter } = await import("../src/index.js");
-  const { collector } = await import("../src/gc.js");
+  const { DataExporter } = await import("#lib/index.js");
+  const { collector } = await import("#lib/gc.js");
   const { generate, stepIndex } = await import("./data.js");
   const w: Workload = { ...WORKLOADS.many_episodes, episodes, steps };
   const d = generate(w, steps);
@@ -218,7 +218,7 @@ export function sampleEpisodes(n: number, count: number, seed = 7): number[] {
 
 async function readChild(file: string, samples: number): Promise<void> {
   const say = (o: object) => process.stdout.write(JSON.stringify(o) + "\n");
-  const { ExperimentLoader, ready } = await import("../src/index.js");
+  const { ExperimentLoader, ready } = await import("#lib/index.js");
   const r0 = performance.now();
   await ready();
   const r1 = performance.now();

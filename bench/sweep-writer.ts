@@ -8,7 +8,7 @@
  *   node dist/bench/sweep-writer.js '{"dir":"/tmp/s","first":0,"count":25}'
  */
 import { writeSync } from "node:fs";
-import { DataExporter } from "../src/index.js";
+import { DataExporter } from "#lib/index.js";
 import { STEPS_PER_EPISODE, episodeReward, episodeSuccess, runConfig, runEpisodes } from "./sweep-data.js";
 
 interface Spec {

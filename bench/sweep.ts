@@ -16,8 +16,8 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { collect } from "../src/sweep/collect.js";
-import { main as cli } from "../src/cli/main.js";
+import { collect } from "#lib/sweep/collect.js";
+import { main as cli } from "#cli/cli/main.js";
 
 const { values: v } = parseArgs({
   options: {

@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DataExporter, ExperimentLoader } from "../src/index.js";
+import { DataExporter, ExperimentLoader } from "#lib/index.js";
 
 const { values: v } = parseArgs({ options: { steps: { type: "string", default: "10000000" }, dir: { type: "string", default: "/tmp" } } });
 const N = Number(v.steps);

@@ -1,8 +1,8 @@
 /** asyncWrite: the file work runs on a worker thread; same files, same errors, worker failures surface. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DataExporter, ExperimentLoader, isSnnExportError } from "../src/index.js";
-import { WorkerWriter } from "../src/h5/async/proxy.js";
+import { DataExporter, ExperimentLoader, isSnnExportError } from "#lib/index.js";
+import { WorkerWriter } from "#lib/h5/async/proxy.js";
 import { assertSameFiles, episodeView, writeExperimentLogged } from "./fixtures.js";
 import { checkAsKilled, tempDir } from "./helpers.js";
 

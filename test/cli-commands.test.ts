@@ -11,12 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PNG } from "pngjs";
-import { ExperimentLoader } from "../src/loader/index.js";
-import { DataExporter, StandardDataExporter } from "../src/index.js";
+import { ExperimentLoader } from "#lib/loader/index.js";
+import { DataExporter, StandardDataExporter } from "#lib/index.js";
 import { checkAndRemove, skipOrFail, skipStructureCheck } from "./helpers.js";
 import { canonical, type Canonical } from "./fixtures.js";
 
-const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const MAIN = fileURLToPath(new URL(import.meta.resolve("#cli/cli/main.js")));
 const PYTHON = "/usr/bin/python3";
 
 function cli(args: string[], env: Record<string, string> = {}) {
@@ -570,8 +570,8 @@ test("plot --kind reward: the learning curve of 3,000 episodes is drawn from the
   assert.ok(text.length < 400_000, `${text.length} bytes of SVG`);
 
   // The chart's data, built from the loader's episode table, equals the curve of the rewards written.
-  const { buildChart } = await import("../src/plot/charts.js");
-  const { rewardCurve } = await import("../src/plot/curve.js");
+  const { buildChart } = await import("#cli/plot/charts.js");
+  const { rewardCurve } = await import("#cli/plot/curve.js");
   await using loader = await ExperimentLoader.open(manyDir);
   const written = {
     ids: Float64Array.from(all),

@@ -4,9 +4,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { episodeRowAt, shownRows, summarizeEpisodes, type EpisodeTable } from "../src/inspect/episodes.js";
-import { buildChart, type PlotContext } from "../src/plot/charts.js";
-import { defaultWindow, movingAverage, rewardCurve, MAX_EPISODE_POINTS } from "../src/plot/curve.js";
+import { episodeRowAt, shownRows, summarizeEpisodes, type EpisodeTable } from "#cli/inspect/episodes.js";
+import { buildChart, type PlotContext } from "#cli/plot/charts.js";
+import { defaultWindow, movingAverage, rewardCurve, MAX_EPISODE_POINTS } from "#cli/plot/curve.js";
 
 /** A table of `n` episodes from per-episode functions (what a test writes). */
 function table(n: number, f: { reward: (i: number) => number; success: (i: number) => number; steps?: (i: number) => number; status?: (i: number) => string }): EpisodeTable {

@@ -5,12 +5,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { colorWanted, makeStyle, safeJson, safeText } from "../src/cli/format.js";
-import { EpisodeProgress, renderBar } from "../src/cli/progress.js";
+import { colorWanted, makeStyle, safeJson, safeText } from "#cli/cli/format.js";
+import { EpisodeProgress, renderBar } from "#cli/cli/progress.js";
 import { skipOrFail, tempDir } from "./helpers.js";
 
-// Compiled to dist/test/cli.test.js: the CLI is dist/src/cli/main.js, package.json is at the root.
-const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+// The CLI is packages/snn-export-cli/dist/src/cli/main.js (resolved through the workspace package).
+const MAIN = fileURLToPath(new URL(import.meta.resolve("#cli/cli/main.js")));
 const PKG = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
 function cli(args: string[], env: Record<string, string> = {}) {

@@ -6,8 +6,8 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { isDeepStrictEqual } from "node:util";
 import { writeFileSync } from "node:fs";
-import { FormatError, StorageError } from "../src/errors.js";
-import { H5Reader } from "../src/h5/reader.js";
+import { FormatError, StorageError } from "#lib/errors.js";
+import { H5Reader } from "#lib/h5/reader.js";
 import { allPaths } from "./reader-diff.js";
 
 interface Job { original: string; copies: { name: string; bytes: Uint8Array }[]; scratch: string }

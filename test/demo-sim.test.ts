@@ -1,11 +1,11 @@
 /** The demo simulation on its own: no exporter, no files. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mulberry32 } from "../src/demo/rng.js";
-import { defaultNetworkParams, Network, ROLE_INHIBITORY, ROLE_MOTOR } from "../src/demo/network.js";
-import { DemoSimulation, defaultDemoParams } from "../src/demo/sim.js";
-import { defaultWorldParams, World } from "../src/demo/world.js";
-import type { WeightChange } from "../src/demo/plasticity.js";
+import { mulberry32 } from "#cli/demo/rng.js";
+import { defaultNetworkParams, Network, ROLE_INHIBITORY, ROLE_MOTOR } from "#cli/demo/network.js";
+import { DemoSimulation, defaultDemoParams } from "#cli/demo/sim.js";
+import { defaultWorldParams, World } from "#cli/demo/world.js";
+import type { WeightChange } from "#cli/demo/plasticity.js";
 
 interface RunRecord {
   spikeHash: number;

@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { describe, numbersToInt64, toFloat64, toNd } from "../src/encoding/arrays.js";
-import { isPlainObject, toJsonText } from "../src/encoding/json.js";
-import { isSparseWeights, MAX_ROWS, toCsr } from "../src/encoding/weights.js";
-import { isSnnExportError } from "../src/errors.js";
+import { describe, numbersToInt64, toFloat64, toNd } from "#lib/encoding/arrays.js";
+import { isPlainObject, toJsonText } from "#lib/encoding/json.js";
+import { isSparseWeights, MAX_ROWS, toCsr } from "#lib/encoding/weights.js";
+import { isSnnExportError } from "#lib/errors.js";
 
 const code = (c: Parameters<typeof isSnnExportError>[1], re: RegExp) => (e: unknown) => isSnnExportError(e, c) && re.test((e as Error).message);
 

@@ -2,9 +2,9 @@
 import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
 import { test } from "node:test";
-import { DataExporter, ExperimentLoader } from "../src/index.js";
-import { H5Reader } from "../src/h5/index.js";
-import { engineVersions } from "../src/h5/engine.js";
+import { DataExporter, ExperimentLoader } from "#lib/index.js";
+import { H5Reader } from "#lib/h5/index.js";
+import { engineVersions } from "#lib/h5/engine.js";
 import { assertSameFiles, episodeView, writeExperimentLogged } from "./fixtures.js";
 import { tempDir } from "./helpers.js";
 

@@ -5,8 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DataExporter, ExperimentLoader } from "../src/index.js";
-import { poolBooted, startPool } from "../src/h5/ts/pool.js";
+import { DataExporter, ExperimentLoader } from "#lib/index.js";
+import { poolBooted, startPool } from "#lib/h5/ts/pool.js";
 import { tempDir } from "./helpers.js";
 
 test("endEpisode(): the episode's end reaches the file by itself soon after, without another call", { timeout: 120_000 }, async (t) => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
-import { DataExporter, ExperimentLoader, isSnnExportError, SnnExportError, type ErrorCode } from "../src/index.js";
+import { DataExporter, ExperimentLoader, isSnnExportError, SnnExportError, type ErrorCode } from "#lib/index.js";
 import { tempDir } from "./helpers.js";
 
 function throwsCode(fn: () => unknown, code: ErrorCode, pattern: RegExp): void {

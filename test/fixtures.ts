@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { TestContext } from "node:test";
-import { DataExporter, type EpisodeData, type ExporterOptions } from "../src/index.js";
+import { DataExporter, type EpisodeData, type ExporterOptions } from "#lib/index.js";
 import { PYTHON, rng, skipOrFail } from "./helpers.js";
 
 const CANONICAL = fileURLToPath(new URL("../../test/py/canonical.py", import.meta.url));

@@ -9,9 +9,9 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { DataExporter, ExperimentLoader } from "../src/index.js";
-import { FreeSpace } from "../src/h5/ts/space.js";
-import { sizeClass } from "../src/h5/ts/writer.js";
+import { DataExporter, ExperimentLoader } from "#lib/index.js";
+import { FreeSpace } from "#lib/h5/ts/space.js";
+import { sizeClass } from "#lib/h5/ts/writer.js";
 import { tempDir } from "./helpers.js";
 
 /** Episodes of the file as a reader opening it now sees them. */
@@ -72,7 +72,7 @@ test("an ended episode becomes durable within the interval while the process wai
 for (const asyncWrite of [false, true]) {
   test(`a script that exits without close() keeps every ended episode and the open one's steps (asyncWrite ${asyncWrite})`, async (t) => {
     const dir = tempDir(t);
-    const index = fileURLToPath(new URL("../src/index.js", import.meta.url));
+    const index = fileURLToPath(new URL(import.meta.resolve("#lib/index.js")));
     const script = join(dir, "child.mjs");
     writeFileSync(script, `
       import { DataExporter } from ${JSON.stringify(index)};

@@ -11,7 +11,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { formatTable, runFuzz } from "../bench/fuzz.js";
 import { readEverything } from "../bench/fuzz-worker.js";
-import { SnnExportError } from "../src/index.js";
+import { SnnExportError } from "#lib/index.js";
 import { skipStructureCheck, tempDir } from "./helpers.js";
 
 test("fuzz: damaged files end in a typed error or exactly the undamaged data", { timeout: 240_000 }, async (t) => {

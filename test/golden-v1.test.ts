@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ExperimentLoader } from "../src/index.js";
+import { ExperimentLoader } from "#lib/index.js";
 import { GOLDEN_V1_DIR, GOLDEN_V1_NAMES, goldenView, type Json } from "./golden/view.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url)); // dist/test -> repository root

@@ -18,7 +18,7 @@ import { onJsonLines } from "../bench/child-io.js";
 import { checkAsKilled, skipStructureCheck, tempDir } from "./helpers.js";
 
 const WRITER = fileURLToPath(new URL("../bench/crash-writer.js", import.meta.url));
-const MAIN = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const MAIN = fileURLToPath(new URL(import.meta.resolve("#cli/cli/main.js")));
 const STEPS = 300;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -151,3 +151,4 @@ test("tail of a growing file prints nothing from HDF5 on stderr", { timeout: 120
     t.diagnostic(`${engine}: tail stdout ${stdout.split("\n").filter(Boolean).length} lines, stderr ${stderr.split("\n").filter(Boolean).length} lines, none from HDF5`);
   }
 });
+

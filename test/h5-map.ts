@@ -4,11 +4,11 @@
  * uncompressed chunks), found through the reader's own parsers, for the corruption tests.
  */
 import { readFileSync } from "node:fs";
-import { H5Reader } from "../src/h5/reader.js";
-import { ChunkTrees } from "../src/h5/ts/read-btree.js";
-import { FileSource } from "../src/h5/ts/read-io.js";
-import { buildObject } from "../src/h5/ts/read-object.js";
-import { readObjectHeader } from "../src/h5/ts/read-object-header.js";
+import { H5Reader } from "#lib/h5/reader.js";
+import { ChunkTrees } from "#lib/h5/ts/read-btree.js";
+import { FileSource } from "#lib/h5/ts/read-io.js";
+import { buildObject } from "#lib/h5/ts/read-object.js";
+import { readObjectHeader } from "#lib/h5/ts/read-object-header.js";
 import { allPaths } from "./reader-diff.js";
 
 /** [start, length] ranges of each kind of structure. */

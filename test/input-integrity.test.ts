@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { test, type TestContext } from "node:test";
-import { DataExporter, ExperimentLoader, SnnExportError, isSnnExportError, type ErrorCode, type ExporterOptions } from "../src/index.js";
+import { DataExporter, ExperimentLoader, SnnExportError, isSnnExportError, type ErrorCode, type ExporterOptions } from "#lib/index.js";
 import { tempDir } from "./helpers.js";
 
 function throwsCode(fn: () => unknown, code: ErrorCode, pattern?: RegExp): void {

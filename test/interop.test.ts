@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DataExporter, type StepInput, type VariableInput } from "../src/index.js";
+import { DataExporter, type StepInput, type VariableInput } from "#lib/index.js";
 import { checkAndRemove, rng, tempDir } from "./helpers.js";
 
 const PYTHON = "/usr/bin/python3";

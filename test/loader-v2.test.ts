@@ -5,12 +5,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FormatError, StateError, ValidationError } from "../src/errors.js";
-import { DataExporter } from "../src/exporter/exporter.js";
-import { createWriter } from "../src/h5/index.js";
-import { H5Reader } from "../src/h5/reader.js";
-import { FORMAT_NAME, GROUPS, ROOT, V1 } from "../src/schema.js";
-import { ExperimentLoader, quickLoad, type EpisodeData } from "../src/loader/index.js";
+import { FormatError, StateError, ValidationError } from "#lib/errors.js";
+import { DataExporter } from "#lib/exporter/exporter.js";
+import { createWriter } from "#lib/h5/index.js";
+import { H5Reader } from "#lib/h5/reader.js";
+import { FORMAT_NAME, GROUPS, ROOT, V1 } from "#lib/schema.js";
+import { ExperimentLoader, quickLoad, type EpisodeData } from "#lib/loader/index.js";
 import { tempDir } from "./helpers.js";
 import { CHUNK, keptSteps, totalReward, writeV2, type FixtureEpisode, type FixtureStep } from "./v2-fixture.js";
 

@@ -6,14 +6,14 @@ import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { NumericArray } from "../src/dtypes.js";
-import { FormatError, StateError, StorageError, ValidationError } from "../src/errors.js";
-import { H5Reader } from "../src/h5/reader.js";
-import { H5Writer } from "../src/h5/writer.js";
-import type { Compression } from "../src/h5/types.js";
+import type { NumericArray } from "#lib/dtypes.js";
+import { FormatError, StateError, StorageError, ValidationError } from "#lib/errors.js";
+import { H5Reader } from "#lib/h5/reader.js";
+import { H5Writer } from "#lib/h5/writer.js";
+import type { Compression } from "#lib/h5/types.js";
 import {
   ExperimentLoader, isCsrMatrix, isNdArray, quickLoad, readNumeric, type CsrMatrix, type SliceSource,
-} from "../src/loader/index.js";
+} from "#lib/loader/index.js";
 
 import { skipStructureCheck, tempDir } from "./helpers.js";
 

@@ -1,7 +1,7 @@
 /** The metadata checksum of the TypeScript engine against Bob Jenkins' published lookup3 values. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { lookup3 } from "../src/h5/ts/lookup3.js";
+import { lookup3 } from "#lib/h5/ts/lookup3.js";
 
 test("lookup3 hashlittle matches the reference values of lookup3.c", () => {
   const text = new TextEncoder().encode("Four score and seven years ago");

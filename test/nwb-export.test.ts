@@ -11,17 +11,17 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DataExporter } from "../src/index.js";
-import { exportNwb } from "../src/export/nwb.js";
-import { exportSonata } from "../src/export/sonata.js";
-import { parseEpisodeList } from "../src/export/timeline.js";
+import { DataExporter } from "#lib/index.js";
+import { exportNwb } from "#lib/export/nwb.js";
+import { exportSonata } from "#lib/export/sonata.js";
+import { parseEpisodeList } from "#lib/export/timeline.js";
 import { PYTHON, skipOrFail, tempDir } from "./helpers.js";
 
 /** ../shared/nwb/validate_nwb.py beside the checkout (the issue's path), or SNN_NWB_VALIDATOR. */
 const VALIDATOR = process.env.SNN_NWB_VALIDATOR ?? fileURLToPath(new URL("../../../shared/nwb/validate_nwb.py", import.meta.url));
 const CHECK_NWB = fileURLToPath(new URL("../../test/py/check_nwb.py", import.meta.url));
 const CHECK_SONATA = fileURLToPath(new URL("../../test/py/check_sonata.py", import.meta.url));
-const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const CLI = fileURLToPath(new URL(import.meta.resolve("#cli/cli/main.js")));
 
 const N = 24;
 const DT_MS = 0.5;
@@ -293,7 +293,7 @@ test("README: the Python lines that read the NWB file run on an export and print
 test("ts writer: an object reference follows its target when the target's header moves, enum and string-list attributes read in h5py", async (t) => {
   const problem = pythonProblem(["h5py"]);
   if (problem) return skipOrFail(t, problem);
-  const { createWriter } = await import("../src/h5/index.js");
+  const { createWriter } = await import("#lib/h5/index.js");
   const dir = tempDir(t);
   const file = join(dir, "refs.h5");
   const w = await createWriter(file, "ts");

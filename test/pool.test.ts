@@ -7,9 +7,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { constants, deflateSync, inflateSync } from "node:zlib";
 import { spawnSync } from "node:child_process";
-import { CompressionQueue, poolBooted, startPool } from "../src/h5/ts/pool.js";
-import { deflate, deflateChunk, MODE_DEFAULT, MODE_RLE, MODE_TRIAL, RLE_SLACK } from "../src/h5/ts/deflate.js";
-import { shuffle } from "../src/h5/ts/shuffle.js";
+import { CompressionQueue, poolBooted, startPool } from "#lib/h5/ts/pool.js";
+import { deflate, deflateChunk, MODE_DEFAULT, MODE_RLE, MODE_TRIAL, RLE_SLACK } from "#lib/h5/ts/deflate.js";
+import { shuffle } from "#lib/h5/ts/shuffle.js";
 import { rng } from "./helpers.js";
 
 /** Starts the compression threads and waits (at most 60 s) until they run, so that jobs go to them. */
@@ -107,7 +107,7 @@ test("deflate through the kept zlib stream: the same bytes as deflateSync, chunk
 });
 
 test("compression threads start only once enough was compressed inline (a short run never pays for them)", { timeout: 60_000 }, () => {
-  const pool = new URL("../src/h5/ts/pool.js", import.meta.url).href;
+  const pool = new URL(import.meta.resolve("#lib/h5/ts/pool.js")).href;
   const script = `
     import { CompressionQueue, poolStarted, THREADS_AFTER_MS } from ${JSON.stringify(pool)};
     let x = 3;

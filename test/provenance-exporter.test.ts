@@ -15,10 +15,10 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test, type TestContext } from "node:test";
-import { DataExporter, ExperimentLoader } from "../src/index.js";
-import { StorageError, isSnnExportError } from "../src/errors.js";
-import { captureGit, projectRoot, readCodeFile, replaceHome, GIT_PENDING, type GitState } from "../src/provenance/index.js";
-import { H5Reader } from "../src/h5/index.js";
+import { DataExporter, ExperimentLoader } from "#lib/index.js";
+import { StorageError, isSnnExportError } from "#lib/errors.js";
+import { captureGit, projectRoot, readCodeFile, replaceHome, GIT_PENDING, type GitState } from "#lib/provenance/index.js";
+import { H5Reader } from "#lib/h5/index.js";
 import { tempDir } from "./helpers.js";
 
 const GIT_ENV = { GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
@@ -82,7 +82,7 @@ function setUp(t: TestContext): Setup {
 let scripts = 0;
 
 function runWriter(setup: Setup, end: "exit" | "wait-exit" | "wait-end-exit" | "close", options: Record<string, unknown> = {}, cls = "DataExporter"): { file: string } {
-  const mod = new URL("../src/index.js", import.meta.url).href;
+  const mod = new URL(import.meta.resolve("#lib/index.js")).href;
   const gate = join(setup.bin, `gate-${++scripts}`);
   const script = `
     import { writeFileSync } from "node:fs";

@@ -10,19 +10,19 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpat
 import { dirname, join, relative } from "node:path";
 import { test, type TestContext } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { engineVersions } from "../src/h5/engine.js";
-import { VERSION } from "../src/version.js";
-import { H5Reader, H5Writer } from "../src/h5/index.js";
-import { parsePorcelainV2Z, startGitCapture, type GitOptions } from "../src/provenance/git.js";
-import { run } from "../src/provenance/run.js";
-import { fastTimeZoneName, timeZoneName } from "../src/provenance/runtime.js";
-import { isSnnExportError } from "../src/errors.js";
-import { ExperimentLoader } from "../src/loader/index.js";
+import { engineVersions } from "#lib/h5/engine.js";
+import { VERSION } from "#lib/version.js";
+import { H5Reader, H5Writer } from "#lib/h5/index.js";
+import { parsePorcelainV2Z, startGitCapture, type GitOptions } from "#lib/provenance/git.js";
+import { run } from "#lib/provenance/run.js";
+import { fastTimeZoneName, timeZoneName } from "#lib/provenance/runtime.js";
+import { isSnnExportError } from "#lib/errors.js";
+import { ExperimentLoader } from "#lib/loader/index.js";
 import {
   addCodeFiles, captureGit, captureProvenance, captureRuntime, collectCodeSnapshot,
   expandGlob, globMatch, isoWithOffset, projectRoot, readCodeFile, MAX_CHANGED_FILES, readCodeIndex, redactArgv, replaceHome, resolveProvenanceOptions, stripUrlCredentials,
   writeProvenance, type GitState,
-} from "../src/provenance/index.js";
+} from "#lib/provenance/index.js";
 import { skipStructureCheck, tempDir } from "./helpers.js";
 
 const VERSIONS = { snnExport: "0.1.0", h5wasm: "0.10.3", hdf5: "2.0.0" };
@@ -131,7 +131,7 @@ test("env allow-list: never a KEY/TOKEN/SECRET/PASSWORD variable unless named ex
 test("versions: the package's from package.json, h5wasm's from its package.json, HDF5's as built into that h5wasm", () => {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
   assert.equal(VERSION, pkg.version);
-  const versionJs = readFileSync(new URL("../src/version.js", import.meta.url), "utf8");
+  const versionJs = readFileSync(new URL(import.meta.resolve("#lib/version.js")), "utf8");
   assert.doesNotMatch(versionJs, /\d+\.\d+\.\d+/, "package.json is the one source of the version");
   const h5wasmDir = join(dirname(fileURLToPath(import.meta.resolve("h5wasm/node"))), "..", "..");
   const installed = JSON.parse(readFileSync(join(h5wasmDir, "package.json"), "utf8")) as { version: string };
@@ -335,7 +335,7 @@ test("git: outside any repository, inside .git, no git binary, not a directory: 
 
 test("git: PATH without git in a child process gives { available: false, reason: 'git not found' }", (t) => {
   const dir = tempDir(t, "snn-prov-nopath-");
-  const mod = pathToFileURL(join(dirname(new URL(import.meta.url).pathname), "../src/provenance/index.js")).href;
+  const mod = import.meta.resolve("#lib/provenance/index.js");
   const script = `import { captureProvenance } from ${JSON.stringify(mod)};
     const p = await captureProvenance(${JSON.stringify(VERSIONS)}, {}, { cwd: process.cwd() });
     const off = await captureProvenance(${JSON.stringify(VERSIONS)}, { git: false }, { cwd: process.cwd() });

@@ -1,5 +1,5 @@
 /** Test helper: everything a reader gives for every object of a file, to compare the TypeScript and h5wasm readers. */
-import type { H5Reader } from "../src/h5/reader.js";
+import type { H5Reader } from "#lib/h5/reader.js";
 
 /** One object as a reader sees it: kind, attributes, dataset info and all its data (or the error it gave). */
 export interface ObjectDump {

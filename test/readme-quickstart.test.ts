@@ -15,7 +15,7 @@ test("README quick start runs and writes a loadable experiment", async (t) => {
   const m = /## Quick start\s+```ts\n([\s\S]*?)```/.exec(readme);
   assert.ok(m, "README.md lacks the ```ts quick start block under '## Quick start'");
   const dir = tempDir(t);
-  const entry = join(root, "dist/src/index.js");
+  const entry = join(root, "packages/snn-export/dist/src/index.js");
   const code = m[1].replace('from "snn-export"', `from ${JSON.stringify(entry)}`) +
     `\nconsole.log(JSON.stringify({ spikes: neuronIds.length, steps: timesteps.length, vShape: variables.v.shape, file: exporter.filePath }));\n`;
   const script = join(dir, "quickstart.mjs");

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { DataExporter } from "../src/index.js";
+import { DataExporter } from "#lib/index.js";
 import { rng, tempDir } from "./helpers.js";
 
 const PYTHON = "/usr/bin/python3";

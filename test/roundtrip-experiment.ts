@@ -9,7 +9,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   DataExporter, ExperimentLoader, isSnnExportError, type ErrorCode, type ExporterOptions, type NumericArray,
-} from "../src/index.js";
+} from "#lib/index.js";
 import {
   BAD_NAMES, KINDS, Rand, asJson, badJson, dtypeOfArray, dtypeOfKind, element, forPy, fromValues, isBigKind, isFloatKind,
   jsonObject, jsonValue, loaded, numericArray, otherKind, randomName, randomString, rowsOf, sameArray, sameJson, sameNd, toCsrExp,

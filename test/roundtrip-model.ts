@@ -8,7 +8,7 @@
  * not from the exporter's code.
  */
 import { mulberry32 } from "../bench/data.js";
-import type { NumericArray } from "../src/index.js";
+import type { NumericArray } from "#lib/index.js";
 
 // ------------------------------------------------------------------ random material
 

@@ -1,9 +1,9 @@
 /** Write with DataExporter, read with ExperimentLoader: everything comes back equal. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DataExporter, ExperimentLoader, quickLoad } from "../src/index.js";
+import { DataExporter, ExperimentLoader, quickLoad } from "#lib/index.js";
 import { spawnSync } from "node:child_process";
-import type { CsrMatrix, NdArray } from "../src/loader/types.js";
+import type { CsrMatrix, NdArray } from "#lib/loader/types.js";
 import { rng, skipOrFail, tempDir } from "./helpers.js";
 
 const PYTHON = "/usr/bin/python3";

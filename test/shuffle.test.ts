@@ -1,7 +1,7 @@
 /** The byte shuffle (HDF5 filter 2) against its definition, for every element size and alignment the writer uses. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { shuffle } from "../src/h5/ts/shuffle.js";
+import { shuffle } from "#lib/h5/ts/shuffle.js";
 
 function reference(raw: Uint8Array, size: number): Uint8Array {
   if (size <= 1) return raw;

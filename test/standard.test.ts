@@ -1,9 +1,9 @@
 /** StandardDataExporter (naive baseline) and DataExporter give equal loader output for the same input. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DataExporter, ExperimentLoader, StandardDataExporter, isSnnExportError } from "../src/index.js";
+import { DataExporter, ExperimentLoader, StandardDataExporter, isSnnExportError } from "#lib/index.js";
 import { assertSameFiles, episodeView, writeExperimentLogged } from "./fixtures.js";
-import { H5Reader } from "../src/h5/index.js";
+import { H5Reader } from "#lib/h5/index.js";
 import { tempDir } from "./helpers.js";
 
 test("standard and optimized layouts load to identical data on every stream", async (t) => {

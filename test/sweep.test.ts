@@ -11,8 +11,8 @@ import { mkdirSync, readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
-import { ExperimentCollection, collect } from "../src/index.js";
-import { main as cli } from "../src/cli/main.js";
+import { ExperimentCollection, collect } from "#lib/index.js";
+import { main as cli } from "#cli/cli/main.js";
 import { STEPS_PER_EPISODE, episodeReward, episodeSuccess, runConfig, runEpisodes } from "../bench/sweep-data.js";
 import { PYTHON, checkAsKilled, skipOrFail, structureCheckerProblem, tempDir } from "./helpers.js";
 
@@ -183,7 +183,7 @@ test("TS writer: external links and virtual datasets (hyperslab and 'all' source
   const problem = structureCheckerProblem();
   if (problem) return skipOrFail(t, `h5py needed: ${problem}`);
   const dir = tempDir(t, "snn-vds-test-");
-  const { TsWriter } = await import("../src/h5/ts/writer.js");
+  const { TsWriter } = await import("#lib/h5/ts/writer.js");
   const a = await TsWriter.create(join(dir, "a.h5"));
   a.writeArray("/x", Float64Array.from({ length: 10 }, (_, i) => i + 0.5), [10], { kind: "gzip", level: 4 }, 4);
   a.close();
@@ -247,7 +247,7 @@ test("snn-export collect: --json, usage errors, and it never overwrites a file t
 });
 
 test("openStatus: the writer's process on this host decides; from another host (or without a pid) the file's last change", async () => {
-  const { openStatus } = await import("../src/loader/runs.js");
+  const { openStatus } = await import("#lib/loader/runs.js");
   const { hostname } = await import("node:os");
   const now = 1_000_000_000;
   assert.equal(openStatus({ hostname: hostname(), pid: process.pid }, 0, { now }), "open", "a live writer, however old its file");

@@ -6,7 +6,7 @@ import { once } from "node:events";
 import { test, type TestContext } from "node:test";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ExperimentLoader, isSnnExportError } from "../src/index.js";
+import { ExperimentLoader, isSnnExportError } from "#lib/index.js";
 import { tempDir } from "./helpers.js";
 
 const WRITER = fileURLToPath(new URL("./fixtures/swmr-writer.js", import.meta.url));

@@ -8,13 +8,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { ExperimentLoader } from "../src/index.js";
+import { ExperimentLoader } from "#lib/index.js";
 import { tempDir } from "./helpers.js";
 
 test("an experiment written from `node --max-old-space-size=… --stack-size=… --expose-gc --input-type=module -e` (threads and asyncWrite) is complete", { timeout: 120_000 }, async (t) => {
   const dir = tempDir(t, "snn-eval-");
-  const mod = new URL("../src/index.js", import.meta.url).href;
-  const pool = new URL("../src/h5/ts/pool.js", import.meta.url).href;
+  const mod = new URL(import.meta.resolve("#lib/index.js")).href;
+  const pool = new URL(import.meta.resolve("#lib/h5/ts/pool.js")).href;
   const script = `
     import { DataExporter } from ${JSON.stringify(mod)};
     import { poolFailures, startPool } from ${JSON.stringify(pool)};

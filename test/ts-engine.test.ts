@@ -11,14 +11,14 @@ import { closeSync, openSync, readSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test, type TestContext } from "node:test";
-import { Bytes, UNDEF, SIG_GCOL, SIG_OHDR, SIG_TREE } from "../src/h5/ts/bytes.js";
-import { ChunkIndex } from "../src/h5/ts/btree.js";
-import { GlobalHeap } from "../src/h5/ts/heap.js";
-import * as M from "../src/h5/ts/messages.js";
-import { FreeSpace } from "../src/h5/ts/space.js";
-import { sizeClass, TsWriter } from "../src/h5/ts/writer.js";
-import type { NumericArray } from "../src/dtypes.js";
-import { isSnnExportError } from "../src/errors.js";
+import { Bytes, UNDEF, SIG_GCOL, SIG_OHDR, SIG_TREE } from "#lib/h5/ts/bytes.js";
+import { ChunkIndex } from "#lib/h5/ts/btree.js";
+import { GlobalHeap } from "#lib/h5/ts/heap.js";
+import * as M from "#lib/h5/ts/messages.js";
+import { FreeSpace } from "#lib/h5/ts/space.js";
+import { sizeClass, TsWriter } from "#lib/h5/ts/writer.js";
+import type { NumericArray } from "#lib/dtypes.js";
+import { isSnnExportError } from "#lib/errors.js";
 import { checkAsKilled, GOLDEN, PYTHON, rng, skipOrFail, structureCheckerProblem, tempDir } from "./helpers.js";
 
 const EXPECT = fileURLToPath(new URL("../../test/py/expect.py", import.meta.url));

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { DataExporter } from "../src/index.js";
+import { DataExporter } from "#lib/index.js";
 import { writeExperiment } from "./fixtures.js";
 import { mapFile, type FileMap } from "./h5-map.js";
 import { rng, skipStructureCheck, tempDir } from "./helpers.js";

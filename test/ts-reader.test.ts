@@ -11,17 +11,17 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DataExporter, ExperimentLoader, StandardDataExporter, isSnnExportError } from "../src/index.js";
-import { H5Reader } from "../src/h5/reader.js";
-import { TsWriter } from "../src/h5/ts/writer.js";
-import type { AttrValue } from "../src/h5/types.js";
+import { DataExporter, ExperimentLoader, StandardDataExporter, isSnnExportError } from "#lib/index.js";
+import { H5Reader } from "#lib/h5/reader.js";
+import { TsWriter } from "#lib/h5/ts/writer.js";
+import type { AttrValue } from "#lib/h5/types.js";
 import { writeExperiment } from "./fixtures.js";
 import { rng, tempDir } from "./helpers.js";
 import { dumpFile } from "./reader-diff.js";
 
 const GOLDEN = fileURLToPath(new URL("../../test/fixtures/golden/v1.0/", import.meta.url));
-const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-const INDEX = fileURLToPath(new URL("../src/index.js", import.meta.url));
+const CLI = fileURLToPath(new URL(import.meta.resolve("#cli/cli/main.js")));
+const INDEX = fileURLToPath(new URL(import.meta.resolve("#lib/index.js")));
 
 function h5In(dir: string): string {
   for (const e of readdirSync(dir, { recursive: true }) as string[]) if (e.endsWith(".h5")) return join(dir, e);
@@ -196,8 +196,8 @@ test("a FIFO, a directory or a device is refused before any read, with a typed e
 });
 
 test("unshuffle inverts the writer's shuffle for every element size and length", async () => {
-  const { unshuffle } = await import("../src/h5/ts/read-chunks.js");
-  const { shuffle } = await import("../src/h5/ts/shuffle.js");
+  const { unshuffle } = await import("#lib/h5/ts/read-chunks.js");
+  const { shuffle } = await import("#lib/h5/ts/shuffle.js");
   for (const size of [1, 2, 3, 4, 8]) {
     for (const n of [0, 1, 4, 7, 16, 1000, 1003]) {
       const src = Uint8Array.from({ length: n * size }, (_, i) => (i * 37 + 11) & 255);

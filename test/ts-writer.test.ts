@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { H5Reader } from "../src/h5/reader.js";
-import { ChunkIndex } from "../src/h5/ts/btree.js";
-import { utf8 } from "../src/h5/ts/bytes.js";
-import { TsWriter } from "../src/h5/ts/writer.js";
+import { H5Reader } from "#lib/h5/reader.js";
+import { ChunkIndex } from "#lib/h5/ts/btree.js";
+import { utf8 } from "#lib/h5/ts/bytes.js";
+import { TsWriter } from "#lib/h5/ts/writer.js";
 import { tempDir } from "./helpers.js";
 
 const PYTHON = "/usr/bin/python3";
@@ -309,7 +309,7 @@ test("h5repack copies every attribute and hard link: h5diff finds no difference,
 
 // ------------------------------------------------------------------ HDF5's tools as oracles on a demo file
 
-const CLI = new URL("../src/cli/main.js", import.meta.url).pathname;
+const CLI = new URL(import.meta.resolve("#cli/cli/main.js")).pathname;
 
 /** Every object's attributes (path -> name -> value as text), and every dataset's values as text. */
 const ALL = `

@@ -6,13 +6,13 @@
  * logged, the episode table with each episode's row ranges; and it can fake a killed writer (root
  * status `open`, streams cut short).
  */
-import type { NumericArray } from "../src/dtypes.js";
-import { createWriter } from "../src/h5/index.js";
-import type { Compression, Writer } from "../src/h5/types.js";
+import type { NumericArray } from "#lib/dtypes.js";
+import { createWriter } from "#lib/h5/index.js";
+import type { Compression, Writer } from "#lib/h5/types.js";
 import {
   EPISODES, EPISODE_COLUMNS, FIRST_ROW, FORMAT_NAME, RANGE_COLUMNS, REWARD_ENCODING, ROOT, SPIKE_ENCODING, STATIC,
   STREAMS, type RangeName,
-} from "../src/schema.js";
+} from "#lib/schema.js";
 
 /** One logged step. */
 export interface FixtureStep {

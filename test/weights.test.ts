@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { toCsr } from "../src/encoding/weights.js";
+import { toCsr } from "#lib/encoding/weights.js";
 import { rng } from "./helpers.js";
 
 function reference(src: number[], dst: number[], values: number[], rows: number) {

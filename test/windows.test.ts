@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DataExporter, ExperimentLoader, isSnnExportError } from "../src/index.js";
+import { DataExporter, ExperimentLoader, isSnnExportError } from "#lib/index.js";
 import { checkAndRemove } from "./helpers.js";
 
 const N = 16;

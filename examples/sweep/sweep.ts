@@ -15,9 +15,9 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { runDemo } from "../../src/demo/run.js";
-import { collect } from "../../src/sweep/collect.js";
-import { main as cli } from "../../src/cli/main.js";
+import { runDemo } from "#cli/demo/run.js";
+import { collect } from "#lib/sweep/collect.js";
+import { main as cli } from "#cli/cli/main.js";
 
 const { values: v } = parseArgs({
   options: {

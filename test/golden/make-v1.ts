@@ -58,7 +58,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
-import { DataExporter, ExperimentLoader, StandardDataExporter, VERSION, FORMAT_VERSION, type ExporterOptions, type VariableInput } from "../../src/index.js";
+import { DataExporter, ExperimentLoader, StandardDataExporter, VERSION, FORMAT_VERSION, type ExporterOptions, type VariableInput } from "#lib/index.js";
 import { rng } from "../helpers.js";
 import { GOLDEN_V1_DIR, GOLDEN_V1_NAMES, goldenView, type Json } from "./view.js";
 

@@ -18,7 +18,7 @@
  * Anything else that is not plain data (Map, Date, class instances) is refused, so that the view
  * never silently drops a part of a result.
  */
-import type { EpisodeData, ExperimentLoader } from "../../src/index.js";
+import type { EpisodeData, ExperimentLoader } from "#lib/index.js";
 
 /** Directory of the golden files of format 1.0, relative to the repository root. */
 export const GOLDEN_V1_DIR = "test/fixtures/golden/v1.0";

@@ -8,7 +8,7 @@
  * ```
  */
 import { stat } from "node:fs/promises";
-import { DataExporter, ValidationError } from "../index.js";
+import { DataExporter, ValidationError } from "snn-export";
 import { MOTOR_POPULATIONS, MIN_NEURONS } from "./network.js";
 import { DemoSimulation, defaultDemoParams, type DemoParams } from "./sim.js";
 

@@ -108,11 +108,10 @@ export async function exportCommand(args: string[], io: Io): Promise<number> {
     throw new UsageError(`export: not writing binary .npy to a terminal; use --out FILE or redirect stdout`);
   }
 
-  const [{ ExperimentLoader }, { rowSource }, { Sink, writeRows }, { neuronCount }] = await Promise.all([
-    import("../loader/experiment.js"),
+  const [{ ExperimentLoader, neuronCount }, { rowSource }, { Sink, writeRows }] = await Promise.all([
+    import("snn-export"),
     import("../export/rows.js"),
     import("../export/formats.js"),
-    import("../inspect/experiment.js"),
   ]);
   // The loader checks the file (exists, HDF5, snn-export) and the episode id, and reads the stream.
   const loader = await ExperimentLoader.open(target);
@@ -169,7 +168,7 @@ async function exportWhole(target: string, v: { format?: string; out?: string; e
   if (v.stream !== undefined || v.episode !== undefined) throw new UsageError(`export: --format ${format} exports every stream of the chosen episodes: use --episodes (e.g. 0-9), not --stream/--episode`);
   if (v.out === undefined || v.out.trim() === "") throw new UsageError(`export: --format ${format} needs --out FILE (${format === "nwb" ? "run.nwb" : "spikes.h5"})`);
   if (format === "nwb" && v.population !== undefined) throw new UsageError(`export: --population goes with --format sonata`);
-  const { parseEpisodeList } = await import("../export/timeline.js");
+  const { parseEpisodeList } = await import("snn-export");
   let episodes: number[] | undefined;
   try {
     episodes = v.episodes === undefined ? undefined : parseEpisodeList(v.episodes);
@@ -179,12 +178,12 @@ async function exportWhole(target: string, v: { format?: string; out?: string; e
   const started = performance.now();
   let what: string;
   if (format === "nwb") {
-    const { exportNwb } = await import("../export/nwb.js");
+    const { exportNwb } = await import("snn-export");
     const s = await exportNwb(target, v.out, { episodes });
     what = `${formatInt(s.episodes)} episode${s.episodes === 1 ? "" : "s"}, ${formatInt(s.units)} units, ${formatInt(s.spikes)} spikes (${s.spikePasses} pass${s.spikePasses === 1 ? "" : "es"} over the spikes)`;
     if (s.dtSource === "assumed") io.stderr.write(`note: the config names no dt; assumed ${s.dtMs} ms per step (written in general/notes)\n`);
   } else {
-    const { exportSonata } = await import("../export/sonata.js");
+    const { exportSonata } = await import("snn-export");
     const s = await exportSonata(target, v.out, { episodes, population: v.population });
     what = `${formatInt(s.episodes)} episode${s.episodes === 1 ? "" : "s"}, ${formatInt(s.spikes)} spikes of population ${s.population}`;
     if (s.dtSource === "assumed") io.stderr.write(`note: the config names no dt; assumed ${s.dtMs} ms per step (attribute /snn_export/dt_source)\n`);

@@ -53,7 +53,7 @@ export async function collectCommand(args: string[], io: Io): Promise<number> {
   if (positionals.length === 0) throw new UsageError(`collect: name the runs (directories, .h5 files or globs); see '${BIN} collect --help'`);
   if (v.out === undefined || v.out.trim() === "") throw new UsageError(`collect: --out <sweep.h5> is required; see '${BIN} collect --help'`);
   const staleAfter = numberFlag("collect", "stale-after", v["stale-after"], 120, 0, 1e9);
-  const { collect } = await import("../sweep/collect.js");
+  const { collect } = await import("snn-export");
   const t0 = performance.now();
   const r = await collect(positionals, { out: v.out, staleAfter });
   const ms = performance.now() - t0;

@@ -3,7 +3,7 @@
  * per row) and NumPy .npy (a structured array, one record per row, header first, then the rows).
  * Everything is written block by block through a {@link Sink} that respects back-pressure.
  */
-import type { Dtype, NumericArray } from "../dtypes.js";
+import type { Dtype, NumericArray } from "snn-export/dtypes";
 import { countRows, fieldSize, type Block, type Field, type RowSource } from "./rows.js";
 
 export const FORMATS = ["csv", "json", "npy"] as const;

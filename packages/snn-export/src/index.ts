@@ -23,6 +23,8 @@ export { VERSION } from "./version.js";
 export { exportNwb, NWB_VERSION, type NwbExportOptions, type ExportSummary } from "./export/nwb.js";
 export { exportSonata, type SonataExportOptions, type SonataSummary } from "./export/sonata.js";
 export { ready } from "./ready.js";
+export { parseEpisodeList } from "./export/timeline.js";
+export { timeStep, neuronCount, neuronTypes, type TimeStep } from "./loader/facts.js";
 export { ExperimentLoader, EpisodeData, quickLoad, type QuickLoadOptions, type QuickLoadResult } from "./loader/index.js";
 export {
   ExperimentCollection, findRunFiles, readSweepTable,

@@ -5,11 +5,8 @@
  * episodes draws a few hundred points, not 100,000 marks).
  */
 import type { TopLevelSpec } from "vega-lite";
-import { FormatError, ValidationError } from "../errors.js";
+import { FormatError, ValidationError, type CsrMatrix, type EpisodeData, type TimeStep } from "snn-export";
 import type { EpisodeTable } from "../inspect/episodes.js";
-import type { TimeStep } from "../inspect/experiment.js";
-import type { EpisodeData } from "../loader/episode.js";
-import type { CsrMatrix } from "../loader/types.js";
 import { defaultWindow, MAX_EPISODE_POINTS, niceBin, rewardCurve } from "./curve.js";
 
 export const KINDS = ["raster", "traces", "rates", "reward", "weights"] as const;

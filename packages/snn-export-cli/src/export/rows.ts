@@ -7,9 +7,8 @@
  * and they are converted back block by block), neural state and behaviour variables their stored
  * dtype, spike neuron ids the smallest unsigned integer that holds the neuron count (as stored).
  */
-import { allocate, dtypeSize, isBig, smallestUnsigned, type Dtype, type NumericArray } from "../dtypes.js";
-import type { EpisodeData } from "../loader/episode.js";
-import type { NdArray } from "../loader/types.js";
+import { allocate, dtypeSize, isBig, smallestUnsigned, type Dtype, type NumericArray } from "snn-export/dtypes";
+import type { EpisodeData, NdArray } from "snn-export";
 
 export const STREAMS = ["spikes", "neural_states", "behavior", "rewards", "weight_changes", "events"] as const;
 export type StreamName = (typeof STREAMS)[number];

@@ -5,12 +5,11 @@
  */
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { dtypeSize, type Dtype } from "../dtypes.js";
-import { H5Reader } from "../h5/reader.js";
-import { ExperimentLoader } from "../loader/experiment.js";
-import { GROUPS, STREAMS, V1 } from "../schema.js";
+import { dtypeSize, type Dtype } from "snn-export/dtypes";
+import { H5Reader } from "snn-export/h5";
+import { GROUPS, STREAMS, V1 } from "snn-export/schema";
 import { summarizeEpisodes, type EpisodeSummary, type EpisodeTable } from "./episodes.js";
-import { neuronCount, timeStep, type TimeStep } from "./experiment.js";
+import { ExperimentLoader, neuronCount, timeStep, type TimeStep } from "snn-export";
 import { StorageReader } from "./storage.js";
 
 export interface DatasetEntry {

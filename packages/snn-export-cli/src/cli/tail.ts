@@ -4,7 +4,7 @@
  * rewrites at each flush), closes it, and prints what changed: steps/s, spikes/s and reward. It
  * stops when the root attribute `status` is `closed`, or at Ctrl-C.
  */
-import type { ExperimentLoader } from "../loader/experiment.js";
+import type { ExperimentLoader } from "snn-export";
 import { BIN, intFlag, numberFlag, parseWithPositionals, requirePositional, type Io, type Options } from "./args.js";
 import { colorWanted, displayPath, formatInt, makeStyle, safeJson, safeText, type Style } from "./format.js";
 
@@ -102,7 +102,7 @@ export async function tailCommand(args: string[], io: Io): Promise<number> {
   const json = v.json === true;
   const out = makeStyle(colorWanted(io.stdout, io.env));
   const err = makeStyle(colorWanted(io.stderr, io.env));
-  const { ExperimentLoader } = await import("../loader/experiment.js");
+  const { ExperimentLoader } = await import("snn-export");
 
   let stop = false;
   let wake: (() => void) | undefined;

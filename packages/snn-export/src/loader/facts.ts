@@ -2,7 +2,7 @@
  * Facts about an open experiment that several commands need: its time step, its neuron count and
  * neuron types. Read through the public loader (per-episode totals: ./episodes.ts).
  */
-import type { ExperimentLoader } from "../loader/experiment.js";
+import type { ExperimentLoader } from "./experiment.js";
 
 /** How long one logged step is, and where that came from. */
 export interface TimeStep {

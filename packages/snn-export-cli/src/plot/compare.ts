@@ -1,6 +1,6 @@
 /** The chart of `snn-export compare`: learning curves of a sweep, one colour per config value, mean line and 95 % band. */
 import type { TopLevelSpec } from "vega-lite";
-import type { CurveGroup } from "../sweep/compare.js";
+import type { CurveGroup } from "snn-export";
 import { BASE, type Chart } from "./charts.js";
 
 const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];

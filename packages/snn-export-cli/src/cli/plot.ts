@@ -105,22 +105,21 @@ export async function plotCommand(args: string[], io: Io): Promise<number> {
   const scale = numberFlag("plot", "scale", v.scale, 2, 0.5, 4);
   const err = makeStyle(colorWanted(io.stderr, io.env));
 
-  const [{ ExperimentLoader }, { buildChart }, inspect, render] = await Promise.all([
-    import("../loader/experiment.js"),
+  const [lib, { buildChart }, render] = await Promise.all([
+    import("snn-export"),
     import("../plot/charts.js"),
-    import("../inspect/experiment.js"),
     import("../plot/render.js"),
   ]);
 
   // Everything is read through the loader (which also checks the file and the episode).
-  const loader = await ExperimentLoader.open(target);
+  const loader = await lib.ExperimentLoader.open(target);
   let chart;
   try {
     const data = kind !== "reward" || episodeGiven ? loader.getEpisode(episode) : null;
     const meta = loader.getMetadata();
     const config = loader.getConfig();
-    const dt = inspect.timeStep(config);
-    const nNeurons = inspect.neuronCount(loader);
+    const dt = lib.timeStep(config);
+    const nNeurons = lib.neuronCount(loader);
     if (neurons && nNeurons !== null && neurons[neurons.length - 1] >= nNeurons) {
       throw new UsageError(`plot: --neurons goes up to ${neurons[neurons.length - 1]}, but the network has ${nNeurons} neurons (0-${nNeurons - 1})`);
     }
@@ -136,7 +135,7 @@ export async function plotCommand(args: string[], io: Io): Promise<number> {
       data,
       dt,
       nNeurons,
-      types: kind === "raster" || kind === "rates" ? inspect.neuronTypes(loader)?.map(safeText) ?? null : null,
+      types: kind === "raster" || kind === "rates" ? lib.neuronTypes(loader)?.map(safeText) ?? null : null,
       table: kind === "reward" ? loader.episodes() : null,
       window,
       weights: kind === "weights" ? loader.getNetworkStructure().weights : null,

@@ -62,9 +62,8 @@ export async function compareCommand(args: string[], io: Io): Promise<number> {
   const width = intFlag("compare", "width", v.width, 800, 200, 4000);
   const height = intFlag("compare", "height", v.height, 400, 100, 4000);
   const scale = numberFlag("compare", "scale", v.scale, 2, 0.5, 4);
-  const [{ ExperimentCollection }, { learningCurves }, { compareChart }, render] = await Promise.all([
-    import("../loader/collection.js"),
-    import("../sweep/compare.js"),
+  const [{ ExperimentCollection, learningCurves }, { compareChart }, render] = await Promise.all([
+    import("snn-export"),
     import("../plot/compare.js"),
     import("../plot/render.js"),
   ]);

@@ -7,7 +7,7 @@
  */
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { SnnExportError } from "../errors.js";
+import { SnnExportError } from "snn-export";
 import { BIN, UsageError, parse, type Io, type Options } from "./args.js";
 import { benchCommand, benchHelp } from "./bench.js";
 import { collectCommand, collectHelp } from "./collect.js";

@@ -14,7 +14,7 @@
 import { realpathSync, rmSync } from "node:fs";
 import { ValidationError } from "../errors.js";
 import { resolveExperimentFile } from "../loader/experiment.js";
-import { timeStep, type TimeStep } from "../inspect/experiment.js";
+import { timeStep, type TimeStep } from "../loader/facts.js";
 import type { ExperimentLoader } from "../loader/experiment.js";
 import type { EpisodeTable } from "../loader/types.js";
 

@@ -3,8 +3,7 @@
  * read of `loader.episodes()` (columns, one entry per episode), summarised without touching any
  * episode's streams.
  */
-import type { EpisodeTable } from "../loader/types.js";
-import type { TimeStep } from "./experiment.js";
+import type { EpisodeTable, TimeStep } from "snn-export";
 
 export type { EpisodeTable };
 

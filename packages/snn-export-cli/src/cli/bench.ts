@@ -4,9 +4,9 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { BIN, type Io } from "./args.js";
 
-/** dist/src/cli/bench.js -> dist/bench/run.js */
+/** packages/snn-export-cli/dist/src/cli/bench.js -> dist/bench/run.js (the checkout's root build) */
 export function benchScript(): string {
-  return fileURLToPath(new URL("../../bench/run.js", import.meta.url));
+  return fileURLToPath(new URL("../../../../../dist/bench/run.js", import.meta.url));
 }
 
 export function benchHelp(): string {

@@ -14,7 +14,7 @@ import type { Dtype, NumericArray } from "../dtypes.js";
 import { allocate } from "../dtypes.js";
 import { ValidationError } from "../errors.js";
 import { createWriter, type Compression, type Writer } from "../h5/index.js";
-import { neuronCount } from "../inspect/experiment.js";
+import { neuronCount } from "../loader/facts.js";
 import { ExperimentLoader } from "../loader/experiment.js";
 import type { EpisodeData } from "../loader/episode.js";
 import type { NdArray } from "../loader/types.js";
