@@ -15,6 +15,8 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { verifyWithLoader, type VerifyJob } from "../bench/crash-verify.js";
 import { onJsonLines } from "../bench/child-io.js";
+import { DataExporter, isSnnExportError } from "#lib/index.js";
+import { WasmProxy } from "#lib/h5/wasm-proxy.js";
 import { checkAsKilled, skipStructureCheck, tempDir } from "./helpers.js";
 
 const WRITER = fileURLToPath(new URL("../bench/crash-writer.js", import.meta.url));
@@ -152,3 +154,26 @@ test("tail of a growing file prints nothing from HDF5 on stderr", { timeout: 120
   }
 });
 
+test("h5wasm: a reopen that fails leaves the reason as the next call's error, not 'already closed'", async (t) => {
+  // Seen under load: the deadline stopped HDF5 during the reopen of a growing file, and every later
+  // read said "already closed" (which the loader does not retry or explain) instead of why.
+  const dir = tempDir(t);
+  const exporter = await DataExporter.create("reopen", { outputBaseDir: dir });
+  exporter.saveConfig({ a: 1 });
+  await exporter.close();
+  const proxy = await WasmProxy.open(exporter.filePath, false);
+  t.after(() => proxy.close());
+  assert.equal(proxy.kind("/"), "group");
+  const old = process.env.SNN_EXPORT_HDF5_DEADLINE_MS;
+  process.env.SNN_EXPORT_HDF5_DEADLINE_MS = "0.001"; // no call can answer in time
+  try {
+    assert.throws(() => proxy.reopen(), (e) => isSnnExportError(e) && /did not finish .* within 0.001 ms/.test(e.message));
+  } finally {
+    if (old === undefined) delete process.env.SNN_EXPORT_HDF5_DEADLINE_MS;
+    else process.env.SNN_EXPORT_HDF5_DEADLINE_MS = old;
+  }
+  // the engine was stopped: the next read opens again, which says so
+  assert.throws(() => proxy.kind("/"), (e) => isSnnExportError(e) && /HDF5 engine was stopped/.test(e.message));
+  proxy.close();
+  assert.throws(() => proxy.kind("/"), (e) => isSnnExportError(e) && /already closed/.test(e.message));
+});

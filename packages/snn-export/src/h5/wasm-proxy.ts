@@ -144,19 +144,26 @@ export class WasmProxy {
   }
 
   private swmr = false;
+  /** True after a {@link reopen} whose open failed: the file is not closed, the next call opens it again. */
+  private lost = false;
 
   /** Closes and opens the file again in the worker (HDF5 keeps what it read; the file may have changed). */
   reopen(): void {
-    if (this.handle === null) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
+    if (this.handle === null && !this.lost) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
     const old = this.handle;
     this.handle = null;
-    if (!this.h.dead) this.h.call(this.filePath, "close", old, []);
+    this.lost = true;
+    if (old !== null && !this.h.dead) this.h.call(this.filePath, "close", old, []);
     this.handle = this.h.call(this.filePath, "open", undefined, [this.filePath, this.swmr]) as number;
+    this.lost = false;
   }
 
   private call<T>(op: string, args: unknown[]): T {
-    if (this.handle === null) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
-    return this.h.call(this.filePath, op, this.handle, args) as T;
+    if (this.handle === null) {
+      if (!this.lost) throw new StorageError("IO_ERROR", `HDF5 file ${this.filePath} is already closed`);
+      this.reopen(); // throws why the file cannot be opened (a stopped engine, a damaged file), not "closed"
+    }
+    return this.h.call(this.filePath, op, this.handle!, args) as T;
   }
 
   kind(path: string): "group" | "dataset" | null {
@@ -201,6 +208,7 @@ export class WasmProxy {
 
   /** Closes the file in the worker; idempotent (a stopped worker has closed everything). */
   close(): void {
+    this.lost = false;
     if (this.handle === null) return;
     const handle = this.handle;
     this.handle = null;
