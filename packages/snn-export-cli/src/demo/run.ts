@@ -93,6 +93,166 @@ function checkInt(name: string, v: number, min: number): number {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const round = (x: number, digits = 4) => Number(x.toFixed(digits));
 
+/** The run's config, metadata and network structure: what it is, saved before its first episode. */
+function describeRun(exporter: DataExporter, sim: DemoSimulation, run: DemoOptions & { seed: number; episodes: number; steps: number; neuralSamplingRate: number }): void {
+  const { net, params } = sim;
+  const { seed, episodes, steps, neuralSamplingRate } = run;
+  exporter.saveConfig({
+    experiment: "snn-export demo: LIF network steering an agent to a goal",
+    ...run.extraConfig,
+    seed,
+    learning_rate: params.plasticity.learningRate,
+    episodes,
+    steps_per_episode: steps,
+    n_neurons: net.n,
+    n_synapses: net.nSynapses,
+    n_plastic_synapses: sim.stdp.synapses.length,
+    dt_ms: params.network.dt,
+    neural_sampling_rate: neuralSamplingRate,
+    network: params.network,
+    world: params.world,
+    plasticity: params.plasticity,
+    motor: params.motor,
+  });
+  exporter.saveMetadata({
+    description:
+      "Leaky integrate-and-fire network (80% excitatory, 20% inhibitory, ~10% random connectivity). " +
+      "Sensory neurons encode the direction to the goal, four motor populations move the agent. " +
+      "Reward-modulated STDP changes the excitatory weights onto motor neurons at every non-zero reward.",
+    created_by: "snn-export demo",
+    units: { time: "ms (one step = dt_ms)", voltage: "mV", position: "unit square [0, 1]^2", weight: "mV/ms jump of the synaptic current" },
+    neuron_blocks: {
+      sensory: [0, net.hiddenStart],
+      hidden: [net.hiddenStart, net.motorStart],
+      motor: [net.motorStart, net.inhibitoryStart],
+      inhibitory: [net.inhibitoryStart, net.n],
+    },
+    motor_populations: MOTOR_NAMES.slice(0, MOTOR_POPULATIONS),
+    behavior: { x: "agent x", y: "agent y", goal_x: "goal x", goal_y: "goal y" },
+    events: {
+      goal_reached: "the agent came within goalRadius of the goal; the goal then moved",
+      wall_hit: "the agent ran into the border",
+      episode_midpoint: "halfway through the episode: progress so far",
+    },
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+  });
+  const plastic = new Uint8Array(net.nSynapses);
+  for (let k = 0; k < net.nSynapses; k++) plastic[k] = net.isPlastic(k) ? 1 : 0;
+  exporter.saveNetworkStructure({
+    neurons: {
+      ids: Int32Array.from({ length: net.n }, (_, i) => i),
+      types: net.types(),
+      roles: net.roles(),
+      positions: { data: net.positions, shape: [net.n, 2] },
+      preferred_angle: net.preferredAngle,
+      motor_population: net.motorPopulation,
+    },
+    connections: { sourceIds: net.sourceIds, targetIds: net.targetIds, plastic },
+    weights: { sourceIds: net.sourceIds, targetIds: net.targetIds, values: net.initialWeights, shape: [net.n, net.n] },
+  });
+}
+
+/** Logs step `t`, just simulated, with its weight changes and events; returns how many events. */
+function logStep(exporter: DataExporter, sim: DemoSimulation, t: number, midpoint: number, before: { goalX: number; goalY: number; lastGoal: number }): number {
+  const { net, world, params } = sim;
+  let events = 0;
+  exporter.log({
+    timestep: t,
+    neuralState: { v: net.v },
+    spikes: net.spikeIds.subarray(0, net.spikeCount),
+    behavior: { x: world.x, y: world.y, goal_x: world.goalX, goal_y: world.goalY },
+    reward: sim.reward,
+  });
+  for (const change of sim.weightChanges) exporter.logWeightChange(change);
+  if (sim.reachedGoal) {
+    exporter.logEvent({
+      timestep: t,
+      type: "goal_reached",
+      data: {
+        goal_number: sim.episodeGoals,
+        goal: [round(before.goalX), round(before.goalY)],
+        position: [round(world.x), round(world.y)],
+        steps_taken: t - before.lastGoal,
+        weight_changes: sim.weightChanges.length,
+        next_goal: [round(world.goalX), round(world.goalY)],
+      },
+    });
+    events++;
+  }
+  if (sim.hitWall) {
+    exporter.logEvent({ timestep: t, type: "wall_hit", data: { position: [round(world.x), round(world.y)] } });
+    events++;
+  }
+  if (t === midpoint) {
+    exporter.logEvent({
+      timestep: t,
+      type: "episode_midpoint",
+      data: {
+        goals_reached: sim.episodeGoals,
+        reward: round(sim.episodeReward),
+        spikes: sim.episodeSpikes,
+        mean_rate_hz: round((sim.episodeSpikes / net.n / (t + 1)) * (1000 / params.network.dt), 2),
+        distance_to_goal: round(world.goalDistance()),
+        distance_travelled: round(world.distanceTravelled),
+      },
+    });
+    events++;
+  }
+  return events;
+}
+
+/** The summary stored with an episode at its end. */
+function episodeSummary(sim: DemoSimulation, e: { aborted: boolean; done: number; events: number; meanRateHz: number }): Record<string, unknown> {
+  const { world } = sim;
+  return {
+    aborted: e.aborted,
+    steps: e.done,
+    goals_reached: sim.episodeGoals,
+    total_reward: round(sim.episodeReward),
+    spikes: sim.episodeSpikes,
+    mean_rate_hz: round(e.meanRateHz, 2),
+    weight_changes: sim.episodeWeightChanges,
+    events: e.events,
+    distance_travelled: round(world.distanceTravelled),
+    final_position: [round(world.x), round(world.y)],
+    final_distance_to_goal: round(world.goalDistance()),
+    motor_rates_hz: Object.fromEntries(MOTOR_NAMES.map((m, i) => [m, round(sim.motorRates[i], 2)])),
+  };
+}
+
+/**
+ * Simulates and logs one episode of `steps` steps, reporting progress and stopping early when
+ * `signal` aborts; adds the simulation's own time to `clock.simMs`.
+ */
+async function runEpisode(
+  exporter: DataExporter, sim: DemoSimulation, steps: number, opts: Pick<DemoOptions, "onProgress" | "signal">, clock: { simMs: number },
+): Promise<{ episodeId: number; done: number; events: number; stopped: boolean }> {
+  const { onProgress, signal } = opts;
+  const { world } = sim;
+  const midpoint = Math.floor(steps / 2);
+  const episodeId = exporter.startEpisode();
+  sim.startEpisode();
+  let events = 0;
+  let done = 0;
+  onProgress?.(episodeId, 0, steps);
+  for (let t = 0; t < steps; t++) {
+    if (t > 0 && t % PROGRESS_EVERY === 0) {
+      onProgress?.(episodeId, t, steps);
+      await yieldToEventLoop();
+      if (signal?.aborted) return { episodeId, done, events, stopped: true };
+    }
+    const before = { goalX: world.goalX, goalY: world.goalY, lastGoal: sim.lastGoalTimestep };
+    const s0 = performance.now();
+    sim.step();
+    clock.simMs += performance.now() - s0;
+    done++;
+    events += logStep(exporter, sim, t, midpoint, before);
+  }
+  onProgress?.(episodeId, steps, steps);
+  return { episodeId, done, events, stopped: false };
+}
+
 /** Runs the demo and writes `<outputBaseDir>/<name>_<timestamp>/experiment_data.h5`. Deterministic for a seed (except timestamps). */
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const episodes = checkInt("episodes", opts.episodes ?? 5, 1);
@@ -102,7 +262,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   if (!Number.isSafeInteger(seed)) throw new ValidationError("INVALID_OPTION", `runDemo(): seed must be an integer, got ${seed}`);
   const neuralSamplingRate = checkInt("neuralSamplingRate", opts.neuralSamplingRate ?? 10, 1);
   const name = opts.name ?? "demo";
-  const { onStart, onProgress, onEpisodeEnd, signal } = opts;
+  const { onStart, onEpisodeEnd, signal } = opts;
 
   // Build the network before creating any file, so bad parameters leave nothing behind.
   const params = defaultDemoParams({ neurons, seed });
@@ -112,10 +272,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   }
   const sim = new DemoSimulation(params);
   const net = sim.net;
-  const world = sim.world;
 
   const t0 = performance.now();
-  let simMs = 0;
+  const clock = { simMs: 0 };
   const exporter = await DataExporter.create(name, {
     outputBaseDir: opts.outputBaseDir ?? "experiments",
     neuralSamplingRate,
@@ -126,153 +285,18 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const totals = { episodes: 0, steps: 0, spikes: 0, rewards: 0, goals: 0, weightChanges: 0, events: 0 };
   let aborted = false;
   try {
-    exporter.saveConfig({
-      experiment: "snn-export demo: LIF network steering an agent to a goal",
-      ...opts.extraConfig,
-      seed,
-      learning_rate: params.plasticity.learningRate,
-      episodes,
-      steps_per_episode: steps,
-      n_neurons: net.n,
-      n_synapses: net.nSynapses,
-      n_plastic_synapses: sim.stdp.synapses.length,
-      dt_ms: params.network.dt,
-      neural_sampling_rate: neuralSamplingRate,
-      network: params.network,
-      world: params.world,
-      plasticity: params.plasticity,
-      motor: params.motor,
-    });
-    exporter.saveMetadata({
-      description:
-        "Leaky integrate-and-fire network (80% excitatory, 20% inhibitory, ~10% random connectivity). " +
-        "Sensory neurons encode the direction to the goal, four motor populations move the agent. " +
-        "Reward-modulated STDP changes the excitatory weights onto motor neurons at every non-zero reward.",
-      created_by: "snn-export demo",
-      units: { time: "ms (one step = dt_ms)", voltage: "mV", position: "unit square [0, 1]^2", weight: "mV/ms jump of the synaptic current" },
-      neuron_blocks: {
-        sensory: [0, net.hiddenStart],
-        hidden: [net.hiddenStart, net.motorStart],
-        motor: [net.motorStart, net.inhibitoryStart],
-        inhibitory: [net.inhibitoryStart, net.n],
-      },
-      motor_populations: MOTOR_NAMES.slice(0, MOTOR_POPULATIONS),
-      behavior: { x: "agent x", y: "agent y", goal_x: "goal x", goal_y: "goal y" },
-      events: {
-        goal_reached: "the agent came within goalRadius of the goal; the goal then moved",
-        wall_hit: "the agent ran into the border",
-        episode_midpoint: "halfway through the episode: progress so far",
-      },
-      node: process.version,
-      platform: `${process.platform}-${process.arch}`,
-    });
-    const plastic = new Uint8Array(net.nSynapses);
-    for (let k = 0; k < net.nSynapses; k++) plastic[k] = net.isPlastic(k) ? 1 : 0;
-    exporter.saveNetworkStructure({
-      neurons: {
-        ids: Int32Array.from({ length: net.n }, (_, i) => i),
-        types: net.types(),
-        roles: net.roles(),
-        positions: { data: net.positions, shape: [net.n, 2] },
-        preferred_angle: net.preferredAngle,
-        motor_population: net.motorPopulation,
-      },
-      connections: { sourceIds: net.sourceIds, targetIds: net.targetIds, plastic },
-      weights: { sourceIds: net.sourceIds, targetIds: net.targetIds, values: net.initialWeights, shape: [net.n, net.n] },
-    });
+    describeRun(exporter, sim, { ...opts, seed, episodes, steps, neuralSamplingRate });
 
     onStart?.({ outputDir: exporter.outputDir, filePath: exporter.filePath, neurons: net.n, synapses: net.nSynapses });
-    const midpoint = Math.floor(steps / 2);
     for (let e = 0; e < episodes && !aborted; e++) {
       if (signal?.aborted) {
         aborted = true;
         break;
       }
-      const episodeId = exporter.startEpisode();
-      sim.startEpisode();
-      let events = 0;
-      let done = 0;
-      onProgress?.(episodeId, 0, steps);
-      for (let t = 0; t < steps; t++) {
-        if (t > 0 && t % PROGRESS_EVERY === 0) {
-          onProgress?.(episodeId, t, steps);
-          await yieldToEventLoop();
-          if (signal?.aborted) {
-            aborted = true;
-            break;
-          }
-        }
-        const goalX = world.goalX;
-        const goalY = world.goalY;
-        const previousGoal = sim.lastGoalTimestep;
-        const s0 = performance.now();
-        sim.step();
-        simMs += performance.now() - s0;
-        done++;
-
-        exporter.log({
-          timestep: t,
-          neuralState: { v: net.v },
-          spikes: net.spikeIds.subarray(0, net.spikeCount),
-          behavior: { x: world.x, y: world.y, goal_x: world.goalX, goal_y: world.goalY },
-          reward: sim.reward,
-        });
-        for (const change of sim.weightChanges) exporter.logWeightChange(change);
-        if (sim.reachedGoal) {
-          exporter.logEvent({
-            timestep: t,
-            type: "goal_reached",
-            data: {
-              goal_number: sim.episodeGoals,
-              goal: [round(goalX), round(goalY)],
-              position: [round(world.x), round(world.y)],
-              steps_taken: t - previousGoal,
-              weight_changes: sim.weightChanges.length,
-              next_goal: [round(world.goalX), round(world.goalY)],
-            },
-          });
-          events++;
-        }
-        if (sim.hitWall) {
-          exporter.logEvent({ timestep: t, type: "wall_hit", data: { position: [round(world.x), round(world.y)] } });
-          events++;
-        }
-        if (t === midpoint) {
-          exporter.logEvent({
-            timestep: t,
-            type: "episode_midpoint",
-            data: {
-              goals_reached: sim.episodeGoals,
-              reward: round(sim.episodeReward),
-              spikes: sim.episodeSpikes,
-              mean_rate_hz: round((sim.episodeSpikes / net.n / (t + 1)) * (1000 / params.network.dt), 2),
-              distance_to_goal: round(world.goalDistance()),
-              distance_travelled: round(world.distanceTravelled),
-            },
-          });
-          events++;
-        }
-      }
-      if (!aborted) onProgress?.(episodeId, steps, steps);
-
+      const { episodeId, done, events, stopped } = await runEpisode(exporter, sim, steps, opts, clock);
+      aborted = stopped;
       const meanRateHz = done > 0 ? (sim.episodeSpikes / net.n / done) * (1000 / params.network.dt) : 0;
-      await exporter.endEpisode({
-        success: !aborted && sim.episodeGoals > 0,
-        summary: {
-          aborted,
-          steps: done,
-          goals_reached: sim.episodeGoals,
-          total_reward: round(sim.episodeReward),
-          spikes: sim.episodeSpikes,
-          mean_rate_hz: round(meanRateHz, 2),
-          weight_changes: sim.episodeWeightChanges,
-          events,
-          distance_travelled: round(world.distanceTravelled),
-          final_position: [round(world.x), round(world.y)],
-          final_distance_to_goal: round(world.goalDistance()),
-          motor_rates_hz: Object.fromEntries(MOTOR_NAMES.map((m, i) => [m, round(sim.motorRates[i], 2)])),
-        },
-      });
+      await exporter.endEpisode({ success: !aborted && sim.episodeGoals > 0, summary: episodeSummary(sim, { aborted, done, events, meanRateHz }) });
       totals.episodes++;
       totals.steps += done;
       totals.spikes += sim.episodeSpikes;
@@ -320,7 +344,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     weightChanges: totals.weightChanges,
     events: totals.events,
     seconds,
-    simulationSeconds: simMs / 1000,
+    simulationSeconds: clock.simMs / 1000,
     fileBytes: size,
     aborted,
     params,
