@@ -120,6 +120,16 @@ export async function tailCommand(args: string[], io: Io): Promise<number> {
       };
     });
 
+  /** One read of the file: opened live (the loader's mode for files still being written), summarised, closed. */
+  const poll = async (): Promise<{ file: string; snap: Snapshot }> => {
+    const loader = await ExperimentLoader.open(target, { live: true });
+    try {
+      return { file: loader.filePath, snap: snapshot(loader) };
+    } finally {
+      loader.close();
+    }
+  };
+
   let failures = 0;
   let lastError = "";
   let waitingShown = false;
@@ -131,14 +141,7 @@ export async function tailCommand(args: string[], io: Io): Promise<number> {
       const at = performance.now();
       let snap: Snapshot | undefined;
       try {
-        // live: the loader's mode for files still being written (stored statuses as they are).
-        const loader = await ExperimentLoader.open(target, { live: true });
-        try {
-          file = loader.filePath;
-          snap = snapshot(loader);
-        } finally {
-          loader.close();
-        }
+        ({ file, snap } = await poll());
         failures = 0;
       } catch (e) {
         failures++;
@@ -164,7 +167,10 @@ export async function tailCommand(args: string[], io: Io): Promise<number> {
         }
         prev = { snap, at };
         if (snap.status === "closed") {
-          final(io, out, json, snap, "closed");
+          // The open may have read the episode table before the writer's last flush and the status
+          // after it: the closed file does not change any more, so read it once more for the totals.
+          const closed = await poll().then((p) => p.snap, () => snap!);
+          final(io, out, json, closed, "closed");
           return 0;
         }
       }
