@@ -139,7 +139,12 @@ test("tail of a growing file prints nothing from HDF5 on stderr", { timeout: 120
       const tail = spawn(process.execPath, [MAIN, "tail", file, "--interval", "0.1", "--json"], { stdio: ["ignore", "pipe", "pipe"], env });
       tail.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
       tail.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-      await sleep(engine === "ts" ? 4000 : 8000);
+      // ts: until tail has printed (a loaded machine may take seconds to start it); h5wasm: 8 s of following
+      if (engine === "ts") {
+        const limit = Date.now() + 60_000;
+        while (stdout.trim().length === 0 && Date.now() < limit) await sleep(100);
+        await sleep(1000);
+      } else await sleep(8000);
       await stop(tail);
     } finally {
       await stop(child);

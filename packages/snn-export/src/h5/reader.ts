@@ -107,6 +107,9 @@ const MAX_WAIT_MS = 3000;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** The hint every error of a file that may still be being written carries. */
+/** Below this size a file without a signature may be one a writer has only just created. */
+const NEW_FILE_BYTES = 4096;
+
 export const LIVE_HINT = "the file has not been closed by its writer: if it is still being written, open it with { live: true } (and open it again to see newer data)";
 
 function withHint(err: unknown): unknown {
@@ -175,12 +178,17 @@ export class H5Reader {
         const ts = engine === "h5wasm" ? null : openTs(filePath, engine);
         if (ts) r = new H5Reader(filePath, ts, snap);
         else {
-          if (!hasHdf5Signature(filePath)) throw new FormatError("NOT_HDF5", `${filePath} is not an HDF5 file (no HDF5 signature found)`);
+          if (!hasHdf5Signature(filePath)) {
+            // a writer that is creating the file has not written its superblock yet
+            const young = st.size < NEW_FILE_BYTES ? `; if a writer is creating it right now, open it again in a moment or with { live: true }` : "";
+            throw new FormatError("NOT_HDF5", `${filePath} is not an HDF5 file (no HDF5 signature found)${young}`);
+          }
           r = new H5Reader(filePath, await WasmProxy.open(filePath, options.swmr ?? false), snap);
         }
       } catch (err) {
-        if (!sameStamp(stamp(filePath), snap) && Date.now() < deadline) continue; // it changed meanwhile: again
-        throw err;
+        const changed = !sameStamp(stamp(filePath), snap);
+        if (changed && Date.now() < deadline) continue; // it changed meanwhile: again
+        throw changed ? withHint(err) : err; // still changing: it is being written
       }
       if (sameStamp(stamp(filePath), snap)) return r;
       r.close();
