@@ -120,7 +120,7 @@ export class DataExporter {
     if (this.closed) return;
     try {
       this.flushNow();
-      this.w.waitIdle?.();
+      this.w.waitIdle();
     } catch {
       // nothing to report to at exit; the file holds its last good flush
     }
@@ -293,7 +293,7 @@ export class DataExporter {
    */
   flush(): void {
     this.flushNow();
-    this.w.waitIdle?.(); // with asyncWrite: returns when the write thread has applied the flush
+    this.w.waitIdle(); // with asyncWrite: returns when the write thread has applied the flush
   }
 
   /** Flush without waiting for an asynchronous write thread (the periodic flushes). */

@@ -158,7 +158,6 @@ function writeConfigColumn(w: Writer, path: string, values: unknown[]): void {
 }
 
 function writeSweep(w: Writer, rows: RunRow[], configKeys: string[]): { virtual: string[]; maxEpisodes: number } {
-  if (!w.externalLink || !w.createVirtualDataset) throw new StorageError("HDF5_ERROR", "the write engine cannot write external links and virtual datasets");
   const n = rows.length;
   const C = SWEEP.columns;
   w.createGroup(SWEEP.runs);

@@ -12,7 +12,7 @@
 import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { allocate, dtypeOf, dtypeSize, type Dtype, type NumericArray } from "../../dtypes.js";
 import { StorageError } from "../../errors.js";
-import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn, VirtualMapping } from "../types.js";
+import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn, VirtualMapping, Writer } from "../types.js";
 import { FreeSpace } from "./space.js";
 import { Bytes, UNDEF, utf8 } from "./bytes.js";
 import { lookup3 } from "./lookup3.js";
@@ -44,8 +44,8 @@ export function sizeClass(n: number): number {
 /** How far ahead of its stated end the file is grown (sparse), see TsWriter.extendAhead. */
 const PAD = 32 << 20;
 
-/** An HDF5 file written by the pure-TypeScript engine. Same surface as the h5wasm H5Writer. */
-export class TsWriter {
+/** An HDF5 file written by the pure-TypeScript engine. */
+export class TsWriter implements Writer {
   readonly filePath: string;
   private fd: number | null;
   private eof = 48; // after the superblock
@@ -225,7 +225,7 @@ export class TsWriter {
   }
 
   /** A scalar numeric attribute of the given dtype (64-bit integers from a number below 2^53 or a bigint). */
-  setScalarAttr(path: string, name: string, value: number | bigint, dtype: import("../../dtypes.js").Dtype): void {
+  setScalarAttr(path: string, name: string, value: number | bigint, dtype: Dtype): void {
     const node = this.obj(path, `set attribute ${name}`);
     const arr = allocate(dtype, 1);
     if (arr instanceof BigInt64Array || arr instanceof BigUint64Array) arr[0] = BigInt(value);
@@ -412,6 +412,9 @@ export class TsWriter {
     this.flush();
     return true;
   }
+
+  /** Every call is applied when it returns (chunks still compressing are the flush's to wait for). */
+  waitIdle(): void {}
 
   /** Writes the compressed chunks that are ready (with `wait`, all of them); a failure stops the writer. */
   private drainQueue(wait: boolean): void {
