@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { DataExporter, ExperimentLoader, isSnnExportError } from "../src/index.js";
 import { createWriter, H5Reader, type Writer } from "../src/h5/index.js";
-import { engineVersions } from "../src/h5/engine.js";
+import { engineVersions } from "../src/h5/wasm/engine.js";
 import { assertSameFiles, episodeView, writeExperimentLogged } from "./fixtures.js";
 import { PYTHON, skipOrFail, structureCheckerProblem, tempDir } from "./helpers.js";
 
@@ -44,7 +44,7 @@ test("an unknown engine is rejected", async (t) => {
 
 test("the engine versions recorded in provenance are those installed", () => {
   const installed = JSON.parse(readFileSync(new URL("../../node_modules/h5wasm/package.json", import.meta.url), "utf8")) as { version: string };
-  assert.equal(engineVersions().h5wasm, installed.version, "engineVersions() names another h5wasm than the one in node_modules: update src/h5/engine.ts");
+  assert.equal(engineVersions().h5wasm, installed.version, "engineVersions() names another h5wasm than the one in node_modules: update src/h5/wasm/engine.ts");
 });
 
 test("every engine implements every Writer call: the same attributes and links read back in h5py; h5wasm refuses enum attributes and virtual datasets with a typed error", async (t) => {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { NumericArray } from "../src/dtypes.js";
 import { FormatError, StateError, StorageError, ValidationError } from "../src/errors.js";
 import { H5Reader } from "../src/h5/reader.js";
-import { H5Writer } from "../src/h5/writer.js";
+import { H5Writer } from "../src/h5/wasm/writer.js";
 import type { Compression } from "../src/h5/types.js";
 import {
   ExperimentLoader, isCsrMatrix, isNdArray, quickLoad, readNumeric, type CsrMatrix, type SliceSource,

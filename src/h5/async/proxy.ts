@@ -9,15 +9,12 @@
 import { Worker } from "node:worker_threads";
 import type { Dtype, NumericArray } from "../../dtypes.js";
 import { StorageError } from "../../errors.js";
+import { absolutePath, pathParts } from "../path.js";
 import { WORKER_EXEC_ARGV } from "../threads.js";
 import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn, VirtualMapping, Writer } from "../types.js";
 import type { Call } from "./worker.js";
 
 const STATE_BYTES = 64 + 4096;
-
-function norm(path: string): string {
-  return "/" + path.split("/").filter((p) => p !== "").join("/");
-}
 
 function copyOf(block: NumericArray, elements: number): NumericArray {
   return block.slice(0, elements) as NumericArray;
@@ -100,12 +97,12 @@ export class WorkerWriter implements Writer {
   }
 
   private remember(path: string): void {
-    const parts = norm(path).split("/").filter((p) => p);
+    const parts = pathParts(path);
     for (let i = 1; i <= parts.length; i++) this.paths.add("/" + parts.slice(0, i).join("/"));
   }
 
   exists(path: string): boolean {
-    return this.paths.has(norm(path));
+    return this.paths.has(absolutePath(path));
   }
 
   createGroup(path: string): void {

@@ -103,10 +103,6 @@ export class DatasetNode extends ObjNode {
   }
 }
 
-export function norm(path: string): string[] {
-  return path.split("/").filter((p) => p !== "");
-}
-
 export function vlenRef(r: HeapRef): Uint8Array {
   return new Bytes().u32(r.length).u64(r.addr).u32(r.index).done();
 }

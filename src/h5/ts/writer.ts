@@ -13,13 +13,14 @@ import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { allocate, dtypeOf, dtypeSize, type Dtype, type NumericArray } from "../../dtypes.js";
 import { StorageError } from "../../errors.js";
 import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn, VirtualMapping, Writer } from "../types.js";
+import { pathParts } from "../path.js";
 import { FreeSpace } from "./space.js";
 import { Bytes, UNDEF, utf8 } from "./bytes.js";
 import { lookup3 } from "./lookup3.js";
 import { GlobalHeap } from "./heap.js";
 import * as M from "./messages.js";
 import { CompressionQueue } from "./pool.js";
-import { DatasetNode, depthOf, GroupNode, headerSize, norm, objectHeader, ObjNode, TRIAL_EVERY, VirtualNode, vlenRef, type Attr, type DeflateChoice } from "./nodes.js";
+import { DatasetNode, depthOf, GroupNode, headerSize, objectHeader, ObjNode, TRIAL_EVERY, VirtualNode, vlenRef, type Attr, type DeflateChoice } from "./nodes.js";
 import { MODE_DEFAULT, MODE_RLE, MODE_TRIAL } from "./deflate.js";
 
 /** A chunk handed to the compression queue: which chunk of which dataset, and whether it is partial. */
@@ -152,7 +153,7 @@ export class TsWriter implements Writer {
 
   private find(path: string): ObjNode | null {
     let node: ObjNode = this.root;
-    for (const part of norm(path)) {
+    for (const part of pathParts(path)) {
       if (!(node instanceof GroupNode)) return null;
       const next = node.links.get(part);
       if (!next) return null;
@@ -162,7 +163,7 @@ export class TsWriter implements Writer {
   }
 
   private parentAndName(path: string): [GroupNode, string] {
-    const parts = norm(path);
+    const parts = pathParts(path);
     const name = parts.pop();
     if (!name) throw new StorageError("HDF5_ERROR", `invalid object path ${JSON.stringify(path)}`);
     const parent = this.createGroupNode(parts);
@@ -197,7 +198,7 @@ export class TsWriter implements Writer {
   }
 
   createGroup(path: string): void {
-    this.createGroupNode(norm(path));
+    this.createGroupNode(pathParts(path));
   }
 
   private obj(path: string, what: string): ObjNode {
