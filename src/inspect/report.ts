@@ -6,12 +6,11 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { dtypeSize, type Dtype } from "../dtypes.js";
-import { H5Reader } from "../h5/reader.js";
+import { H5Reader, StorageReader } from "../h5/index.js";
 import { ExperimentLoader } from "../loader/experiment.js";
 import { GROUPS, STREAMS, V1 } from "../schema.js";
 import { summarizeEpisodes, type EpisodeSummary, type EpisodeTable } from "./episodes.js";
 import { neuronCount, timeStep, type TimeStep } from "./experiment.js";
-import { StorageReader } from "./storage.js";
 
 export interface DatasetEntry {
   path: string;
