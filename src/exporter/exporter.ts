@@ -13,7 +13,7 @@ import { prepareEntry, prepareRecord, writeCsr, writePrepared, writeRecord } fro
 import { FlushPolicy } from "./flush-policy.js";
 import { checkExperimentName, makeExperimentDir, resolveOptions, type ResolvedOptions } from "./options.js";
 import { EventStreams, WeightChangeStreams } from "./records.js";
-import { StepStreams, type Layout, type NetworkFacts, type StepCounters } from "./steps.js";
+import { StepStreams, type Layout, type StepCounters } from "./steps.js";
 import { EpisodeTable, type EpisodeRecord, type StreamRows } from "./table.js";
 import type { EndEpisodeInput, EventInput, ExporterOptions, NetworkInput, StepInput, WeightChangeInput } from "./types.js";
 import { checkKey, checkKnownKeys, nameProblem, textProblem } from "./validate.js";
@@ -57,7 +57,8 @@ export class DataExporter {
   private closed = false;
   private config: Record<string, unknown> = {};
   private metadata: Record<string, unknown> = {};
-  private readonly net: NetworkFacts = { nNeurons: null, nSynapses: null, maxSpikeId: -1 };
+  /** Synapses of the saved network (null: none saved, or not told); its neurons are the step streams' to know. */
+  private synapses: number | null = null;
   private readonly steps: StepStreams;
   private readonly weightChanges: WeightChangeStreams;
   private readonly events: EventStreams;
@@ -76,7 +77,7 @@ export class DataExporter {
     this.filePath = w.filePath;
     this.w = w;
     this.comp = { kind: options.compression, level: options.compressionLevel };
-    this.steps = new StepStreams(w, this.options, this.net, this.layout);
+    this.steps = new StepStreams(w, this.options, this.layout);
     this.weightChanges = new WeightChangeStreams(w, options.chunkSize, this.comp);
     this.events = new EventStreams(w, options.chunkSize, this.comp);
     this.table = new EpisodeTable(w, this.comp);
@@ -225,11 +226,13 @@ export class DataExporter {
       if (rec !== undefined && !isPlainObject(rec)) throw new ValidationError("INVALID_DATA", `saveNetworkStructure(): ${part} must be a record of arrays`);
       for (const k of Object.keys(rec ?? {})) checkKey(k, `${part} field`);
     }
-    if (n !== null && this.net.nNeurons !== null && n !== this.net.nNeurons) {
-      throw new ValidationError("SHAPE_MISMATCH", `saveNetworkStructure(): the network has ${n} neurons but the spike masks logged so far had ${this.net.nNeurons} entries; save a network of ${this.net.nNeurons} neurons`);
+    const logged = this.steps.neuronCount;
+    if (n !== null && logged !== null && n !== logged) {
+      throw new ValidationError("SHAPE_MISMATCH", `saveNetworkStructure(): the network has ${n} neurons but the spike masks logged so far had ${logged} entries; save a network of ${logged} neurons`);
     }
-    if (n !== null && this.net.maxSpikeId >= n) {
-      throw new ValidationError("OUT_OF_RANGE", `saveNetworkStructure(): the network has ${n} neurons but spike id ${this.net.maxSpikeId} was already logged; save a network of at least ${this.net.maxSpikeId + 1} neurons`);
+    const maxId = this.steps.largestSpikeId;
+    if (n !== null && maxId >= n) {
+      throw new ValidationError("OUT_OF_RANGE", `saveNetworkStructure(): the network has ${n} neurons but spike id ${maxId} was already logged; save a network of at least ${maxId + 1} neurons`);
     }
     // everything converted and checked before anything is written: a refused call changes nothing
     const neurons = prepareRecord(network.neurons, "neurons");
@@ -240,9 +243,9 @@ export class DataExporter {
     this.networkSaved = true;
     if (n !== null) {
       this.w.setAttr(NETWORK.group, NETWORK.nNeurons, BigInt(n));
-      this.net.nNeurons = n;
+      this.steps.setNeuronCount(n);
     }
-    this.net.nSynapses = csr ? csr.data.length : countOf(network.connections);
+    this.synapses = csr ? csr.data.length : countOf(network.connections);
     this.flushNow();
   }
 
@@ -335,7 +338,7 @@ export class DataExporter {
   /** Logs a weight change (stored in the order logged; the loader returns an episode's sorted by timestep). */
   logWeightChange(change: WeightChangeInput): void {
     this.open("logWeightChange");
-    this.weightChanges.add(change, this.net, this.options.validateData);
+    this.weightChanges.add(change, this.options.validateData, this.steps.neuronCount, this.synapses);
   }
 
   /** Logs an event with free-form JSON data. */
@@ -414,7 +417,7 @@ export class DataExporter {
       this.weightChanges.finish();
       this.events.finish();
       this.table.finish();
-      this.w.setAttr(STREAMS.spikes.group, STREAMS.spikes.nNeurons, BigInt(this.net.nNeurons ?? -1));
+      this.w.setAttr(STREAMS.spikes.group, STREAMS.spikes.nNeurons, BigInt(this.steps.neuronCount ?? -1));
       this.w.setAttr("/", ROOT.endTime, new Date().toISOString());
       this.w.setAttr("/", ROOT.status, "closed");
     } finally {

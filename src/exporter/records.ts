@@ -7,7 +7,6 @@ import { toJsonText } from "../encoding/json.js";
 import type { Compression, StringColumn, Writer } from "../h5/index.js";
 import { STREAMS, WEIGHT_CHANGE_COLUMNS } from "../schema.js";
 import { ChunkedStream } from "./stream.js";
-import type { NetworkFacts } from "./steps.js";
 import type { EventInput, WeightChangeInput } from "./types.js";
 import { checkFinite, checkKnownKeys, checkText, checkTimestep } from "./validate.js";
 
@@ -42,8 +41,11 @@ export class WeightChangeStreams {
     return this.cols[0].length;
   }
 
-  /** Validates a weight change (ids against the saved network's sizes when `validate`), then appends it. */
-  add(c: WeightChangeInput, net: NetworkFacts, validate: boolean): void {
+  /**
+   * Validates a weight change, then appends it. With `validate`, weights must be finite and ids
+   * below the network's sizes where known (`neurons`, `synapses`: null when not known).
+   */
+  add(c: WeightChangeInput, validate: boolean, neurons: number | null, synapses: number | null): void {
     if (c === null || typeof c !== "object") throw new ValidationError("INVALID_DATA", "logWeightChange() takes { timestep, synapseId | sourceId+targetId, oldWeight, newWeight }");
     checkKnownKeys(c, WEIGHT_CHANGE_KEYS, "logWeightChange()");
     const t = checkTimestep(c.timestep, "logWeightChange()");
@@ -52,8 +54,8 @@ export class WeightChangeStreams {
     if ((src === undefined) !== (dst === undefined) || (syn === undefined && src === undefined)) {
       throw new ValidationError("INVALID_DATA", "logWeightChange(): give either synapseId, or both sourceId and targetId");
     }
-    const nSyn = validate ? net.nSynapses : null;
-    const nNeu = validate ? net.nNeurons : null;
+    const nSyn = validate ? synapses : null;
+    const nNeu = validate ? neurons : null;
     if (syn !== undefined && !(Number.isSafeInteger(syn) && syn >= 0 && (nSyn === null || syn < nSyn))) badId(syn, "synapseId", nSyn, "synapses");
     if (src !== undefined && !(Number.isSafeInteger(src) && src >= 0 && (nNeu === null || src < nNeu))) badId(src, "sourceId", nNeu, "neurons");
     if (dst !== undefined && !(Number.isSafeInteger(dst) && dst >= 0 && (nNeu === null || dst < nNeu))) badId(dst, "targetId", nNeu, "neurons");

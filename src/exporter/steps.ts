@@ -19,9 +19,6 @@ interface VarSpec { name: string; dtype: Dtype; shape: number[]; size: number; s
 interface SampleEntry { known: VarSpec | null; name: string; data: NumericArray; shape: number[] }
 interface BehSpec extends VarSpec { index: number }
 
-/** Network facts the streams validate against; `maxSpikeId` is the largest spike id accepted so far (-1 none). */
-export interface NetworkFacts { nNeurons: number | null; nSynapses: number | null; maxSpikeId: number }
-
 /**
  * `optimized`: whole chunks buffered, spikes as CSR over time, sparse rewards (DataExporter).
  * `standard`: every row written as it is logged, spikes as a dense [T, N] uint8 matrix, a reward
@@ -109,30 +106,59 @@ export class StepStreams {
   private behaviorArrays: (NumericArray | null)[] = [];
   private spikeScratch = new Uint32Array(1024);
   private readonly masks = new MaskWords();
+  /** Neurons of the network (saveNetworkStructure() or the first spike mask); null while unknown. */
+  private neurons: number | null = null;
+  /** The largest spike id accepted so far (-1: none). */
+  private maxSpikeId = -1;
   /** A neuron count learned from this step's spike mask, committed with the step. */
   private pendingNeurons: number | null = null;
   private pendingMaxId = -1;
 
-  constructor(private readonly w: Writer, private readonly opts: ResolvedOptions, private readonly net: NetworkFacts, readonly layout: Layout) {
+  constructor(private readonly w: Writer, private readonly opts: ResolvedOptions, readonly layout: Layout) {
     this.comp = { kind: opts.compression, level: opts.compressionLevel };
     this.bufferRows = layout === "standard" ? 1 : undefined;
     const rows = opts.chunkSize;
-    const s = (path: string, bufDtype: Dtype, diskDtype: Dtype | (() => Dtype), chunkRows = rows) =>
+    const s = (path: string, bufDtype: Dtype, diskDtype: Dtype, chunkRows = rows) =>
       new ChunkedStream(w, path, { bufDtype, diskDtype, rowShape: [], chunkRows, bufferRows: this.bufferRows, compression: this.comp });
     this.timesteps = s(STREAMS.timesteps, "float64", "int64");
     this.stateTimesteps = s(STREAMS.neuralStates.timesteps, "float64", "int64");
     const optimized = layout === "optimized";
-    this.counts = optimized ? s(STREAMS.spikes.counts, "uint32", () => (net.nNeurons === null ? "uint32" : smallestUnsigned(net.nNeurons))) : null;
+    // the spike columns' dtypes follow the neuron count (setSpikeDtypes) until their datasets are created
+    this.counts = optimized ? s(STREAMS.spikes.counts, "uint32", "uint32") : null;
     // one id per spike, many per step: chunks of at least 65536 ids (gzip of shuffled ids: 15 % smaller
     // and faster per id than 10 000 on stress_test's spikes)
-    this.spikeIds = optimized
-      ? s(STREAMS.spikes.neuronIds, "uint32", () => (net.nNeurons === null ? "uint32" : smallestUnsigned(Math.max(0, net.nNeurons - 1, net.maxSpikeId))), Math.max(rows, SPIKE_ID_CHUNK))
-      : null;
+    this.spikeIds = optimized ? s(STREAMS.spikes.neuronIds, "uint32", "uint32", Math.max(rows, SPIKE_ID_CHUNK)) : null;
     this.idOffsets = optimized
       ? new ChunkedStream(w, STREAMS.spikes.idOffsets, { bufDtype: "float64", diskDtype: "int64", rowShape: [], chunkRows: 4096, compression: this.comp, attrs: { [STREAMS.spikes.every]: BigInt(rows) } })
       : null;
     this.rewardT = optimized ? s(STREAMS.rewards.timesteps, "float64", "int64") : null;
     this.rewardV = s(STREAMS.rewards.values, "float64", "float64");
+  }
+
+  /** The network's neuron count: from saveNetworkStructure() or the first spike mask; null while unknown. */
+  get neuronCount(): number | null {
+    return this.neurons;
+  }
+
+  /** The largest spike id logged so far (-1: none). */
+  get largestSpikeId(): number {
+    return this.maxSpikeId;
+  }
+
+  /** The neuron count saveNetworkStructure() found (the exporter has checked it against what was logged). */
+  setNeuronCount(n: number): void {
+    this.neurons = n;
+    this.setSpikeDtypes();
+  }
+
+  /**
+   * The spike columns store counts and ids in the smallest unsigned type for the neuron count
+   * (ids are below it), uint32 while it is unknown: decided when each dataset is created.
+   */
+  private setSpikeDtypes(): void {
+    const n = this.neurons;
+    this.counts?.setDiskDtype(n === null ? "uint32" : smallestUnsigned(n));
+    this.spikeIds?.setDiskDtype(n === null ? "uint32" : smallestUnsigned(Math.max(0, n - 1)));
   }
 
   /** Rows of every per-step stream so far: where the next episode's rows start. */
@@ -162,8 +188,8 @@ export class StepStreams {
     const fresh = this.checkBehavior(step.behavior, ep.steps);
     const reward = step.reward === undefined || step.reward === null ? 0 : checkFinite(step.reward, "log(): reward");
     // commit
-    if (this.pendingNeurons !== null) this.net.nNeurons = this.pendingNeurons;
-    if (this.pendingMaxId > this.net.maxSpikeId) this.net.maxSpikeId = this.pendingMaxId;
+    if (this.pendingNeurons !== null) this.setNeuronCount(this.pendingNeurons);
+    if (this.pendingMaxId > this.maxSpikeId) this.maxSpikeId = this.pendingMaxId;
     if (fresh) this.registerBehavior(fresh);
     this.commitBehavior();
     if (stateCount >= 0) this.commitState(t, stateCount);
@@ -276,7 +302,7 @@ export class StepStreams {
   }
 
   private checkSpikes(sp: unknown): number {
-    const n = this.net.nNeurons;
+    const n = this.neurons;
     if (sp instanceof Uint8Array || (Array.isArray(sp) && sp.length > 0 && typeof sp[0] === "boolean")) {
       const mask = sp as ArrayLike<number | boolean>;
       if (!(sp instanceof Uint8Array)) {
@@ -287,8 +313,8 @@ export class StepStreams {
       if (n !== null && mask.length !== n) {
         throw new ValidationError("SHAPE_MISMATCH", `log(): spike mask has ${mask.length} entries but the network has ${n} neurons; pass one entry per neuron`);
       }
-      if (n === null && this.net.maxSpikeId >= mask.length) {
-        throw new ValidationError("SHAPE_MISMATCH", `log(): spike mask has ${mask.length} entries but spike id ${this.net.maxSpikeId} was logged before; pass one entry per neuron (at least ${this.net.maxSpikeId + 1})`);
+      if (n === null && this.maxSpikeId >= mask.length) {
+        throw new ValidationError("SHAPE_MISMATCH", `log(): spike mask has ${mask.length} entries but spike id ${this.maxSpikeId} was logged before; pass one entry per neuron (at least ${this.maxSpikeId + 1})`);
       }
       if (this.spikeScratch.length < mask.length) this.spikeScratch = new Uint32Array(mask.length);
       const out = this.spikeScratch;
@@ -362,7 +388,7 @@ export class StepStreams {
   /** Standard layout: one uint8 row of the [T, N] spike matrix per step. */
   private commitDenseSpikes(c: number): void {
     if (!this.spikeMatrix) {
-      const n = this.net.nNeurons;
+      const n = this.neurons;
       if (n === null) {
         this.denseLag++; // no spikes and no neuron count yet: the zero rows are written once the width is known
         return;

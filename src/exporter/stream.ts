@@ -2,7 +2,8 @@
  * A column buffered in whole chunks: rows are written into `buf` by the caller, and every full
  * chunk goes to disk in one write. The on-disk dtype may differ from the buffer's (timesteps are
  * buffered as float64 and stored as int64; spike ids buffered as uint32 and stored in the
- * smallest unsigned type) and may be decided as late as the first write.
+ * smallest unsigned type for the neuron count) and may change until the first write creates
+ * the dataset.
  */
 import { allocate, type Dtype, type NumericArray } from "../dtypes.js";
 import { numbersToInt64 } from "../encoding/arrays.js";
@@ -11,8 +12,8 @@ import type { AppendColumn, AttrValue, Compression, Writer } from "../h5/index.j
 export interface StreamSpec {
   /** dtype of the in-memory buffer. */
   bufDtype: Dtype;
-  /** dtype on disk, or a function deciding it at the first write. */
-  diskDtype: Dtype | (() => Dtype);
+  /** dtype on disk (see ChunkedStream.setDiskDtype). */
+  diskDtype: Dtype;
   rowShape: number[];
   /** Rows per HDF5 chunk on disk. */
   chunkRows: number;
@@ -66,12 +67,19 @@ export class ChunkedStream {
   private partial = 0;
   private col: AppendColumn | null = null;
   private convert: NumericArray | null = null;
+  private diskDtype: Dtype;
 
   constructor(private readonly writer: Writer, readonly path: string, private readonly spec: StreamSpec) {
     this.rowSize = spec.rowShape.reduce((a, b) => a * b, 1);
     this.chunkRows = spec.bufferRows ?? spec.chunkRows;
     this.buf = takeBuffer(spec.bufDtype, this.chunkRows * this.rowSize);
     this.limit = Math.min(this.chunkRows, WARM_ROWS);
+    this.diskDtype = spec.diskDtype;
+  }
+
+  /** The dtype on disk from now on; a dataset already created keeps its own. */
+  setDiskDtype(dtype: Dtype): void {
+    this.diskDtype = dtype;
   }
 
   /** Rows logged so far (on disk + buffered). */
@@ -170,8 +178,8 @@ export class ChunkedStream {
 
   private ensureColumn(): AppendColumn {
     if (!this.col) {
-      const { diskDtype, rowShape, compression } = this.spec;
-      const dtype = typeof diskDtype === "function" ? diskDtype() : diskDtype;
+      const { rowShape, compression } = this.spec;
+      const dtype = this.diskDtype;
       // A dataset first written when its stream finishes (an episode shorter than a chunk and than
       // the flush interval) gets one chunk of exactly its rows: no zero padding to compress and
       // store (an episode of 100 steps would otherwise pad every chunk to chunkSize rows).
