@@ -61,18 +61,13 @@ export class WeightChangeStreams {
     if (dst !== undefined && !(Number.isSafeInteger(dst) && dst >= 0 && (nNeu === null || dst < nNeu))) badId(dst, "targetId", nNeu, "neurons");
     const oldWeight = validate ? checkFinite(c.oldWeight, "logWeightChange(): oldWeight") : Number(c.oldWeight);
     const newWeight = validate ? checkFinite(c.newWeight, "logWeightChange(): newWeight") : Number(c.newWeight);
-    this.put(0, t);
-    this.put(1, syn ?? -1);
-    this.put(2, src ?? -1);
-    this.put(3, dst ?? -1);
-    this.put(4, oldWeight);
-    this.put(5, newWeight);
-  }
-
-  private put(column: number, value: number): void {
-    const s = this.cols[column];
-    (s.buf as Float64Array)[s.rows] = value;
-    s.advanceOne();
+    const [timestep, synapse, source, target, before, after] = this.cols;
+    timestep.push(t);
+    synapse.push(syn ?? -1);
+    source.push(src ?? -1);
+    target.push(dst ?? -1);
+    before.push(oldWeight);
+    after.push(newWeight);
   }
 
   flush(): void {
@@ -114,8 +109,7 @@ export class EventStreams {
     const data = toJsonText(e.data ?? null, "logEvent(): data");
     this.pendingTypes.push(e.type);
     this.pendingData.push(data);
-    (this.timesteps.buf as Float64Array)[this.timesteps.rows] = t;
-    this.timesteps.advanceOne();
+    this.timesteps.push(t);
     if (this.pendingTypes.length >= RECORD_CHUNK_ROWS) this.writeStrings();
   }
 

@@ -196,16 +196,11 @@ export class StepStreams {
     this.commitSpikes(nSpikes);
     ep.totalSpikes += nSpikes;
     if (reward !== 0 || !this.rewardT) {
-      if (this.rewardT) {
-        (this.rewardT.buf as Float64Array)[this.rewardT.rows] = t;
-        this.rewardT.advanceOne();
-      }
-      (this.rewardV.buf as Float64Array)[this.rewardV.rows] = reward;
-      this.rewardV.advanceOne();
+      this.rewardT?.push(t);
+      this.rewardV.push(reward);
       ep.totalReward += reward;
     }
-    (this.timesteps.buf as Float64Array)[this.timesteps.rows] = t;
-    this.timesteps.advanceOne();
+    this.timesteps.push(t);
     ep.lastTimestep = t;
     ep.steps++;
   }
@@ -273,16 +268,14 @@ export class StepStreams {
     for (let i = 0; i < count; i++) {
       const { known, name, data, shape } = this.sample[i];
       const spec = known ?? this.registerVariable(name, data, shape);
-      (spec.stream.buf as Float64Array).set(data as Float64Array, spec.stream.rows * spec.size);
-      spec.stream.advanceOne();
+      spec.stream.pushRow(data);
       spec.sampled = stamp;
     }
     // a variable not given at this sample
     if (count < this.vars.size) {
       for (const spec of this.vars.values()) if (spec.sampled !== stamp) pad(spec, 1);
     }
-    (this.stateTimesteps.buf as Float64Array)[this.stateTimesteps.rows] = t;
-    this.stateTimesteps.advanceOne();
+    this.stateTimesteps.push(t);
   }
 
   /** A variable first seen now: its stream starts with padding for every earlier sample (FIRST_ROW says where it starts). */
@@ -364,25 +357,9 @@ export class StepStreams {
       this.commitDenseSpikes(c);
       return;
     }
-    const io = this.idOffsets!;
-    if (this.timesteps.length % this.opts.chunkSize === 0) {
-      (io.buf as Float64Array)[io.rows] = this.spikeIds.length;
-      io.advanceOne();
-    }
-    (this.counts.buf as Uint32Array)[this.counts.rows] = c;
-    this.counts.advanceOne();
-    let i = 0;
-    const ids = this.spikeIds;
-    const src = this.spikeScratch;
-    while (i < c) {
-      const m = Math.min(ids.chunkRows - ids.rows, c - i);
-      const buf = ids.buf as Uint32Array;
-      // a few ids: a plain loop (a subarray per step cost more than the copy); many: set()
-      if (m <= 64) for (let k = 0, at = ids.rows; k < m; k++) buf[at + k] = src[i + k];
-      else buf.set(src.subarray(i, i + m), ids.rows);
-      i += m;
-      ids.advanceBy(m);
-    }
+    if (this.timesteps.length % this.opts.chunkSize === 0) this.idOffsets!.push(this.spikeIds.length);
+    this.counts.push(c);
+    this.spikeIds.pushMany(this.spikeScratch, c);
   }
 
   /** Standard layout: one uint8 row of the [T, N] spike matrix per step. */
@@ -398,15 +375,9 @@ export class StepStreams {
         chunkRows: Math.max(1, Math.min(this.opts.chunkSize, Math.floor((1 << 20) / Math.max(1, n)))), bufferRows: 1,
       });
     }
-    const m = this.spikeMatrix;
-    for (; this.denseLag > 0; this.denseLag--) {
-      (m.buf as Uint8Array).fill(0);
-      m.advanceOne();
-    }
-    const row = m.buf as Uint8Array;
-    row.fill(0);
-    for (let i = 0; i < c; i++) row[this.spikeScratch[i]] = 1;
-    m.advanceOne();
+    this.spikeMatrix.pushFill(0, this.denseLag);
+    this.denseLag = 0;
+    this.spikeMatrix.pushOnes(this.spikeScratch, c);
   }
 
   /**
@@ -516,14 +487,10 @@ export class StepStreams {
     const list = this.behaviorList;
     for (let i = 0; i < list.length; i++) {
       const spec = list[i];
-      const s = spec.stream;
       const f = this.behaviorState[i];
       if (f === 0) pad(spec, 1);
-      else {
-        if (f === 1) (s.buf as Float64Array)[s.rows] = this.behaviorNumbers[i];
-        else (s.buf as Float64Array).set(this.behaviorArrays[i] as Float64Array, s.rows * spec.size);
-        s.advanceOne();
-      }
+      else if (f === 1) spec.stream.push(this.behaviorNumbers[i]);
+      else spec.stream.pushRow(this.behaviorArrays[i]!);
     }
   }
 
@@ -564,15 +531,7 @@ function spikeIdError(id: unknown, i: number, n: number | null): never {
 
 /** Rows for steps where a variable was absent: NaN for floats, 0 for integers. */
 function pad(spec: VarSpec, rows: number): void {
-  const fill = (isFloat(spec.dtype) ? NaN : isBig(spec.dtype) ? 0n : 0) as never;
-  const s = spec.stream;
-  let left = rows;
-  while (left > 0) {
-    const n = Math.min(left, s.chunkRows - s.rows);
-    s.buf.fill(fill, s.rows * spec.size, (s.rows + n) * spec.size);
-    s.advanceBy(n);
-    left -= n;
-  }
+  spec.stream.pushFill(isFloat(spec.dtype) ? NaN : isBig(spec.dtype) ? 0n : 0, rows);
 }
 
 /**

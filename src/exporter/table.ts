@@ -54,7 +54,7 @@ export class EpisodeTable {
   /** Appends the final row of an ended episode. */
   commit(r: EpisodeRecord): void {
     this.put(r);
-    for (const s of this.cols.values()) s.advanceOne();
+    for (const s of this.cols.values()) s.commitStaged();
     this.pendingSummaries.push(r.summary);
     this.provisional = false;
   }
@@ -84,7 +84,7 @@ export class EpisodeTable {
     this.pendingSummaries = [];
   }
 
-  /** Puts `r` into every column's buffer at its next row, without committing it. */
+  /** Stages `r` as every column's next row, without appending it. */
   private put(r: EpisodeRecord): void {
     const value: Record<string, number> = {
       episode_id: r.id,
@@ -102,10 +102,9 @@ export class EpisodeTable {
     for (const [name, s] of this.cols) {
       const range = RANGE_BY_COLUMN.get(name);
       if (range) {
-        const buf = s.buf as Float64Array;
-        buf[2 * s.rows] = r.start[range];
-        buf[2 * s.rows + 1] = r.end[range];
-      } else (s.buf as Float64Array)[s.rows] = value[name];
+        s.stage(0, r.start[range]);
+        s.stage(1, r.end[range]);
+      } else s.stage(0, value[name]);
     }
   }
 }
