@@ -1,5 +1,5 @@
 /**
- * Crash harness (issue 5): a child process (crash-writer.js) writes a quickstart-like experiment
+ * Crash harness: a child process (crash-writer.js) writes a quickstart-like experiment
  * and is killed with SIGKILL — at purely random times, when it announces a phase (log burst,
  * flush, end of episode, between episodes, close), or held at an exact file write inside a phase
  * (optionally after a torn, half-done write). Every killed file is then opened with h5py (every

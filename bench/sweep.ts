@@ -1,5 +1,5 @@
 /**
- * Benchmark of sweeps (issue 17): writes N runs of E episodes with parallel writer processes
+ * Benchmark of sweeps: writes N runs of E episodes with parallel writer processes
  * (sweep-writer.ts; kept in --dir and reused when it already holds them), then times
  *   - collect of all runs into a new sweep file, and again with every run closed and unchanged;
  *   - h5py: opening sweep.h5 and reading one run's rewards through the virtual dataset (in one

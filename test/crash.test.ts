@@ -1,5 +1,5 @@
 /**
- * Crash safety (issue 5): a small run of the crash harness (bench/crash-harness.ts, mode `all`:
+ * Crash safety: a small run of the crash harness (bench/crash-harness.ts, mode `all`:
  * a few long episodes and thousands of 10–50 step ones, which format 2.0 flushes many at a time).
  * A writer process is killed with SIGKILL at least 16 times — at random moments, when it
  * announces a log burst, a flush, the end of an episode, the pause between episodes or close(),

@@ -1,5 +1,5 @@
 /**
- * Disk full (issue 5). A writer process (bench/crash-writer.js, default engine) writes onto a
+ * Disk full. A writer process (bench/crash-writer.js, default engine) writes onto a
  * 32 MiB tmpfs that is already mostly full until a write fails. Expected: a typed StorageError
  * (code IO_ERROR or HDF5_ERROR) naming the file and the cause; afterwards the file opens in h5py
  * and in our loader and holds everything up to the last successful flush, values checked.

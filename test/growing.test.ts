@@ -1,5 +1,5 @@
 /**
- * Reading a file while another process writes it (issue 13). A writer child (bench/crash-writer.ts)
+ * Reading a file while another process writes it. A writer child (bench/crash-writer.ts)
  * writes the deterministic experiment of bench/crash-data.ts with a flush every 25 steps while this
  * process opens the file again and again, plain and `{ live: true }`, and reads every stream of
  * every episode (bench/crash-verify.ts recomputes every value from the seed). Every open must

@@ -1,5 +1,5 @@
 /**
- * Property-based round trip (issue 12): random experiments — call sequences over the whole public
+ * Property-based round trip: random experiments — call sequences over the whole public
  * API of DataExporter with random options, shapes, dtypes, names and value edges, interleaved
  * flushes and injected bad calls — are written, then read back with the loader and with h5py
  * (test/py/check_roundtrip.py, which knows only FORMAT.md). Properties:

@@ -1,5 +1,5 @@
 /**
- * Sweeps (issue 17): runs written by parallel processes — a few killed mid-run, one still at
+ * Sweeps: runs written by parallel processes — a few killed mid-run, one still at
  * work — collected into one sweep file; h5py (test/py/check_sweep.py, which knows only FORMAT.md)
  * follows every external link and reads the virtual datasets; values equal each run's own and
  * the writer's inputs; h5dump reads the file; collect again adds runs and refreshes statuses;

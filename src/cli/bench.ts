@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { BIN, type Io } from "./args.js";
 
 /** dist/src/cli/bench.js -> dist/bench/run.js */
-export function benchScript(): string {
+function benchScript(): string {
   return fileURLToPath(new URL("../../bench/run.js", import.meta.url));
 }
 

@@ -18,7 +18,7 @@ import { ExperimentLoader } from "../loader/experiment.js";
 import { ChunkAppender } from "./appender.js";
 import { checkOutput, discardOutput, timeline } from "./timeline.js";
 
-export const SONATA_SORTING: [string, number][] = [["none", 0], ["by_id", 1], ["by_time", 2]];
+const SONATA_SORTING: [string, number][] = [["none", 0], ["by_id", 1], ["by_time", 2]];
 
 export interface SonataExportOptions {
   episodes?: number[];

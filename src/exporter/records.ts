@@ -90,8 +90,8 @@ export class EventStreams {
   private pendingTypes: string[] = [];
   private pendingData: string[] = [];
 
-  constructor(private readonly w: Writer, chunkSize: number, compression: Compression) {
-    this.timesteps = new ChunkedStream(w, STREAMS.events.timesteps, { bufDtype: "float64", diskDtype: "int64", rowShape: [], chunkRows: Math.min(chunkSize, RECORD_CHUNK_ROWS), compression });
+  constructor(private readonly writer: Writer, chunkSize: number, compression: Compression) {
+    this.timesteps = new ChunkedStream(writer, STREAMS.events.timesteps, { bufDtype: "float64", diskDtype: "int64", rowShape: [], chunkRows: Math.min(chunkSize, RECORD_CHUNK_ROWS), compression });
   }
 
   /** Rows so far. */
@@ -114,8 +114,8 @@ export class EventStreams {
   }
 
   private writeStrings(): void {
-    this.types ??= this.w.createStringColumn(STREAMS.events.types, RECORD_CHUNK_ROWS);
-    this.data ??= this.w.createStringColumn(STREAMS.events.data, RECORD_CHUNK_ROWS);
+    this.types ??= this.writer.createStringColumn(STREAMS.events.types, RECORD_CHUNK_ROWS);
+    this.data ??= this.writer.createStringColumn(STREAMS.events.data, RECORD_CHUNK_ROWS);
     this.types.append(this.pendingTypes);
     this.data.append(this.pendingData);
     this.pendingTypes = [];

@@ -14,10 +14,10 @@ import { ChunkedStream } from "./stream.js";
 import type { StepInput } from "./types.js";
 import { checkFinite, checkKey, checkStepKeys, checkTimestep } from "./validate.js";
 
-interface VarSpec { name: string; dtype: Dtype; shape: number[]; size: number; stream: ChunkedStream; sampled?: number }
+interface VariableSpec { name: string; dtype: Dtype; shape: number[]; size: number; stream: ChunkedStream; sampled?: number }
 /** One variable of the step being logged, checked but not committed. */
-interface SampleEntry { known: VarSpec | null; name: string; data: NumericArray; shape: number[] }
-interface BehSpec extends VarSpec { index: number }
+interface SampleEntry { known: VariableSpec | null; name: string; data: NumericArray; shape: number[] }
+interface BehaviorSpec extends VariableSpec { index: number }
 
 /**
  * `optimized`: whole chunks buffered, spikes as CSR over time, sparse rewards (DataExporter).
@@ -27,15 +27,15 @@ interface BehSpec extends VarSpec { index: number }
 export type Layout = "optimized" | "standard";
 
 /** Minimum ids per chunk of `spikes/neuron_ids`. */
-export const SPIKE_ID_CHUNK = 65536;
+const SPIKE_ID_CHUNK = 65536;
 
 /** Names the format itself uses inside a stream's group: refused as variable names. */
 const RESERVED_STATE_NAMES = new Set(["timesteps"]);
 
 /** Largest row of a neural state variable or behaviour array: 256 MiB (one row is one chunk when it is over 1 MiB). */
-export const MAX_ROW_BYTES = 256 * 1024 * 1024;
+const MAX_ROW_BYTES = 256 * 1024 * 1024;
 /** Bytes of a chunk of a neural state or behaviour stream (at least one row). */
-export const CHUNK_BYTES = 1 << 20;
+const CHUNK_BYTES = 1 << 20;
 
 /** Rows per chunk of a stream of `rowBytes`-byte rows: at most `chunkSize`, at most {@link CHUNK_BYTES} (at least one row). */
 function chunkRowsFor(rowBytes: number, chunkSize: number): number {
@@ -81,7 +81,7 @@ class MaskWords {
 }
 
 export class StepStreams {
-  private readonly comp: Compression;
+  private readonly compression: Compression;
   private readonly bufferRows: number | undefined;
   private readonly timesteps: ChunkedStream;
   private readonly stateTimesteps: ChunkedStream;
@@ -94,12 +94,12 @@ export class StepStreams {
   private denseLag = 0;
   private readonly rewardT: ChunkedStream | null;
   private readonly rewardV: ChunkedStream;
-  private readonly vars = new Map<string, VarSpec>();
+  private readonly vars = new Map<string, VariableSpec>();
   /** The variables of the step being logged ({@link checkState}); `samples` numbers the samples committed. */
   private readonly sample: SampleEntry[] = [];
   private samples = 0;
-  private readonly behavior = new Map<string, BehSpec>();
-  private readonly behaviorList: BehSpec[] = [];
+  private readonly behavior = new Map<string, BehaviorSpec>();
+  private readonly behaviorList: BehaviorSpec[] = [];
   /** This step's behaviour values by key index: state 0 absent, 1 a number (in `behaviorNumbers`), 2 an array (in `behaviorArrays`). */
   private behaviorState = new Uint8Array(8);
   private behaviorNumbers = new Float64Array(8);
@@ -114,22 +114,22 @@ export class StepStreams {
   private pendingNeurons: number | null = null;
   private pendingMaxId = -1;
 
-  constructor(private readonly w: Writer, private readonly opts: ResolvedOptions, readonly layout: Layout) {
-    this.comp = { kind: opts.compression, level: opts.compressionLevel };
+  constructor(private readonly writer: Writer, private readonly opts: ResolvedOptions, readonly layout: Layout) {
+    this.compression = { kind: opts.compression, level: opts.compressionLevel };
     this.bufferRows = layout === "standard" ? 1 : undefined;
     const rows = opts.chunkSize;
     const s = (path: string, bufDtype: Dtype, diskDtype: Dtype, chunkRows = rows) =>
-      new ChunkedStream(w, path, { bufDtype, diskDtype, rowShape: [], chunkRows, bufferRows: this.bufferRows, compression: this.comp });
+      new ChunkedStream(writer, path, { bufDtype, diskDtype, rowShape: [], chunkRows, bufferRows: this.bufferRows, compression: this.compression });
     this.timesteps = s(STREAMS.timesteps, "float64", "int64");
     this.stateTimesteps = s(STREAMS.neuralStates.timesteps, "float64", "int64");
     const optimized = layout === "optimized";
     // the spike columns' dtypes follow the neuron count (setSpikeDtypes) until their datasets are created
-    this.counts = optimized ? s(STREAMS.spikes.counts, "uint32", "uint32") : null;
+    this.counts = optimized ? s(STREAMS.spikes.counts, "float64", "uint32") : null;
     // one id per spike, many per step: chunks of at least 65536 ids (gzip of shuffled ids: 15 % smaller
     // and faster per id than 10 000 on stress_test's spikes)
     this.spikeIds = optimized ? s(STREAMS.spikes.neuronIds, "uint32", "uint32", Math.max(rows, SPIKE_ID_CHUNK)) : null;
     this.idOffsets = optimized
-      ? new ChunkedStream(w, STREAMS.spikes.idOffsets, { bufDtype: "float64", diskDtype: "int64", rowShape: [], chunkRows: 4096, compression: this.comp, attrs: { [STREAMS.spikes.every]: BigInt(rows) } })
+      ? new ChunkedStream(writer, STREAMS.spikes.idOffsets, { bufDtype: "float64", diskDtype: "int64", rowShape: [], chunkRows: 4096, compression: this.compression, attrs: { [STREAMS.spikes.every]: BigInt(rows) } })
       : null;
     this.rewardT = optimized ? s(STREAMS.rewards.timesteps, "float64", "int64") : null;
     this.rewardV = s(STREAMS.rewards.values, "float64", "float64");
@@ -244,7 +244,7 @@ export class StepStreams {
     return [data, shape];
   }
 
-  private checkKnownVariable(known: VarSpec, v: unknown): [NumericArray, number[]] {
+  private checkKnownVariable(known: VariableSpec, v: unknown): [NumericArray, number[]] {
     const name = known.name;
     let data: NumericArray, shape: number[];
     if (isNumericArray(v) && v.length === known.size && known.shape.length === 1) {
@@ -279,16 +279,16 @@ export class StepStreams {
   }
 
   /** A variable first seen now: its stream starts with padding for every earlier sample (FIRST_ROW says where it starts). */
-  private registerVariable(name: string, data: NumericArray, shape: number[]): VarSpec {
+  private registerVariable(name: string, data: NumericArray, shape: number[]): VariableSpec {
     const dtype = dtypeOf(data);
     const size = data.length;
     const chunkRows = chunkRowsFor(size * data.BYTES_PER_ELEMENT, this.opts.chunkSize);
     const first = this.stateTimesteps.length;
-    const stream = new ChunkedStream(this.w, `${STREAMS.neuralStates.group}/${name}`, {
-      bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows, bufferRows: this.bufferRows, compression: this.comp,
+    const stream = new ChunkedStream(this.writer, `${STREAMS.neuralStates.group}/${name}`, {
+      bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows, bufferRows: this.bufferRows, compression: this.compression,
       attrs: { [FIRST_ROW]: BigInt(first) },
     });
-    const spec: VarSpec = { name, dtype, shape, size, stream };
+    const spec: VariableSpec = { name, dtype, shape, size, stream };
     this.vars.set(name, spec);
     pad(spec, first);
     return spec;
@@ -370,8 +370,8 @@ export class StepStreams {
         this.denseLag++; // no spikes and no neuron count yet: the zero rows are written once the width is known
         return;
       }
-      this.spikeMatrix = new ChunkedStream(this.w, STREAMS.spikes.matrix, {
-        bufDtype: "uint8", diskDtype: "uint8", rowShape: [n], compression: this.comp,
+      this.spikeMatrix = new ChunkedStream(this.writer, STREAMS.spikes.matrix, {
+        bufDtype: "uint8", diskDtype: "uint8", rowShape: [n], compression: this.compression,
         chunkRows: Math.max(1, Math.min(this.opts.chunkSize, Math.floor((1 << 20) / Math.max(1, n)))), bufferRows: 1,
       });
     }
@@ -430,7 +430,7 @@ export class StepStreams {
     }
   }
 
-  private checkBehaviorValue(key: string, v: unknown, spec: BehSpec | undefined): NumericArray | number {
+  private checkBehaviorValue(key: string, v: unknown, spec: BehaviorSpec | undefined): NumericArray | number {
     if (typeof v === "number") {
       if (spec) throw new ValidationError("SHAPE_MISMATCH", `log(): behavior "${key}" was an array of ${spec.size} values at earlier steps, now a number`);
       if (this.opts.validateData && !Number.isFinite(v)) throw new ValidationError("INVALID_DATA", `log(): behavior "${key}" is ${v}; pass finite numbers`);
@@ -465,12 +465,12 @@ export class StepStreams {
       const shape = typeof v === "number" ? [] : [v.length];
       const size = typeof v === "number" ? 1 : v.length;
       const first = this.timesteps.length;
-      const stream = new ChunkedStream(this.w, `${STREAMS.behavior.group}/${key}`, {
+      const stream = new ChunkedStream(this.writer, `${STREAMS.behavior.group}/${key}`, {
         bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows: chunkRowsFor(size * (typeof v === "number" ? 8 : v.BYTES_PER_ELEMENT), this.opts.chunkSize),
-        bufferRows: this.bufferRows, compression: this.comp,
+        bufferRows: this.bufferRows, compression: this.compression,
         attrs: { [FIRST_ROW]: BigInt(first) },
       });
-      const spec: BehSpec = { name: key, index: this.behaviorList.length, dtype, shape, size, stream };
+      const spec: BehaviorSpec = { name: key, index: this.behaviorList.length, dtype, shape, size, stream };
       this.behavior.set(key, spec);
       this.behaviorList.push(spec);
       if (spec.index >= this.behaviorState.length) {
@@ -530,7 +530,7 @@ function spikeIdError(id: unknown, i: number, n: number | null): never {
 }
 
 /** Rows for steps where a variable was absent: NaN for floats, 0 for integers. */
-function pad(spec: VarSpec, rows: number): void {
+function pad(spec: VariableSpec, rows: number): void {
   spec.stream.pushFill(isFloat(spec.dtype) ? NaN : isBig(spec.dtype) ? 0n : 0, rows);
 }
 
@@ -571,7 +571,7 @@ function scanMask(mask: Uint8Array, out: Uint32Array, words: Uint32Array | null)
 }
 
 /** A copy of `a` in an array of twice its length (the rest zero). */
-export function doubled<T extends Uint8Array | Float64Array>(a: T): T {
+function doubled<T extends Uint8Array | Float64Array>(a: T): T {
   const b = new (a.constructor as new (n: number) => T)(a.length * 2);
   b.set(a);
   return b;

@@ -41,12 +41,12 @@ export class EpisodeTable {
   private pendingSummaries: string[] = [];
   private provisional = false;
 
-  constructor(private readonly w: Writer, compression: Compression) {
+  constructor(private readonly writer: Writer, compression: Compression) {
     for (const c of EPISODE_COLUMNS) {
       const attrs: Record<string, AttrValue> | undefined = c.name === "status" ? { [EPISODES.statusCodesAttr]: JSON.stringify(Object.fromEntries(EPISODES.statusCodes.map((s, i) => [i, s]))) }
         : c.name === "start_time" || c.name === "end_time" ? { [EPISODES.timeUnitAttr]: EPISODES.timeUnit } : undefined;
-      this.cols.set(c.name, new ChunkedStream(w, `${EPISODES.group}/${c.name}`, {
-        bufDtype: c.dtype === "int8" ? "int8" : "float64", diskDtype: c.dtype, rowShape: c.range ? [2] : [], chunkRows: EPISODE_CHUNK_ROWS, compression, attrs, atomic: true,
+      this.cols.set(c.name, new ChunkedStream(writer, `${EPISODES.group}/${c.name}`, {
+        bufDtype: "float64", diskDtype: c.dtype, rowShape: c.range ? [2] : [], chunkRows: EPISODE_CHUNK_ROWS, compression, attrs, atomic: true,
       }));
     }
   }
@@ -79,7 +79,7 @@ export class EpisodeTable {
   }
 
   private writeSummaries(): void {
-    this.summaries ??= this.w.createStringColumn(EPISODES.summary, EPISODE_CHUNK_ROWS, { atomic: true });
+    this.summaries ??= this.writer.createStringColumn(EPISODES.summary, EPISODE_CHUNK_ROWS, { atomic: true });
     this.summaries.append(this.pendingSummaries);
     this.pendingSummaries = [];
   }

@@ -96,11 +96,11 @@ export interface InspectReport {
 }
 
 /** Collapsed episode groups are read for their sizes up to this many. */
-export const WALK_COLLAPSED = 100;
+const WALK_COLLAPSED = 100;
 /** Event types listed. */
-export const MAX_EVENT_TYPES = 1000;
+const MAX_EVENT_TYPES = 1000;
 /** Event types counted without `all` (reading a type costs about 3 µs: 200,000 take 0.6 s). */
-export const COUNT_EVENTS = 200_000;
+const COUNT_EVENTS = 200_000;
 /** Format 1.x files: without `all`, events are counted when there are at most this many episode groups. */
 const COUNT_EVENTS_V1 = 1000;
 
