@@ -436,6 +436,27 @@ export class TsWriter implements Writer {
   flush(): void {
     this.drainQueue(true);
     const writesBefore = this.writes;
+    const { fresh, inPlace, indexes } = this.flushIndexes();
+    const { headers, moved } = this.placeHeaders();
+    const heap = this.heap.flush();
+    // 1. new space
+    for (const [addr, bytes] of [...heap.fresh, ...fresh]) this.write(addr, bytes);
+    for (const [node, bytes] of headers) if (moved.has(node)) this.write(node.addr, bytes);
+    // 2. superblock: the new end of file, still the old root (the first flush: nothing to keep)
+    this.writeSuperblock(this.rootAddrOnDisk === UNDEF ? this.root.addr : this.rootAddrOnDisk);
+    // 3. in place: heap, B-tree nodes, then headers (children first)
+    for (const [addr, bytes] of [...heap.inPlace, ...inPlace]) this.write(addr, bytes);
+    for (const [node, bytes] of headers) if (!moved.has(node)) this.write(node.addr, bytes);
+    // 4. superblock: the new root, which commits every object that moved (the atomic columns)
+    this.writeSuperblock(this.root.addr);
+    // superseded space ages one flush; after two it may be reused
+    if (this.superblockVersion === 2) for (const [addr, size] of this.freed[1]) this.space.give(addr, size);
+    this.freed = [[], this.freed[0]];
+    this.lastFlush = { headers: headers.length, indexes, writes: this.writes - writesBefore };
+  }
+
+  /** The chunk indexes of the dirty datasets: their new nodes (new space) and in-place updates (B-tree nodes, then row counts). */
+  private flushIndexes(): { fresh: [number, Uint8Array][]; inPlace: [number, Uint8Array][]; indexes: number } {
     const fresh: [number, Uint8Array][] = [];
     const inPlace: [number, Uint8Array][] = [];
     const counts: [number, Uint8Array][] = [];
@@ -448,10 +469,18 @@ export class TsWriter implements Writer {
       counts.push(...r.counts);
       indexes++;
     }
-    // headers that move get new space: new ones, those that outgrew their space, atomic datasets,
-    // and every ancestor of a moved atomic dataset (so that the new versions become reachable only
-    // through the new root, which the superblock commits last). Deepest first: a node's parents are
-    // decided after it.
+    return { fresh, inPlace: [...inPlace, ...counts], indexes };
+  }
+
+  /**
+   * Gives every dirty object header its place and encodes it (children before parents); clears
+   * the dirty set. Headers that move get new space: new ones, those that outgrew their space,
+   * atomic datasets, and every ancestor of a moved atomic dataset (so that the new versions
+   * become reachable only through the new root, which the superblock commits last). Objects whose
+   * object references point at a moved header are rewritten too (same size, in place).
+   */
+  private placeHeaders(): { headers: [ObjNode, Uint8Array][]; moved: Set<ObjNode> } {
+    // deepest first: a node's parents are decided after it
     const depth = new Map<ObjNode, number>();
     const byDepth: ObjNode[][] = [];
     const bucket = (node: ObjNode) => (byDepth[depthOf(node, depth)] ??= []);
@@ -477,7 +506,6 @@ export class TsWriter implements Writer {
       }
     }
     for (const node of this.dirty) if (node instanceof DatasetNode && node.index?.copyOnWrite) this.freed[0].push(...node.index.released);
-    // an object reference names a header's address: objects referring to one that moved are rewritten (same size, in place)
     for (const node of moved) {
       for (const r of node.referrers) {
         if (this.dirty.has(r) || r.addr === UNDEF) continue;
@@ -488,21 +516,7 @@ export class TsWriter implements Writer {
     this.dirty.clear();
     const headers: [ObjNode, Uint8Array][] = [];
     for (let d = byDepth.length - 1; d >= 0; d--) for (const node of byDepth[d] ?? []) headers.push([node, objectHeader(node, node.cap)]);
-    const heap = this.heap.flush();
-    // 1. new space
-    for (const [addr, bytes] of [...heap.fresh, ...fresh]) this.write(addr, bytes);
-    for (const [node, bytes] of headers) if (moved.has(node)) this.write(node.addr, bytes);
-    // 2. superblock: the new end of file, still the old root (the first flush: nothing to keep)
-    this.writeSuperblock(this.rootAddrOnDisk === UNDEF ? this.root.addr : this.rootAddrOnDisk);
-    // 3. in place: heap, B-tree nodes, then headers (children first)
-    for (const [addr, bytes] of [...heap.inPlace, ...inPlace, ...counts]) this.write(addr, bytes);
-    for (const [node, bytes] of headers) if (!moved.has(node)) this.write(node.addr, bytes);
-    // 4. superblock: the new root, which commits every object that moved (the atomic columns)
-    this.writeSuperblock(this.root.addr);
-    // superseded space ages one flush; after two it may be reused
-    if (this.superblockVersion === 2) for (const [addr, size] of this.freed[1]) this.space.give(addr, size);
-    this.freed = [[], this.freed[0]];
-    this.lastFlush = { headers: headers.length, indexes, writes: this.writes - writesBefore };
+    return { headers, moved };
   }
 
   /**
