@@ -225,11 +225,11 @@ let handed: Handed | null = null;
  */
 function hookExporter(ex: object): void {
   const o = ex as Record<string, unknown>;
-  const w = o.w as { flush?: () => void } | undefined;
+  const w = o.writer as { flush?: () => void } | undefined;
   for (const name of ["writeStreams", "flushNow", "flushSoon"]) {
     if (typeof o[name] !== "function") throw new Error(`crash-writer: the exporter has no ${name}(); update the hooks of bench/crash-writer.ts`);
   }
-  if (!w || typeof w.flush !== "function") throw new Error("crash-writer: the exporter has no writer `w` with flush(); update the hooks of bench/crash-writer.ts");
+  if (!w || typeof w.flush !== "function") throw new Error("crash-writer: the exporter has no `writer` with flush(); update the hooks of bench/crash-writer.ts");
   const writeStreams = (o.writeStreams as () => void).bind(ex);
   o.writeStreams = () => {
     const snapshot: Handed = { ended: lastEnded, open: open && { ...open, steps, wc: open.wc, events: open.events } };

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { DataExporter, ExperimentLoader } from "#lib/index.js";
 import { H5Reader } from "#lib/h5/reader.js";
-import { loadEngine } from "#lib/h5/engine.js";
+import { loadEngine } from "#lib/h5/wasm/engine.js";
 import { mulberry32 } from "./data.js";
 
 /** Which reader: "auto" (the default choice), "ts" or "h5wasm" (also SNN_EXPORT_READER). */

@@ -138,7 +138,7 @@ async function writeChild(mode: "many" | "one", episodes: number, steps: number,
   // count the writer's flushes and the exporter's hand-overs to it (informational; private members)
   let flushes = 0;
   let handovers: number | null = null;
-  const inner = (ex as unknown as { w?: { flush?: () => void } }).w;
+  const inner = (ex as unknown as { writer?: { flush?: () => void } }).writer;
   if (inner && typeof inner.flush === "function") {
     const orig = inner.flush.bind(inner);
     inner.flush = () => {

@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { verifyWithLoader, type VerifyJob } from "../bench/crash-verify.js";
 import { onJsonLines } from "../bench/child-io.js";
 import { DataExporter, isSnnExportError } from "#lib/index.js";
-import { WasmProxy } from "#lib/h5/wasm-proxy.js";
+import { WasmProxy } from "#lib/h5/wasm/proxy.js";
 import { checkAsKilled, skipStructureCheck, tempDir } from "./helpers.js";
 
 const WRITER = fileURLToPath(new URL("../bench/crash-writer.js", import.meta.url));

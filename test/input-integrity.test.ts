@@ -1,5 +1,5 @@
 /**
- * Write-integrity regressions: each test is one defect found by the property-based round trip
+ * Input-integrity regressions: each test is one defect found by the property-based round trip
  * (test/roundtrip-property.test.ts) or while writing its input rules (FORMAT.md "Input rules"):
  * the input, and that it now either reads back exactly or is refused up front with a typed error
  * that changes nothing.

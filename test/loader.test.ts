@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { NumericArray } from "#lib/dtypes.js";
 import { FormatError, StateError, StorageError, ValidationError } from "#lib/errors.js";
 import { H5Reader } from "#lib/h5/reader.js";
-import { H5Writer } from "#lib/h5/writer.js";
+import { H5Writer } from "#lib/h5/wasm/writer.js";
 import type { Compression } from "#lib/h5/types.js";
 import {
   ExperimentLoader, isCsrMatrix, isNdArray, quickLoad, readNumeric, type CsrMatrix, type SliceSource,

@@ -183,7 +183,7 @@ test("a failed write of the git state surfaces at flush() or close() as the writ
   t.after(() => process.off("unhandledRejection", on));
   mkdirSync(join(dir, "out"));
   const failing = (ex: DataExporter): void => {
-    const w = (ex as unknown as { w: { writeText(p: string, s: string): void } }).w;
+    const w = (ex as unknown as { writer: { writeText(p: string, s: string): void } }).writer;
     const writeText = w.writeText.bind(w);
     w.writeText = (p, s) => {
       if (p === "metadata/git") throw new StorageError("IO_ERROR", "disk full (simulated)");

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpat
 import { dirname, join, relative } from "node:path";
 import { test, type TestContext } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { engineVersions } from "#lib/h5/engine.js";
+import { engineVersions } from "#lib/h5/wasm/engine.js";
 import { VERSION } from "#lib/version.js";
 import { H5Reader, H5Writer } from "#lib/h5/index.js";
 import { parsePorcelainV2Z, startGitCapture, type GitOptions } from "#lib/provenance/git.js";
@@ -137,7 +137,7 @@ test("versions: the package's from package.json, h5wasm's from its package.json,
   const installed = JSON.parse(readFileSync(join(h5wasmDir, "package.json"), "utf8")) as { version: string };
   assert.equal(engineVersions().h5wasm, installed.version);
   const built = /HDF5 library version: (\d+\.\d+\.\d+)/.exec(readFileSync(join(h5wasmDir, "dist", "node", "hdf5_util.js"), "latin1"));
-  assert.equal(engineVersions().hdf5, built?.[1], "the HDF5 in the installed h5wasm: update HDF5_IN_H5WASM in src/h5/engine.ts");
+  assert.equal(engineVersions().hdf5, built?.[1], "the HDF5 in the installed h5wasm: update HDF5_IN_H5WASM in src/h5/wasm/engine.ts");
 });
 
 // ------------------------------------------------------------------ git

@@ -23,7 +23,7 @@ export type NumericArray =
 
 type Ctor = { new (n: number): NumericArray; new (b: ArrayBufferLike, o?: number, n?: number): NumericArray; BYTES_PER_ELEMENT: number };
 
-export const DTYPE_CTORS: Record<Dtype, Ctor> = {
+const DTYPE_CTORS: Record<Dtype, Ctor> = {
   int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
   int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
   float32: Float32Array, float64: Float64Array,

@@ -197,7 +197,7 @@ export const STATIC = {
 } as const;
 
 /** `episode_NNNN`: at least four digits. */
-export function episodeName(id: number): string {
+function episodeName(id: number): string {
   return `episode_${String(id).padStart(4, "0")}`;
 }
 

@@ -54,7 +54,7 @@ export function parseWithPositionals<O extends Options>(args: string[], options:
   return r;
 }
 
-export function toUsageError(err: unknown, options: Options, where: string): Error {
+function toUsageError(err: unknown, options: Options, where: string): Error {
   const e = err as { code?: string; message?: string };
   if (typeof e?.code !== "string" || !e.code.startsWith("ERR_PARSE_ARGS")) return err as Error;
   const quoted = /'([^']*)'/.exec(e.message ?? "")?.[1] ?? "";

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { BIN, type Io } from "./args.js";
 
 /** packages/snn-export-cli/dist/src/cli/bench.js -> dist/bench/run.js (the checkout's root build) */
-export function benchScript(): string {
+function benchScript(): string {
   return fileURLToPath(new URL("../../../../../dist/bench/run.js", import.meta.url));
 }
 

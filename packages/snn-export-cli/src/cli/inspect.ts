@@ -91,7 +91,7 @@ const plural = (n: number, word: string) => `${formatInt(n)} ${word}${n === 1 ? 
 const optText = (x: string | null) => (x === null ? null : safeText(x));
 
 /** The human-readable report, written to `out` part by part (episode rows in pages). */
-export async function writeReport(r: InspectReport, table: EpisodeTable, s: Style, all: boolean, out: TextSink): Promise<void> {
+async function writeReport(r: InspectReport, table: EpisodeTable, s: Style, all: boolean, out: TextSink): Promise<void> {
   const head: string[] = [];
   head.push(`${s.bold(safeText(displayPath(r.file)))}  ${formatBytes(r.fileBytes)}`);
   const kv = (k: string, v: string) => head.push(`  ${s.dim(k.padEnd(12))}${v}`);
@@ -284,7 +284,7 @@ function datasetTable(r: InspectReport, s: Style): string[] {
  * plus the first and last rows (`episodes.first`, `episodes.last`, `episodes.hidden`), or with
  * `all` every row (`episodes.rows`), written in pages.
  */
-export async function writeJson(r: InspectReport, table: EpisodeTable, all: boolean, out: TextSink): Promise<void> {
+async function writeJson(r: InspectReport, table: EpisodeTable, all: boolean, out: TextSink): Promise<void> {
   const row = (i: number) => episodeRowAt(table, i, r.nNeurons, r.timeStep);
   const range = ([a, b]: [number, number]) => Array.from({ length: b - a }, (_, k) => row(a + k));
   const MARK = "@@episode rows@@";

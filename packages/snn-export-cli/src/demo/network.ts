@@ -28,14 +28,14 @@ import type { Rng } from "./rng.js";
 export type Role = "sensory" | "hidden" | "motor" | "inhibitory";
 
 export const ROLE_SENSORY = 0;
-export const ROLE_HIDDEN = 1;
+const ROLE_HIDDEN = 1;
 export const ROLE_MOTOR = 2;
 export const ROLE_INHIBITORY = 3;
-export const ROLE_NAMES: readonly Role[] = ["sensory", "hidden", "motor", "inhibitory"];
+const ROLE_NAMES: readonly Role[] = ["sensory", "hidden", "motor", "inhibitory"];
 
 /** Number of motor populations and their preferred directions (radians): east, north, west, south. */
 export const MOTOR_POPULATIONS = 4;
-export const MOTOR_ANGLES: readonly number[] = [0, Math.PI / 2, Math.PI, (3 * Math.PI) / 2];
+const MOTOR_ANGLES: readonly number[] = [0, Math.PI / 2, Math.PI, (3 * Math.PI) / 2];
 
 /** Parameters of the network; see {@link defaultNetworkParams}. */
 export interface NetworkParams {
@@ -108,7 +108,7 @@ export function defaultNetworkParams(nNeurons = 200): NetworkParams {
 export const MIN_NEURONS = 20;
 
 /** Checks parameters; throws a RangeError naming the first bad one. */
-export function checkNetworkParams(p: NetworkParams): void {
+function checkNetworkParams(p: NetworkParams): void {
   if (!Number.isInteger(p.nNeurons) || p.nNeurons < MIN_NEURONS) {
     throw new RangeError(`nNeurons must be an integer >= ${MIN_NEURONS}, got ${p.nNeurons}`);
   }

@@ -21,7 +21,7 @@ export interface Rng {
 }
 
 /** Turns any integer seed into a well-mixed 32-bit state (splitmix32 finaliser). */
-export function mixSeed(seed: number): number {
+function mixSeed(seed: number): number {
   let z = (Math.trunc(seed) + 0x9e3779b9) | 0;
   z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
   z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);

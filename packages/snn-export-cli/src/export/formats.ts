@@ -6,7 +6,7 @@
 import type { Dtype, NumericArray } from "snn-export/dtypes";
 import { countRows, fieldSize, type Block, type Field, type RowSource } from "./rows.js";
 
-export const FORMATS = ["csv", "json", "npy"] as const;
+const FORMATS = ["csv", "json", "npy"] as const;
 export type FormatName = (typeof FORMATS)[number];
 
 /** A writable stream with back-pressure and a remembered error (EPIPE: the reader went away). */
@@ -74,7 +74,7 @@ export class Sink {
 }
 
 /** Column names: a scalar field keeps its name; `v` of shape [3] gives v_0, v_1, v_2; [2, 2] gives v_0_0 ... */
-export function columnNames(fields: Field[]): string[] {
+function columnNames(fields: Field[]): string[] {
   const out: string[] = [];
   for (const f of fields) {
     if (f.shape.length === 0) {
@@ -123,7 +123,7 @@ function jsonValue(v: number | bigint, dtype: Dtype | "string"): number | string
 }
 
 /** Writes `source` as CSV: a header line of column names, then one line per row. */
-export async function writeCsv(source: RowSource, sink: Sink): Promise<number> {
+async function writeCsv(source: RowSource, sink: Sink): Promise<number> {
   await sink.text(`${columnNames(source.fields).map(csvCell).join(",")}\n`);
   let rows = 0;
   for (const block of source.blocks()) {
@@ -148,7 +148,7 @@ export async function writeCsv(source: RowSource, sink: Sink): Promise<number> {
  * Writes `source` as JSON Lines: one object per row, keyed by field name; a field with a row shape
  * is a (nested) array. NaN and ±Infinity become null; 64-bit integers beyond 2^53 become strings.
  */
-export async function writeJsonLines(source: RowSource, sink: Sink): Promise<number> {
+async function writeJsonLines(source: RowSource, sink: Sink): Promise<number> {
   let rows = 0;
   const sizes = source.fields.map(fieldSize);
   for (const block of source.blocks()) {
@@ -187,10 +187,10 @@ const NPY_TYPES: Record<Dtype, string> = {
 };
 
 /** Thrown by {@link writeNpy} for a source with text fields (events). */
-export class NpyTextError extends Error {}
+class NpyTextError extends Error {}
 
 /** The .npy header (format version 1.0, or 2.0 when the header does not fit 64 KiB) of a structured array of `rows` records. */
-export function npyHeader(fields: Field[], rows: number): Buffer {
+function npyHeader(fields: Field[], rows: number): Buffer {
   const descr = fields
     .map((f) => {
       if (f.dtype === "string") throw new NpyTextError(`field ${f.name} holds text`);
@@ -223,7 +223,7 @@ export function npyHeader(fields: Field[], rows: number): Buffer {
  * (a field with a row shape is a sub-array field), little-endian, packed. The row count goes in
  * the header first, so a source that does not know it is counted first (spikes: from `counts`).
  */
-export async function writeNpy(source: RowSource, sink: Sink): Promise<number> {
+async function writeNpy(source: RowSource, sink: Sink): Promise<number> {
   const rows = countRows(source);
   await sink.bytesOut(npyHeader(source.fields, rows));
   const sizes = source.fields.map((f) => fieldSize(f) * bytesOf(f.dtype as Dtype));

@@ -6,11 +6,10 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { dtypeSize, type Dtype } from "snn-export/dtypes";
-import { H5Reader } from "snn-export/h5";
+import { H5Reader, StorageReader } from "snn-export/h5";
 import { GROUPS, STREAMS, V1 } from "snn-export/schema";
-import { summarizeEpisodes, type EpisodeSummary, type EpisodeTable } from "./episodes.js";
 import { ExperimentLoader, neuronCount, timeStep, type TimeStep } from "snn-export";
-import { StorageReader } from "./storage.js";
+import { summarizeEpisodes, type EpisodeSummary, type EpisodeTable } from "./episodes.js";
 
 export interface DatasetEntry {
   path: string;
@@ -96,11 +95,11 @@ export interface InspectReport {
 }
 
 /** Collapsed episode groups are read for their sizes up to this many. */
-export const WALK_COLLAPSED = 100;
+const WALK_COLLAPSED = 100;
 /** Event types listed. */
-export const MAX_EVENT_TYPES = 1000;
+const MAX_EVENT_TYPES = 1000;
 /** Event types counted without `all` (reading a type costs about 3 µs: 200,000 take 0.6 s). */
-export const COUNT_EVENTS = 200_000;
+const COUNT_EVENTS = 200_000;
 /** Format 1.x files: without `all`, events are counted when there are at most this many episode groups. */
 const COUNT_EVENTS_V1 = 1000;
 

@@ -52,9 +52,9 @@ export interface Chart {
 }
 
 /** Most marks one chart draws; beyond that the caller must narrow the selection. */
-export const MAX_POINTS = 250_000;
+const MAX_POINTS = 250_000;
 /** Most neurons in a traces chart. */
-export const MAX_TRACES = 20;
+const MAX_TRACES = 20;
 
 const TYPE_COLOURS: Record<string, string> = { excitatory: "#1f5fa8", exc: "#1f5fa8", e: "#1f5fa8", inhibitory: "#d62728", inh: "#d62728", i: "#d62728" };
 const OTHER_COLOURS = ["#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];

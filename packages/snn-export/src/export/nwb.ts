@@ -49,21 +49,19 @@ export interface ExportSummary {
   spikePasses: number;
 }
 
-type W = Writer & Required<Pick<Writer, "setRefAttr" | "setStringsAttr" | "setScalarAttr">>;
-
 /** Rows per chunk of the long datasets (spike times: 1 MiB of float64). */
 const CHUNK = 1 << 17;
 /** Spikes per block read from the file (a block's steps are chosen from the episode's mean rate). */
 const BLOCK_SPIKES = 1 << 20;
 
 /** Writes NWB's typing attributes (namespace, neurodata_type, object_id) on `path`. */
-function typed(w: W, path: string, ns: "core" | "hdmf-common", type: string): void {
+function typed(w: Writer, path: string, ns: "core" | "hdmf-common", type: string): void {
   w.setAttr(path, "namespace", ns);
   w.setAttr(path, "neurodata_type", type);
   w.setAttr(path, "object_id", randomUUID());
 }
 
-function typedGroup(w: W, path: string, ns: "core" | "hdmf-common", type: string, attrs: Record<string, string> = {}): void {
+function typedGroup(w: Writer, path: string, ns: "core" | "hdmf-common", type: string, attrs: Record<string, string> = {}): void {
   w.createGroup(path);
   typed(w, path, ns, type);
   for (const [k, v] of Object.entries(attrs)) w.setAttr(path, k, v);
@@ -72,7 +70,7 @@ function typedGroup(w: W, path: string, ns: "core" | "hdmf-common", type: string
 /** A DynamicTable under construction: its columns in order, then `id` and `colnames`. */
 class Table {
   readonly cols: string[] = [];
-  constructor(readonly w: W, readonly path: string, ns: "core" | "hdmf-common", type: string, description: string) {
+  constructor(readonly w: Writer, readonly path: string, ns: "core" | "hdmf-common", type: string, description: string) {
     typedGroup(w, path, ns, type, { description });
   }
   numeric(name: string, data: NumericArray, description: string, shape?: number[], compression: Compression = { kind: "gzip", level: 4 }): void {
@@ -126,12 +124,10 @@ function seconds(tl: Timeline, span: EpisodeSpan, t: number): number {
 export async function exportNwb(dirOrFile: string, out: string, options: NwbExportOptions = {}): Promise<ExportSummary> {
   checkOutput(dirOrFile, out);
   const loader = await ExperimentLoader.open(dirOrFile);
-  let w: W | null = null;
+  let w: Writer | null = null;
   try {
     const tl = timeline(loader, options.episodes);
-    const writer = await createWriter(out, "ts");
-    if (!writer.setRefAttr || !writer.setStringsAttr || !writer.setScalarAttr) throw new ValidationError("INVALID_OPTION", "internal: the write engine cannot write object references");
-    w = writer as W;
+    w = await createWriter(out, "ts");
     const summary = await writeNwb(w, loader, tl, out, options);
     w.close();
     w = null;
@@ -144,7 +140,7 @@ export async function exportNwb(dirOrFile: string, out: string, options: NwbExpo
   }
 }
 
-async function writeNwb(w: W, loader: ExperimentLoader, tl: Timeline, out: string, options: NwbExportOptions): Promise<ExportSummary> {
+async function writeNwb(w: Writer, loader: ExperimentLoader, tl: Timeline, out: string, options: NwbExportOptions): Promise<ExportSummary> {
   const compression = options.compression ?? { kind: "gzip", level: 4 };
   const meta = loader.getMetadata();
   const config = loader.getConfig();
@@ -254,7 +250,7 @@ function groupByNeuron(allIds: Uint32Array, allT: Float64Array, n: number, start
  * (12 bytes a spike to read them, 8 to group them: total x 20 bytes <= bufferSpikes x 8) one pass
  * reads them all and a counting sort groups them; otherwise a counting pass, then fill passes.
  */
-async function writeUnits(w: W, loader: ExperimentLoader, tl: Timeline, nKnown: number | null, bufferSpikes: number, compression: Compression): Promise<{ spikes: number; units: number; passes: number }> {
+async function writeUnits(w: Writer, loader: ExperimentLoader, tl: Timeline, nKnown: number | null, bufferSpikes: number, compression: Compression): Promise<{ spikes: number; units: number; passes: number }> {
   const dtMs = tl.dt.ms;
   const col = w.createColumn("/units/spike_times", { dtype: "float64", rowShape: [], chunkRows: CHUNK, compression });
   let counts: Float64Array<ArrayBufferLike> = new Float64Array(Math.max(nKnown ?? 0, 16));
@@ -327,7 +323,7 @@ function prefix(counts: Float64Array, n: number): Float64Array {
   return starts;
 }
 
-function finishUnits(w: W, loader: ExperimentLoader, tl: Timeline, counts: Float64Array, n: number, total: number, passes: number): { spikes: number; units: number; passes: number } {
+function finishUnits(w: Writer, loader: ExperimentLoader, tl: Timeline, counts: Float64Array, n: number, total: number, passes: number): { spikes: number; units: number; passes: number } {
   const starts = prefix(counts, n);
   const ends = new BigUint64Array(n);
   for (let i = 0; i < n; i++) ends[i] = BigInt(starts[i + 1]);
@@ -349,7 +345,7 @@ function neuronTypesOf(loader: ExperimentLoader, n: number): string[] | null {
   return out;
 }
 
-function writeTrials(w: W, loader: ExperimentLoader, tl: Timeline): void {
+function writeTrials(w: Writer, loader: ExperimentLoader, tl: Timeline): void {
   const t = tl.table;
   const rows = tl.episodes.length;
   const start = new Float64Array(rows), stop = new Float64Array(rows), reward = new Float64Array(rows);
@@ -381,7 +377,7 @@ function writeTrials(w: W, loader: ExperimentLoader, tl: Timeline): void {
   void loader;
 }
 
-function writeEvents(w: W, loader: ExperimentLoader, tl: Timeline): void {
+function writeEvents(w: Writer, loader: ExperimentLoader, tl: Timeline): void {
   const times: number[] = [], types: string[] = [], data: string[] = [], episode: number[] = [];
   for (const span of tl.episodes) {
     for (const ev of loader.getEpisode(span.id).getEvents()) {
@@ -423,7 +419,7 @@ interface SeriesColumn { name: string; dtype: Dtype; rowShape: number[]; rowSize
  * Position/<key>: SpatialSeries for numbers and arrays of 1-3 values, TimeSeries in the module for
  * wider ones), read in windows of steps; rewards as processing/behavior/rewards.
  */
-async function writeSeries(w: W, loader: ExperimentLoader, tl: Timeline, compression: Compression): Promise<void> {
+async function writeSeries(w: Writer, loader: ExperimentLoader, tl: Timeline, compression: Compression): Promise<void> {
   for (const stream of ["neural_state", "behavior"] as const) {
     // the variables of every exported episode (one row each), in the order first seen
     const vars = new Map<string, SeriesColumn>();
@@ -524,7 +520,7 @@ async function writeSeries(w: W, loader: ExperimentLoader, tl: Timeline, compres
 }
 
 /** `path`, or `path_1`, `path_2`, … when it exists or its last part is one of `reserved`. */
-function free(w: W, path: string, reserved: string[] = []): string {
+function free(w: Writer, path: string, reserved: string[] = []): string {
   const taken = (p: string) => w.exists(p) || reserved.includes(p.slice(p.lastIndexOf("/") + 1));
   if (!taken(path)) return path;
   let k = 1;
@@ -532,12 +528,12 @@ function free(w: W, path: string, reserved: string[] = []): string {
   return `${path}_${k}`;
 }
 
-function typedTimestamps(w: W, path: string): void {
+function typedTimestamps(w: Writer, path: string): void {
   w.setScalarAttr(path, "interval", 1, "int32");
   w.setAttr(path, "unit", "seconds");
 }
 
-function writeNetwork(w: W, loader: ExperimentLoader, tl: Timeline, compression: Compression): void {
+function writeNetwork(w: Writer, loader: ExperimentLoader, tl: Timeline, compression: Compression): void {
   const net = loader.getNetworkStructure();
   const neurons = Object.entries(net.neurons);
   if (neurons.length > 0) {

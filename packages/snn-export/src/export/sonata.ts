@@ -18,7 +18,7 @@ import { ExperimentLoader } from "../loader/experiment.js";
 import { ChunkAppender } from "./appender.js";
 import { checkOutput, discardOutput, timeline } from "./timeline.js";
 
-export const SONATA_SORTING: [string, number][] = [["none", 0], ["by_id", 1], ["by_time", 2]];
+const SONATA_SORTING: [string, number][] = [["none", 0], ["by_id", 1], ["by_time", 2]];
 
 export interface SonataExportOptions {
   episodes?: number[];
@@ -52,7 +52,6 @@ export async function exportSonata(dirOrFile: string, out: string, options: Sona
   try {
     const tl = timeline(loader, options.episodes);
     w = await createWriter(out, "ts");
-    if (!w.setEnumAttr || !w.setScalarAttr) throw new ValidationError("INVALID_OPTION", "internal: the write engine cannot write enum attributes");
     w.createGroup("/");
     w.setScalarAttr("/", "magic", 0x0a7a, "uint32");
     w.setAttr("/", "version", Uint32Array.of(0, 1));

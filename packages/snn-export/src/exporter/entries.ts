@@ -79,11 +79,6 @@ export function writePrepared(w: Writer, path: string, e: PreparedEntry, compres
   }
 }
 
-/** Converts and writes one value under `path` ({@link prepareEntry}, then {@link writePrepared}). */
-export function writeEntry(w: Writer, path: string, value: unknown, what: string, compression: Compression): void {
-  writePrepared(w, path, prepareEntry(value, what), compression);
-}
-
 /**
  * The fields of a record of per-item arrays (`neurons`, `connections`), each prepared
  * ({@link prepareEntry}): every field is a numeric array (any rank) or a list of strings, and all

@@ -13,7 +13,7 @@ import { prepareEntry, prepareRecord, writeCsr, writePrepared, writeRecord } fro
 import { FlushPolicy } from "./flush-policy.js";
 import { checkExperimentName, makeExperimentDir, resolveOptions, type ResolvedOptions } from "./options.js";
 import { EventStreams, WeightChangeStreams } from "./records.js";
-import { StepStreams, type Layout, type NetworkFacts, type StepCounters } from "./steps.js";
+import { StepStreams, type Layout, type StepCounters } from "./steps.js";
 import { EpisodeTable, type EpisodeRecord, type StreamRows } from "./table.js";
 import type { EndEpisodeInput, EventInput, ExporterOptions, NetworkInput, StepInput, WeightChangeInput } from "./types.js";
 import { checkKey, checkKnownKeys, nameProblem, textProblem } from "./validate.js";
@@ -50,14 +50,15 @@ export class DataExporter {
   readonly filePath: string;
   readonly experimentName: string;
   readonly options: Readonly<ResolvedOptions>;
-  private readonly w: Writer;
-  private readonly comp: Compression;
+  private readonly writer: Writer;
+  private readonly compression: Compression;
   private episode: OpenEpisode | null = null;
   private episodeCount = 0;
   private closed = false;
   private config: Record<string, unknown> = {};
   private metadata: Record<string, unknown> = {};
-  private readonly net: NetworkFacts = { nNeurons: null, nSynapses: null, maxSpikeId: -1 };
+  /** Synapses of the saved network (null: none saved, or not told); its neurons are the step streams' to know. */
+  private synapses: number | null = null;
   private readonly steps: StepStreams;
   private readonly weightChanges: WeightChangeStreams;
   private readonly events: EventStreams;
@@ -74,12 +75,12 @@ export class DataExporter {
     this.options = Object.freeze({ ...options });
     this.outputDir = dir;
     this.filePath = w.filePath;
-    this.w = w;
-    this.comp = { kind: options.compression, level: options.compressionLevel };
-    this.steps = new StepStreams(w, this.options, this.net, this.layout);
-    this.weightChanges = new WeightChangeStreams(w, options.chunkSize, this.comp);
-    this.events = new EventStreams(w, options.chunkSize, this.comp);
-    this.table = new EpisodeTable(w, this.comp);
+    this.writer = w;
+    this.compression = { kind: options.compression, level: options.compressionLevel };
+    this.steps = new StepStreams(w, this.options, this.layout);
+    this.weightChanges = new WeightChangeStreams(w, options.chunkSize, this.compression);
+    this.events = new EventStreams(w, options.chunkSize, this.compression);
+    this.table = new EpisodeTable(w, this.compression);
     this.policy = new FlushPolicy(options, () => this.flushSoon());
   }
 
@@ -105,7 +106,7 @@ export class DataExporter {
     const w = await createWriter(join(dir, "experiment_data.h5"), opts.engine, { swmr: opts.enableSwmr, asyncWrite: opts.asyncWrite });
     const ex = new this(n, opts, dir, w);
     ex.writeRootAttrs(started);
-    writeProvenance(w, { ...provenance, git: capture ? capture.answer ?? GIT_PENDING : undefined }, ex.comp); // flushes: root attributes and provenance
+    writeProvenance(w, { ...provenance, git: capture ? capture.answer ?? GIT_PENDING : undefined }, ex.compression); // flushes: root attributes and provenance
     ex.policy.flushed();
     if (capture && !capture.answer) ex.git = capture;
     flushAtExit(ex);
@@ -120,7 +121,7 @@ export class DataExporter {
     if (this.closed) return;
     try {
       this.flushNow();
-      this.w.waitIdle?.();
+      this.writer.waitIdle();
     } catch {
       // nothing to report to at exit; the file holds its last good flush
     }
@@ -131,27 +132,27 @@ export class DataExporter {
     const answer = this.git?.answer;
     if (!answer) return;
     this.git = null; // one attempt: a write error surfaces at this call, like any other
-    writeGitInfo(this.w, answer);
+    writeGitInfo(this.writer, answer);
   }
 
   private writeRootAttrs(started: Date): void {
     const v = engineVersions();
-    this.w.setAttr("/", ROOT.formatName, FORMAT_NAME);
-    this.w.setAttr("/", ROOT.formatVersion, FORMAT_VERSION);
-    this.w.setAttr("/", ROOT.layout, this.layout);
-    this.w.setAttr("/", ROOT.experimentName, this.experimentName);
-    this.w.setAttr("/", ROOT.startTime, started.toISOString());
-    this.w.setAttr("/", ROOT.status, "open");
-    this.w.setAttr("/", ROOT.episodeCount, 0n);
-    this.w.setAttr("/", ROOT.exporterOptions, JSON.stringify(this.options));
+    this.writer.setAttr("/", ROOT.formatName, FORMAT_NAME);
+    this.writer.setAttr("/", ROOT.formatVersion, FORMAT_VERSION);
+    this.writer.setAttr("/", ROOT.layout, this.layout);
+    this.writer.setAttr("/", ROOT.experimentName, this.experimentName);
+    this.writer.setAttr("/", ROOT.startTime, started.toISOString());
+    this.writer.setAttr("/", ROOT.status, "open");
+    this.writer.setAttr("/", ROOT.episodeCount, 0n);
+    this.writer.setAttr("/", ROOT.exporterOptions, JSON.stringify(this.options));
     const engine = this.options.engine === "ts" ? "pure-TypeScript HDF5 writer" : `h5wasm ${v.h5wasm}, HDF5 ${v.hdf5}`;
-    this.w.setAttr("/", ROOT.creator, `snn-export ${VERSION} (${engine})`);
-    for (const g of Object.values(GROUPS)) this.w.createGroup(g);
-    for (const g of [STREAMS.spikes.group, STREAMS.neuralStates.group, STREAMS.behavior.group, STREAMS.rewards.group, STREAMS.weightChanges.group, STREAMS.events.group]) this.w.createGroup(g);
+    this.writer.setAttr("/", ROOT.creator, `snn-export ${VERSION} (${engine})`);
+    for (const g of Object.values(GROUPS)) this.writer.createGroup(g);
+    for (const g of [STREAMS.spikes.group, STREAMS.neuralStates.group, STREAMS.behavior.group, STREAMS.rewards.group, STREAMS.weightChanges.group, STREAMS.events.group]) this.writer.createGroup(g);
     const optimized = this.layout === "optimized";
-    this.w.setAttr(STREAMS.spikes.group, STREAMS.spikes.encoding, optimized ? SPIKE_ENCODING.optimized : SPIKE_ENCODING.standard);
-    this.w.setAttr(STREAMS.spikes.group, STREAMS.spikes.nNeurons, -1n);
-    this.w.setAttr(STREAMS.rewards.group, STREAMS.rewards.encoding, optimized ? REWARD_ENCODING.optimized : REWARD_ENCODING.standard);
+    this.writer.setAttr(STREAMS.spikes.group, STREAMS.spikes.encoding, optimized ? SPIKE_ENCODING.optimized : SPIKE_ENCODING.standard);
+    this.writer.setAttr(STREAMS.spikes.group, STREAMS.spikes.nNeurons, -1n);
+    this.writer.setAttr(STREAMS.rewards.group, STREAMS.rewards.encoding, optimized ? REWARD_ENCODING.optimized : REWARD_ENCODING.standard);
   }
 
   private alive(method: string): void {
@@ -164,7 +165,7 @@ export class DataExporter {
     if (!isPlainObject(config)) throw new ValidationError("INVALID_DATA", "saveConfig() takes a plain object of settings");
     const merged = { ...this.config, ...config };
     const text = toJsonText(merged, "config");
-    this.w.writeText(CONFIG_JSON, text);
+    this.writer.writeText(CONFIG_JSON, text);
     // the values as stored (Dates as strings, BigInts as numbers), not the caller's objects: a later
     // change to an object passed here does not reach the file with the next saveConfig
     this.config = JSON.parse(text) as Record<string, unknown>;
@@ -180,9 +181,9 @@ export class DataExporter {
       if (k === "" || k.includes("/") || nameProblem(k)) continue;
       const scalar = typeof v === "number" || typeof v === "boolean" || (typeof v === "string" && v.length <= 1024 && !textProblem(v));
       if (scalar && n < 256) {
-        this.w.setAttr(GROUPS.config, k, v);
+        this.writer.setAttr(GROUPS.config, k, v);
         n++;
-      } else this.w.deleteAttr(GROUPS.config, k);
+      } else this.writer.deleteAttr(GROUPS.config, k);
     }
   }
 
@@ -191,7 +192,7 @@ export class DataExporter {
     this.alive("saveMetadata");
     if (!isPlainObject(metadata)) throw new ValidationError("INVALID_DATA", "saveMetadata() takes a plain object");
     const text = toJsonText({ ...this.metadata, ...metadata }, "metadata");
-    this.w.writeText(METADATA_USER, text);
+    this.writer.writeText(METADATA_USER, text);
     this.metadata = JSON.parse(text) as Record<string, unknown>; // as stored (see saveConfig)
     this.flushNow();
   }
@@ -205,7 +206,7 @@ export class DataExporter {
     if (!Array.isArray(paths) || !paths.every((p) => typeof p === "string")) {
       throw new ValidationError("INVALID_DATA", "saveCodeSnapshot() takes an array of file paths or glob patterns");
     }
-    const entries = addCodeFiles(this.w, paths, { compression: this.comp });
+    const entries = addCodeFiles(this.writer, paths, { compression: this.compression });
     this.flushNow();
     return entries;
   }
@@ -225,24 +226,26 @@ export class DataExporter {
       if (rec !== undefined && !isPlainObject(rec)) throw new ValidationError("INVALID_DATA", `saveNetworkStructure(): ${part} must be a record of arrays`);
       for (const k of Object.keys(rec ?? {})) checkKey(k, `${part} field`);
     }
-    if (n !== null && this.net.nNeurons !== null && n !== this.net.nNeurons) {
-      throw new ValidationError("SHAPE_MISMATCH", `saveNetworkStructure(): the network has ${n} neurons but the spike masks logged so far had ${this.net.nNeurons} entries; save a network of ${this.net.nNeurons} neurons`);
+    const logged = this.steps.neuronCount;
+    if (n !== null && logged !== null && n !== logged) {
+      throw new ValidationError("SHAPE_MISMATCH", `saveNetworkStructure(): the network has ${n} neurons but the spike masks logged so far had ${logged} entries; save a network of ${logged} neurons`);
     }
-    if (n !== null && this.net.maxSpikeId >= n) {
-      throw new ValidationError("OUT_OF_RANGE", `saveNetworkStructure(): the network has ${n} neurons but spike id ${this.net.maxSpikeId} was already logged; save a network of at least ${this.net.maxSpikeId + 1} neurons`);
+    const maxId = this.steps.largestSpikeId;
+    if (n !== null && maxId >= n) {
+      throw new ValidationError("OUT_OF_RANGE", `saveNetworkStructure(): the network has ${n} neurons but spike id ${maxId} was already logged; save a network of at least ${maxId + 1} neurons`);
     }
     // everything converted and checked before anything is written: a refused call changes nothing
     const neurons = prepareRecord(network.neurons, "neurons");
     const connections = prepareRecord(network.connections, "connections");
-    writeRecord(this.w, NETWORK.neurons, neurons, this.comp);
-    writeRecord(this.w, NETWORK.connections, connections, this.comp);
-    if (csr) writeCsr(this.w, NETWORK.initialWeights, csr, this.comp);
+    writeRecord(this.writer, NETWORK.neurons, neurons, this.compression);
+    writeRecord(this.writer, NETWORK.connections, connections, this.compression);
+    if (csr) writeCsr(this.writer, NETWORK.initialWeights, csr, this.compression);
     this.networkSaved = true;
     if (n !== null) {
-      this.w.setAttr(NETWORK.group, NETWORK.nNeurons, BigInt(n));
-      this.net.nNeurons = n;
+      this.writer.setAttr(NETWORK.group, NETWORK.nNeurons, BigInt(n));
+      this.steps.setNeuronCount(n);
     }
-    this.net.nSynapses = csr ? csr.data.length : countOf(network.connections);
+    this.synapses = csr ? csr.data.length : countOf(network.connections);
     this.flushNow();
   }
 
@@ -256,7 +259,7 @@ export class DataExporter {
       start: this.streamRows(),
     };
     this.episodeCount++;
-    this.w.setAttr("/", ROOT.episodeCount, BigInt(this.episodeCount));
+    this.writer.setAttr("/", ROOT.episodeCount, BigInt(this.episodeCount));
     return id;
   }
 
@@ -282,7 +285,7 @@ export class DataExporter {
 
   /** A flush the policy found due while logging: an episode-end flush still owed, else a full one. */
   private flushDue(): void {
-    if (this.policy.owed) this.policy.payOwed(this.w);
+    if (this.policy.owed) this.policy.payOwed(this.writer);
     else this.flushNow();
   }
 
@@ -293,14 +296,14 @@ export class DataExporter {
    */
   flush(): void {
     this.flushNow();
-    this.w.waitIdle?.(); // with asyncWrite: returns when the write thread has applied the flush
+    this.writer.waitIdle(); // with asyncWrite: returns when the write thread has applied the flush
   }
 
   /** Flush without waiting for an asynchronous write thread (the periodic flushes). */
   private flushNow(): void {
     this.alive("flush");
     this.writeStreams();
-    this.w.flush();
+    this.writer.flush();
     this.policy.flushed();
   }
 
@@ -321,7 +324,7 @@ export class DataExporter {
   private flushSoon(): void {
     if (this.closed) return;
     this.writeStreams();
-    this.policy.flushWhenIdle(this.w);
+    this.policy.flushWhenIdle(this.writer);
   }
 
   private record(ep: OpenEpisode, status: EpisodeRecord["status"], success: boolean | undefined, summary: string, endTime: number): EpisodeRecord {
@@ -335,7 +338,7 @@ export class DataExporter {
   /** Logs a weight change (stored in the order logged; the loader returns an episode's sorted by timestep). */
   logWeightChange(change: WeightChangeInput): void {
     this.open("logWeightChange");
-    this.weightChanges.add(change, this.net, this.options.validateData);
+    this.weightChanges.add(change, this.options.validateData, this.steps.neuronCount, this.synapses);
   }
 
   /** Logs an event with free-form JSON data. */
@@ -349,8 +352,8 @@ export class DataExporter {
     const ep = this.open("logStaticEpisodeData");
     checkKey(name, "static episode data");
     const path = `${STATIC.episode(ep.id)}/${name}`;
-    if (this.w.exists(path)) throw new ValidationError("ALREADY_EXISTS", `logStaticEpisodeData(): episode ${ep.id} already has "${name}"; use a new name`);
-    writePrepared(this.w, path, prepareEntry(data, `logStaticEpisodeData("${name}")`), this.comp);
+    if (this.writer.exists(path)) throw new ValidationError("ALREADY_EXISTS", `logStaticEpisodeData(): episode ${ep.id} already has "${name}"; use a new name`);
+    writePrepared(this.writer, path, prepareEntry(data, `logStaticEpisodeData("${name}")`), this.compression);
   }
 
   /** Ends the open episode: its row goes into the episode table. */
@@ -377,14 +380,14 @@ export class DataExporter {
     checkKey(name, "checkpoint");
     if (!isPlainObject(data)) throw new ValidationError("INVALID_DATA", "saveCheckpoint() takes a name and a plain object of entries");
     const g = `${GROUPS.checkpoints}/${name}`;
-    if (this.w.exists(g)) throw new ValidationError("ALREADY_EXISTS", `checkpoint "${name}" already exists; use a new name for each checkpoint`);
+    if (this.writer.exists(g)) throw new ValidationError("ALREADY_EXISTS", `checkpoint "${name}" already exists; use a new name for each checkpoint`);
     for (const k of Object.keys(data)) checkKey(k, "checkpoint entry");
     // every entry converted and checked before the group is made: a refused call can be retried
     const entries = Object.entries(data).filter(([, v]) => v !== undefined).map(([k, v]) => [k, prepareEntry(v, `checkpoint ${name}.${k}`)] as const);
-    this.w.createGroup(g);
-    this.w.setAttr(g, CHECKPOINT_ATTRS.createdAt, new Date().toISOString());
-    this.w.setAttr(g, CHECKPOINT_ATTRS.episodeCount, BigInt(this.episodeCount));
-    for (const [k, e] of entries) writePrepared(this.w, `${g}/${k}`, e, this.comp);
+    this.writer.createGroup(g);
+    this.writer.setAttr(g, CHECKPOINT_ATTRS.createdAt, new Date().toISOString());
+    this.writer.setAttr(g, CHECKPOINT_ATTRS.episodeCount, BigInt(this.episodeCount));
+    for (const [k, e] of entries) writePrepared(this.writer, `${g}/${k}`, e, this.compression);
     this.flushNow();
   }
 
@@ -414,13 +417,13 @@ export class DataExporter {
       this.weightChanges.finish();
       this.events.finish();
       this.table.finish();
-      this.w.setAttr(STREAMS.spikes.group, STREAMS.spikes.nNeurons, BigInt(this.net.nNeurons ?? -1));
-      this.w.setAttr("/", ROOT.endTime, new Date().toISOString());
-      this.w.setAttr("/", ROOT.status, "closed");
+      this.writer.setAttr(STREAMS.spikes.group, STREAMS.spikes.nNeurons, BigInt(this.steps.neuronCount ?? -1));
+      this.writer.setAttr("/", ROOT.endTime, new Date().toISOString());
+      this.writer.setAttr("/", ROOT.status, "closed");
     } finally {
       this.policy.stop();
       openExporters.delete(this);
-      this.w.close();
+      this.writer.close();
     }
     if (gitError) throw gitError;
   }

@@ -80,7 +80,7 @@ export class FlushPolicy {
 
   /** Flushes `w` unless compression is still running; then the flush is owed (see the module comment). */
   flushWhenIdle(w: Writer): void {
-    if (w.flushIfIdle ? w.flushIfIdle() : (w.flush(), true)) return this.flushed();
+    if (w.flushIfIdle()) return this.flushed();
     if (!this.owed) this.owedSince = performance.now();
     this.owed = true;
     this.clearTimer();
@@ -99,7 +99,7 @@ export class FlushPolicy {
   /** Completes an owed flush if the compression it waits for is done, or once it is overdue. */
   payOwed(w: Writer): void {
     if (!this.owed) return;
-    if (!w.flushIfIdle!()) {
+    if (!w.flushIfIdle()) {
       if (performance.now() - this.owedSince < (this.settings.flushIntervalMs || OWED_MAX_MS)) return;
       w.flush();
     }

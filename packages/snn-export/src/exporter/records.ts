@@ -7,7 +7,6 @@ import { toJsonText } from "../encoding/json.js";
 import type { Compression, StringColumn, Writer } from "../h5/index.js";
 import { STREAMS, WEIGHT_CHANGE_COLUMNS } from "../schema.js";
 import { ChunkedStream } from "./stream.js";
-import type { NetworkFacts } from "./steps.js";
 import type { EventInput, WeightChangeInput } from "./types.js";
 import { checkFinite, checkKnownKeys, checkText, checkTimestep } from "./validate.js";
 
@@ -42,8 +41,11 @@ export class WeightChangeStreams {
     return this.cols[0].length;
   }
 
-  /** Validates a weight change (ids against the saved network's sizes when `validate`), then appends it. */
-  add(c: WeightChangeInput, net: NetworkFacts, validate: boolean): void {
+  /**
+   * Validates a weight change, then appends it. With `validate`, weights must be finite and ids
+   * below the network's sizes where known (`neurons`, `synapses`: null when not known).
+   */
+  add(c: WeightChangeInput, validate: boolean, neurons: number | null, synapses: number | null): void {
     if (c === null || typeof c !== "object") throw new ValidationError("INVALID_DATA", "logWeightChange() takes { timestep, synapseId | sourceId+targetId, oldWeight, newWeight }");
     checkKnownKeys(c, WEIGHT_CHANGE_KEYS, "logWeightChange()");
     const t = checkTimestep(c.timestep, "logWeightChange()");
@@ -52,25 +54,20 @@ export class WeightChangeStreams {
     if ((src === undefined) !== (dst === undefined) || (syn === undefined && src === undefined)) {
       throw new ValidationError("INVALID_DATA", "logWeightChange(): give either synapseId, or both sourceId and targetId");
     }
-    const nSyn = validate ? net.nSynapses : null;
-    const nNeu = validate ? net.nNeurons : null;
+    const nSyn = validate ? synapses : null;
+    const nNeu = validate ? neurons : null;
     if (syn !== undefined && !(Number.isSafeInteger(syn) && syn >= 0 && (nSyn === null || syn < nSyn))) badId(syn, "synapseId", nSyn, "synapses");
     if (src !== undefined && !(Number.isSafeInteger(src) && src >= 0 && (nNeu === null || src < nNeu))) badId(src, "sourceId", nNeu, "neurons");
     if (dst !== undefined && !(Number.isSafeInteger(dst) && dst >= 0 && (nNeu === null || dst < nNeu))) badId(dst, "targetId", nNeu, "neurons");
     const oldWeight = validate ? checkFinite(c.oldWeight, "logWeightChange(): oldWeight") : Number(c.oldWeight);
     const newWeight = validate ? checkFinite(c.newWeight, "logWeightChange(): newWeight") : Number(c.newWeight);
-    this.put(0, t);
-    this.put(1, syn ?? -1);
-    this.put(2, src ?? -1);
-    this.put(3, dst ?? -1);
-    this.put(4, oldWeight);
-    this.put(5, newWeight);
-  }
-
-  private put(column: number, value: number): void {
-    const s = this.cols[column];
-    (s.buf as Float64Array)[s.rows] = value;
-    s.advanceOne();
+    const [timestep, synapse, source, target, before, after] = this.cols;
+    timestep.push(t);
+    synapse.push(syn ?? -1);
+    source.push(src ?? -1);
+    target.push(dst ?? -1);
+    before.push(oldWeight);
+    after.push(newWeight);
   }
 
   flush(): void {
@@ -93,8 +90,8 @@ export class EventStreams {
   private pendingTypes: string[] = [];
   private pendingData: string[] = [];
 
-  constructor(private readonly w: Writer, chunkSize: number, compression: Compression) {
-    this.timesteps = new ChunkedStream(w, STREAMS.events.timesteps, { bufDtype: "float64", diskDtype: "int64", rowShape: [], chunkRows: Math.min(chunkSize, RECORD_CHUNK_ROWS), compression });
+  constructor(private readonly writer: Writer, chunkSize: number, compression: Compression) {
+    this.timesteps = new ChunkedStream(writer, STREAMS.events.timesteps, { bufDtype: "float64", diskDtype: "int64", rowShape: [], chunkRows: Math.min(chunkSize, RECORD_CHUNK_ROWS), compression });
   }
 
   /** Rows so far. */
@@ -112,14 +109,13 @@ export class EventStreams {
     const data = toJsonText(e.data ?? null, "logEvent(): data");
     this.pendingTypes.push(e.type);
     this.pendingData.push(data);
-    (this.timesteps.buf as Float64Array)[this.timesteps.rows] = t;
-    this.timesteps.advanceOne();
+    this.timesteps.push(t);
     if (this.pendingTypes.length >= RECORD_CHUNK_ROWS) this.writeStrings();
   }
 
   private writeStrings(): void {
-    this.types ??= this.w.createStringColumn(STREAMS.events.types, RECORD_CHUNK_ROWS);
-    this.data ??= this.w.createStringColumn(STREAMS.events.data, RECORD_CHUNK_ROWS);
+    this.types ??= this.writer.createStringColumn(STREAMS.events.types, RECORD_CHUNK_ROWS);
+    this.data ??= this.writer.createStringColumn(STREAMS.events.data, RECORD_CHUNK_ROWS);
     this.types.append(this.pendingTypes);
     this.data.append(this.pendingData);
     this.pendingTypes = [];

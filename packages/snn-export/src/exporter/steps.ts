@@ -14,13 +14,10 @@ import { ChunkedStream } from "./stream.js";
 import type { StepInput } from "./types.js";
 import { checkFinite, checkKey, checkStepKeys, checkTimestep } from "./validate.js";
 
-interface VarSpec { name: string; dtype: Dtype; shape: number[]; size: number; stream: ChunkedStream; sampled?: number }
+interface VariableSpec { name: string; dtype: Dtype; shape: number[]; size: number; stream: ChunkedStream; sampled?: number }
 /** One variable of the step being logged, checked but not committed. */
-interface SampleEntry { known: VarSpec | null; name: string; data: NumericArray; shape: number[] }
-interface BehSpec extends VarSpec { index: number }
-
-/** Network facts the streams validate against; `maxSpikeId` is the largest spike id accepted so far (-1 none). */
-export interface NetworkFacts { nNeurons: number | null; nSynapses: number | null; maxSpikeId: number }
+interface SampleEntry { known: VariableSpec | null; name: string; data: NumericArray; shape: number[] }
+interface BehaviorSpec extends VariableSpec { index: number }
 
 /**
  * `optimized`: whole chunks buffered, spikes as CSR over time, sparse rewards (DataExporter).
@@ -30,15 +27,15 @@ export interface NetworkFacts { nNeurons: number | null; nSynapses: number | nul
 export type Layout = "optimized" | "standard";
 
 /** Minimum ids per chunk of `spikes/neuron_ids`. */
-export const SPIKE_ID_CHUNK = 65536;
+const SPIKE_ID_CHUNK = 65536;
 
 /** Names the format itself uses inside a stream's group: refused as variable names. */
 const RESERVED_STATE_NAMES = new Set(["timesteps"]);
 
 /** Largest row of a neural state variable or behaviour array: 256 MiB (one row is one chunk when it is over 1 MiB). */
-export const MAX_ROW_BYTES = 256 * 1024 * 1024;
+const MAX_ROW_BYTES = 256 * 1024 * 1024;
 /** Bytes of a chunk of a neural state or behaviour stream (at least one row). */
-export const CHUNK_BYTES = 1 << 20;
+const CHUNK_BYTES = 1 << 20;
 
 /** Rows per chunk of a stream of `rowBytes`-byte rows: at most `chunkSize`, at most {@link CHUNK_BYTES} (at least one row). */
 function chunkRowsFor(rowBytes: number, chunkSize: number): number {
@@ -84,7 +81,7 @@ class MaskWords {
 }
 
 export class StepStreams {
-  private readonly comp: Compression;
+  private readonly compression: Compression;
   private readonly bufferRows: number | undefined;
   private readonly timesteps: ChunkedStream;
   private readonly stateTimesteps: ChunkedStream;
@@ -97,42 +94,71 @@ export class StepStreams {
   private denseLag = 0;
   private readonly rewardT: ChunkedStream | null;
   private readonly rewardV: ChunkedStream;
-  private readonly vars = new Map<string, VarSpec>();
+  private readonly vars = new Map<string, VariableSpec>();
   /** The variables of the step being logged ({@link checkState}); `samples` numbers the samples committed. */
   private readonly sample: SampleEntry[] = [];
   private samples = 0;
-  private readonly behavior = new Map<string, BehSpec>();
-  private readonly behaviorList: BehSpec[] = [];
+  private readonly behavior = new Map<string, BehaviorSpec>();
+  private readonly behaviorList: BehaviorSpec[] = [];
   /** This step's behaviour values by key index: state 0 absent, 1 a number (in `behaviorNumbers`), 2 an array (in `behaviorArrays`). */
   private behaviorState = new Uint8Array(8);
   private behaviorNumbers = new Float64Array(8);
   private behaviorArrays: (NumericArray | null)[] = [];
   private spikeScratch = new Uint32Array(1024);
   private readonly masks = new MaskWords();
+  /** Neurons of the network (saveNetworkStructure() or the first spike mask); null while unknown. */
+  private neurons: number | null = null;
+  /** The largest spike id accepted so far (-1: none). */
+  private maxSpikeId = -1;
   /** A neuron count learned from this step's spike mask, committed with the step. */
   private pendingNeurons: number | null = null;
   private pendingMaxId = -1;
 
-  constructor(private readonly w: Writer, private readonly opts: ResolvedOptions, private readonly net: NetworkFacts, readonly layout: Layout) {
-    this.comp = { kind: opts.compression, level: opts.compressionLevel };
+  constructor(private readonly writer: Writer, private readonly opts: ResolvedOptions, readonly layout: Layout) {
+    this.compression = { kind: opts.compression, level: opts.compressionLevel };
     this.bufferRows = layout === "standard" ? 1 : undefined;
     const rows = opts.chunkSize;
-    const s = (path: string, bufDtype: Dtype, diskDtype: Dtype | (() => Dtype), chunkRows = rows) =>
-      new ChunkedStream(w, path, { bufDtype, diskDtype, rowShape: [], chunkRows, bufferRows: this.bufferRows, compression: this.comp });
+    const s = (path: string, bufDtype: Dtype, diskDtype: Dtype, chunkRows = rows) =>
+      new ChunkedStream(writer, path, { bufDtype, diskDtype, rowShape: [], chunkRows, bufferRows: this.bufferRows, compression: this.compression });
     this.timesteps = s(STREAMS.timesteps, "float64", "int64");
     this.stateTimesteps = s(STREAMS.neuralStates.timesteps, "float64", "int64");
     const optimized = layout === "optimized";
-    this.counts = optimized ? s(STREAMS.spikes.counts, "uint32", () => (net.nNeurons === null ? "uint32" : smallestUnsigned(net.nNeurons))) : null;
+    // the spike columns' dtypes follow the neuron count (setSpikeDtypes) until their datasets are created
+    this.counts = optimized ? s(STREAMS.spikes.counts, "float64", "uint32") : null;
     // one id per spike, many per step: chunks of at least 65536 ids (gzip of shuffled ids: 15 % smaller
     // and faster per id than 10 000 on stress_test's spikes)
-    this.spikeIds = optimized
-      ? s(STREAMS.spikes.neuronIds, "uint32", () => (net.nNeurons === null ? "uint32" : smallestUnsigned(Math.max(0, net.nNeurons - 1, net.maxSpikeId))), Math.max(rows, SPIKE_ID_CHUNK))
-      : null;
+    this.spikeIds = optimized ? s(STREAMS.spikes.neuronIds, "uint32", "uint32", Math.max(rows, SPIKE_ID_CHUNK)) : null;
     this.idOffsets = optimized
-      ? new ChunkedStream(w, STREAMS.spikes.idOffsets, { bufDtype: "float64", diskDtype: "int64", rowShape: [], chunkRows: 4096, compression: this.comp, attrs: { [STREAMS.spikes.every]: BigInt(rows) } })
+      ? new ChunkedStream(writer, STREAMS.spikes.idOffsets, { bufDtype: "float64", diskDtype: "int64", rowShape: [], chunkRows: 4096, compression: this.compression, attrs: { [STREAMS.spikes.every]: BigInt(rows) } })
       : null;
     this.rewardT = optimized ? s(STREAMS.rewards.timesteps, "float64", "int64") : null;
     this.rewardV = s(STREAMS.rewards.values, "float64", "float64");
+  }
+
+  /** The network's neuron count: from saveNetworkStructure() or the first spike mask; null while unknown. */
+  get neuronCount(): number | null {
+    return this.neurons;
+  }
+
+  /** The largest spike id logged so far (-1: none). */
+  get largestSpikeId(): number {
+    return this.maxSpikeId;
+  }
+
+  /** The neuron count saveNetworkStructure() found (the exporter has checked it against what was logged). */
+  setNeuronCount(n: number): void {
+    this.neurons = n;
+    this.setSpikeDtypes();
+  }
+
+  /**
+   * The spike columns store counts and ids in the smallest unsigned type for the neuron count
+   * (ids are below it), uint32 while it is unknown: decided when each dataset is created.
+   */
+  private setSpikeDtypes(): void {
+    const n = this.neurons;
+    this.counts?.setDiskDtype(n === null ? "uint32" : smallestUnsigned(n));
+    this.spikeIds?.setDiskDtype(n === null ? "uint32" : smallestUnsigned(Math.max(0, n - 1)));
   }
 
   /** Rows of every per-step stream so far: where the next episode's rows start. */
@@ -162,24 +188,19 @@ export class StepStreams {
     const fresh = this.checkBehavior(step.behavior, ep.steps);
     const reward = step.reward === undefined || step.reward === null ? 0 : checkFinite(step.reward, "log(): reward");
     // commit
-    if (this.pendingNeurons !== null) this.net.nNeurons = this.pendingNeurons;
-    if (this.pendingMaxId > this.net.maxSpikeId) this.net.maxSpikeId = this.pendingMaxId;
+    if (this.pendingNeurons !== null) this.setNeuronCount(this.pendingNeurons);
+    if (this.pendingMaxId > this.maxSpikeId) this.maxSpikeId = this.pendingMaxId;
     if (fresh) this.registerBehavior(fresh);
     this.commitBehavior();
     if (stateCount >= 0) this.commitState(t, stateCount);
     this.commitSpikes(nSpikes);
     ep.totalSpikes += nSpikes;
     if (reward !== 0 || !this.rewardT) {
-      if (this.rewardT) {
-        (this.rewardT.buf as Float64Array)[this.rewardT.rows] = t;
-        this.rewardT.advanceOne();
-      }
-      (this.rewardV.buf as Float64Array)[this.rewardV.rows] = reward;
-      this.rewardV.advanceOne();
+      this.rewardT?.push(t);
+      this.rewardV.push(reward);
       ep.totalReward += reward;
     }
-    (this.timesteps.buf as Float64Array)[this.timesteps.rows] = t;
-    this.timesteps.advanceOne();
+    this.timesteps.push(t);
     ep.lastTimestep = t;
     ep.steps++;
   }
@@ -223,7 +244,7 @@ export class StepStreams {
     return [data, shape];
   }
 
-  private checkKnownVariable(known: VarSpec, v: unknown): [NumericArray, number[]] {
+  private checkKnownVariable(known: VariableSpec, v: unknown): [NumericArray, number[]] {
     const name = known.name;
     let data: NumericArray, shape: number[];
     if (isNumericArray(v) && v.length === known.size && known.shape.length === 1) {
@@ -247,36 +268,34 @@ export class StepStreams {
     for (let i = 0; i < count; i++) {
       const { known, name, data, shape } = this.sample[i];
       const spec = known ?? this.registerVariable(name, data, shape);
-      (spec.stream.buf as Float64Array).set(data as Float64Array, spec.stream.rows * spec.size);
-      spec.stream.advanceOne();
+      spec.stream.pushRow(data);
       spec.sampled = stamp;
     }
     // a variable not given at this sample
     if (count < this.vars.size) {
       for (const spec of this.vars.values()) if (spec.sampled !== stamp) pad(spec, 1);
     }
-    (this.stateTimesteps.buf as Float64Array)[this.stateTimesteps.rows] = t;
-    this.stateTimesteps.advanceOne();
+    this.stateTimesteps.push(t);
   }
 
   /** A variable first seen now: its stream starts with padding for every earlier sample (FIRST_ROW says where it starts). */
-  private registerVariable(name: string, data: NumericArray, shape: number[]): VarSpec {
+  private registerVariable(name: string, data: NumericArray, shape: number[]): VariableSpec {
     const dtype = dtypeOf(data);
     const size = data.length;
     const chunkRows = chunkRowsFor(size * data.BYTES_PER_ELEMENT, this.opts.chunkSize);
     const first = this.stateTimesteps.length;
-    const stream = new ChunkedStream(this.w, `${STREAMS.neuralStates.group}/${name}`, {
-      bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows, bufferRows: this.bufferRows, compression: this.comp,
+    const stream = new ChunkedStream(this.writer, `${STREAMS.neuralStates.group}/${name}`, {
+      bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows, bufferRows: this.bufferRows, compression: this.compression,
       attrs: { [FIRST_ROW]: BigInt(first) },
     });
-    const spec: VarSpec = { name, dtype, shape, size, stream };
+    const spec: VariableSpec = { name, dtype, shape, size, stream };
     this.vars.set(name, spec);
     pad(spec, first);
     return spec;
   }
 
   private checkSpikes(sp: unknown): number {
-    const n = this.net.nNeurons;
+    const n = this.neurons;
     if (sp instanceof Uint8Array || (Array.isArray(sp) && sp.length > 0 && typeof sp[0] === "boolean")) {
       const mask = sp as ArrayLike<number | boolean>;
       if (!(sp instanceof Uint8Array)) {
@@ -287,8 +306,8 @@ export class StepStreams {
       if (n !== null && mask.length !== n) {
         throw new ValidationError("SHAPE_MISMATCH", `log(): spike mask has ${mask.length} entries but the network has ${n} neurons; pass one entry per neuron`);
       }
-      if (n === null && this.net.maxSpikeId >= mask.length) {
-        throw new ValidationError("SHAPE_MISMATCH", `log(): spike mask has ${mask.length} entries but spike id ${this.net.maxSpikeId} was logged before; pass one entry per neuron (at least ${this.net.maxSpikeId + 1})`);
+      if (n === null && this.maxSpikeId >= mask.length) {
+        throw new ValidationError("SHAPE_MISMATCH", `log(): spike mask has ${mask.length} entries but spike id ${this.maxSpikeId} was logged before; pass one entry per neuron (at least ${this.maxSpikeId + 1})`);
       }
       if (this.spikeScratch.length < mask.length) this.spikeScratch = new Uint32Array(mask.length);
       const out = this.spikeScratch;
@@ -338,49 +357,27 @@ export class StepStreams {
       this.commitDenseSpikes(c);
       return;
     }
-    const io = this.idOffsets!;
-    if (this.timesteps.length % this.opts.chunkSize === 0) {
-      (io.buf as Float64Array)[io.rows] = this.spikeIds.length;
-      io.advanceOne();
-    }
-    (this.counts.buf as Uint32Array)[this.counts.rows] = c;
-    this.counts.advanceOne();
-    let i = 0;
-    const ids = this.spikeIds;
-    const src = this.spikeScratch;
-    while (i < c) {
-      const m = Math.min(ids.chunkRows - ids.rows, c - i);
-      const buf = ids.buf as Uint32Array;
-      // a few ids: a plain loop (a subarray per step cost more than the copy); many: set()
-      if (m <= 64) for (let k = 0, at = ids.rows; k < m; k++) buf[at + k] = src[i + k];
-      else buf.set(src.subarray(i, i + m), ids.rows);
-      i += m;
-      ids.advanceBy(m);
-    }
+    if (this.timesteps.length % this.opts.chunkSize === 0) this.idOffsets!.push(this.spikeIds.length);
+    this.counts.push(c);
+    this.spikeIds.pushMany(this.spikeScratch, c);
   }
 
   /** Standard layout: one uint8 row of the [T, N] spike matrix per step. */
   private commitDenseSpikes(c: number): void {
     if (!this.spikeMatrix) {
-      const n = this.net.nNeurons;
+      const n = this.neurons;
       if (n === null) {
         this.denseLag++; // no spikes and no neuron count yet: the zero rows are written once the width is known
         return;
       }
-      this.spikeMatrix = new ChunkedStream(this.w, STREAMS.spikes.matrix, {
-        bufDtype: "uint8", diskDtype: "uint8", rowShape: [n], compression: this.comp,
+      this.spikeMatrix = new ChunkedStream(this.writer, STREAMS.spikes.matrix, {
+        bufDtype: "uint8", diskDtype: "uint8", rowShape: [n], compression: this.compression,
         chunkRows: Math.max(1, Math.min(this.opts.chunkSize, Math.floor((1 << 20) / Math.max(1, n)))), bufferRows: 1,
       });
     }
-    const m = this.spikeMatrix;
-    for (; this.denseLag > 0; this.denseLag--) {
-      (m.buf as Uint8Array).fill(0);
-      m.advanceOne();
-    }
-    const row = m.buf as Uint8Array;
-    row.fill(0);
-    for (let i = 0; i < c; i++) row[this.spikeScratch[i]] = 1;
-    m.advanceOne();
+    this.spikeMatrix.pushFill(0, this.denseLag);
+    this.denseLag = 0;
+    this.spikeMatrix.pushOnes(this.spikeScratch, c);
   }
 
   /**
@@ -433,7 +430,7 @@ export class StepStreams {
     }
   }
 
-  private checkBehaviorValue(key: string, v: unknown, spec: BehSpec | undefined): NumericArray | number {
+  private checkBehaviorValue(key: string, v: unknown, spec: BehaviorSpec | undefined): NumericArray | number {
     if (typeof v === "number") {
       if (spec) throw new ValidationError("SHAPE_MISMATCH", `log(): behavior "${key}" was an array of ${spec.size} values at earlier steps, now a number`);
       if (this.opts.validateData && !Number.isFinite(v)) throw new ValidationError("INVALID_DATA", `log(): behavior "${key}" is ${v}; pass finite numbers`);
@@ -468,12 +465,12 @@ export class StepStreams {
       const shape = typeof v === "number" ? [] : [v.length];
       const size = typeof v === "number" ? 1 : v.length;
       const first = this.timesteps.length;
-      const stream = new ChunkedStream(this.w, `${STREAMS.behavior.group}/${key}`, {
+      const stream = new ChunkedStream(this.writer, `${STREAMS.behavior.group}/${key}`, {
         bufDtype: dtype, diskDtype: dtype, rowShape: shape, chunkRows: chunkRowsFor(size * (typeof v === "number" ? 8 : v.BYTES_PER_ELEMENT), this.opts.chunkSize),
-        bufferRows: this.bufferRows, compression: this.comp,
+        bufferRows: this.bufferRows, compression: this.compression,
         attrs: { [FIRST_ROW]: BigInt(first) },
       });
-      const spec: BehSpec = { name: key, index: this.behaviorList.length, dtype, shape, size, stream };
+      const spec: BehaviorSpec = { name: key, index: this.behaviorList.length, dtype, shape, size, stream };
       this.behavior.set(key, spec);
       this.behaviorList.push(spec);
       if (spec.index >= this.behaviorState.length) {
@@ -490,14 +487,10 @@ export class StepStreams {
     const list = this.behaviorList;
     for (let i = 0; i < list.length; i++) {
       const spec = list[i];
-      const s = spec.stream;
       const f = this.behaviorState[i];
       if (f === 0) pad(spec, 1);
-      else {
-        if (f === 1) (s.buf as Float64Array)[s.rows] = this.behaviorNumbers[i];
-        else (s.buf as Float64Array).set(this.behaviorArrays[i] as Float64Array, s.rows * spec.size);
-        s.advanceOne();
-      }
+      else if (f === 1) spec.stream.push(this.behaviorNumbers[i]);
+      else spec.stream.pushRow(this.behaviorArrays[i]!);
     }
   }
 
@@ -537,16 +530,8 @@ function spikeIdError(id: unknown, i: number, n: number | null): never {
 }
 
 /** Rows for steps where a variable was absent: NaN for floats, 0 for integers. */
-function pad(spec: VarSpec, rows: number): void {
-  const fill = (isFloat(spec.dtype) ? NaN : isBig(spec.dtype) ? 0n : 0) as never;
-  const s = spec.stream;
-  let left = rows;
-  while (left > 0) {
-    const n = Math.min(left, s.chunkRows - s.rows);
-    s.buf.fill(fill, s.rows * spec.size, (s.rows + n) * spec.size);
-    s.advanceBy(n);
-    left -= n;
-  }
+function pad(spec: VariableSpec, rows: number): void {
+  spec.stream.pushFill(isFloat(spec.dtype) ? NaN : isBig(spec.dtype) ? 0n : 0, rows);
 }
 
 /**
@@ -586,7 +571,7 @@ function scanMask(mask: Uint8Array, out: Uint32Array, words: Uint32Array | null)
 }
 
 /** A copy of `a` in an array of twice its length (the rest zero). */
-export function doubled<T extends Uint8Array | Float64Array>(a: T): T {
+function doubled<T extends Uint8Array | Float64Array>(a: T): T {
   const b = new (a.constructor as new (n: number) => T)(a.length * 2);
   b.set(a);
   return b;

@@ -1,8 +1,9 @@
 /**
- * A column buffered in whole chunks: rows are written into `buf` by the caller, and every full
- * chunk goes to disk in one write. The on-disk dtype may differ from the buffer's (timesteps are
+ * A column buffered in whole chunks: rows are pushed into its buffer, and every full chunk goes to
+ * disk in one write. The on-disk dtype may differ from the buffer's (timesteps are
  * buffered as float64 and stored as int64; spike ids buffered as uint32 and stored in the
- * smallest unsigned type) and may be decided as late as the first write.
+ * smallest unsigned type for the neuron count) and may change until the first write creates
+ * the dataset.
  */
 import { allocate, type Dtype, type NumericArray } from "../dtypes.js";
 import { numbersToInt64 } from "../encoding/arrays.js";
@@ -11,8 +12,8 @@ import type { AppendColumn, AttrValue, Compression, Writer } from "../h5/index.j
 export interface StreamSpec {
   /** dtype of the in-memory buffer. */
   bufDtype: Dtype;
-  /** dtype on disk, or a function deciding it at the first write. */
-  diskDtype: Dtype | (() => Dtype);
+  /** dtype on disk (see ChunkedStream.setDiskDtype). */
+  diskDtype: Dtype;
   rowShape: number[];
   /** Rows per HDF5 chunk on disk. */
   chunkRows: number;
@@ -55,23 +56,30 @@ const WARM_ROWS = 256;
 export class ChunkedStream {
   readonly rowSize: number;
   /** Rows the buffer holds; a full buffer is written at once. */
-  readonly chunkRows: number;
-  /** Rows are written at `buf[rows * rowSize ...]` then committed with {@link advance}. */
-  buf: NumericArray;
+  private readonly chunkRows: number;
+  /** The buffered rows, row-major, from the start (`rows * rowSize` elements). */
+  private buf: NumericArray;
   /** Rows in the buffer, not yet durable (a flush may have written them as a partial chunk). */
-  rows = 0;
+  private rows = 0;
   /** Rows written by full-buffer writes; the buffer's rows go after them. */
   private written = 0;
   /** Buffered rows already written by the last {@link flushPartial}. */
   private partial = 0;
   private col: AppendColumn | null = null;
   private convert: NumericArray | null = null;
+  private diskDtype: Dtype;
 
   constructor(private readonly writer: Writer, readonly path: string, private readonly spec: StreamSpec) {
     this.rowSize = spec.rowShape.reduce((a, b) => a * b, 1);
     this.chunkRows = spec.bufferRows ?? spec.chunkRows;
     this.buf = takeBuffer(spec.bufDtype, this.chunkRows * this.rowSize);
     this.limit = Math.min(this.chunkRows, WARM_ROWS);
+    this.diskDtype = spec.diskDtype;
+  }
+
+  /** The dtype on disk from now on; a dataset already created keeps its own. */
+  setDiskDtype(dtype: Dtype): void {
+    this.diskDtype = dtype;
   }
 
   /** Rows logged so far (on disk + buffered). */
@@ -79,21 +87,72 @@ export class ChunkedStream {
     return this.released ? this.written : this.written + this.rows;
   }
 
-  /** Commits the row written into the buffer at `rows`; writes the chunk when it is full. */
-  advanceOne(): void {
+  /** Appends a row of one element. */
+  push(value: number): void {
+    (this.buf as Float64Array)[this.rows] = value;
     if (++this.rows >= this.limit) this.full();
   }
 
-  /** Commits `n` rows written into the buffer; writes the chunk when it is full. */
-  advanceBy(n: number): void {
+  /** Appends a row (`rowSize` elements of the buffer's type). */
+  pushRow(row: NumericArray): void {
+    (this.buf as Float64Array).set(row as Float64Array, this.rows * this.rowSize);
+    if (++this.rows >= this.limit) this.full();
+  }
+
+  /** Appends `rows` rows of `value` in every element (NaN or 0 for steps without a value). */
+  pushFill(value: number | bigint, rows: number): void {
+    while (rows > 0) {
+      const n = Math.min(rows, this.chunkRows - this.rows);
+      this.buf.fill(value as never, this.rows * this.rowSize, (this.rows + n) * this.rowSize);
+      rows -= n;
+      this.advance(n);
+    }
+  }
+
+  /** Appends the first `count` values of `values` as rows of one element, chunk by chunk. */
+  pushMany(values: Uint32Array, count: number): void {
+    const buf = this.buf as Uint32Array;
+    for (let i = 0; i < count; ) {
+      const n = Math.min(this.chunkRows - this.rows, count - i);
+      // a few values: a plain loop (a subarray per step cost more than the copy); many: set()
+      if (n <= 64) for (let k = 0, at = this.rows; k < n; k++) buf[at + k] = values[i + k];
+      else buf.set(values.subarray(i, i + n), this.rows);
+      i += n;
+      this.advance(n);
+    }
+  }
+
+  /** Appends a row of zeros with a 1 at each of the first `count` `indices` (a dense spike row). */
+  pushOnes(indices: Uint32Array, count: number): void {
+    const base = this.rows * this.rowSize;
+    const row = this.buf as Uint8Array;
+    row.fill(0, base, base + this.rowSize);
+    for (let i = 0; i < count; i++) row[base + indices[i]] = 1;
+    if (++this.rows >= this.limit) this.full();
+  }
+
+  /**
+   * Puts `value` at element `element` of the row after the buffered ones without appending it: a
+   * provisional row that {@link flushPartial} writes and {@link commitStaged} appends.
+   */
+  stage(element: number, value: number): void {
+    (this.buf as Float64Array)[this.rows * this.rowSize + element] = value;
+  }
+
+  /** Appends the row put together with {@link stage}. */
+  commitStaged(): void {
+    if (++this.rows >= this.limit) this.full();
+  }
+
+  private advance(n: number): void {
     this.rows += n;
     if (this.rows >= this.limit) this.full();
   }
 
   /**
    * Rows at which an advance calls {@link full}: {@link WARM_ROWS} at first, then `chunkRows`.
-   * The early call writes nothing; it is there for V8. The code that logs a step (advanceOne and
-   * advanceBy inlined into it) is optimized after a few hundred steps, and a branch never taken by
+   * The early call writes nothing; it is there for V8. The code that logs a step (push and the
+   * other appends inlined into it) is optimized after a few hundred steps, and a branch never taken by
    * then is compiled as "deoptimize here": the first full chunk, thousands of steps later, threw
    * that code away (log() and its callers, the caller's loop included) to be compiled again.
    */
@@ -105,20 +164,6 @@ export class ChunkedStream {
       return;
     }
     this.flush();
-  }
-
-  /** Appends values from a plain array of row-major elements, chunk by chunk. */
-  pushMany(values: ArrayLike<number>, count: number): void {
-    let i = 0;
-    while (i < count) {
-      const room = this.chunkRows - this.rows;
-      const n = Math.min(room, count - i);
-      const base = this.rows * this.rowSize;
-      const b = this.buf as Float64Array;
-      for (let k = 0; k < n; k++) b[base + k] = values[i + k];
-      i += n;
-      this.advanceBy(n);
-    }
   }
 
   /** Writes the buffered rows (a partial chunk at the end) to disk. */
@@ -170,8 +215,8 @@ export class ChunkedStream {
 
   private ensureColumn(): AppendColumn {
     if (!this.col) {
-      const { diskDtype, rowShape, compression } = this.spec;
-      const dtype = typeof diskDtype === "function" ? diskDtype() : diskDtype;
+      const { rowShape, compression } = this.spec;
+      const dtype = this.diskDtype;
       // A dataset first written when its stream finishes (an episode shorter than a chunk and than
       // the flush interval) gets one chunk of exactly its rows: no zero padding to compress and
       // store (an episode of 100 steps would otherwise pad every chunk to chunkSize rows).

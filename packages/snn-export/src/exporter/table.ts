@@ -41,12 +41,12 @@ export class EpisodeTable {
   private pendingSummaries: string[] = [];
   private provisional = false;
 
-  constructor(private readonly w: Writer, compression: Compression) {
+  constructor(private readonly writer: Writer, compression: Compression) {
     for (const c of EPISODE_COLUMNS) {
       const attrs: Record<string, AttrValue> | undefined = c.name === "status" ? { [EPISODES.statusCodesAttr]: JSON.stringify(Object.fromEntries(EPISODES.statusCodes.map((s, i) => [i, s]))) }
         : c.name === "start_time" || c.name === "end_time" ? { [EPISODES.timeUnitAttr]: EPISODES.timeUnit } : undefined;
-      this.cols.set(c.name, new ChunkedStream(w, `${EPISODES.group}/${c.name}`, {
-        bufDtype: c.dtype === "int8" ? "int8" : "float64", diskDtype: c.dtype, rowShape: c.range ? [2] : [], chunkRows: EPISODE_CHUNK_ROWS, compression, attrs, atomic: true,
+      this.cols.set(c.name, new ChunkedStream(writer, `${EPISODES.group}/${c.name}`, {
+        bufDtype: "float64", diskDtype: c.dtype, rowShape: c.range ? [2] : [], chunkRows: EPISODE_CHUNK_ROWS, compression, attrs, atomic: true,
       }));
     }
   }
@@ -54,7 +54,7 @@ export class EpisodeTable {
   /** Appends the final row of an ended episode. */
   commit(r: EpisodeRecord): void {
     this.put(r);
-    for (const s of this.cols.values()) s.advanceOne();
+    for (const s of this.cols.values()) s.commitStaged();
     this.pendingSummaries.push(r.summary);
     this.provisional = false;
   }
@@ -79,12 +79,12 @@ export class EpisodeTable {
   }
 
   private writeSummaries(): void {
-    this.summaries ??= this.w.createStringColumn(EPISODES.summary, EPISODE_CHUNK_ROWS, { atomic: true });
+    this.summaries ??= this.writer.createStringColumn(EPISODES.summary, EPISODE_CHUNK_ROWS, { atomic: true });
     this.summaries.append(this.pendingSummaries);
     this.pendingSummaries = [];
   }
 
-  /** Puts `r` into every column's buffer at its next row, without committing it. */
+  /** Stages `r` as every column's next row, without appending it. */
   private put(r: EpisodeRecord): void {
     const value: Record<string, number> = {
       episode_id: r.id,
@@ -102,10 +102,9 @@ export class EpisodeTable {
     for (const [name, s] of this.cols) {
       const range = RANGE_BY_COLUMN.get(name);
       if (range) {
-        const buf = s.buf as Float64Array;
-        buf[2 * s.rows] = r.start[range];
-        buf[2 * s.rows + 1] = r.end[range];
-      } else (s.buf as Float64Array)[s.rows] = value[name];
+        s.stage(0, r.start[range]);
+        s.stage(1, r.end[range]);
+      } else s.stage(0, value[name]);
     }
   }
 }

@@ -21,7 +21,7 @@ export function checkText(s: string, what: string): void {
 }
 
 /** Longest name of a dataset, group or attribute, in UTF-8 bytes (an HDF5 object header message holds at most 64 KiB). */
-export const MAX_NAME_BYTES = 4096;
+const MAX_NAME_BYTES = 4096;
 
 /** Why `key` cannot be a link or attribute name, or null. */
 export function nameProblem(key: string): string | null {

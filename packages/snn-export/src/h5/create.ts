@@ -2,7 +2,7 @@ import { StorageError } from "../errors.js";
 import type { EngineName, Writer } from "./types.js";
 import { TsWriter } from "./ts/writer.js";
 import { WorkerWriter } from "./async/proxy.js";
-import { H5Writer } from "./writer.js";
+import { H5Writer } from "./wasm/writer.js";
 
 /** Creates (truncates) an HDF5 file for writing with the chosen engine. */
 export async function createWriter(filePath: string, engine: EngineName = "ts", options: { swmr?: boolean; asyncWrite?: boolean } = {}): Promise<Writer> {

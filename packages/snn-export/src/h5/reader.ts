@@ -12,7 +12,7 @@ import { FormatError, StorageError } from "../errors.js";
 import { nonRegularKind, notRegular, Unsupported } from "./ts/read-io.js";
 import { TsReader } from "./ts/reader.js";
 import type { DatasetInfo } from "./types.js";
-import { WasmProxy } from "./wasm-proxy.js";
+import { WasmProxy } from "./wasm/proxy.js";
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 

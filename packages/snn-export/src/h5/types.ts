@@ -67,8 +67,11 @@ export interface DatasetInfo {
 }
 
 /**
- * What the exporter needs from a write engine. Two engines implement it: the pure-TypeScript
- * engine (`ts`, default: shuffle + deflate on node:zlib) and h5wasm (`h5wasm`: the HDF5 C library).
+ * A write engine: everything snn-export writes into an HDF5 file. Three classes implement it: the
+ * pure-TypeScript engine (`ts/writer.ts`, default: shuffle + deflate on node:zlib), the same
+ * engine on a worker thread (`async/proxy.ts`, `asyncWrite`) and h5wasm (`wasm/writer.ts`: the
+ * HDF5 C library). Every method is there in every engine; one an engine cannot do throws a
+ * StorageError saying which engine can.
  */
 export interface Writer {
   readonly filePath: string;
@@ -76,33 +79,34 @@ export interface Writer {
   exists(path: string): boolean;
   createGroup(path: string): void;
   setAttr(path: string, name: string, value: AttrValue, numberDtype?: "float64" | "int8"): void;
+  /** A scalar numeric attribute of the given dtype (64-bit integers from a number below 2^53 or a bigint). */
+  setScalarAttr(path: string, name: string, value: number | bigint, dtype: Dtype): void;
+  /** A 1-D attribute of variable-length UTF-8 strings. */
+  setStringsAttr(path: string, name: string, values: string[]): void;
+  /** A scalar HDF5 object reference attribute pointing at the object `target`. */
+  setRefAttr(path: string, name: string, target: string): void;
+  /** A scalar enumeration attribute (uint8 base) holding `value`. Not in h5wasm. */
+  setEnumAttr(path: string, name: string, members: [string, number][], value: number): void;
   deleteAttr(path: string, name: string): void;
-  /** A scalar numeric attribute of the given dtype (ts engine only). */
-  setScalarAttr?(path: string, name: string, value: number | bigint, dtype: Dtype): void;
-  /** A 1-D attribute of variable-length UTF-8 strings (ts engine only). */
-  setStringsAttr?(path: string, name: string, values: string[]): void;
-  /** A scalar HDF5 object reference attribute pointing at the object `target` (ts engine only). */
-  setRefAttr?(path: string, name: string, target: string): void;
-  /** A scalar enumeration attribute (uint8 base) holding `value` (ts engine only). */
-  setEnumAttr?(path: string, name: string, members: [string, number][], value: number): void;
   createColumn(path: string, spec: ColumnSpec): AppendColumn;
   createStringColumn(path: string, chunkRows?: number, options?: { atomic?: boolean }): StringColumn;
   writeArray(path: string, data: NumericArray, shape: number[], compression: Compression, chunkRows?: number): void;
   writeText(path: string, text: string): void;
   writeStrings(path: string, list: string[]): void;
   link(target: string, name: string): void;
-  /** An external link at `path` to `objPath` in `file` (relative to this file's directory). Engine `ts` only. */
-  externalLink?(path: string, file: string, objPath?: string): void;
-  /** A virtual dataset (HDF5 1.10 VDS) of fixed `dims` over blocks of other datasets; `fill` where none maps. Engine `ts` only. */
-  createVirtualDataset?(path: string, dtype: Dtype, dims: number[], fill: number, maps: VirtualMapping[]): void;
+  /** An external link at `path` to `objPath` in `file` (relative to this file's directory). */
+  externalLink(path: string, file: string, objPath?: string): void;
+  /** A virtual dataset (HDF5 1.10 VDS) of fixed `dims` over blocks of other datasets; `fill` where none maps. Not in h5wasm. */
+  createVirtualDataset(path: string, dtype: Dtype, dims: number[], fill: number, maps: VirtualMapping[]): void;
   flush(): void;
   /**
-   * Flushes only if nothing is still being compressed (else leaves everything as it is, finished
-   * chunks written to new space); true if it flushed. Engines without it flush at once.
+   * Flushes unless chunks are still being compressed on other threads (then leaves everything as
+   * it is, finished chunks written to new space); true if it flushed. Engines that compress on
+   * the calling thread always flush.
    */
-  flushIfIdle?(): boolean;
-  /** Waits until every earlier call is applied (writers that work asynchronously). */
-  waitIdle?(): void;
+  flushIfIdle(): boolean;
+  /** Returns when every earlier call is applied (at once for engines that apply calls as they come). */
+  waitIdle(): void;
   close(): void;
 }
 

@@ -7,7 +7,7 @@ import { gunzipSync } from "node:zlib";
 import { FormatError, ValidationError } from "../errors.js";
 import type { H5Reader } from "../h5/reader.js";
 import type { Compression } from "../h5/types.js";
-import type { Writer as H5Writer } from "../h5/types.js";
+import type { Writer } from "../h5/types.js";
 import { replaceHome, toPosix } from "./paths.js";
 import { collectCodeSnapshot, type SnapshotOptions } from "./snapshot.js";
 import type { CodeIndexEntry, CodeSnapshot, GitInfo, GitPending, StoredProvenance } from "./types.js";
@@ -36,9 +36,9 @@ interface WriterState {
 }
 
 /** Per open writer: the index written so far, so later snapshots append to it. */
-const states = new WeakMap<H5Writer, WriterState>();
+const states = new WeakMap<Writer, WriterState>();
 
-function stateOf(w: H5Writer): WriterState {
+function stateOf(w: Writer): WriterState {
   let s = states.get(w);
   if (!s) {
     s = { index: [], next: 0, root: null };
@@ -62,19 +62,19 @@ export function codeDatasetName(i: number): string {
 /**
  * Writes the captured parts: `metadata/runtime` and `metadata/git` as JSON text, the diff as the
  * text dataset `metadata/git_diff` (only when non-empty), and the code snapshot (see
- * {@link appendCodeSnapshot}); then flushes. Absent parts are not written. Uses only H5Writer
+ * {@link appendCodeSnapshot}); then flushes. Absent parts are not written. Uses only Writer
  * methods. `compression` is the HDF5 chunk filter of the `file_NNNN` datasets (FORMAT.md: every
  * chunked dataset carries the file's filter), remembered for later {@link addCodeFiles} calls.
  * Call it even with nothing captured (`p = {}`) so later snapshots use the file's setting.
  *
  * @example
  * ```ts
- * const w = await H5Writer.create("run.h5");
+ * const w = await createWriter("run.h5");
  * writeProvenance(w, await captureProvenance({ snnExport: VERSION, h5wasm: "0.10.3", hdf5: "2.0.0" }), { kind: "gzip", level: 4 });
  * w.close();
  * ```
  */
-export function writeProvenance(w: H5Writer, p: StoredProvenance, compression: Compression): void {
+export function writeProvenance(w: Writer, p: StoredProvenance, compression: Compression): void {
   stateOf(w).compression = compression;
   if (p.runtime) w.writeText("metadata/runtime", JSON.stringify(p.runtime));
   if (p.git) writeGitInfo(w, p.git);
@@ -107,7 +107,7 @@ export const GIT_PENDING: Readonly<GitPending> = Object.freeze({
  * w.flush();
  * ```
  */
-export function writeGitInfo(w: H5Writer, git: GitInfo | GitPending): void {
+export function writeGitInfo(w: Writer, git: GitInfo | GitPending): void {
   const { diff, ...rest } = git as { diff?: string };
   w.writeText("metadata/git", JSON.stringify(rest));
   if (diff) w.writeText("metadata/git_diff", diff.replace(/\0/g, "\uFFFD"));
@@ -127,14 +127,14 @@ export function writeGitInfo(w: H5Writer, git: GitInfo | GitPending): void {
  * appendCodeSnapshot(w, collectCodeSnapshot(["analysis/*.ts"], { root: "/home/ada/proj", includeEntry: false }));
  * ```
  */
-export function appendCodeSnapshot(w: H5Writer, code: CodeSnapshot, startIndex?: number, compression?: Compression): number {
+export function appendCodeSnapshot(w: Writer, code: CodeSnapshot, startIndex?: number, compression?: Compression): number {
   const next = writeCodeSnapshot(w, code, startIndex, compression);
   w.flush();
   return next;
 }
 
 /** {@link appendCodeSnapshot} without the flush (writeProvenance flushes once for all parts). */
-function writeCodeSnapshot(w: H5Writer, code: CodeSnapshot, startIndex?: number, compression?: Compression): number {
+function writeCodeSnapshot(w: Writer, code: CodeSnapshot, startIndex?: number, compression?: Compression): number {
   const st = stateOf(w);
   const comp = compression ?? st.compression ?? DEFAULT_COMPRESSION;
   const root = toPosix(replaceHome(code.root));
@@ -183,7 +183,7 @@ function writeCodeSnapshot(w: H5Writer, code: CodeSnapshot, startIndex?: number,
  * console.log(added.filter((e) => e.stored).length, "files stored");
  * ```
  */
-export function addCodeFiles(w: H5Writer, paths: string[], options: Partial<SnapshotOptions> & { compression?: Compression } = {}): CodeIndexEntry[] {
+export function addCodeFiles(w: Writer, paths: string[], options: Partial<SnapshotOptions> & { compression?: Compression } = {}): CodeIndexEntry[] {
   const st = stateOf(w);
   const { compression, ...rest } = options;
   const code = collectCodeSnapshot(paths, {

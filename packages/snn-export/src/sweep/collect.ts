@@ -47,7 +47,7 @@ function sameEverywhere(rows: RunRow[], key: string): boolean {
 }
 
 /** The config keys whose values differ between runs, sorted (keys that cannot be link names left out). */
-export function differingKeys(rows: RunRow[]): string[] {
+function differingKeys(rows: RunRow[]): string[] {
   const keys = new Set<string>();
   for (const r of rows) for (const k of Object.keys(r.config)) keys.add(k);
   return [...keys].filter((k) => k !== "" && k !== "." && k !== ".." && !k.includes("/") && !k.includes("\0") && !sameEverywhere(rows, k)).sort();
@@ -158,7 +158,6 @@ function writeConfigColumn(w: Writer, path: string, values: unknown[]): void {
 }
 
 function writeSweep(w: Writer, rows: RunRow[], configKeys: string[]): { virtual: string[]; maxEpisodes: number } {
-  if (!w.externalLink || !w.createVirtualDataset) throw new StorageError("HDF5_ERROR", "the write engine cannot write external links and virtual datasets");
   const n = rows.length;
   const C = SWEEP.columns;
   w.createGroup(SWEEP.runs);

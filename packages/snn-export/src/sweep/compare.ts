@@ -29,7 +29,7 @@ export interface CurveGroup {
 /** t(0.975, df) for df = 1..30; 1.96 beyond. */
 const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
 
-export function tQuantile975(df: number): number {
+function tQuantile975(df: number): number {
   if (df < 1) return Number.NaN;
   return df <= 30 ? T975[df - 1] : df <= 60 ? 2.0 + (2.042 - 2.0) * (60 - df) / 30 : 1.96;
 }

@@ -7,17 +7,14 @@
  * with the original message.
  */
 import { Worker } from "node:worker_threads";
-import { type NumericArray } from "../../dtypes.js";
+import type { Dtype, NumericArray } from "../../dtypes.js";
 import { StorageError } from "../../errors.js";
+import { absolutePath, pathParts } from "../path.js";
 import { WORKER_EXEC_ARGV } from "../threads.js";
-import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn, Writer } from "../types.js";
+import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn, VirtualMapping, Writer } from "../types.js";
 import type { Call } from "./worker.js";
 
 const STATE_BYTES = 64 + 4096;
-
-function norm(path: string): string {
-  return "/" + path.split("/").filter((p) => p !== "").join("/");
-}
 
 function copyOf(block: NumericArray, elements: number): NumericArray {
   return block.slice(0, elements) as NumericArray;
@@ -100,12 +97,12 @@ export class WorkerWriter implements Writer {
   }
 
   private remember(path: string): void {
-    const parts = norm(path).split("/").filter((p) => p);
+    const parts = pathParts(path);
     for (let i = 1; i <= parts.length; i++) this.paths.add("/" + parts.slice(0, i).join("/"));
   }
 
   exists(path: string): boolean {
-    return this.paths.has(norm(path));
+    return this.paths.has(absolutePath(path));
   }
 
   createGroup(path: string): void {
@@ -115,6 +112,22 @@ export class WorkerWriter implements Writer {
 
   setAttr(path: string, name: string, value: AttrValue, numberDtype?: "float64" | "int8"): void {
     this.post("setAttr", [path, name, value, numberDtype]);
+  }
+
+  setScalarAttr(path: string, name: string, value: number | bigint, dtype: Dtype): void {
+    this.post("setScalarAttr", [path, name, value, dtype]);
+  }
+
+  setStringsAttr(path: string, name: string, values: string[]): void {
+    this.post("setStringsAttr", [path, name, values]);
+  }
+
+  setRefAttr(path: string, name: string, target: string): void {
+    this.post("setRefAttr", [path, name, target]);
+  }
+
+  setEnumAttr(path: string, name: string, members: [string, number][], value: number): void {
+    this.post("setEnumAttr", [path, name, members, value]);
   }
 
   deleteAttr(path: string, name: string): void {
@@ -183,9 +196,24 @@ export class WorkerWriter implements Writer {
     this.remember(name);
   }
 
+  externalLink(path: string, file: string, objPath?: string): void {
+    this.post("externalLink", [path, file, objPath]); // not an object of this file: exists() stays false, as in TsWriter
+  }
+
+  createVirtualDataset(path: string, dtype: Dtype, dims: number[], fill: number, maps: VirtualMapping[]): void {
+    this.post("createVirtualDataset", [path, dtype, dims, fill, maps]);
+    this.remember(path);
+  }
+
   /** Posts a flush; it is applied after every earlier call. {@link waitIdle} waits for it. */
   flush(): void {
     this.post("flush", []);
+  }
+
+  /** The write thread compresses on its own thread, in order: a posted flush never waits for compression. */
+  flushIfIdle(): boolean {
+    this.flush();
+    return true;
   }
 
   close(): void {

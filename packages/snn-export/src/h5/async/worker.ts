@@ -41,11 +41,17 @@ function apply(w: TsWriter, c: Call): void {
     case "appendStrings": strings.get(a[0])!.append(a[1]); break;
     case "createGroup": w.createGroup(a[0]); break;
     case "setAttr": w.setAttr(a[0], a[1], a[2], a[3]); break;
+    case "setScalarAttr": w.setScalarAttr(a[0], a[1], a[2], a[3]); break;
+    case "setStringsAttr": w.setStringsAttr(a[0], a[1], a[2]); break;
+    case "setRefAttr": w.setRefAttr(a[0], a[1], a[2]); break;
+    case "setEnumAttr": w.setEnumAttr(a[0], a[1], a[2], a[3]); break;
     case "deleteAttr": w.deleteAttr(a[0], a[1]); break;
     case "writeArray": w.writeArray(a[0], a[1], a[2], a[3], a[4]); break;
     case "writeText": w.writeText(a[0], a[1]); break;
     case "writeStrings": w.writeStrings(a[0], a[1]); break;
     case "link": w.link(a[0], a[1]); break;
+    case "externalLink": w.externalLink(a[0], a[1], a[2]); break;
+    case "createVirtualDataset": w.createVirtualDataset(a[0], a[1], a[2], a[3], a[4]); break;
     case "flush": w.flush(); break;
     case "close": w.close(); break;
     default: throw new Error(`unknown call ${c.op}`);

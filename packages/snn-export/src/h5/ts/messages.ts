@@ -169,7 +169,7 @@ export function virtualLayout(heapAddr: number, heapIndex: number): Uint8Array {
 const ALL_SELECTION = new Bytes().u32(3).u32(1).u32(0).u32(0).done();
 
 /** A serialized hyperslab selection (version 1: a list of blocks, 4-byte corners, the end inclusive). */
-export function hyperslabSelection(blocks: Block[]): Uint8Array {
+function hyperslabSelection(blocks: Block[]): Uint8Array {
   const rank = blocks[0]?.start.length ?? 1;
   const b = new Bytes().u32(2).u32(1).u32(0).u32(8 + blocks.length * rank * 8).u32(rank).u32(blocks.length);
   for (const blk of blocks) {

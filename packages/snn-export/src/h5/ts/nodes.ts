@@ -103,10 +103,6 @@ export class DatasetNode extends ObjNode {
   }
 }
 
-export function norm(path: string): string[] {
-  return path.split("/").filter((p) => p !== "");
-}
-
 export function vlenRef(r: HeapRef): Uint8Array {
   return new Bytes().u32(r.length).u64(r.addr).u32(r.index).done();
 }
@@ -115,7 +111,7 @@ export function vlenRef(r: HeapRef): Uint8Array {
 const DONT_SHARE = 0x04;
 
 /** The messages of a node's version-2 object header: type, body and message flags. */
-export function headerMessages(node: ObjNode): [number, Uint8Array, number?][] {
+function headerMessages(node: ObjNode): [number, Uint8Array, number?][] {
   const msgs: [number, Uint8Array, number?][] = node.messages();
   // hard links to the object (groups too: h5repack copies a group it sees once per link otherwise)
   if (node.refs > 1) msgs.push([M.MSG.REFCOUNT, M.refCount(node.refs)]);

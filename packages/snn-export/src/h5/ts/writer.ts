@@ -12,14 +12,15 @@
 import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { allocate, dtypeOf, dtypeSize, type Dtype, type NumericArray } from "../../dtypes.js";
 import { StorageError } from "../../errors.js";
-import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn, VirtualMapping } from "../types.js";
+import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn, VirtualMapping, Writer } from "../types.js";
+import { pathParts } from "../path.js";
 import { FreeSpace } from "./space.js";
 import { Bytes, UNDEF, utf8 } from "./bytes.js";
 import { lookup3 } from "./lookup3.js";
 import { GlobalHeap } from "./heap.js";
 import * as M from "./messages.js";
 import { CompressionQueue } from "./pool.js";
-import { DatasetNode, depthOf, GroupNode, headerSize, norm, objectHeader, ObjNode, TRIAL_EVERY, VirtualNode, vlenRef, type Attr, type DeflateChoice } from "./nodes.js";
+import { DatasetNode, depthOf, GroupNode, headerSize, objectHeader, ObjNode, TRIAL_EVERY, VirtualNode, vlenRef, type Attr, type DeflateChoice } from "./nodes.js";
 import { MODE_DEFAULT, MODE_RLE, MODE_TRIAL } from "./deflate.js";
 
 /** A chunk handed to the compression queue: which chunk of which dataset, and whether it is partial. */
@@ -44,8 +45,8 @@ export function sizeClass(n: number): number {
 /** How far ahead of its stated end the file is grown (sparse), see TsWriter.extendAhead. */
 const PAD = 32 << 20;
 
-/** An HDF5 file written by the pure-TypeScript engine. Same surface as the h5wasm H5Writer. */
-export class TsWriter {
+/** An HDF5 file written by the pure-TypeScript engine. */
+export class TsWriter implements Writer {
   readonly filePath: string;
   private fd: number | null;
   private eof = 48; // after the superblock
@@ -152,7 +153,7 @@ export class TsWriter {
 
   private find(path: string): ObjNode | null {
     let node: ObjNode = this.root;
-    for (const part of norm(path)) {
+    for (const part of pathParts(path)) {
       if (!(node instanceof GroupNode)) return null;
       const next = node.links.get(part);
       if (!next) return null;
@@ -162,7 +163,7 @@ export class TsWriter {
   }
 
   private parentAndName(path: string): [GroupNode, string] {
-    const parts = norm(path);
+    const parts = pathParts(path);
     const name = parts.pop();
     if (!name) throw new StorageError("HDF5_ERROR", `invalid object path ${JSON.stringify(path)}`);
     const parent = this.createGroupNode(parts);
@@ -197,7 +198,7 @@ export class TsWriter {
   }
 
   createGroup(path: string): void {
-    this.createGroupNode(norm(path));
+    this.createGroupNode(pathParts(path));
   }
 
   private obj(path: string, what: string): ObjNode {
@@ -225,7 +226,7 @@ export class TsWriter {
   }
 
   /** A scalar numeric attribute of the given dtype (64-bit integers from a number below 2^53 or a bigint). */
-  setScalarAttr(path: string, name: string, value: number | bigint, dtype: import("../../dtypes.js").Dtype): void {
+  setScalarAttr(path: string, name: string, value: number | bigint, dtype: Dtype): void {
     const node = this.obj(path, `set attribute ${name}`);
     const arr = allocate(dtype, 1);
     if (arr instanceof BigInt64Array || arr instanceof BigUint64Array) arr[0] = BigInt(value);
@@ -413,6 +414,9 @@ export class TsWriter {
     return true;
   }
 
+  /** Every call is applied when it returns (chunks still compressing are the flush's to wait for). */
+  waitIdle(): void {}
+
   /** Writes the compressed chunks that are ready (with `wait`, all of them); a failure stops the writer. */
   private drainQueue(wait: boolean): void {
     if (this.failure) throw this.failure;
@@ -432,6 +436,27 @@ export class TsWriter {
   flush(): void {
     this.drainQueue(true);
     const writesBefore = this.writes;
+    const { fresh, inPlace, indexes } = this.flushIndexes();
+    const { headers, moved } = this.placeHeaders();
+    const heap = this.heap.flush();
+    // 1. new space
+    for (const [addr, bytes] of [...heap.fresh, ...fresh]) this.write(addr, bytes);
+    for (const [node, bytes] of headers) if (moved.has(node)) this.write(node.addr, bytes);
+    // 2. superblock: the new end of file, still the old root (the first flush: nothing to keep)
+    this.writeSuperblock(this.rootAddrOnDisk === UNDEF ? this.root.addr : this.rootAddrOnDisk);
+    // 3. in place: heap, B-tree nodes, then headers (children first)
+    for (const [addr, bytes] of [...heap.inPlace, ...inPlace]) this.write(addr, bytes);
+    for (const [node, bytes] of headers) if (!moved.has(node)) this.write(node.addr, bytes);
+    // 4. superblock: the new root, which commits every object that moved (the atomic columns)
+    this.writeSuperblock(this.root.addr);
+    // superseded space ages one flush; after two it may be reused
+    if (this.superblockVersion === 2) for (const [addr, size] of this.freed[1]) this.space.give(addr, size);
+    this.freed = [[], this.freed[0]];
+    this.lastFlush = { headers: headers.length, indexes, writes: this.writes - writesBefore };
+  }
+
+  /** The chunk indexes of the dirty datasets: their new nodes (new space) and in-place updates (B-tree nodes, then row counts). */
+  private flushIndexes(): { fresh: [number, Uint8Array][]; inPlace: [number, Uint8Array][]; indexes: number } {
     const fresh: [number, Uint8Array][] = [];
     const inPlace: [number, Uint8Array][] = [];
     const counts: [number, Uint8Array][] = [];
@@ -444,10 +469,18 @@ export class TsWriter {
       counts.push(...r.counts);
       indexes++;
     }
-    // headers that move get new space: new ones, those that outgrew their space, atomic datasets,
-    // and every ancestor of a moved atomic dataset (so that the new versions become reachable only
-    // through the new root, which the superblock commits last). Deepest first: a node's parents are
-    // decided after it.
+    return { fresh, inPlace: [...inPlace, ...counts], indexes };
+  }
+
+  /**
+   * Gives every dirty object header its place and encodes it (children before parents); clears
+   * the dirty set. Headers that move get new space: new ones, those that outgrew their space,
+   * atomic datasets, and every ancestor of a moved atomic dataset (so that the new versions
+   * become reachable only through the new root, which the superblock commits last). Objects whose
+   * object references point at a moved header are rewritten too (same size, in place).
+   */
+  private placeHeaders(): { headers: [ObjNode, Uint8Array][]; moved: Set<ObjNode> } {
+    // deepest first: a node's parents are decided after it
     const depth = new Map<ObjNode, number>();
     const byDepth: ObjNode[][] = [];
     const bucket = (node: ObjNode) => (byDepth[depthOf(node, depth)] ??= []);
@@ -473,7 +506,6 @@ export class TsWriter {
       }
     }
     for (const node of this.dirty) if (node instanceof DatasetNode && node.index?.copyOnWrite) this.freed[0].push(...node.index.released);
-    // an object reference names a header's address: objects referring to one that moved are rewritten (same size, in place)
     for (const node of moved) {
       for (const r of node.referrers) {
         if (this.dirty.has(r) || r.addr === UNDEF) continue;
@@ -484,21 +516,7 @@ export class TsWriter {
     this.dirty.clear();
     const headers: [ObjNode, Uint8Array][] = [];
     for (let d = byDepth.length - 1; d >= 0; d--) for (const node of byDepth[d] ?? []) headers.push([node, objectHeader(node, node.cap)]);
-    const heap = this.heap.flush();
-    // 1. new space
-    for (const [addr, bytes] of [...heap.fresh, ...fresh]) this.write(addr, bytes);
-    for (const [node, bytes] of headers) if (moved.has(node)) this.write(node.addr, bytes);
-    // 2. superblock: the new end of file, still the old root (the first flush: nothing to keep)
-    this.writeSuperblock(this.rootAddrOnDisk === UNDEF ? this.root.addr : this.rootAddrOnDisk);
-    // 3. in place: heap, B-tree nodes, then headers (children first)
-    for (const [addr, bytes] of [...heap.inPlace, ...inPlace, ...counts]) this.write(addr, bytes);
-    for (const [node, bytes] of headers) if (!moved.has(node)) this.write(node.addr, bytes);
-    // 4. superblock: the new root, which commits every object that moved (the atomic columns)
-    this.writeSuperblock(this.root.addr);
-    // superseded space ages one flush; after two it may be reused
-    if (this.superblockVersion === 2) for (const [addr, size] of this.freed[1]) this.space.give(addr, size);
-    this.freed = [[], this.freed[0]];
-    this.lastFlush = { headers: headers.length, indexes, writes: this.writes - writesBefore };
+    return { headers, moved };
   }
 
   /**

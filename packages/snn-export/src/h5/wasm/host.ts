@@ -47,7 +47,7 @@ export function summarize(lines: string[]): string {
   return picked.join("; ").slice(0, 600);
 }
 
-const { WasmReader } = await import("./wasm-reader.js");
+const { WasmReader } = await import("./reader.js");
 type Reader = Awaited<ReturnType<typeof WasmReader.open>>;
 const files = new Map<number, Reader>();
 let next = 1;

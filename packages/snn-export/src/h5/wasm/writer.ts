@@ -1,34 +1,28 @@
 /**
- * Writing side of the HDF5 layer: create a file, groups, attributes, appendable columns, small
- * whole datasets, text, hard links. Every engine status is checked and becomes a StorageError.
+ * The h5wasm write engine (the HDF5 C library compiled to WebAssembly): groups, attributes,
+ * appendable columns, small whole datasets, text, hard and external links. Every engine status is
+ * checked and becomes a StorageError.
  */
-import { allocate, dtypeOf, dtypeSize, type Dtype, type NumericArray } from "../dtypes.js";
-import { StorageError } from "../errors.js";
+import { allocate, dtypeOf, dtypeSize, type Dtype, type NumericArray } from "../../dtypes.js";
+import { StorageError } from "../../errors.js";
 import { check, engine, h5lib, loadEngine, scratch, type H5Lib } from "./engine.js";
-import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn } from "./types.js";
+import { absolutePath, parentPath } from "../path.js";
+import type { AppendColumn, AttrValue, ColumnSpec, Compression, StringColumn, VirtualMapping, Writer } from "../types.js";
 
 type H5File = InstanceType<H5Lib["File"]>;
+type H5Object = InstanceType<H5Lib["Group"]>;
 
 const H5_DTYPE: Record<Dtype, string> = {
   int8: "<b", uint8: "<B", int16: "<h", uint16: "<H", int32: "<i", uint32: "<I",
   int64: "<q", uint64: "<Q", float32: "<f", float64: "<d",
 };
 
-function norm(path: string): string {
-  return path.startsWith("/") ? path : "/" + path;
-}
-
-function parentOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i <= 0 ? "/" : path.slice(0, i);
-}
-
 function bytesOf(a: NumericArray, elements: number): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, elements * a.BYTES_PER_ELEMENT);
 }
 
-/** An HDF5 file open for writing. Create with {@link H5Writer.create}. */
-export class H5Writer {
+/** An HDF5 file open for writing through h5wasm. Create with {@link H5Writer.create}. */
+export class H5Writer implements Writer {
   readonly filePath: string;
   private file: H5File | null;
   private readonly columns = new Map<string, Column>();
@@ -65,31 +59,63 @@ export class H5Writer {
 
   /** True if a group or dataset exists at `path`. */
   exists(path: string): boolean {
-    return engine().get_type(this.id, norm(path)) >= 0;
+    return engine().get_type(this.id, absolutePath(path)) >= 0;
   }
 
   /** Creates a group and any missing parents; no-op if it exists. */
   createGroup(path: string): void {
-    const p = norm(path);
+    const p = absolutePath(path);
     if (p === "/" || this.exists(p)) return;
-    this.createGroup(parentOf(p));
+    this.createGroup(parentPath(p));
     check(engine().create_group(this.id, p, false), `create group ${p}`, this.filePath);
   }
 
   /** Sets (replaces) an attribute on the group or dataset at `path`. */
   setAttr(path: string, name: string, value: AttrValue, numberDtype: "float64" | "int8" = "float64"): void {
-    const p = norm(path);
+    this.replaceAttr(path, name, (obj) => {
+      if (typeof value === "string") obj.create_attribute(name, value);
+      else if (typeof value === "number" && numberDtype === "int8") obj.create_attribute(name, new Int8Array([value]), [], "<b");
+      else if (typeof value === "number") obj.create_attribute(name, new Float64Array([value]), [], "<d");
+      else if (typeof value === "bigint") obj.create_attribute(name, new BigInt64Array([value]), [], "<q");
+      else if (typeof value === "boolean") obj.create_attribute(name, new Int8Array([value ? 1 : 0]), [], "<b");
+      else obj.create_attribute(name, value as never, [value.length], H5_DTYPE[dtypeOf(value)]);
+    });
+  }
+
+  /** A scalar numeric attribute of the given dtype. */
+  setScalarAttr(path: string, name: string, value: number | bigint, dtype: Dtype): void {
+    const one = allocate(dtype, 1);
+    one[0] = (one instanceof BigInt64Array || one instanceof BigUint64Array ? BigInt(value) : Number(value)) as never;
+    this.replaceAttr(path, name, (obj) => obj.create_attribute(name, one as never, [], H5_DTYPE[dtype]));
+  }
+
+  /** A 1-D attribute of variable-length UTF-8 strings. */
+  setStringsAttr(path: string, name: string, values: string[]): void {
+    this.replaceAttr(path, name, (obj) => obj.create_attribute(name, values, [values.length], "S"));
+  }
+
+  /** A scalar object reference attribute pointing at `target`. */
+  setRefAttr(path: string, name: string, target: string): void {
+    const to = this.file!.get(absolutePath(target)) as H5Object | null;
+    if (!to) throw new StorageError("HDF5_ERROR", `cannot reference ${target} from ${path}: it does not exist in ${this.filePath}`);
+    const ref = to.create_reference();
+    this.replaceAttr(path, name, (obj) => obj.create_attribute(name, [ref] as never, [], "Reference"));
+  }
+
+  /** Not in h5wasm: it cannot make enumeration types. */
+  setEnumAttr(path: string, name: string): void {
+    throw new StorageError("HDF5_ERROR", `the h5wasm engine cannot write enumeration attributes (${name} of ${path} in ${this.filePath}); use the "ts" engine`);
+  }
+
+  /** Deletes attribute `name` of the object at `path` if it exists, lets `create` make it, and checks that it did. */
+  private replaceAttr(path: string, name: string, create: (obj: H5Object) => void): void {
+    const p = absolutePath(path);
     const m = engine();
     const names = m.get_attribute_names(this.id, p) as string[];
     if (names.includes(name)) check(m.delete_attribute(this.id, p, name), `replace attribute ${name} of ${p}`, this.filePath);
-    const obj = this.file!.get(p) as InstanceType<H5Lib["Group"]> | null;
+    const obj = this.file!.get(p) as H5Object | null;
     if (!obj) throw new StorageError("HDF5_ERROR", `cannot set attribute ${name}: ${p} does not exist in ${this.filePath}`);
-    if (typeof value === "string") obj.create_attribute(name, value);
-    else if (typeof value === "number" && numberDtype === "int8") obj.create_attribute(name, new Int8Array([value]), [], "<b");
-    else if (typeof value === "number") obj.create_attribute(name, new Float64Array([value]), [], "<d");
-    else if (typeof value === "bigint") obj.create_attribute(name, new BigInt64Array([value]), [], "<q");
-    else if (typeof value === "boolean") obj.create_attribute(name, new Int8Array([value ? 1 : 0]), [], "<b");
-    else obj.create_attribute(name, value as never, [value.length], H5_DTYPE[dtypeOf(value)]);
+    create(obj);
     if (!(m.get_attribute_names(this.id, p) as string[]).includes(name)) {
       throw new StorageError("HDF5_ERROR", `HDF5 failed to write attribute ${name} of ${p} in ${this.filePath}`);
     }
@@ -97,7 +123,7 @@ export class H5Writer {
 
   /** Removes an attribute if it exists. */
   deleteAttr(path: string, name: string): void {
-    const p = norm(path);
+    const p = absolutePath(path);
     const m = engine();
     if ((m.get_attribute_names(this.id, p) as string[]).includes(name)) {
       check(m.delete_attribute(this.id, p, name), `delete attribute ${name} of ${p}`, this.filePath);
@@ -106,8 +132,8 @@ export class H5Writer {
 
   /** Creates an appendable chunked column (shape [0, ...rowShape], unlimited first dimension). */
   createColumn(path: string, spec: ColumnSpec): AppendColumn {
-    const p = norm(path);
-    this.createGroup(parentOf(p));
+    const p = absolutePath(path);
+    this.createGroup(parentPath(p));
     const rowSize = spec.rowShape.reduce((a, b) => a * b, 1);
     const chunkRows = Math.max(1, Math.floor(spec.chunkRows));
     const args: Parameters<H5File["create_dataset"]>[0] = {
@@ -154,8 +180,8 @@ export class H5Writer {
 
   /** Creates an appendable, chunked 1-D variable-length UTF-8 string column. */
   createStringColumn(path: string, chunkRows = 1024): StringColumn {
-    const p = norm(path);
-    this.createGroup(parentOf(p));
+    const p = absolutePath(path);
+    this.createGroup(parentPath(p));
     this.file!.create_dataset({ name: p, data: [] as string[], shape: [0], maxshape: [null], chunks: [chunkRows], dtype: "S" });
     if (engine().get_type(this.id, p) !== engine().H5G_DATASET) {
       throw new StorageError("HDF5_ERROR", `HDF5 failed to create string dataset ${p} in ${this.filePath}`);
@@ -203,12 +229,12 @@ export class H5Writer {
 
   /** Writes (or overwrites) a scalar variable-length UTF-8 string dataset. */
   writeText(path: string, text: string): void {
-    const p = norm(path);
+    const p = absolutePath(path);
     if (this.exists(p)) {
       this.overwriteText(p, text);
       return;
     }
-    this.createGroup(parentOf(p));
+    this.createGroup(parentPath(p));
     this.file!.create_dataset({ name: p, data: text });
     if (engine().get_type(this.id, p) !== engine().H5G_DATASET) {
       throw new StorageError("HDF5_ERROR", `HDF5 failed to write text dataset ${p} in ${this.filePath}`);
@@ -229,8 +255,8 @@ export class H5Writer {
 
   /** Writes a 1-D variable-length UTF-8 string dataset (may be empty). */
   writeStrings(path: string, list: string[]): void {
-    const p = norm(path);
-    this.createGroup(parentOf(p));
+    const p = absolutePath(path);
+    this.createGroup(parentPath(p));
     if (list.length === 0) {
       this.file!.create_dataset({ name: p, data: [] as string[], shape: [0], dtype: "S" });
     } else {
@@ -243,15 +269,36 @@ export class H5Writer {
 
   /** Creates a hard link `name` to the existing object `target`. */
   link(target: string, name: string): void {
-    const p = norm(name);
-    this.createGroup(parentOf(p));
-    check(engine().create_hard_link(this.id, norm(target), p), `link ${p} to ${target}`, this.filePath);
+    const p = absolutePath(name);
+    this.createGroup(parentPath(p));
+    check(engine().create_hard_link(this.id, absolutePath(target), p), `link ${p} to ${target}`, this.filePath);
+  }
+
+  /** An external link at `path` to `objPath` in `file`. */
+  externalLink(path: string, file: string, objPath = "/"): void {
+    const p = absolutePath(path);
+    this.createGroup(parentPath(p));
+    check(engine().create_external_link(this.id, file, objPath, p), `link ${p} to ${file}:${objPath}`, this.filePath);
+  }
+
+  /** Not in h5wasm: it cannot make virtual datasets. */
+  createVirtualDataset(path: string, _dtype: Dtype, _dims: number[], _fill: number, _maps: VirtualMapping[]): void {
+    throw new StorageError("HDF5_ERROR", `the h5wasm engine cannot write virtual datasets (${path} in ${this.filePath}); use the "ts" engine`);
   }
 
   /** Flushes HDF5's caches to the file. */
   flush(): void {
     check(engine().flush(this.id), "flush", this.filePath);
   }
+
+  /** h5wasm compresses on the calling thread: every flush can be done at once. */
+  flushIfIdle(): boolean {
+    this.flush();
+    return true;
+  }
+
+  /** Every call is applied when it returns. */
+  waitIdle(): void {}
 
   /** Closes the file; idempotent. */
   close(): void {

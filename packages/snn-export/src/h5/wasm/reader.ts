@@ -3,22 +3,19 @@
  * h5py or the h5wasm engine) and live (SWMR) reads. Group walks, attributes, row-slice reads and
  * strings through the HDF5 C library compiled to WebAssembly.
  */
-import { allocate, dtypeSize, type Dtype, type NumericArray } from "../dtypes.js";
-import { FormatError, StorageError } from "../errors.js";
+import { allocate, dtypeSize, type Dtype, type NumericArray } from "../../dtypes.js";
+import { FormatError, StorageError } from "../../errors.js";
+import { absolutePath } from "../path.js";
 import { engine, h5lib, loadEngine, scratch, type H5Lib } from "./engine.js";
 
 /** A negative engine status is a StorageError naming the call (the host adds what HDF5 said). */
 function check(status: number | bigint, what: string, file: string): void {
   if (status < 0) throw new StorageError("HDF5_ERROR", `HDF5 failed to ${what} in ${file} (status ${status}); the file may be damaged`);
 }
-import type { DatasetInfo } from "./types.js";
+import type { DatasetInfo } from "../types.js";
 
 type H5File = InstanceType<H5Lib["File"]>;
 interface H5Meta { type: number; size: number; signed: boolean; vlen: boolean; shape: number[] | null; chunks: number[] | null }
-
-function norm(path: string): string {
-  return path.startsWith("/") ? path : "/" + path;
-}
 
 function dtypeFromMeta(m: H5Meta): Dtype | "string" {
   if (m.type === 3) return "string";
@@ -78,7 +75,7 @@ export class WasmReader {
    * cannot open is a FormatError `CORRUPT`, not an absence.
    */
   kind(path: string): "group" | "dataset" | null {
-    const p = norm(path).replace(/\/+$/, "") || "/";
+    const p = absolutePath(path);
     const t = engine().get_type(this.id, p);
     if (t === engine().H5G_GROUP) return "group";
     if (t === engine().H5G_DATASET) return "dataset";
@@ -94,16 +91,16 @@ export class WasmReader {
   /** Names of the members of the group at `path`, sorted. */
   keys(path: string): string[] {
     if (this.kind(path) !== "group") return [];
-    return guard(this.filePath, `list ${norm(path)}`, () => [...(engine().get_names(this.id, norm(path), false) as string[])].sort());
+    return guard(this.filePath, `list ${absolutePath(path)}`, () => [...(engine().get_names(this.id, absolutePath(path), false) as string[])].sort());
   }
 
   /** All attributes of the object at `path` as plain values (scalars unwrapped, bigint as bigint). */
   attrs(path: string): Record<string, unknown> {
     if (this.kind(path) === null) return {};
-    const obj = this.f.get(norm(path)) as InstanceType<H5Lib["Group"]> | null;
-    if (!obj) throw new FormatError("CORRUPT", `${this.filePath}: HDF5 cannot open ${norm(path)} to read its attributes (the file is damaged)`);
+    const obj = this.f.get(absolutePath(path)) as InstanceType<H5Lib["Group"]> | null;
+    if (!obj) throw new FormatError("CORRUPT", `${this.filePath}: HDF5 cannot open ${absolutePath(path)} to read its attributes (the file is damaged)`);
     const out: Record<string, unknown> = {};
-    guard(this.filePath, `read the attributes of ${norm(path)}`, () => {
+    guard(this.filePath, `read the attributes of ${absolutePath(path)}`, () => {
       for (const [name, attr] of Object.entries(obj.attrs)) out[name] = attr.value;
     });
     return out;
@@ -111,7 +108,7 @@ export class WasmReader {
 
   /** Shape, dtype, chunking and filters of the dataset at `path`. */
   info(path: string): DatasetInfo {
-    const p = norm(path);
+    const p = absolutePath(path);
     if (this.kind(p) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${p} in ${this.filePath}`);
     const [m, filters] = guard(this.filePath, `read the description of ${p}`, () => [
       engine().get_dataset_metadata(this.id, p) as unknown as H5Meta,
@@ -122,7 +119,7 @@ export class WasmReader {
 
   /** Rows `[start, end)` of a numeric dataset, all other dimensions whole, as a flat row-major array. */
   readRows(path: string, start: number, end: number): NumericArray {
-    const p = norm(path);
+    const p = absolutePath(path);
     const { shape, dtype } = this.info(p);
     if (dtype === "string") throw new FormatError("NOT_SNN_EXPORT", `${p} holds strings, not numbers`);
     if (shape.length === 0) {
@@ -152,20 +149,20 @@ export class WasmReader {
 
   /** A scalar string dataset's text. */
   readText(path: string): string {
-    const ds = this.f.get(norm(path)) as InstanceType<H5Lib["Dataset"]> | null;
-    if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${norm(path)} in ${this.filePath}`);
-    const v = guard(this.filePath, `read ${norm(path)}`, () => ds.value);
-    if (typeof v !== "string") throw new FormatError("NOT_SNN_EXPORT", `${norm(path)} is not a text dataset`);
+    const ds = this.f.get(absolutePath(path)) as InstanceType<H5Lib["Dataset"]> | null;
+    if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${absolutePath(path)} in ${this.filePath}`);
+    const v = guard(this.filePath, `read ${absolutePath(path)}`, () => ds.value);
+    if (typeof v !== "string") throw new FormatError("NOT_SNN_EXPORT", `${absolutePath(path)} is not a text dataset`);
     return v;
   }
 
   /** A 1-D string dataset's values. */
   readStrings(path: string): string[] {
-    const ds = this.f.get(norm(path)) as InstanceType<H5Lib["Dataset"]> | null;
-    if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${norm(path)} in ${this.filePath}`);
-    if (guard(this.filePath, `read ${norm(path)}`, () => ds.shape ?? [0])[0] === 0) return [];
-    const v = guard(this.filePath, `read ${norm(path)}`, () => ds.value);
-    if (!Array.isArray(v)) throw new FormatError("NOT_SNN_EXPORT", `${norm(path)} is not a string list`);
+    const ds = this.f.get(absolutePath(path)) as InstanceType<H5Lib["Dataset"]> | null;
+    if (!ds || this.kind(path) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${absolutePath(path)} in ${this.filePath}`);
+    if (guard(this.filePath, `read ${absolutePath(path)}`, () => ds.shape ?? [0])[0] === 0) return [];
+    const v = guard(this.filePath, `read ${absolutePath(path)}`, () => ds.value);
+    if (!Array.isArray(v)) throw new FormatError("NOT_SNN_EXPORT", `${absolutePath(path)} is not a string list`);
     return v.map(String);
   }
 
@@ -173,7 +170,7 @@ export class WasmReader {
    * Rows `[start, end)` of a 1-D string dataset (clamped to its length), without reading the rest.
    */
   readStringRows(path: string, start: number, end: number): string[] {
-    const p = norm(path);
+    const p = absolutePath(path);
     const ds = this.f.get(p) as InstanceType<H5Lib["Dataset"]> | null;
     if (!ds || this.kind(p) !== "dataset") throw new FormatError("NOT_FOUND", `no dataset ${p} in ${this.filePath}`);
     const rows = guard(this.filePath, `read ${p}`, () => ds.shape ?? [0])[0] ?? 0;
@@ -190,7 +187,7 @@ export class WasmReader {
    * null when nothing is there. Two paths with the same address are hard links to one object.
    */
   objectAddress(path: string): bigint | null {
-    const p = norm(path);
+    const p = absolutePath(path);
     if (this.kind(p) === null) return null;
     const ref = engine().create_object_reference(this.id, p) as unknown as ArrayLike<number>;
     if (!ref || ref.length < 8) return null;
@@ -201,7 +198,7 @@ export class WasmReader {
 
   /** Re-reads the extent of a dataset written by another process (SWMR readers). */
   refresh(path: string): void {
-    check(engine().refresh_dataset(this.id, norm(path)), `refresh ${path}`, this.filePath);
+    check(engine().refresh_dataset(this.id, absolutePath(path)), `refresh ${path}`, this.filePath);
   }
 
   /** Closes the file; idempotent. */

@@ -1,6 +1,6 @@
 /**
- * {@link WasmProxy}: the h5wasm reader (src/h5/wasm-reader.ts) run in a worker thread
- * (src/h5/wasm-host.ts), called synchronously with a deadline. HDF5 has no bound on the work a
+ * {@link WasmProxy}: the h5wasm reader (src/h5/wasm/reader.ts) run in a worker thread
+ * (src/h5/wasm/host.ts), called synchronously with a deadline. HDF5 has no bound on the work a
  * damaged file can make it do (a global heap object of size 0 makes it loop forever), so every
  * call is watched: a call that does not answer within the deadline stops the worker and fails
  * with a FormatError `CORRUPT`. A trap inside the engine (out-of-bounds access) ends that worker
@@ -12,14 +12,14 @@
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
-import { FormatError, StorageError } from "../errors.js";
-import type { DatasetInfo } from "./types.js";
-import type { NumericArray } from "../dtypes.js";
+import { FormatError, StorageError } from "../../errors.js";
+import type { DatasetInfo } from "../types.js";
+import type { NumericArray } from "../../dtypes.js";
 
 /** Atomics.waitAsync (Node 16+; not in this TypeScript lib). */
 const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
 
-const HOST = fileURLToPath(new URL("./wasm-host.js", import.meta.url));
+const HOST = fileURLToPath(new URL("./host.js", import.meta.url));
 
 function deadlineMs(): number {
   const v = Number(process.env.SNN_EXPORT_HDF5_DEADLINE_MS);

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type H5wasmDefault from "h5wasm/node";
-import { StorageError } from "../errors.js";
+import { StorageError } from "../../errors.js";
 
 /** The h5wasm high-level library (File, Group, Dataset, ready). */
 export type H5Lib = typeof H5wasmDefault;
