@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestContext } from "node:test";
+import { CHECKSUM_MAGIC, CHECKSUM_MARK } from "#lib/h5/ts/heap.js";
+import { lookup3 } from "#lib/h5/ts/lookup3.js";
 
 export const PYTHON = "/usr/bin/python3";
 export const STRUCTURE_CHECKER = fileURLToPath(new URL("../../test/py/check_structure.py", import.meta.url));
@@ -217,3 +219,29 @@ export function skipOrFail(t: TestContext, reason: string): void {
 
 /** Deterministic PRNG: the bench scripts' mulberry32 (same seed, same sequence). */
 export { mulberry32 as rng } from "../bench/data.js";
+
+/**
+ * After a test changed the text of strings in a file on purpose (same length in bytes): the
+ * checksum of every global heap collection the `ts` engine marked (FORMAT.md, "Global heap
+ * checksums") computed again, as a writer of that text would have; returns how many were sealed.
+ */
+export function resealGlobalHeaps(bytes: Uint8Array): number {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const u64 = (at: number): number => Number(buf.readBigUInt64LE(at));
+  let n = 0;
+  for (let addr = buf.indexOf("GCOL"); addr >= 0; addr = buf.indexOf("GCOL", addr + 1)) {
+    if (bytes[addr + 4] !== 1 || !CHECKSUM_MARK.every((x, i) => bytes[addr + 5 + i] === x)) continue;
+    const end = addr + u64(addr + 8);
+    for (let p = addr + 16; p + 16 <= end;) {
+      const size = u64(p + 8);
+      if ((bytes[p] | (bytes[p + 1] << 8)) === 0) break;
+      if (size === 8 && CHECKSUM_MAGIC.every((x, i) => bytes[p + 16 + i] === x)) {
+        buf.writeUInt32LE(lookup3(bytes.subarray(addr + 16, p)) >>> 0, p + 20);
+        n++;
+        break;
+      }
+      p += 16 + Math.ceil(size / 8) * 8;
+    }
+  }
+  return n;
+}

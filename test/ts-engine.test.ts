@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 import { test, type TestContext } from "node:test";
 import { Bytes, UNDEF, SIG_GCOL, SIG_OHDR, SIG_TREE } from "#lib/h5/ts/bytes.js";
 import { ChunkIndex } from "#lib/h5/ts/btree.js";
-import { GlobalHeap } from "#lib/h5/ts/heap.js";
+import { CHECKSUM_MAGIC, CHECKSUM_MARK, GlobalHeap } from "#lib/h5/ts/heap.js";
+import { lookup3 } from "#lib/h5/ts/lookup3.js";
 import * as M from "#lib/h5/ts/messages.js";
 import { FreeSpace } from "#lib/h5/ts/space.js";
 import { sizeClass, TsWriter } from "#lib/h5/ts/writer.js";
@@ -322,14 +323,18 @@ test("chunk B-tree, copy-on-write (atomic columns): when anything changed every 
 
 // ------------------------------------------------------------------ heap.ts
 
-/** A global heap collection as the specification lays it out: objects by index, then the free space. */
+/**
+ * A global heap collection as the specification lays it out: objects by index, then the free
+ * space; our checksum object (FORMAT.md) last before the free space, checked and left out of `objects`.
+ */
 function parseCollection(b: Uint8Array): { size: number; objects: Map<number, Uint8Array>; free: number } {
-  assert.deepEqual([...b.subarray(0, 8)], [...SIG_GCOL, 1, 0, 0, 0]);
+  assert.deepEqual([...b.subarray(0, 8)], [...SIG_GCOL, 1, ...CHECKSUM_MARK]);
   const size = u64at(b, 8);
   assert.equal(b.length, size);
   const objects = new Map<number, Uint8Array>();
   let p = 16;
   let free = 0;
+  let checksum = -1;
   while (p + 16 <= size) {
     const index = b[p] | (b[p + 1] << 8);
     const n = u64at(b, p + 8);
@@ -337,14 +342,25 @@ function parseCollection(b: Uint8Array): { size: number; objects: Map<number, Ui
       free = n;
       break;
     }
-    assert.equal(b[p + 2] | (b[p + 3] << 8), 1, "reference count 1");
-    objects.set(index, b.slice(p + 16, p + 16 + n));
+    const data = b.slice(p + 16, p + 16 + n);
+    if (data[0] === 0xff) {
+      assert.equal(checksum, -1, "one checksum object");
+      assert.deepEqual([b[p + 2] | (b[p + 3] << 8), n, ...data.subarray(0, 4)], [0, 8, ...CHECKSUM_MAGIC], "reference count 0, 8 bytes, the magic");
+      assert.equal(index, objects.size + 1, "the next index");
+      assert.equal(new DataView(data.buffer).getUint32(4, true), lookup3(b.subarray(16, p)) >>> 0, "lookup3 of every object before it");
+      checksum = p;
+    } else {
+      assert.equal(checksum, -1, "nothing after the checksum object but the free space");
+      assert.equal(b[p + 2] | (b[p + 3] << 8), 1, "reference count 1");
+      objects.set(index, data);
+    }
     p += 16 + Math.ceil(n / 8) * 8;
   }
+  assert.ok(checksum > 0, "a checksum object");
   return { size, objects, free };
 }
 
-test("global heap: 4 KiB collections with objects padded to 8 bytes and a free-space object, larger ones for large objects, full ones forgotten once written", () => {
+test("global heap: 4 KiB collections with objects padded to 8 bytes, a checksum object and a free-space object, larger ones for large objects, full ones forgotten once written", () => {
   const allocs: number[] = [];
   let next = 5000;
   const heap = new GlobalHeap((n) => (allocs.push(n), (next += n) - n));
@@ -358,7 +374,7 @@ test("global heap: 4 KiB collections with objects padded to 8 bytes and a free-s
   let c = parseCollection(r.fresh[0][1]);
   assert.equal(c.size, 4096);
   assert.deepEqual([...c.objects].map(([i, d]) => [i, [...d]]), [[1, [0x61, 0x62, 0x63]], [2, []]]);
-  assert.equal(c.free, 4096 - 16 - 24 - 16, "the free-space object covers the rest, its header included");
+  assert.equal(c.free, 4096 - 16 - 24 - 16 - 24, "the free-space object covers the rest, its header included");
   assert.equal(heap.retained, 2, "the current collection is kept");
   // more objects: the same collection, rewritten in place
   heap.add(enc.encode("defgh"));
@@ -366,10 +382,10 @@ test("global heap: 4 KiB collections with objects padded to 8 bytes and a free-s
   assert.deepEqual([r.fresh.length, r.inPlace.length], [0, 1]);
   c = parseCollection(r.inPlace[0][1]);
   assert.deepEqual([...c.objects.keys()], [1, 2, 3]);
-  // fill it: (4096 - 16 - 3 objects) / (16 + 8) objects of 8 bytes fit with room for the free-space object
+  // fill it: objects of 8 bytes (16 + 8) fit with room for the checksum object (24) and the free-space object (16)
   const refs = Array.from({ length: 200 }, (_, i) => heap.add(enc.encode(`s${String(i).padStart(6, "0")}`)));
   const firstOther = refs.findIndex((x) => x.addr !== 5000);
-  assert.equal(firstOther, Math.floor((4096 - 16 - 16 - 24 - 16 - 24 - 16) / 24), "as many as fit with 16 bytes left for the free-space object");
+  assert.equal(firstOther, Math.floor((4096 - 16 - 16 - 24 - 16 - 24 - 16 - 24) / 24), "as many as fit with 40 bytes left for the checksum and free-space objects");
   assert.deepEqual(refs[firstOther], { length: 7, addr: 5000 + 4096, index: 1 });
   r = heap.flush();
   assert.deepEqual([r.fresh.length, r.inPlace.length], [1, 1]);
@@ -377,18 +393,18 @@ test("global heap: 4 KiB collections with objects padded to 8 bytes and a free-s
   assert.equal(full.objects.size, 3 + firstOther);
   assert.ok(full.free < 16 + 24, "full");
   assert.equal(heap.retained, 200 - firstOther, "the full collection is forgotten");
-  // a large object gets a collection of its own size (rounded to 8, with room for a free-space object)
+  // a large object gets a collection of its own size (rounded to 8, with room for the checksum and free-space objects)
   const large = heap.add(new Uint8Array(5001).fill(3));
-  assert.equal(allocs.at(-1), Math.ceil((16 + 16 + 5008 + 16) / 8) * 8);
+  assert.equal(allocs.at(-1), Math.ceil((16 + 16 + 5008 + 24 + 16) / 8) * 8);
   r = heap.flush();
   const own = parseCollection(r.fresh.find(([addr]) => addr === large.addr)![1]);
   assert.equal(own.objects.get(1)!.length, 5001);
   assert.equal(own.free, 16);
-  // an object that fills a collection but for the free-space object's 16 bytes
+  // an object that fills a collection but for the checksum object and the free-space object's 16 bytes
   const h2 = new GlobalHeap(() => 0);
-  h2.add(new Uint8Array(4096 - 16 - 16 - 16));
+  h2.add(new Uint8Array(4096 - 16 - 16 - 24 - 16));
   const exact = parseCollection(h2.flush().fresh[0][1]);
-  assert.deepEqual([exact.size, exact.objects.get(1)!.length, exact.free], [4096, 4096 - 48, 16]);
+  assert.deepEqual([exact.size, exact.objects.get(1)!.length, exact.free], [4096, 4096 - 72, 16]);
   h2.add(new Uint8Array(1));
   assert.equal(h2.flush().fresh.length, 1, "the next object needs a new collection");
 });

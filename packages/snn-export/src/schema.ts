@@ -6,6 +6,9 @@
  * Format 2.0 keeps each stream once for the whole experiment (appended episode after episode) and
  * an episode table with one row per episode naming the rows of every stream it owns, so an episode
  * is a slice, not a subtree. Format 1.x (one group per episode) is still read: see {@link V1}.
+ *
+ * Not here because it has no name: the checksum of the strings in each global heap collection
+ * (FORMAT.md, "Global heap checksums"), an HDF5-level layout kept in src/h5/ts/heap.ts.
  */
 import type { Dtype } from "./dtypes.js";
 

@@ -67,6 +67,8 @@ export class Bytes {
 
   bytes(b: Uint8Array): this { this.room(b.length); this.buf.set(b, this.length); this.length += b.length; return this; }
   zeros(n: number): this { this.room(n); this.buf.fill(0, this.length, this.length + n); this.length += n; return this; }
+  /** The bytes written so far: a view, valid until the next write. */
+  view(): Uint8Array { return this.buf.subarray(0, this.length); }
   /** Patches a u32 at `at`. */
   setU32(at: number, v: number): void { this.put32(at, v >>> 0); }
 

@@ -77,7 +77,18 @@ export class WasmReader {
   kind(path: string): "group" | "dataset" | null {
     const p = absolutePath(path);
     const t = engine().get_type(this.id, p);
-    if (t === engine().H5G_GROUP) return "group";
+    if (t === engine().H5G_GROUP) {
+      // h5wasm's get_type reports a group (type 0) also when HDF5 fails to read the object's
+      // header (a checksum error leaves its answer unset): a group is an object HDF5 can open
+      if (p !== "/") {
+        try {
+          engine().get_attribute_names(this.id, p);
+        } catch {
+          throw new FormatError("CORRUPT", `${this.filePath}: HDF5 cannot open ${p} (the file is damaged)`);
+        }
+      }
+      return "group";
+    }
     if (t === engine().H5G_DATASET) return "dataset";
     if (p === "/") throw new FormatError("CORRUPT", `${this.filePath}: HDF5 cannot open the root group (the file is damaged)`);
     const cut = p.lastIndexOf("/");
