@@ -45,14 +45,6 @@ function giveBuffer(dtype: Dtype, buf: NumericArray): void {
   spare.set(key, list);
 }
 
-/**
- * Rows of a stream's first call of `full()` (see ChunkedStream.limit): late enough that V8 has
- * begun collecting feedback for the advance functions (a spike-id stream takes ~20 ids a step),
- * early enough that log() is not yet optimized. Measured with --trace-deopt on small_high_freq:
- * 64 left the spike ids' first chunk deoptimizing log(); 256 and 1024 removed every such deopt.
- */
-const WARM_ROWS = 256;
-
 export class ChunkedStream {
   readonly rowSize: number;
   /** Rows the buffer holds; a full buffer is written at once. */
@@ -73,7 +65,6 @@ export class ChunkedStream {
     this.rowSize = spec.rowShape.reduce((a, b) => a * b, 1);
     this.chunkRows = spec.bufferRows ?? spec.chunkRows;
     this.buf = takeBuffer(spec.bufDtype, this.chunkRows * this.rowSize);
-    this.limit = Math.min(this.chunkRows, WARM_ROWS);
     this.diskDtype = spec.diskDtype;
   }
 
@@ -90,13 +81,13 @@ export class ChunkedStream {
   /** Appends a row of one element. */
   push(value: number): void {
     (this.buf as Float64Array)[this.rows] = value;
-    if (++this.rows >= this.limit) this.full();
+    if (++this.rows >= this.chunkRows) this.flush();
   }
 
   /** Appends a row (`rowSize` elements of the buffer's type). */
   pushRow(row: NumericArray): void {
     (this.buf as Float64Array).set(row as Float64Array, this.rows * this.rowSize);
-    if (++this.rows >= this.limit) this.full();
+    if (++this.rows >= this.chunkRows) this.flush();
   }
 
   /** Appends `rows` rows of `value` in every element (NaN or 0 for steps without a value). */
@@ -128,7 +119,7 @@ export class ChunkedStream {
     const row = this.buf as Uint8Array;
     row.fill(0, base, base + this.rowSize);
     for (let i = 0; i < count; i++) row[base + indices[i]] = 1;
-    if (++this.rows >= this.limit) this.full();
+    if (++this.rows >= this.chunkRows) this.flush();
   }
 
   /**
@@ -141,29 +132,12 @@ export class ChunkedStream {
 
   /** Appends the row put together with {@link stage}. */
   commitStaged(): void {
-    if (++this.rows >= this.limit) this.full();
+    if (++this.rows >= this.chunkRows) this.flush();
   }
 
   private advance(n: number): void {
     this.rows += n;
-    if (this.rows >= this.limit) this.full();
-  }
-
-  /**
-   * Rows at which an advance calls {@link full}: {@link WARM_ROWS} at first, then `chunkRows`.
-   * The early call writes nothing; it is there for V8. The code that logs a step (push and the
-   * other appends inlined into it) is optimized after a few hundred steps, and a branch never taken by
-   * then is compiled as "deoptimize here": the first full chunk, thousands of steps later, threw
-   * that code away (log() and its callers, the caller's loop included) to be compiled again.
-   */
-  private limit: number;
-
-  private full(): void {
-    if (this.rows < this.chunkRows) {
-      this.limit = this.chunkRows;
-      return;
-    }
-    this.flush();
+    if (this.rows >= this.chunkRows) this.flush();
   }
 
   /** Writes the buffered rows (a partial chunk at the end) to disk. */
