@@ -1,0 +1,587 @@
+/**
+ * What the viewer's server sends: the experiment read through the loader's public API (lazy
+ * windows, live mode), turned into small JSON answers and windowed, downsampled binary ones. Every
+ * windowed answer is bounded by the pixels the page shows and by a hard byte cap, whatever the
+ * window asks for.
+ *
+ * A file whose writer has not closed it is opened in live mode and opened again when it changes
+ * on disk (size or mtime), at most every {@link REOPEN_MS}: the loader sees episodes started after
+ * its open only when opened again. Reads are synchronous, so a reopen never closes a loader in the
+ * middle of an answer.
+ */
+import { statSync } from "node:fs";
+import { basename, dirname } from "node:path";
+import { ValidationError } from "../errors.js";
+import type { EpisodeData } from "../loader/episode.js";
+import { ExperimentLoader } from "../loader/experiment.js";
+import type { NdArray } from "../loader/types.js";
+import { pack, type PackedArray } from "./binary.js";
+
+/** Hard cap of a windowed binary answer. */
+export const MAX_RESPONSE_BYTES = 1_000_000;
+/** A raster window with at most this many spikes is sent as a spike list (8 bytes a spike), else as bins. */
+export const MAX_SPIKE_LIST = 60_000;
+/** Spikes read per window while binning a raster (bounded memory for any window). */
+const SPIKES_PER_READ = 1_000_000;
+/** Series in one trace answer. */
+export const MAX_SERIES = 32;
+/** Events listed per marker answer. */
+export const MAX_EVENTS = 2_000;
+/** Minimum time between two opens of a file that is being written. */
+export const REOPEN_MS = 250;
+
+export interface RasterRequest {
+  from?: number;
+  to?: number;
+  /** First neuron (inclusive) and last (exclusive). */
+  n0?: number;
+  n1?: number;
+  /** Pixel columns (time) and rows (neurons) the page draws. */
+  width: number;
+  height: number;
+}
+
+export interface SeriesRequest {
+  from?: number;
+  to?: number;
+  width: number;
+}
+
+export interface TraceRequest extends SeriesRequest {
+  variables: string[];
+  neurons: number[];
+}
+
+/** An answer: JSON or a packed binary body. */
+export type Answer = { json: unknown } | { binary: Buffer };
+
+const STATUS_CODES: Record<string, number> = { running: 0, completed: 1, incomplete: 2, interrupted: 3 };
+
+export class ExperimentView {
+  private loader: ExperimentLoader;
+  private live: boolean;
+  private seen: { size: number; mtimeMs: number };
+  private openedAt: number;
+  private changedAt: number;
+  /** Bumped at every reopen; the page compares it to know something changed. */
+  generation = 0;
+  readonly filePath: string;
+
+  private constructor(loader: ExperimentLoader, live: boolean) {
+    this.loader = loader;
+    this.live = live;
+    this.filePath = loader.filePath;
+    this.seen = fileStamp(this.filePath);
+    this.openedAt = Date.now();
+    this.changedAt = this.openedAt;
+  }
+
+  /** Opens `target` (an experiment directory or .h5 file); loader errors (NOT_FOUND, NOT_SNN_EXPORT, ...) pass through. */
+  static async open(target: string): Promise<ExperimentView> {
+    const loader = await ExperimentLoader.open(target);
+    if (loader.rootAttributes.status === "closed") return new ExperimentView(loader, false);
+    // not closed: an exporter may be writing it; follow it in live mode
+    const path = loader.filePath;
+    loader.close();
+    return new ExperimentView(await ExperimentLoader.open(path, { live: true }), true);
+  }
+
+  private refreshing: Promise<void> | null = null;
+
+  /** Opens the file again when it changed on disk since the last open (one reopen at a time). */
+  refresh(): Promise<void> {
+    if (this.refreshing === null) {
+      this.refreshing = this.reopenIfChanged().finally(() => {
+        this.refreshing = null;
+      });
+    }
+    return this.refreshing;
+  }
+
+  private async reopenIfChanged(): Promise<void> {
+    const now = Date.now();
+    if (now - this.openedAt < REOPEN_MS) return;
+    let stamp: { size: number; mtimeMs: number };
+    try {
+      stamp = fileStamp(this.filePath);
+    } catch {
+      return; // gone for a moment (moved, replaced): keep what we have
+    }
+    if (stamp.size === this.seen.size && stamp.mtimeMs === this.seen.mtimeMs) return;
+    const next = await ExperimentLoader.open(this.filePath, { live: true });
+    // once closed by its writer, the file does not change any more: read it as a closed file
+    let live = true;
+    let loader = next;
+    if (next.rootAttributes.status === "closed") {
+      next.close();
+      loader = await ExperimentLoader.open(this.filePath);
+      live = false;
+    }
+    const old = this.loader;
+    this.loader = loader;
+    this.live = live;
+    this.seen = stamp;
+    this.openedAt = now;
+    this.changedAt = now;
+    this.generation++;
+    old.close();
+  }
+
+  close(): void {
+    this.loader.close();
+  }
+
+  /** Root status, episode count and the last episode's counters: what the page polls. */
+  status(): unknown {
+    const l = this.loader;
+    const meta = l.getMetadata();
+    const t = l.episodes();
+    const n = t.ids.length;
+    return {
+      generation: this.generation,
+      live: this.live,
+      status: displayStatus(meta.status, this.live),
+      endTime: meta.endTime,
+      episodeCount: n,
+      secondsSinceChange: Math.round((Date.now() - this.changedAt) / 1000),
+      last: n === 0 ? null : episodeRow(t, n - 1),
+    };
+  }
+
+  /** Name, status, times, config, provenance, network: the overview. */
+  overview(): unknown {
+    const l = this.loader;
+    const meta = l.getMetadata();
+    const { git, runtime, user, experimentName, startTime, endTime, status, formatVersion, layout, exporterOptions, ...other } = meta;
+    const code = safe(() => l.listCodeFiles(), []);
+    return {
+      name: experimentName ?? basename(dirname(this.filePath)),
+      file: basename(this.filePath),
+      directory: basename(dirname(this.filePath)),
+      status: displayStatus(status, this.live),
+      live: this.live,
+      startTime,
+      endTime,
+      formatVersion,
+      layout,
+      exporterOptions,
+      config: safe(() => l.getConfig(), {}),
+      user,
+      runtime: runtime ?? safe(() => l.getRuntime(), null),
+      git: git === undefined ? null : withoutDiff(git),
+      hasDiff: typeof (git as { diff?: unknown } | undefined)?.diff === "string",
+      code: code.map((f, index) => ({ index, path: f.path, size: f.size, stored: f.stored, reason: f.reason ?? null, sha256: f.sha256 })),
+      network: network(l),
+      checkpoints: safe(() => l.listCheckpoints(), []),
+      episodeCount: l.episodeCount,
+      otherMetadata: Object.keys(other),
+    };
+  }
+
+  /** Text of the code snapshot's file number `index` (its position in the overview's list). */
+  codeFile(index: number): unknown {
+    const files = this.loader.listCodeFiles();
+    const f = files[index];
+    if (f === undefined) throw new ValidationError("NOT_FOUND", `no code snapshot file number ${index} (the snapshot has ${files.length})`);
+    if (!f.stored) throw new ValidationError("NOT_FOUND", `${f.path} was not stored in the code snapshot: ${f.reason ?? "no reason recorded"}`);
+    return { path: f.path, text: this.loader.getCodeFile(f.path) };
+  }
+
+  /** The git diff recorded with the run. */
+  gitDiff(): unknown {
+    const git = this.loader.getMetadata().git as { diff?: unknown } | undefined;
+    if (typeof git?.diff !== "string") throw new ValidationError("NOT_FOUND", "no git diff was recorded with this run");
+    return { text: git.diff };
+  }
+
+  /** The episode table from row `from` on, as columns (binary). */
+  episodes(from: number): Answer {
+    const t = this.loader.episodes();
+    const n = t.ids.length;
+    const lo = Math.min(from, n);
+    const status = new Uint8Array(n - lo);
+    for (let i = lo; i < n; i++) status[i - lo] = STATUS_CODES[t.status[i]] ?? 255;
+    return {
+      binary: pack(
+        { from: lo, count: n - lo, total: n, generation: this.generation, statusNames: Object.keys(STATUS_CODES) },
+        {
+          ids: t.ids.slice(lo),
+          status,
+          success: t.success.slice(lo),
+          totalTimesteps: t.totalTimesteps.slice(lo),
+          totalSpikes: t.totalSpikes.slice(lo),
+          totalReward: t.totalReward.slice(lo),
+          startTime: t.startTime.slice(lo),
+          endTime: t.endTime.slice(lo),
+        },
+      ),
+    };
+  }
+
+  /** One episode's attributes, what it stores, and its event / reward / weight-change counts. */
+  episode(id: number): unknown {
+    const ep = this.loader.getEpisode(id);
+    const attrs = ep.attrs;
+    const range = timeRange(ep);
+    const states = ep.getNeuralStates({ from: range.from, to: range.from + 1 });
+    const behavior = ep.getBehavior({ from: range.from, to: range.from + 1 });
+    const shapeOf = (v: NdArray) => v.shape.slice(1);
+    return {
+      id,
+      attrs,
+      from: range.from,
+      to: range.to,
+      nNeurons: neuronCount(this.loader, ep, range),
+      neuralVariables: Object.entries(states.variables).map(([name, v]) => ({ name, shape: shapeOf(v) })),
+      behaviorVariables: Object.entries(behavior.variables).map(([name, v]) => ({ name, shape: shapeOf(v) })),
+      summary: safe(() => ep.getSummary(), null),
+      staticData: safe(() => ep.listStaticData(), []),
+      generation: this.generation,
+    };
+  }
+
+  /**
+   * Spikes of a window of an episode, for the raster: the spikes themselves when there are at most
+   * {@link MAX_SPIKE_LIST}, else counts per (pixel column x neuron row) bin. Read window by window
+   * through `getSpikes({ from, to, neurons })`, so memory stays bounded for any window.
+   */
+  raster(id: number, req: RasterRequest): Answer {
+    const ep = this.loader.getEpisode(id);
+    const range = timeRange(ep);
+    const from = Math.max(range.from, req.from ?? range.from);
+    const to = Math.max(from, Math.min(range.to, req.to ?? range.to));
+    const nAll = neuronCount(this.loader, ep, range);
+    const n0 = Math.max(0, req.n0 ?? 0);
+    const n1 = Math.max(n0, req.n1 ?? nAll);
+    const span = Math.max(1, to - from);
+    const cols = Math.max(1, Math.min(req.width, span));
+    let rows = Math.max(1, Math.min(req.height, n1 - n0 || 1));
+    // bins as u16: the byte cap bounds columns x rows
+    const maxCells = Math.floor((MAX_RESPONSE_BYTES - 4096) / 2);
+    if (cols * rows > maxCells) rows = Math.max(1, Math.floor(maxCells / cols));
+    const bins = new Uint32Array(cols * rows);
+    const colScale = cols / span;
+    const rowScale = rows / Math.max(1, n1 - n0);
+    let listT: Uint32Array | null = new Uint32Array(1024) as Uint32Array;
+    let listN: Uint32Array = new Uint32Array(1024);
+    let count = 0;
+    let maxBin = 0;
+    const total = Number(ep.attrs.total_spikes);
+    const density = Number.isFinite(total) && total > 0 ? total / Math.max(1, range.to - range.from) : 1;
+    const stepsPerRead = Math.max(1_000, Math.floor(SPIKES_PER_READ / density));
+    const neurons = { from: n0, to: n1 };
+    for (let lo = from; lo < to; lo += stepsPerRead) {
+      const hi = Math.min(to, lo + stepsPerRead);
+      const sp = ep.getSpikes({ from: lo, to: hi, neurons });
+      const ts = sp.timesteps;
+      const ns = sp.neuronIds;
+      for (let i = 0; i < ns.length; i++) {
+        const c = Math.min(cols - 1, Math.floor((ts[i] - from) * colScale));
+        const r = Math.min(rows - 1, Math.floor((ns[i] - n0) * rowScale));
+        const b = ++bins[r * cols + c];
+        if (b > maxBin) maxBin = b;
+        if (listT !== null) {
+          if (count >= MAX_SPIKE_LIST) listT = null;
+          else {
+            if (count === listT.length) {
+              listT = grow(listT);
+              listN = grow(listN);
+            }
+            listT[count] = ts[i] - from;
+            listN[count] = ns[i];
+          }
+        }
+        count++;
+      }
+    }
+    const meta = { from, to, n0, n1, nNeurons: nAll, spikes: count, generation: this.generation };
+    if (listT !== null) {
+      return { binary: pack({ ...meta, kind: "spikes" }, { t: listT.slice(0, count), n: listN.slice(0, count) }) };
+    }
+    const out = new Uint16Array(bins.length);
+    for (let i = 0; i < bins.length; i++) out[i] = Math.min(65_535, bins[i]);
+    return { binary: pack({ ...meta, kind: "bins", cols, rows, maxBin }, { bins: out }) };
+  }
+
+  /** Chosen neurons' neural state variables over a window, min/max per pixel column when longer than the width. */
+  traces(id: number, req: TraceRequest): Answer {
+    const ep = this.loader.getEpisode(id);
+    const range = timeRange(ep);
+    const { from, to } = clampWindow(range, req);
+    if (req.variables.length * Math.max(1, req.neurons.length) > MAX_SERIES) {
+      throw new ValidationError("OUT_OF_RANGE", `at most ${MAX_SERIES} traces (variables x neurons) at once, asked for ${req.variables.length * req.neurons.length}`);
+    }
+    const ns = this.loader.getNetworkStructure().nNeurons;
+    const bad = req.neurons.find((n) => ns !== null && n >= ns);
+    if (bad !== undefined) throw new ValidationError("OUT_OF_RANGE", `neuron ${bad} does not exist: the network has ${ns} neurons (0..${(ns ?? 1) - 1})`);
+    const s = ep.getNeuralStates({ variables: req.variables, from, to, neurons: req.neurons });
+    const names: string[] = [];
+    const columns: ArrayLike<number>[] = [];
+    for (const v of req.variables) {
+      const a = s.variables[v];
+      const k = a.shape[1] ?? 1;
+      const inner = a.shape.slice(2).reduce((x, y) => x * y, 1);
+      for (let j = 0; j < k; j++) {
+        names.push(`${v}[${req.neurons[j] ?? j}]`);
+        columns.push(strided(a, j * inner, k * inner));
+      }
+    }
+    return { binary: downsampled({ from, to, names, generation: this.generation }, s.timesteps, columns, names, req.width) };
+  }
+
+  /** Behaviour variables over a window (a `[T, k]` variable gives k series), min/max per pixel column. */
+  behavior(id: number, req: SeriesRequest): Answer {
+    const ep = this.loader.getEpisode(id);
+    const { from, to } = clampWindow(timeRange(ep), req);
+    const b = ep.getBehavior({ from, to });
+    const names: string[] = [];
+    const columns: ArrayLike<number>[] = [];
+    for (const [name, a] of Object.entries(b.variables)) {
+      const k = a.shape.slice(1).reduce((x, y) => x * y, 1);
+      if (names.length + k > MAX_SERIES) break;
+      for (let j = 0; j < k; j++) {
+        names.push(k === 1 ? name : `${name}[${j}]`);
+        columns.push(strided(a, j, k));
+      }
+    }
+    return { binary: downsampled({ from, to, names, generation: this.generation }, b.timesteps, columns, names, req.width) };
+  }
+
+  /**
+   * Rewards, events and weight changes of a window. Rewards: each one while there are at most 2
+   * per pixel column, else summed per column. Events: the first {@link MAX_EVENTS} with their
+   * data. Weight changes: per column, how many and the mean and largest |change|.
+   */
+  markers(id: number, req: SeriesRequest): Answer {
+    const ep = this.loader.getEpisode(id);
+    const { from, to } = clampWindow(timeRange(ep), req);
+    const cols = Math.max(1, Math.min(req.width, to - from));
+    const col = (t: number) => Math.min(cols - 1, Math.floor(((t - from) * cols) / Math.max(1, to - from)));
+    const r = ep.getRewards();
+    let rt: number[] = [];
+    let rv: number[] = [];
+    for (let i = 0; i < r.timesteps.length; i++) {
+      if (r.timesteps[i] >= from && r.timesteps[i] < to) {
+        rt.push(r.timesteps[i]);
+        rv.push(r.values[i]);
+      }
+    }
+    let rewardsBinned = false;
+    if (rt.length > 2 * cols) {
+      const sums = new Float64Array(cols);
+      const used = new Uint8Array(cols);
+      for (let i = 0; i < rt.length; i++) {
+        sums[col(rt[i])] += rv[i];
+        used[col(rt[i])] = 1;
+      }
+      const t2: number[] = [];
+      const v2: number[] = [];
+      for (let c = 0; c < cols; c++) if (used[c]) {
+        t2.push(from + ((c + 0.5) * (to - from)) / cols);
+        v2.push(sums[c]);
+      }
+      rt = t2;
+      rv = v2;
+      rewardsBinned = true;
+    }
+    const events = ep.getEvents().filter((e) => e.timestep >= from && e.timestep < to);
+    // the events' data is the user's JSON: keep the listed ones within a share of the byte cap
+    let listed = 0;
+    let eventBytes = 0;
+    while (listed < Math.min(events.length, MAX_EVENTS) && eventBytes < MAX_RESPONSE_BYTES / 4) {
+      eventBytes += JSON.stringify(events[listed]).length;
+      listed++;
+    }
+    const wc = ep.getWeightChanges();
+    const wcCount = new Float64Array(cols);
+    const wcMean = new Float64Array(cols);
+    const wcMax = new Float64Array(cols);
+    let wcTotal = 0;
+    for (let i = 0; i < wc.timesteps.length; i++) {
+      const t = wc.timesteps[i];
+      if (t < from || t >= to) continue;
+      const c = col(t);
+      const d = Math.abs(wc.newWeights[i] - wc.oldWeights[i]);
+      wcCount[c]++;
+      wcMean[c] += d;
+      if (d > wcMax[c]) wcMax[c] = d;
+      wcTotal++;
+    }
+    const wcTime = new Float64Array(cols);
+    for (let c = 0; c < cols; c++) {
+      wcTime[c] = from + (c * (to - from)) / cols;
+      wcMean[c] = wcCount[c] > 0 ? wcMean[c] / wcCount[c] : NaN;
+      if (wcCount[c] === 0) wcMax[c] = NaN;
+    }
+    return {
+      binary: pack(
+        {
+          from, to, cols, rewardsBinned, rewardCount: rt.length,
+          events: events.slice(0, listed), eventCount: events.length, weightChangeCount: wcTotal,
+          generation: this.generation,
+        },
+        {
+          rewardT: Float64Array.from(rt), rewardV: Float64Array.from(rv),
+          wcTime, wcCount, wcMean, wcMax,
+        },
+      ),
+    };
+  }
+}
+
+function fileStamp(path: string): { size: number; mtimeMs: number } {
+  const s = statSync(path);
+  return { size: s.size, mtimeMs: s.mtimeMs };
+}
+
+/** open (being written), closed, or interrupted (not closed, read as a finished file). */
+function displayStatus(status: string | null, live: boolean): string {
+  if (status === "closed") return "closed";
+  if (live) return status === "open" ? "open" : status ?? "unknown";
+  return status ?? "unknown";
+}
+
+function episodeRow(t: ReturnType<ExperimentLoader["episodes"]>, i: number): unknown {
+  const fin = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    id: t.ids[i], status: t.status[i], success: t.success[i], totalTimesteps: fin(t.totalTimesteps[i]), totalSpikes: fin(t.totalSpikes[i]),
+    totalReward: fin(t.totalReward[i]), firstTimestep: fin(t.firstTimestep[i]), lastTimestep: fin(t.lastTimestep[i]),
+  };
+}
+
+function withoutDiff(git: object): object {
+  const { diff: _diff, ...rest } = git as { diff?: unknown };
+  return rest;
+}
+
+function safe<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
+
+/** Neuron counts per value of each string field (types, roles, ...), synapse count, weight histogram. */
+function network(l: ExperimentLoader): unknown {
+  const ns = safe(() => l.getNetworkStructure(), null);
+  if (ns === null) return null;
+  const counts: Record<string, Record<string, number>> = {};
+  for (const [field, v] of Object.entries(ns.neurons)) {
+    if (!Array.isArray(v)) continue;
+    const c: Record<string, number> = {};
+    for (const s of v) c[s] = (c[s] ?? 0) + 1;
+    if (Object.keys(c).length <= 50) counts[field] = c;
+  }
+  let histogram = null;
+  if (ns.weights !== null && ns.weights.data.length > 0) {
+    const d = ns.weights.data;
+    let min = Infinity;
+    let max = -Infinity;
+    let sum = 0;
+    for (let i = 0; i < d.length; i++) {
+      const x = Number(d[i]);
+      if (x < min) min = x;
+      if (x > max) max = x;
+      sum += x;
+    }
+    const nb = 40;
+    const bins = new Array<number>(nb).fill(0);
+    const width = max > min ? (max - min) / nb : 1;
+    for (let i = 0; i < d.length; i++) bins[Math.min(nb - 1, Math.floor((Number(d[i]) - min) / width))]++;
+    histogram = { min, max, mean: sum / d.length, binWidth: width, counts: bins };
+  }
+  return {
+    nNeurons: ns.nNeurons,
+    fields: Object.keys(ns.neurons),
+    countsBy: counts,
+    synapses: ns.weights?.data.length ?? null,
+    weightShape: ns.weights?.shape ?? null,
+    weightHistogram: histogram,
+  };
+}
+
+/** Timesteps `[from, to)` of an episode (empty episodes: [0, 0)). */
+function timeRange(ep: EpisodeData): { from: number; to: number } {
+  const a = ep.attrs;
+  const first = Number(a.first_timestep);
+  const last = Number(a.last_timestep);
+  if (Number.isFinite(first) && Number.isFinite(last) && last >= first) return { from: first, to: last + 1 };
+  const ts = ep.getTimesteps();
+  return ts.length ? { from: ts[0], to: ts[ts.length - 1] + 1 } : { from: 0, to: 0 };
+}
+
+function clampWindow(range: { from: number; to: number }, req: { from?: number; to?: number }): { from: number; to: number } {
+  const from = Math.max(range.from, req.from ?? range.from);
+  return { from, to: Math.max(from, Math.min(range.to, req.to ?? range.to)) };
+}
+
+/** Neurons of the network; without `n_neurons`, the width of a neural state variable, else 1 + the largest id spiking in the episode's start. */
+function neuronCount(l: ExperimentLoader, ep: EpisodeData, range: { from: number; to: number }): number {
+  const n = safe(() => l.getNetworkStructure().nNeurons, null);
+  if (n !== null && n > 0) return n;
+  const ids = safe(() => l.getNetworkStructure().neurons.ids, undefined);
+  if (ids !== undefined && !Array.isArray(ids) && ids.shape[0] > 0) return ids.shape[0];
+  const st = ep.getNeuralStates({ from: range.from, to: range.from + 1 });
+  for (const v of Object.values(st.variables)) if (v.shape.length >= 2) return v.shape[1];
+  const sp = ep.getSpikes({ from: range.from, to: Math.min(range.to, range.from + 10_000) });
+  let max = -1;
+  for (let i = 0; i < sp.neuronIds.length; i++) if (sp.neuronIds[i] > max) max = sp.neuronIds[i];
+  return max + 1;
+}
+
+function grow(a: Uint32Array): Uint32Array {
+  const b = new Uint32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** Every `stride`-th element of an array from `start`, as numbers. */
+function strided(a: NdArray, start: number, stride: number): ArrayLike<number> {
+  const d = a.data;
+  const n = Math.floor((d.length - start + stride - 1) / stride);
+  const out = new Float64Array(Math.max(0, n));
+  for (let i = 0; i < out.length; i++) out[i] = Number(d[start + i * stride]);
+  return out;
+}
+
+/**
+ * Time series for the page: the points themselves when there are at most 2 per pixel column, else
+ * per column the minimum and the maximum of every series, at the column's start and middle.
+ */
+function downsampled(meta: Record<string, unknown>, t: Float64Array, columns: ArrayLike<number>[], names: string[], width: number): Buffer {
+  const n = t.length;
+  const arrays: Record<string, PackedArray> = {};
+  if (n <= 2 * width) {
+    arrays.t = Float64Array.from(t);
+    columns.forEach((c, j) => (arrays[`s${j}`] = Float32Array.from(c)));
+    return pack({ ...meta, downsampled: false, points: n }, arrays);
+  }
+  const from = meta.from as number;
+  const to = meta.to as number;
+  const span = Math.max(1, to - from);
+  const tt = new Float64Array(2 * width);
+  for (let c = 0; c < width; c++) {
+    tt[2 * c] = from + (c * span) / width;
+    tt[2 * c + 1] = from + ((c + 0.5) * span) / width;
+  }
+  arrays.t = tt;
+  columns.forEach((col, j) => {
+    const lo = new Float32Array(width).fill(NaN);
+    const hi = new Float32Array(width).fill(NaN);
+    for (let i = 0; i < n; i++) {
+      const c = Math.min(width - 1, Math.floor(((t[i] - from) * width) / span));
+      const x = col[i];
+      if (x !== x) continue; // NaN: a gap, not a value
+      if (!(x >= lo[c])) lo[c] = x;
+      if (!(x <= hi[c])) hi[c] = x;
+    }
+    const out = new Float32Array(2 * width);
+    for (let c = 0; c < width; c++) {
+      out[2 * c] = lo[c];
+      out[2 * c + 1] = hi[c];
+    }
+    arrays[`s${j}`] = out;
+  });
+  return pack({ ...meta, downsampled: true, points: n, names }, arrays);
+}

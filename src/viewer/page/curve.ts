@@ -1,0 +1,109 @@
+/**
+ * The learning curve of all episodes: total reward (points), its moving average, steps per
+ * episode (right axis) and the success rate's moving average. The episode table arrives as binary
+ * columns and grows in place while the file is written; clicking the chart opens that episode.
+ */
+import uPlot from "uplot";
+import { getPacked } from "./api.js";
+import { byId, defaultWindow, fmt, movingAverage, withGaps } from "./util.js";
+
+export interface EpisodeRows {
+  ids: number[];
+  status: string[];
+  success: number[];
+  steps: number[];
+  spikes: number[];
+  reward: number[];
+}
+
+interface EpisodesMeta {
+  from: number;
+  count: number;
+  total: number;
+  statusNames: string[];
+}
+
+export class LearningCurve {
+  readonly rows: EpisodeRows = { ids: [], status: [], success: [], steps: [], spikes: [], reward: [] };
+  private plot: uPlot | null = null;
+  private readonly onOpen: (id: number) => void;
+
+  constructor(onOpen: (id: number) => void) {
+    this.onOpen = onOpen;
+  }
+
+  /** Reads the table from row `from` on (the whole table at first; then the last row, which may have grown, and the new ones). */
+  async load(from = 0): Promise<void> {
+    const { meta, arrays } = await getPacked<EpisodesMeta>("/api/episodes", { from });
+    const r = this.rows;
+    for (const key of Object.keys(r) as (keyof EpisodeRows)[]) r[key].length = Math.min(r[key].length, meta.from);
+    const push = (target: number[], a: ArrayLike<number>) => {
+      for (let i = 0; i < a.length; i++) target.push(a[i]);
+    };
+    push(r.ids, arrays.ids);
+    push(r.success, arrays.success);
+    push(r.steps, arrays.totalTimesteps);
+    push(r.spikes, arrays.totalSpikes);
+    push(r.reward, arrays.totalReward);
+    for (let i = 0; i < arrays.status.length; i++) r.status.push(meta.statusNames[arrays.status[i]] ?? "other");
+    this.draw();
+  }
+
+  get count(): number {
+    return this.rows.ids.length;
+  }
+
+  private data(): uPlot.AlignedData {
+    const r = this.rows;
+    const w = defaultWindow(r.ids.length);
+    const successRate = r.success.map((s) => (s < 0 ? NaN : s));
+    byId("curve-window").textContent = fmt(w);
+    return [Float64Array.from(r.ids), withGaps(r.reward), withGaps(movingAverage(r.reward, w)), withGaps(r.steps), withGaps(movingAverage(successRate, w))];
+  }
+
+  private draw(): void {
+    const box = byId("curve");
+    const n = this.rows.ids.length;
+    byId("curve-count").textContent = fmt(n);
+    const successes = this.rows.success.filter((s) => s === 1).length;
+    const decided = this.rows.success.filter((s) => s >= 0).length;
+    byId("curve-success").textContent = decided ? `${fmt(successes)} of ${fmt(decided)} (${((100 * successes) / decided).toFixed(1)} %)` : "not recorded";
+    if (this.plot) {
+      this.plot.setData(this.data());
+      return;
+    }
+    if (n === 0) {
+      box.textContent = "No episodes yet.";
+      return;
+    }
+    box.textContent = "";
+    const many = n > 2000;
+    const opts: uPlot.Options = {
+      width: box.clientWidth || 900,
+      height: 260,
+      scales: { x: { time: false }, steps: {}, rate: { range: [0, 1] } },
+      cursor: { drag: { x: true, y: false } },
+      series: [
+        { label: "episode", value: (_u, v) => fmt(v) },
+        { label: "reward", stroke: "rgba(40,90,170,0.55)", width: 1, points: { show: true, space: 0, size: many ? 2 : 6, width: 1, fill: "rgba(40,90,170,0.45)", stroke: "rgba(40,90,170,0.45)" }, paths: () => null, value: (_u, v) => fmt(v) },
+        { label: "reward (moving avg)", stroke: "#1b4f9c", width: 2, points: { show: false }, value: (_u, v) => fmt(v) },
+        { label: "steps", scale: "steps", stroke: "#b0b0b0", width: 1, points: { show: false }, value: (_u, v) => fmt(v) },
+        { label: "success rate (moving avg)", scale: "rate", stroke: "#2e9d57", width: 1.5, dash: [6, 4], points: { show: false }, value: (_u, v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : "–") },
+      ],
+      axes: [
+        { label: "episode", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000] },
+        { label: "total reward", size: 60 },
+        { label: "steps", scale: "steps", side: 1, size: 60, grid: { show: false } },
+      ],
+    };
+    this.plot = new uPlot(opts, this.data(), box);
+    const plot = this.plot;
+    plot.over.addEventListener("click", () => {
+      if (plot.select.width > 2) return; // a drag zooms, a click opens
+      const i = plot.cursor.idx;
+      if (i !== null && i !== undefined && i < this.rows.ids.length) this.onOpen(this.rows.ids[i]);
+    });
+    plot.over.addEventListener("dblclick", () => plot.setScale("x", { min: this.rows.ids[0], max: this.rows.ids[this.rows.ids.length - 1] }));
+    new ResizeObserver(() => plot.setSize({ width: box.clientWidth, height: 260 })).observe(box);
+  }
+}
