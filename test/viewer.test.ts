@@ -226,6 +226,68 @@ test("server: windowed raster, traces, behaviour and markers match the loader an
   assert.equal(beh.arrays.t.length, 400);
   const mk = await getPacked(v, "/api/episode/0/markers?w=300");
   assert.deepEqual(Array.from(mk.arrays.rewardT), Array.from(ep.getRewards().timesteps));
+
+  // the same windows from the spike overview (made once; one step and one neuron a bin here):
+  // the same bins as read from the spikes
+  const ov = await startViewer({ target: dir, directSpikes: 10_000 });
+  t.after(() => ov.close());
+  for (const q of ["w=700&h=250", "from=500&to=2900&n0=0&n1=500&w=500&h=200", "from=17&to=2999&n0=3&n1=497&w=333&h=77"]) {
+    const direct = await getPacked(v, `/api/episode/0/raster?${q}`);
+    const fromOverview = await getPacked(ov, `/api/episode/0/raster?${q}`);
+    assert.equal(direct.meta.source, undefined);
+    assert.equal(fromOverview.meta.source, "overview", q);
+    assert.equal(fromOverview.meta.binSteps, 1);
+    assert.equal(fromOverview.meta.spikes, direct.meta.spikes, q);
+    assert.deepEqual(Array.from(fromOverview.arrays.bins), Array.from(direct.arrays.bins), q);
+  }
+});
+
+test("server: a long episode's spike overview (several steps a bin) counts every spike once, per neuron exactly", async (t) => {
+  const base = tempDir(t, "snn-view-ov-");
+  const ex = await DataExporter.create("long", { outputBaseDir: base, provenance: false });
+  ex.saveNetworkStructure({ neurons: { ids: Int32Array.from({ length: 300 }, (_, i) => i) } });
+  ex.startEpisode();
+  const r = rng(3);
+  for (let t = 0; t < 40_000; t++) {
+    const a = Math.floor(r() * 150);
+    ex.log({ timestep: 5 + t, spikes: Uint32Array.of(a, 150 + Math.floor(r() * 150)) });
+  }
+  ex.endEpisode();
+  await ex.close();
+  const v = await startViewer({ target: ex.outputDir, directSpikes: 1_000 });
+  t.after(() => v.close());
+  const loader = await ExperimentLoader.open(ex.outputDir);
+  t.after(() => loader.close());
+  const sp = loader.getEpisode(0).getSpikes();
+
+  const all = await getPacked(v, "/api/episode/0/raster?w=1000&h=300");
+  assert.equal(all.meta.source, "overview");
+  const B = all.meta.binSteps as number;
+  assert.equal(B, Math.ceil(40_000 / 16_384));
+  assert.equal(all.meta.spikes, 80_000);
+  // one row a neuron: each row's sum is that neuron's spike count
+  const perNeuron = new Array<number>(300).fill(0);
+  for (const n of sp.neuronIds) perNeuron[n]++;
+  for (let row = 0; row < 300; row++) {
+    let sum = 0;
+    for (let c = 0; c < 1000; c++) sum += all.arrays.bins[row * 1000 + c];
+    assert.equal(sum, perNeuron[row], `neuron ${row}`);
+  }
+  // a window: the spikes whose bin starts in it
+  const from = 12_345;
+  const to = 31_000;
+  const win = await getPacked(v, `/api/episode/0/raster?from=${from}&to=${to}&n0=100&n1=200&w=400&h=100`);
+  assert.equal(win.meta.source, "overview");
+  let want = 0;
+  for (let i = 0; i < sp.neuronIds.length; i++) {
+    const start = 5 + Math.floor((sp.timesteps[i] - 5) / B) * B;
+    if (start >= from && start < to && sp.neuronIds[i] >= 100 && sp.neuronIds[i] < 200) want++;
+  }
+  assert.equal(win.meta.spikes, want);
+  // a narrow window is read from the spikes again, exactly
+  const narrow = await getPacked(v, "/api/episode/0/raster?from=20000&to=20100&w=400&h=100");
+  assert.equal(narrow.meta.kind, "spikes");
+  assert.equal(narrow.meta.spikes, 200);
 });
 
 test("server: a plain file, a missing path and a directory without an experiment are typed errors", async (t) => {
@@ -378,6 +440,7 @@ test("browser: the demo's overview, learning curve and episode show the loader's
   const events = ep.getEvents().length;
   assert.match(await text(page, "#events-count"), new RegExp(`^${events} event`));
   await page.screenshot({ path: join(SCREENSHOTS, "viewer-demo.png"), fullPage: true });
+  await page.locator("#episode-section").screenshot({ path: join(SCREENSHOTS, "viewer-episode.png") });
 
   // a code snapshot file opens in the file viewer with the stored text
   const files = loader.listCodeFiles().filter((f) => f.stored);
@@ -452,8 +515,9 @@ test("browser: the page follows a run while it is written (new episodes, the epi
   const browser = await launch(t);
   if (!browser) return;
   const base = tempDir(t, "snn-view-live-");
-  // about 16,000 steps/s: 3 episodes of 40,000 steps take several seconds
-  const writer = spawn(process.execPath, [MAIN, "demo", "--out", base, "--episodes", "3", "--steps", "40000", "--name", "live"], { stdio: ["ignore", "ignore", "pipe"] });
+  // the demo writes about 16,000 steps/s (less on a busy machine): 3 episodes of 80,000 steps
+  // last 15 s or more, a flush every second
+  const writer = spawn(process.execPath, [MAIN, "demo", "--out", base, "--episodes", "3", "--steps", "80000", "--name", "live"], { stdio: ["ignore", "ignore", "pipe"] });
   let writerErr = "";
   writer.stderr!.on("data", (c: Buffer) => (writerErr += c.toString()));
   t.after(() => writer.kill("SIGKILL"));

@@ -73,8 +73,11 @@ export function pack(meta: unknown, arrays: Record<string, PackedArray>): Buffer
 /** Reads a packed body back (the page has its own copy of this for the browser; used by tests). */
 export function unpack(body: ArrayBuffer | Uint8Array): { meta: unknown; arrays: Record<string, PackedArray> } {
   const bytes = body instanceof Uint8Array ? body : new Uint8Array(body);
-  // copy to an aligned buffer of our own: typed array views need aligned offsets
-  const buf = bytes.slice().buffer;
+  // copy to a buffer of our own (a Node Buffer may be a view of a shared pool): typed array views
+  // need offsets aligned from the buffer's start
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  const buf = copy.buffer;
   const view = new DataView(buf);
   const n = view.getUint32(0, true);
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n))) as PackedHeader;

@@ -23,6 +23,16 @@ export const MAX_RESPONSE_BYTES = 1_000_000;
 export const MAX_SPIKE_LIST = 60_000;
 /** Spikes read per window while binning a raster (bounded memory for any window). */
 const SPIKES_PER_READ = 1_000_000;
+/**
+ * A raster window expected to hold more spikes than this (of a finished episode) is drawn from the
+ * episode's spike overview instead of read again (see {@link SpikeOverview}).
+ */
+export const DIRECT_SPIKES = 1_000_000;
+/** Time bins and neuron rows of a spike overview, at most. */
+const OVERVIEW_COLS = 16_384;
+const OVERVIEW_ROWS = 1_024;
+/** Spike overviews kept (the most recently used episodes). */
+const OVERVIEWS_KEPT = 2;
 /** Series in one trace answer. */
 export const MAX_SERIES = 32;
 /** Events listed per marker answer. */
@@ -52,6 +62,30 @@ export interface TraceRequest extends SeriesRequest {
   neurons: number[];
 }
 
+/**
+ * Spike counts of a whole finished episode per (time bin of `binSteps` steps x row of
+ * `neuronsPerRow` neurons), made in one pass the first time a wide window of a large episode is
+ * asked for: every later window at least `binSteps` steps per pixel column is binned from it
+ * instead of from the spikes (a bin is counted in the pixel column of its first step).
+ */
+export interface SpikeOverview {
+  from: number;
+  to: number;
+  binSteps: number;
+  neuronsPerRow: number;
+  cols: number;
+  rows: number;
+  counts: Uint8Array | Uint16Array | Uint32Array;
+  total: number;
+  /** The episode's counters when it was made: it is remade if they change. */
+  key: string;
+}
+
+export interface ViewOptions {
+  /** {@link DIRECT_SPIKES}; smaller in tests. */
+  directSpikes?: number;
+}
+
 /** An answer: JSON or a packed binary body. */
 export type Answer = { json: unknown } | { binary: Buffer };
 
@@ -66,8 +100,11 @@ export class ExperimentView {
   /** Bumped at every reopen; the page compares it to know something changed. */
   generation = 0;
   readonly filePath: string;
+  private readonly overviews = new Map<number, SpikeOverview>();
+  private readonly directSpikes: number;
 
-  private constructor(loader: ExperimentLoader, live: boolean) {
+  private constructor(loader: ExperimentLoader, live: boolean, options: ViewOptions) {
+    this.directSpikes = options.directSpikes ?? DIRECT_SPIKES;
     this.loader = loader;
     this.live = live;
     this.filePath = loader.filePath;
@@ -77,13 +114,13 @@ export class ExperimentView {
   }
 
   /** Opens `target` (an experiment directory or .h5 file); loader errors (NOT_FOUND, NOT_SNN_EXPORT, ...) pass through. */
-  static async open(target: string): Promise<ExperimentView> {
+  static async open(target: string, options: ViewOptions = {}): Promise<ExperimentView> {
     const loader = await ExperimentLoader.open(target);
-    if (loader.rootAttributes.status === "closed") return new ExperimentView(loader, false);
+    if (loader.rootAttributes.status === "closed") return new ExperimentView(loader, false, options);
     // not closed: an exporter may be writing it; follow it in live mode
     const path = loader.filePath;
     loader.close();
-    return new ExperimentView(await ExperimentLoader.open(path, { live: true }), true);
+    return new ExperimentView(await ExperimentLoader.open(path, { live: true }), true, options);
   }
 
   private refreshing: Promise<void> | null = null;
@@ -243,7 +280,9 @@ export class ExperimentView {
   /**
    * Spikes of a window of an episode, for the raster: the spikes themselves when there are at most
    * {@link MAX_SPIKE_LIST}, else counts per (pixel column x neuron row) bin. Read window by window
-   * through `getSpikes({ from, to, neurons })`, so memory stays bounded for any window.
+   * through `getSpikes({ from, to, neurons })`, so memory stays bounded for any window. A window
+   * of a finished episode expected to hold more than {@link DIRECT_SPIKES} spikes is binned from
+   * the episode's {@link SpikeOverview} when that is fine enough for the pixel columns asked for.
    */
   raster(id: number, req: RasterRequest): Answer {
     const ep = this.loader.getEpisode(id);
@@ -268,6 +307,10 @@ export class ExperimentView {
     let maxBin = 0;
     const total = Number(ep.attrs.total_spikes);
     const density = Number.isFinite(total) && total > 0 ? total / Math.max(1, range.to - range.from) : 1;
+    if (density * span > this.directSpikes && ep.attrs.status !== "running") {
+      const ov = this.spikeOverview(ep, range, nAll, density);
+      if (span / cols >= ov.binSteps) return { binary: binOverview(ov, { from, to, n0, n1, cols, rows }, { nNeurons: nAll, generation: this.generation }) };
+    }
     const stepsPerRead = Math.max(1_000, Math.floor(SPIKES_PER_READ / density));
     const neurons = { from: n0, to: n1 };
     for (let lo = from; lo < to; lo += stepsPerRead) {
@@ -301,6 +344,41 @@ export class ExperimentView {
     const out = new Uint16Array(bins.length);
     for (let i = 0; i < bins.length; i++) out[i] = Math.min(65_535, bins[i]);
     return { binary: pack({ ...meta, kind: "bins", cols, rows, maxBin }, { bins: out }) };
+  }
+
+  /** The episode's spike overview: kept, or made now in one pass over its spikes. */
+  private spikeOverview(ep: EpisodeData, range: { from: number; to: number }, nAll: number, density: number): SpikeOverview {
+    const key = `${range.from}:${range.to}:${ep.attrs.total_spikes}:${nAll}`;
+    const kept = this.overviews.get(ep.id);
+    if (kept && kept.key === key) {
+      this.overviews.delete(ep.id);
+      this.overviews.set(ep.id, kept); // most recently used last
+      return kept;
+    }
+    const span = Math.max(1, range.to - range.from);
+    const binSteps = Math.max(1, Math.ceil(span / OVERVIEW_COLS));
+    const neuronsPerRow = Math.max(1, Math.ceil(nAll / OVERVIEW_ROWS));
+    const cols = Math.ceil(span / binSteps);
+    const rows = Math.max(1, Math.ceil(nAll / neuronsPerRow));
+    // a neuron spikes at most once a step: a bin holds at most binSteps x neuronsPerRow spikes
+    const most = binSteps * neuronsPerRow;
+    const counts = most <= 255 ? new Uint8Array(cols * rows) : most <= 65_535 ? new Uint16Array(cols * rows) : new Uint32Array(cols * rows);
+    const stepsPerRead = Math.max(1_000, Math.floor(SPIKES_PER_READ / density));
+    let total = 0;
+    for (let lo = range.from; lo < range.to; lo += stepsPerRead) {
+      const sp = ep.getSpikes({ from: lo, to: Math.min(range.to, lo + stepsPerRead) });
+      const ts = sp.timesteps;
+      const ns = sp.neuronIds;
+      for (let i = 0; i < ns.length; i++) {
+        const r = Math.min(rows - 1, Math.floor(ns[i] / neuronsPerRow));
+        counts[r * cols + Math.floor((ts[i] - range.from) / binSteps)]++;
+      }
+      total += ns.length;
+    }
+    const ov: SpikeOverview = { from: range.from, to: range.to, binSteps, neuronsPerRow, cols, rows, counts, total, key };
+    this.overviews.set(ep.id, ov);
+    while (this.overviews.size > OVERVIEWS_KEPT) this.overviews.delete(this.overviews.keys().next().value as number);
+    return ov;
   }
 
   /** Chosen neurons' neural state variables over a window, min/max per pixel column when longer than the width. */
@@ -427,6 +505,47 @@ export class ExperimentView {
       ),
     };
   }
+}
+
+/**
+ * A raster answer binned from a spike overview: the overview's bins whose first step lies in
+ * `[from, to)` and whose first neuron lies in `[n0, n1)`, each counted in the pixel column and
+ * row of its first step and neuron (with one step and one neuron a bin: exactly the spikes' bins).
+ */
+function binOverview(
+  ov: SpikeOverview,
+  w: { from: number; to: number; n0: number; n1: number; cols: number; rows: number },
+  extra: Record<string, unknown>,
+): Buffer {
+  const { from, to, n0, n1, cols, rows } = w;
+  const bins = new Uint32Array(cols * rows);
+  const colScale = cols / Math.max(1, to - from);
+  const rowScale = rows / Math.max(1, n1 - n0);
+  const c0 = Math.max(0, Math.ceil((from - ov.from) / ov.binSteps));
+  const c1 = Math.min(ov.cols, Math.ceil((to - ov.from) / ov.binSteps));
+  const r0 = Math.max(0, Math.ceil(n0 / ov.neuronsPerRow));
+  const r1 = Math.min(ov.rows, Math.ceil(n1 / ov.neuronsPerRow));
+  const colOf = new Int32Array(Math.max(0, c1 - c0));
+  for (let c = c0; c < c1; c++) colOf[c - c0] = Math.min(cols - 1, Math.floor((ov.from + c * ov.binSteps - from) * colScale));
+  let spikes = 0;
+  let maxBin = 0;
+  for (let r = r0; r < r1; r++) {
+    const out = Math.min(rows - 1, Math.floor((r * ov.neuronsPerRow - n0) * rowScale)) * cols;
+    const at = r * ov.cols;
+    for (let c = c0; c < c1; c++) {
+      const k = ov.counts[at + c];
+      if (k === 0) continue;
+      const b = (bins[out + colOf[c - c0]] += k);
+      if (b > maxBin) maxBin = b;
+      spikes += k;
+    }
+  }
+  const out = new Uint16Array(bins.length);
+  for (let i = 0; i < bins.length; i++) out[i] = Math.min(65_535, bins[i]);
+  return pack(
+    { ...extra, from, to, n0, n1, spikes, kind: "bins", source: "overview", binSteps: ov.binSteps, neuronsPerRow: ov.neuronsPerRow, cols, rows, maxBin },
+    { bins: out },
+  );
 }
 
 function fileStamp(path: string): { size: number; mtimeMs: number } {

@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SnnExportError, StorageError, ValidationError } from "../errors.js";
-import { ExperimentView, MAX_SERIES, type Answer } from "./data.js";
+import { ExperimentView, MAX_SERIES, type Answer, type DIRECT_SPIKES } from "./data.js";
 
 export interface ViewerOptions {
   /** Experiment directory or .h5 file. */
@@ -23,6 +23,8 @@ export interface ViewerOptions {
   port?: number;
   /** Access token; a random one by default. */
   token?: string;
+  /** Raster windows with more spikes are drawn from an overview ({@link DIRECT_SPIKES}; smaller in tests). */
+  directSpikes?: number;
 }
 
 export interface Viewer {
@@ -79,7 +81,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const host = options.host ?? "127.0.0.1";
   const token = options.token ?? randomBytes(24).toString("base64url");
   const assets = loadAssets();
-  const view = await ExperimentView.open(options.target);
+  const view = await ExperimentView.open(options.target, { directSpikes: options.directSpikes });
   const server = createServer((req, res) => {
     handle(req, res, { view, token, assets, checkHost: isLoopback(host) }).catch((err: unknown) => {
       // handle() answers every error itself; this is the last resort, never a crash

@@ -209,7 +209,7 @@ export class EpisodePanel {
       this.lastRaster = { url: `/api/episode/${i.id}/raster`, bytes: raster.bytes, kind: m.kind, spikes: m.spikes, from: m.from, to: m.to, n0: m.n0, n1: m.n1 };
       byId("raster-info").textContent =
         `${fmt(m.spikes)} spikes in [${fmt(m.from)}, ${fmt(m.to)}) × neurons [${fmt(m.n0)}, ${fmt(m.n1)}) — ` +
-        (m.kind === "spikes" ? "every spike" : `${fmt(m.cols)}×${fmt(m.rows)} bins, darker = more`) + `, ${fmt(Math.round(raster.bytes / 1024))} KiB`;
+        (m.kind === "spikes" ? "every spike" : `${fmt(m.cols)}×${fmt(m.rows)} bins, darker = more${m.source === "overview" ? ` (from the episode's overview, ${fmt(m.binSteps)} steps a bin)` : ""}`) + `, ${fmt(Math.round(raster.bytes / 1024))} KiB`;
       const mm = markers.meta;
       this.raster.setMarks({ events: mm.events, rewards: { t: markers.arrays.rewardT, v: markers.arrays.rewardV } });
       this.chart("traces", traces, "neural state");

@@ -24,6 +24,9 @@ export interface RasterMeta {
   cols?: number;
   rows?: number;
   maxBin?: number;
+  /** "overview": binned from the episode's spike overview, `binSteps` steps a bin. */
+  source?: string;
+  binSteps?: number;
 }
 
 export interface View {
