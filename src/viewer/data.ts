@@ -79,6 +79,8 @@ export interface SpikeOverview {
   total: number;
   /** The episode's counters when it was made: it is remade if they change. */
   key: string;
+  /** The same counts with 4 times the steps a bin (while that leaves more than 1,024 bins), for wider windows. */
+  coarser: SpikeOverview | null;
 }
 
 export interface ViewOptions {
@@ -308,7 +310,9 @@ export class ExperimentView {
     const total = Number(ep.attrs.total_spikes);
     const density = Number.isFinite(total) && total > 0 ? total / Math.max(1, range.to - range.from) : 1;
     if (density * span > this.directSpikes && ep.attrs.status !== "running") {
-      const ov = this.spikeOverview(ep, range, nAll, density);
+      let ov = this.spikeOverview(ep, range, nAll, density);
+      // the coarsest level still at most one pixel column a bin: fewer bins to go through
+      while (ov.coarser && span / cols >= ov.coarser.binSteps) ov = ov.coarser;
       if (span / cols >= ov.binSteps) return { binary: binOverview(ov, { from, to, n0, n1, cols, rows }, { nNeurons: nAll, generation: this.generation }) };
     }
     const stepsPerRead = Math.max(1_000, Math.floor(SPIKES_PER_READ / density));
@@ -375,7 +379,8 @@ export class ExperimentView {
       }
       total += ns.length;
     }
-    const ov: SpikeOverview = { from: range.from, to: range.to, binSteps, neuronsPerRow, cols, rows, counts, total, key };
+    const ov: SpikeOverview = { from: range.from, to: range.to, binSteps, neuronsPerRow, cols, rows, counts, total, key, coarser: null };
+    for (let level = ov; level.cols > 4 * 1_024; level = level.coarser) level.coarser = coarsen(level, 4);
     this.overviews.set(ep.id, ov);
     while (this.overviews.size > OVERVIEWS_KEPT) this.overviews.delete(this.overviews.keys().next().value as number);
     return ov;
@@ -505,6 +510,20 @@ export class ExperimentView {
       ),
     };
   }
+}
+
+/** `ov` with `k` of its time bins summed into one. */
+function coarsen(ov: SpikeOverview, k: number): SpikeOverview {
+  const binSteps = ov.binSteps * k;
+  const cols = Math.ceil(ov.cols / k);
+  const most = binSteps * ov.neuronsPerRow;
+  const counts = most <= 255 ? new Uint8Array(cols * ov.rows) : most <= 65_535 ? new Uint16Array(cols * ov.rows) : new Uint32Array(cols * ov.rows);
+  for (let r = 0; r < ov.rows; r++) {
+    const src = r * ov.cols;
+    const dst = r * cols;
+    for (let c = 0; c < ov.cols; c++) counts[dst + Math.floor(c / k)] += ov.counts[src + c];
+  }
+  return { ...ov, binSteps, cols, counts, coarser: null };
 }
 
 /**
