@@ -15,6 +15,7 @@ import { ValidationError } from "../errors.js";
 import type { EpisodeData } from "../loader/episode.js";
 import { ExperimentLoader } from "../loader/experiment.js";
 import type { NdArray } from "../loader/types.js";
+import { ROOT } from "../schema.js";
 import { pack, type PackedArray } from "./binary.js";
 
 /** Hard cap of a windowed binary answer. */
@@ -170,21 +171,38 @@ export class ExperimentView {
     this.loader.close();
   }
 
-  /** Root status, episode count and the last episode's counters: what the page polls. */
+  private statusCache: { generation: number; value: Record<string, unknown> } | null = null;
+
+  /**
+   * Root status, episode count and the last episode's counters: what the page polls every second.
+   * Read once per open of the file (the root attributes and one episode's attributes, not the
+   * episode table).
+   */
   status(): unknown {
-    const l = this.loader;
-    const meta = l.getMetadata();
-    const t = l.episodes();
-    const n = t.ids.length;
-    return {
-      generation: this.generation,
-      live: this.live,
-      status: displayStatus(meta.status, this.live),
-      endTime: meta.endTime,
-      episodeCount: n,
-      secondsSinceChange: Math.round((Date.now() - this.changedAt) / 1000),
-      last: n === 0 ? null : episodeRow(t, n - 1),
-    };
+    if (this.statusCache?.generation !== this.generation) {
+      const l = this.loader;
+      const root = l.rootAttributes;
+      const ids = l.listEpisodes();
+      const lastId = ids[ids.length - 1];
+      const a = lastId === undefined ? null : l.getEpisode(lastId).attrs;
+      const fin = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? x : null);
+      const str = (x: unknown) => (typeof x === "string" ? x : null);
+      const status = str(root[ROOT.status]);
+      this.statusCache = {
+        generation: this.generation,
+        value: {
+          generation: this.generation,
+          live: this.live,
+          status: displayStatus(this.live || status === "closed" ? status : "interrupted", this.live),
+          endTime: str(root[ROOT.endTime]),
+          episodeCount: ids.length,
+          last: a === null
+            ? null
+            : { id: lastId, status: a.status ?? null, totalTimesteps: fin(a.total_timesteps), totalSpikes: fin(a.total_spikes), totalReward: fin(a.total_reward), lastTimestep: fin(a.last_timestep) },
+        },
+      };
+    }
+    return { ...this.statusCache.value, secondsSinceChange: Math.round((Date.now() - this.changedAt) / 1000) };
   }
 
   /** Name, status, times, config, provenance, network: the overview. */
@@ -233,7 +251,7 @@ export class ExperimentView {
     return { text: git.diff };
   }
 
-  /** The episode table from row `from` on, as columns (binary). */
+  /** The episode table from row `from` on, the columns the learning curve draws (binary). */
   episodes(from: number): Answer {
     const t = this.loader.episodes();
     const n = t.ids.length;
@@ -250,8 +268,6 @@ export class ExperimentView {
           totalTimesteps: t.totalTimesteps.slice(lo),
           totalSpikes: t.totalSpikes.slice(lo),
           totalReward: t.totalReward.slice(lo),
-          startTime: t.startTime.slice(lo),
-          endTime: t.endTime.slice(lo),
         },
       ),
     };
@@ -577,14 +593,6 @@ function displayStatus(status: string | null, live: boolean): string {
   if (status === "closed") return "closed";
   if (live) return status === "open" ? "open" : status ?? "unknown";
   return status ?? "unknown";
-}
-
-function episodeRow(t: ReturnType<ExperimentLoader["episodes"]>, i: number): unknown {
-  const fin = (x: number) => (Number.isFinite(x) ? x : null);
-  return {
-    id: t.ids[i], status: t.status[i], success: t.success[i], totalTimesteps: fin(t.totalTimesteps[i]), totalSpikes: fin(t.totalSpikes[i]),
-    totalReward: fin(t.totalReward[i]), firstTimestep: fin(t.firstTimestep[i]), lastTimestep: fin(t.lastTimestep[i]),
-  };
 }
 
 function withoutDiff(git: object): object {

@@ -8,12 +8,13 @@ import { getPacked } from "./api.js";
 import { byId, defaultWindow, fmt, movingAverage, withGaps } from "./util.js";
 
 export interface EpisodeRows {
-  ids: number[];
-  status: string[];
-  success: number[];
-  steps: number[];
-  spikes: number[];
-  reward: number[];
+  ids: Float64Array;
+  /** Index into the answer's status names (running, completed, incomplete, interrupted). */
+  status: Uint8Array;
+  success: Int8Array;
+  steps: Float64Array;
+  spikes: Float64Array;
+  reward: Float64Array;
 }
 
 interface EpisodesMeta {
@@ -23,8 +24,26 @@ interface EpisodesMeta {
   statusNames: string[];
 }
 
+/** `a` up to `keep` entries, then `b` (a new array). */
+function splice<T extends Float64Array | Uint8Array | Int8Array>(a: T, keep: number, b: T): T {
+  const out = new (a.constructor as new (n: number) => T)(keep + b.length);
+  out.set(a.subarray(0, keep));
+  out.set(b, keep);
+  return out;
+}
+
+/** The values, or when some are NaN, a copy with null there (uPlot's gaps; a NaN would spoil its scale). */
+function gapsIfAny(a: Float64Array): Float64Array | (number | null)[] {
+  for (let i = 0; i < a.length; i++) if (Number.isNaN(a[i])) return withGaps(a);
+  return a;
+}
+
 export class LearningCurve {
-  readonly rows: EpisodeRows = { ids: [], status: [], success: [], steps: [], spikes: [], reward: [] };
+  rows: EpisodeRows = {
+    ids: new Float64Array(0), status: new Uint8Array(0), success: new Int8Array(0),
+    steps: new Float64Array(0), spikes: new Float64Array(0), reward: new Float64Array(0),
+  };
+  statusNames: string[] = [];
   private plot: uPlot | null = null;
   private readonly onOpen: (id: number) => void;
 
@@ -36,16 +55,16 @@ export class LearningCurve {
   async load(from = 0): Promise<void> {
     const { meta, arrays } = await getPacked<EpisodesMeta>("/api/episodes", { from });
     const r = this.rows;
-    for (const key of Object.keys(r) as (keyof EpisodeRows)[]) r[key].length = Math.min(r[key].length, meta.from);
-    const push = (target: number[], a: ArrayLike<number>) => {
-      for (let i = 0; i < a.length; i++) target.push(a[i]);
+    const keep = Math.min(r.ids.length, meta.from);
+    this.statusNames = meta.statusNames;
+    this.rows = {
+      ids: splice(r.ids, keep, arrays.ids as Float64Array),
+      status: splice(r.status, keep, arrays.status as Uint8Array),
+      success: splice(r.success, keep, arrays.success as Int8Array),
+      steps: splice(r.steps, keep, arrays.totalTimesteps as Float64Array),
+      spikes: splice(r.spikes, keep, arrays.totalSpikes as Float64Array),
+      reward: splice(r.reward, keep, arrays.totalReward as Float64Array),
     };
-    push(r.ids, arrays.ids);
-    push(r.success, arrays.success);
-    push(r.steps, arrays.totalTimesteps);
-    push(r.spikes, arrays.totalSpikes);
-    push(r.reward, arrays.totalReward);
-    for (let i = 0; i < arrays.status.length; i++) r.status.push(meta.statusNames[arrays.status[i]] ?? "other");
     this.draw();
   }
 
@@ -56,17 +75,21 @@ export class LearningCurve {
   private data(): uPlot.AlignedData {
     const r = this.rows;
     const w = defaultWindow(r.ids.length);
-    const successRate = r.success.map((s) => (s < 0 ? NaN : s));
+    const successRate = Float64Array.from(r.success, (s) => (s < 0 ? NaN : s));
     byId("curve-window").textContent = fmt(w);
-    return [Float64Array.from(r.ids), withGaps(r.reward), withGaps(movingAverage(r.reward, w)), withGaps(r.steps), withGaps(movingAverage(successRate, w))];
+    return [r.ids, gapsIfAny(r.reward), gapsIfAny(movingAverage(r.reward, w)), gapsIfAny(r.steps), gapsIfAny(movingAverage(successRate, w))];
   }
 
   private draw(): void {
     const box = byId("curve");
     const n = this.rows.ids.length;
     byId("curve-count").textContent = fmt(n);
-    const successes = this.rows.success.filter((s) => s === 1).length;
-    const decided = this.rows.success.filter((s) => s >= 0).length;
+    let successes = 0;
+    let decided = 0;
+    for (const x of this.rows.success) {
+      if (x === 1) successes++;
+      if (x >= 0) decided++;
+    }
     byId("curve-success").textContent = decided ? `${fmt(successes)} of ${fmt(decided)} (${((100 * successes) / decided).toFixed(1)} %)` : "not recorded";
     if (this.plot) {
       this.plot.setData(this.data());
@@ -85,7 +108,10 @@ export class LearningCurve {
       cursor: { drag: { x: true, y: false } },
       series: [
         { label: "episode", value: (_u, v) => fmt(v) },
-        { label: "reward", stroke: "rgba(40,90,170,0.55)", width: 1, points: { show: true, space: 0, size: many ? 2 : 6, width: 1, fill: "rgba(40,90,170,0.45)", stroke: "rgba(40,90,170,0.45)" }, paths: () => null, value: (_u, v) => fmt(v) },
+        // one point an episode while few; with many, a thin line (uPlot draws it as a min/max per pixel)
+        many
+          ? { label: "reward", stroke: "rgba(40,90,170,0.35)", width: 1, points: { show: false }, value: (_u, v) => fmt(v) }
+          : { label: "reward", stroke: "rgba(40,90,170,0.55)", width: 1, points: { show: true, space: 0, size: 6, width: 1, fill: "rgba(40,90,170,0.45)", stroke: "rgba(40,90,170,0.45)" }, paths: () => null, value: (_u, v) => fmt(v) },
         { label: "reward (moving avg)", stroke: "#1b4f9c", width: 2, points: { show: false }, value: (_u, v) => fmt(v) },
         { label: "steps", scale: "steps", stroke: "#b0b0b0", width: 1, points: { show: false }, value: (_u, v) => fmt(v) },
         { label: "success rate (moving avg)", scale: "rate", stroke: "#2e9d57", width: 1.5, dash: [6, 4], points: { show: false }, value: (_u, v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : "–") },
