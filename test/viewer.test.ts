@@ -554,10 +554,11 @@ test("browser: the page follows a run while it is written (new episodes, the epi
     return w.panel.info.id > s.episode || steps > s.steps;
   }, start, { timeout: WAIT });
   await page.screenshot({ path: join(SCREENSHOTS, "viewer-live.png"), fullPage: true });
-  // the raster was drawn again for the longer episode (the window's end follows it)
+  // the raster was drawn again for the longer episode (the window's end follows it), from an
+  // answer for the episode shown (not a late answer for the one before)
   await page.waitForFunction(() => {
     const w = window.viewer;
-    return w.panel.lastRaster && w.panel.lastRaster.to === w.panel.info.to;
+    return w.panel.lastRaster && w.panel.lastRaster.to === w.panel.info.to && w.panel.lastRaster.url === `/api/episode/${w.panel.info.id}/raster`;
   }, null, { timeout: WAIT });
   // the writer ends: all 3 episodes and the status closed, still without a reload
   assert.equal(await exitOf(writer), 0, writerErr);
@@ -569,5 +570,7 @@ test("browser: the page follows a run while it is written (new episodes, the epi
   t.after(() => loader.close());
   await page.waitForFunction((n) => window.viewer.panel.info.id === n, loader.episodeCount - 1, { timeout: WAIT });
   await page.waitForFunction((s) => document.getElementById("ep-spikes").textContent.replace(/,/g, "") === String(s), loader.getEpisode(loader.episodeCount - 1).attrs.total_spikes, { timeout: WAIT });
+  const shown = await page.evaluate(() => ({ raster: window.viewer.panel.lastRaster, id: window.viewer.panel.info.id }));
+  await page.waitForFunction((id) => window.viewer.panel.lastRaster?.url === `/api/episode/${id}/raster` && window.viewer.panel.lastRaster.to === window.viewer.panel.info.to, shown.id, { timeout: WAIT });
   assert.deepEqual(errors, []);
 });

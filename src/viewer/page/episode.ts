@@ -176,8 +176,16 @@ export class EpisodePanel {
     this.schedule();
   }
 
+  /**
+   * Asks for the current window in 60 ms (more changes may follow). Answers of requests made
+   * before now are dropped from here on: an answer for an older window or another episode must
+   * not be drawn over this one.
+   */
   private schedule(): void {
     clearTimeout(this.timer);
+    this.seq++;
+    this.abort?.abort();
+    this.abort = null;
     this.timer = window.setTimeout(() => void this.fetchAll(), 60);
   }
 
@@ -187,7 +195,7 @@ export class EpisodePanel {
     this.abort?.abort();
     const abort = new AbortController();
     this.abort = abort;
-    const seq = ++this.seq;
+    const seq = this.seq;
     const v = this.view;
     const width = Math.max(50, Math.round(this.raster.plotWidth * Math.min(2, window.devicePixelRatio || 1)));
     const height = Math.max(10, Math.round(this.raster.plotHeight * Math.min(2, window.devicePixelRatio || 1)));
