@@ -9,7 +9,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -300,6 +300,29 @@ test("server: a plain file, a missing path and a directory without an experiment
   await assert.rejects(startViewer({ target: text }), (e) => isSnnExportError(e, "NOT_HDF5"));
   await assert.rejects(startViewer({ target: join(dir, "missing") }), (e) => isSnnExportError(e, "NOT_FOUND"));
   await assert.rejects(startViewer({ target: dir }), (e) => isSnnExportError(e, "NOT_FOUND"));
+});
+
+test("server: a file not closed by its writer is open while written, interrupted once not written for a minute", async (t) => {
+  const base = tempDir(t, "snn-view-stale-");
+  const ex = await DataExporter.create("stale", { outputBaseDir: base, provenance: false });
+  t.after(() => ex.close());
+  ex.startEpisode();
+  for (let i = 0; i < 50; i++) ex.log({ timestep: i, spikes: Uint32Array.of(i % 7) });
+  ex.flush();
+  const fresh = await startViewer({ target: ex.outputDir });
+  t.after(() => fresh.close());
+  assert.equal((await getJson(fresh, "/api/status")).status, "open");
+  assert.equal((await getJson(fresh, "/api/overview")).status, "open");
+  // as if the writer had died two minutes ago
+  const old = new Date(Date.now() - 120_000);
+  utimesSync(ex.filePath, old, old);
+  const stale = await startViewer({ target: ex.outputDir });
+  t.after(() => stale.close());
+  const s = await getJson(stale, "/api/status");
+  assert.equal(s.status, "interrupted");
+  assert.equal(s.live, true);
+  assert.equal((await getJson(stale, "/api/overview")).status, "interrupted");
+  assert.equal((s.last as { status: string }).status, "running");
 });
 
 /** Runs `snn-export view ...`; resolves with the child and its first stdout line. */

@@ -118,12 +118,13 @@ export class ExperimentView {
 
   /** Opens `target` (an experiment directory or .h5 file); loader errors (NOT_FOUND, NOT_SNN_EXPORT, ...) pass through. */
   static async open(target: string, options: ViewOptions = {}): Promise<ExperimentView> {
-    const loader = await ExperimentLoader.open(target);
-    if (loader.rootAttributes.status === "closed") return new ExperimentView(loader, false, options);
-    // not closed: an exporter may be writing it; follow it in live mode
-    const path = loader.filePath;
-    loader.close();
-    return new ExperimentView(await ExperimentLoader.open(path, { live: true }), true, options);
+    // live first: a plain open of a file that is being written waits for it to hold still
+    const live = await ExperimentLoader.open(target, { live: true });
+    if (live.rootAttributes[ROOT.status] !== "closed") return new ExperimentView(live, true, options);
+    // closed by its writer: it does not change any more, read it as a closed file
+    const path = live.filePath;
+    live.close();
+    return new ExperimentView(await ExperimentLoader.open(path), false, options);
   }
 
   private refreshing: Promise<void> | null = null;
@@ -193,7 +194,7 @@ export class ExperimentView {
         value: {
           generation: this.generation,
           live: this.live,
-          status: displayStatus(this.live || status === "closed" ? status : "interrupted", this.live),
+          storedStatus: status,
           endTime: str(root[ROOT.endTime]),
           episodeCount: ids.length,
           last: a === null
@@ -202,7 +203,12 @@ export class ExperimentView {
         },
       };
     }
-    return { ...this.statusCache.value, secondsSinceChange: Math.round((Date.now() - this.changedAt) / 1000) };
+    const stored = this.statusCache.value.storedStatus as string | null;
+    return {
+      ...this.statusCache.value,
+      status: displayStatus(stored, this.live, this.seen.mtimeMs),
+      secondsSinceChange: Math.round((Date.now() - this.changedAt) / 1000),
+    };
   }
 
   /** Name, status, times, config, provenance, network: the overview. */
@@ -215,7 +221,7 @@ export class ExperimentView {
       name: experimentName ?? basename(dirname(this.filePath)),
       file: basename(this.filePath),
       directory: basename(dirname(this.filePath)),
-      status: displayStatus(status, this.live),
+      status: displayStatus(status, this.live, this.seen.mtimeMs),
       live: this.live,
       startTime,
       endTime,
@@ -589,9 +595,17 @@ function fileStamp(path: string): { size: number; mtimeMs: number } {
 }
 
 /** open (being written), closed, or interrupted (not closed, read as a finished file). */
-function displayStatus(status: string | null, live: boolean): string {
+/** A file not closed and not written for this long is shown as interrupted (its writer is most likely gone). */
+export const STALE_MS = 60_000;
+
+/**
+ * closed; open (not closed, written in the last {@link STALE_MS}); interrupted (not closed, and
+ * not written for longer: a writer that was killed leaves the stored status "open"). A file that
+ * grows again shows open again.
+ */
+function displayStatus(status: string | null, live: boolean, lastWriteMs: number): string {
   if (status === "closed") return "closed";
-  if (live) return status === "open" ? "open" : status ?? "unknown";
+  if (status === "open" || status === "interrupted") return live && Date.now() - lastWriteMs <= STALE_MS ? "open" : "interrupted";
   return status ?? "unknown";
 }
 
