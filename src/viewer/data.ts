@@ -16,7 +16,9 @@ import type { EpisodeData } from "../loader/episode.js";
 import { ExperimentLoader } from "../loader/experiment.js";
 import type { NdArray } from "../loader/types.js";
 import { ROOT } from "../schema.js";
-import { pack, type PackedArray } from "./binary.js";
+import { pack } from "./binary.js";
+import { binOverview, makeSpikeOverview, type SpikeOverview } from "./spike-overview.js";
+import { downsampled, network, strided } from "./summaries.js";
 
 /** Hard cap of a windowed binary answer. */
 export const MAX_RESPONSE_BYTES = 1_000_000;
@@ -29,9 +31,6 @@ const SPIKES_PER_READ = 1_000_000;
  * episode's spike overview instead of read again (see {@link SpikeOverview}).
  */
 export const DIRECT_SPIKES = 1_000_000;
-/** Time bins and neuron rows of a spike overview, at most. */
-const OVERVIEW_COLS = 16_384;
-const OVERVIEW_ROWS = 1_024;
 /** Spike overviews kept (the most recently used episodes). */
 const OVERVIEWS_KEPT = 2;
 /** Series in one trace answer. */
@@ -61,27 +60,6 @@ export interface SeriesRequest {
 export interface TraceRequest extends SeriesRequest {
   variables: string[];
   neurons: number[];
-}
-
-/**
- * Spike counts of a whole finished episode per (time bin of `binSteps` steps x row of
- * `neuronsPerRow` neurons), made in one pass the first time a wide window of a large episode is
- * asked for: every later window at least `binSteps` steps per pixel column is binned from it
- * instead of from the spikes (a bin is counted in the pixel column of its first step).
- */
-export interface SpikeOverview {
-  from: number;
-  to: number;
-  binSteps: number;
-  neuronsPerRow: number;
-  cols: number;
-  rows: number;
-  counts: Uint8Array | Uint16Array | Uint32Array;
-  total: number;
-  /** The episode's counters when it was made: it is remade if they change. */
-  key: string;
-  /** The same counts with 4 times the steps a bin (while that leaves more than 1,024 bins), for wider windows. */
-  coarser: SpikeOverview | null;
 }
 
 export interface ViewOptions {
@@ -381,28 +359,7 @@ export class ExperimentView {
       this.overviews.set(ep.id, kept); // most recently used last
       return kept;
     }
-    const span = Math.max(1, range.to - range.from);
-    const binSteps = Math.max(1, Math.ceil(span / OVERVIEW_COLS));
-    const neuronsPerRow = Math.max(1, Math.ceil(nAll / OVERVIEW_ROWS));
-    const cols = Math.ceil(span / binSteps);
-    const rows = Math.max(1, Math.ceil(nAll / neuronsPerRow));
-    // a neuron spikes at most once a step: a bin holds at most binSteps x neuronsPerRow spikes
-    const most = binSteps * neuronsPerRow;
-    const counts = most <= 255 ? new Uint8Array(cols * rows) : most <= 65_535 ? new Uint16Array(cols * rows) : new Uint32Array(cols * rows);
-    const stepsPerRead = Math.max(1_000, Math.floor(SPIKES_PER_READ / density));
-    let total = 0;
-    for (let lo = range.from; lo < range.to; lo += stepsPerRead) {
-      const sp = ep.getSpikes({ from: lo, to: Math.min(range.to, lo + stepsPerRead) });
-      const ts = sp.timesteps;
-      const ns = sp.neuronIds;
-      for (let i = 0; i < ns.length; i++) {
-        const r = Math.min(rows - 1, Math.floor(ns[i] / neuronsPerRow));
-        counts[r * cols + Math.floor((ts[i] - range.from) / binSteps)]++;
-      }
-      total += ns.length;
-    }
-    const ov: SpikeOverview = { from: range.from, to: range.to, binSteps, neuronsPerRow, cols, rows, counts, total, key, coarser: null };
-    for (let level = ov; level.cols > 4 * 1_024; level = level.coarser) level.coarser = coarsen(level, 4);
+    const ov = makeSpikeOverview(ep, range, nAll, density, key, SPIKES_PER_READ);
     this.overviews.set(ep.id, ov);
     while (this.overviews.size > OVERVIEWS_KEPT) this.overviews.delete(this.overviews.keys().next().value as number);
     return ov;
@@ -534,61 +491,6 @@ export class ExperimentView {
   }
 }
 
-/** `ov` with `k` of its time bins summed into one. */
-function coarsen(ov: SpikeOverview, k: number): SpikeOverview {
-  const binSteps = ov.binSteps * k;
-  const cols = Math.ceil(ov.cols / k);
-  const most = binSteps * ov.neuronsPerRow;
-  const counts = most <= 255 ? new Uint8Array(cols * ov.rows) : most <= 65_535 ? new Uint16Array(cols * ov.rows) : new Uint32Array(cols * ov.rows);
-  for (let r = 0; r < ov.rows; r++) {
-    const src = r * ov.cols;
-    const dst = r * cols;
-    for (let c = 0; c < ov.cols; c++) counts[dst + Math.floor(c / k)] += ov.counts[src + c];
-  }
-  return { ...ov, binSteps, cols, counts, coarser: null };
-}
-
-/**
- * A raster answer binned from a spike overview: the overview's bins whose first step lies in
- * `[from, to)` and whose first neuron lies in `[n0, n1)`, each counted in the pixel column and
- * row of its first step and neuron (with one step and one neuron a bin: exactly the spikes' bins).
- */
-function binOverview(
-  ov: SpikeOverview,
-  w: { from: number; to: number; n0: number; n1: number; cols: number; rows: number },
-  extra: Record<string, unknown>,
-): Buffer {
-  const { from, to, n0, n1, cols, rows } = w;
-  const bins = new Uint32Array(cols * rows);
-  const colScale = cols / Math.max(1, to - from);
-  const rowScale = rows / Math.max(1, n1 - n0);
-  const c0 = Math.max(0, Math.ceil((from - ov.from) / ov.binSteps));
-  const c1 = Math.min(ov.cols, Math.ceil((to - ov.from) / ov.binSteps));
-  const r0 = Math.max(0, Math.ceil(n0 / ov.neuronsPerRow));
-  const r1 = Math.min(ov.rows, Math.ceil(n1 / ov.neuronsPerRow));
-  const colOf = new Int32Array(Math.max(0, c1 - c0));
-  for (let c = c0; c < c1; c++) colOf[c - c0] = Math.min(cols - 1, Math.floor((ov.from + c * ov.binSteps - from) * colScale));
-  let spikes = 0;
-  let maxBin = 0;
-  for (let r = r0; r < r1; r++) {
-    const out = Math.min(rows - 1, Math.floor((r * ov.neuronsPerRow - n0) * rowScale)) * cols;
-    const at = r * ov.cols;
-    for (let c = c0; c < c1; c++) {
-      const k = ov.counts[at + c];
-      if (k === 0) continue;
-      const b = (bins[out + colOf[c - c0]] += k);
-      if (b > maxBin) maxBin = b;
-      spikes += k;
-    }
-  }
-  const out = new Uint16Array(bins.length);
-  for (let i = 0; i < bins.length; i++) out[i] = Math.min(65_535, bins[i]);
-  return pack(
-    { ...extra, from, to, n0, n1, spikes, kind: "bins", source: "overview", binSteps: ov.binSteps, neuronsPerRow: ov.neuronsPerRow, cols, rows, maxBin },
-    { bins: out },
-  );
-}
-
 function fileStamp(path: string): { size: number; mtimeMs: number } {
   const s = statSync(path);
   return { size: s.size, mtimeMs: s.mtimeMs };
@@ -620,45 +522,6 @@ function safe<T>(fn: () => T, fallback: T): T {
   } catch {
     return fallback;
   }
-}
-
-/** Neuron counts per value of each string field (types, roles, ...), synapse count, weight histogram. */
-function network(l: ExperimentLoader): unknown {
-  const ns = safe(() => l.getNetworkStructure(), null);
-  if (ns === null) return null;
-  const counts: Record<string, Record<string, number>> = {};
-  for (const [field, v] of Object.entries(ns.neurons)) {
-    if (!Array.isArray(v)) continue;
-    const c: Record<string, number> = {};
-    for (const s of v) c[s] = (c[s] ?? 0) + 1;
-    if (Object.keys(c).length <= 50) counts[field] = c;
-  }
-  let histogram = null;
-  if (ns.weights !== null && ns.weights.data.length > 0) {
-    const d = ns.weights.data;
-    let min = Infinity;
-    let max = -Infinity;
-    let sum = 0;
-    for (let i = 0; i < d.length; i++) {
-      const x = Number(d[i]);
-      if (x < min) min = x;
-      if (x > max) max = x;
-      sum += x;
-    }
-    const nb = 40;
-    const bins = new Array<number>(nb).fill(0);
-    const width = max > min ? (max - min) / nb : 1;
-    for (let i = 0; i < d.length; i++) bins[Math.min(nb - 1, Math.floor((Number(d[i]) - min) / width))]++;
-    histogram = { min, max, mean: sum / d.length, binWidth: width, counts: bins };
-  }
-  return {
-    nNeurons: ns.nNeurons,
-    fields: Object.keys(ns.neurons),
-    countsBy: counts,
-    synapses: ns.weights?.data.length ?? null,
-    weightShape: ns.weights?.shape ?? null,
-    weightHistogram: histogram,
-  };
 }
 
 /** Timesteps `[from, to)` of an episode (empty episodes: [0, 0)). */
@@ -694,54 +557,4 @@ function grow(a: Uint32Array): Uint32Array {
   const b = new Uint32Array(a.length * 2);
   b.set(a);
   return b;
-}
-
-/** Every `stride`-th element of an array from `start`, as numbers. */
-function strided(a: NdArray, start: number, stride: number): ArrayLike<number> {
-  const d = a.data;
-  const n = Math.floor((d.length - start + stride - 1) / stride);
-  const out = new Float64Array(Math.max(0, n));
-  for (let i = 0; i < out.length; i++) out[i] = Number(d[start + i * stride]);
-  return out;
-}
-
-/**
- * Time series for the page: the points themselves when there are at most 2 per pixel column, else
- * per column the minimum and the maximum of every series, at the column's start and middle.
- */
-function downsampled(meta: Record<string, unknown>, t: Float64Array, columns: ArrayLike<number>[], names: string[], width: number): Buffer {
-  const n = t.length;
-  const arrays: Record<string, PackedArray> = {};
-  if (n <= 2 * width) {
-    arrays.t = Float64Array.from(t);
-    columns.forEach((c, j) => (arrays[`s${j}`] = Float32Array.from(c)));
-    return pack({ ...meta, downsampled: false, points: n }, arrays);
-  }
-  const from = meta.from as number;
-  const to = meta.to as number;
-  const span = Math.max(1, to - from);
-  const tt = new Float64Array(2 * width);
-  for (let c = 0; c < width; c++) {
-    tt[2 * c] = from + (c * span) / width;
-    tt[2 * c + 1] = from + ((c + 0.5) * span) / width;
-  }
-  arrays.t = tt;
-  columns.forEach((col, j) => {
-    const lo = new Float32Array(width).fill(NaN);
-    const hi = new Float32Array(width).fill(NaN);
-    for (let i = 0; i < n; i++) {
-      const c = Math.min(width - 1, Math.floor(((t[i] - from) * width) / span));
-      const x = col[i];
-      if (x !== x) continue; // NaN: a gap, not a value
-      if (!(x >= lo[c])) lo[c] = x;
-      if (!(x <= hi[c])) hi[c] = x;
-    }
-    const out = new Float32Array(2 * width);
-    for (let c = 0; c < width; c++) {
-      out[2 * c] = lo[c];
-      out[2 * c + 1] = hi[c];
-    }
-    arrays[`s${j}`] = out;
-  });
-  return pack({ ...meta, downsampled: true, points: n, names }, arrays);
 }
