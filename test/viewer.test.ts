@@ -524,7 +524,7 @@ test("browser: the demo's overview, learning curve and episode show the loader's
   }
   const lastUrl = new URL(rasterRequests.at(-1)!.url).searchParams;
   assert.ok(Number(lastUrl.get("to")) - Number(lastUrl.get("from")) < 2000);
-  await page.screenshot({ path: join(SCREENSHOTS, "viewer-raster-zoomed.png"), fullPage: false, clip: { x: 0, y: Math.max(0, box.y - 60), width: 1400, height: 700 } });
+  await page.locator("#episode-section").screenshot({ path: join(SCREENSHOTS, "viewer-raster-zoomed.png") });
 
   // clicking the learning curve opens that episode
   const curve = (await page.locator("#curve .u-over").boundingBox())!;
@@ -541,9 +541,9 @@ test("browser: the page follows a run while it is written (new episodes, the epi
   const browser = await launch(t);
   if (!browser) return;
   const base = tempDir(t, "snn-view-live-");
-  // the demo writes about 16,000 steps/s (less on a busy machine): 3 episodes of 80,000 steps
-  // last 15 s or more, a flush every second
-  const writer = spawn(process.execPath, [MAIN, "demo", "--out", base, "--episodes", "3", "--steps", "80000", "--name", "live"], { stdio: ["ignore", "ignore", "pipe"] });
+  // the demo writes 16,000-40,000 steps/s here: 3 episodes of 250,000 steps last 20 s or more
+  // (enough for the page to load and see the file grow), a flush every second
+  const writer = spawn(process.execPath, [MAIN, "demo", "--out", base, "--episodes", "3", "--steps", "250000", "--name", "live"], { stdio: ["ignore", "ignore", "pipe"] });
   let writerErr = "";
   writer.stderr!.on("data", (c: Buffer) => (writerErr += c.toString()));
   t.after(() => writer.kill("SIGKILL"));
@@ -567,6 +567,7 @@ test("browser: the page follows a run while it is written (new episodes, the epi
   const viewer = v;
   t.after(() => viewer.close());
   const { page, errors } = await openPage(browser, viewer.url);
+  assert.equal(writer.exitCode, null, "the writer ended before the page was loaded: nothing left to follow");
   assert.equal(await text(page, "#status-badge"), "open");
   const start = { episodes: await num(page, "#curve-count"), steps: await num(page, "#ep-steps"), episode: await page.evaluate(() => window.viewer.panel.info.id as number) };
   const polls0 = await page.evaluate(() => window.viewer.polls as number);

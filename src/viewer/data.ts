@@ -15,7 +15,6 @@ import { ValidationError } from "../errors.js";
 import type { EpisodeData } from "../loader/episode.js";
 import { ExperimentLoader } from "../loader/experiment.js";
 import type { NdArray } from "../loader/types.js";
-import { ROOT } from "../schema.js";
 import { pack } from "./binary.js";
 import { binOverview, makeSpikeOverview, type SpikeOverview } from "./spike-overview.js";
 import { downsampled, network, strided } from "./summaries.js";
@@ -98,7 +97,7 @@ export class ExperimentView {
   static async open(target: string, options: ViewOptions = {}): Promise<ExperimentView> {
     // live first: a plain open of a file that is being written waits for it to hold still
     const live = await ExperimentLoader.open(target, { live: true });
-    if (live.rootAttributes[ROOT.status] !== "closed") return new ExperimentView(live, true, options);
+    if (live.rootAttributes.status !== "closed") return new ExperimentView(live, true, options);
     // closed by its writer: it does not change any more, read it as a closed file
     const path = live.filePath;
     live.close();
@@ -166,14 +165,14 @@ export class ExperimentView {
       const a = lastId === undefined ? null : l.getEpisode(lastId).attrs;
       const fin = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? x : null);
       const str = (x: unknown) => (typeof x === "string" ? x : null);
-      const status = str(root[ROOT.status]);
+      const status = str(root.status);
       this.statusCache = {
         generation: this.generation,
         value: {
           generation: this.generation,
           live: this.live,
           storedStatus: status,
-          endTime: str(root[ROOT.endTime]),
+          endTime: str(root.end_time),
           episodeCount: ids.length,
           last: a === null
             ? null

@@ -124,9 +124,10 @@ export class LearningCurve {
     };
     this.plot = new uPlot(opts, this.data(), box);
     const plot = this.plot;
-    plot.over.addEventListener("click", () => {
+    plot.over.addEventListener("click", (ev) => {
       if (plot.select.width > 2) return; // a drag zooms, a click opens
-      const i = plot.cursor.idx;
+      // the episode under the pointer now (the cursor's index may lag a fast click by a frame)
+      const i = plot.posToIdx(ev.clientX - plot.over.getBoundingClientRect().left);
       if (i !== null && i !== undefined && i < this.rows.ids.length) this.onOpen(this.rows.ids[i]);
     });
     plot.over.addEventListener("dblclick", () => plot.setScale("x", { min: this.rows.ids[0], max: this.rows.ids[this.rows.ids.length - 1] }));

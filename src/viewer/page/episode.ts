@@ -280,7 +280,12 @@ export class EpisodePanel {
         width: box.clientWidth || 900,
         height: CHART_HEIGHT,
         padding: [8, RIGHT, 0, 0],
-        scales: { x: { time: false, auto: false, range: () => [this.view.from, this.view.to] }, ...(markers ? { count: {}, dw: {} } : {}) },
+        scales: {
+          x: { time: false, auto: false, range: () => [this.view.from, this.view.to] },
+          // a window without any value (no reward in it) keeps an axis, so time stays aligned with the raster
+          y: { range: (_u, min, max) => (min === null || max === null || !Number.isFinite(min) ? [0, 1] : uPlot.rangeNum(min, max, 0.1, true)) },
+          ...(markers ? { count: {}, dw: {} } : {}),
+        },
         cursor: { sync: { key: "episode" }, drag: { x: true, y: false, setScale: false } },
         legend: { live: true },
         series,

@@ -40,7 +40,7 @@ const state = {
 async function openEpisode(id: number): Promise<void> {
   byId<HTMLInputElement>("episode-id").value = String(id);
   await panel.open(id);
-  byId("episode-section").scrollIntoView({ behavior: "smooth", block: "start" });
+  byId("episode-section").scrollIntoView({ block: "start" });
 }
 
 function showError(err: unknown): void {
