@@ -18,6 +18,7 @@ import { closest, safeText } from "./format.js";
 import { inspectCommand, inspectHelp } from "./inspect.js";
 import { plotCommand, plotHelp } from "./plot.js";
 import { tailCommand, tailHelp } from "./tail.js";
+import { viewCommand, viewHelp } from "./view.js";
 
 export type { Io } from "./args.js";
 
@@ -27,7 +28,7 @@ const GLOBAL_OPTIONS = {
   debug: { type: "boolean" },
 } satisfies Options;
 
-const COMMANDS = ["demo", "inspect", "plot", "export", "tail", "collect", "compare", "bench", "help"] as const;
+const COMMANDS = ["demo", "inspect", "plot", "export", "tail", "view", "collect", "compare", "bench", "help"] as const;
 type Command = (typeof COMMANDS)[number];
 
 export function version(): string {
@@ -49,6 +50,7 @@ Commands:
   plot          Draw a spike raster, membrane traces, rates, rewards or weights (SVG or PNG)
   export        Stream one episode's spikes, states, behaviour, ... as CSV, JSON Lines or .npy
   tail          Follow an experiment while it is being written
+  view          Look at an experiment in the browser, live while it is written
   collect       Gather many runs (a sweep) into one HDF5 file: links, a runs table, virtual datasets
   compare       Learning curves of a sweep grouped by a config value (mean and 95 % band)
   bench         Run the benchmark suite (from a source checkout)
@@ -65,6 +67,7 @@ Examples:
   ${BIN} plot experiments/demo_20240101_120000 --episode 0 --kind raster --out raster.png
   ${BIN} export experiments/demo_20240101_120000 --episode 0 --stream spikes --format csv
   ${BIN} tail experiments/demo_20240101_120000
+  ${BIN} view experiments/demo_20240101_120000
   ${BIN} help plot
 
 Exit codes: 0 success, 1 error while running, 2 bad command line, 130 interrupted.
@@ -79,6 +82,7 @@ function helpFor(command: Command | undefined): string {
     case "plot": return plotHelp();
     case "export": return exportHelp();
     case "tail": return tailHelp();
+    case "view": return viewHelp();
     case "collect": return collectHelp();
     case "compare": return compareHelp();
     case "bench": return benchHelp();
@@ -146,6 +150,8 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
       return exportCommand(rest, io);
     case "tail":
       return tailCommand(rest, io);
+    case "view":
+      return viewCommand(rest, io);
     case "collect":
       return collectCommand(rest, io);
     case "compare":
