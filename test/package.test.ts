@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -46,7 +46,17 @@ test("the library's tarball: library code, FORMAT.md and README only; h5wasm its
     assert.ok(files.includes(entry), `${entry} missing from the tarball`);
   }
   assert.deepEqual(Object.keys(manifest(LIB).dependencies ?? {}), ["h5wasm"]);
+  assert.deepEqual(stale(LIB, files), [], "compiled files whose source is gone (a build over an old dist/): build afresh before packing");
 });
+
+/**
+ * Packed `dist/src/**.js` files without a `src/**.ts` source: left in dist/ by an earlier build
+ * (the viewer's page bundle, built by esbuild from src/viewer/page/main.ts, aside).
+ */
+function stale(dir: string, files: string[]): string[] {
+  const bundled = (p: string) => p === "dist/src/viewer/page/app.js" && existsSync(join(dir, "src/viewer/page/main.ts"));
+  return files.filter((p) => p.startsWith("dist/src/") && p.endsWith(".js") && !bundled(p) && !existsSync(join(dir, p.slice("dist/".length).replace(/\.js$/, ".ts"))));
+}
 
 test("the packed library works next to nothing but h5wasm: its README example runs", (t) => {
   const dir = tempDir(t);
@@ -79,6 +89,7 @@ test("the CLI's tarball: the command, depending on the library of the same versi
   assert.ok(files.includes("dist/src/cli/main.js"));
   assert.ok(readFileSync(join(CLI, "dist/src/cli/main.js"), "utf8").startsWith("#!/usr/bin/env node"), "main.js lacks its shebang");
   assert.equal(cli.dependencies?.["snn-export"], manifest(LIB).version);
+  assert.deepEqual(stale(CLI, files), [], "compiled files whose source is gone (a build over an old dist/): build afresh before packing");
   for (const folder of ["exporter", "loader", "h5", "encoding", "provenance"]) {
     assert.deepEqual(files.filter((p) => p.startsWith(`dist/src/${folder}/`)), [], `library code (${folder}/) copied into the CLI`);
   }
