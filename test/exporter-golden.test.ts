@@ -12,20 +12,28 @@
  *   npm run build && SNN_GOLDEN=test/fixtures/digests/exporter.json SNN_GOLDEN_RECORD=1 node --test dist/test/exporter-golden.test.js
  */
 import assert from "node:assert/strict";
+import { copyFileSync } from "node:fs";
+import { join } from "node:path";
 import { mock, test, type TestContext } from "node:test";
 import { DataExporter, StandardDataExporter, type ExporterOptions } from "../src/index.js";
 import { canonical, writeExperimentLogged, type Canonical } from "./fixtures.js";
-import { GOLDEN, tempDir } from "./helpers.js";
+import { checkAsKilled, GOLDEN, tempDir } from "./helpers.js";
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 /** h5py checks only when not comparing digests (the digests were recorded where they passed). */
 const checkWithPython = !GOLDEN || GOLDEN.record;
 
-/** Runs `body` with the clock fixed at T0 and the current directory in `dir` (both restored). */
+/**
+ * Runs `body` with the clock fixed at T0, the current directory in `dir` and compression inline
+ * (all restored): with compression threads an episode end's flush waits for them and is paid by
+ * a timer, so when it lands — and the bytes written — would depend on the machine's load.
+ */
 async function fixed<T>(dir: string, body: () => Promise<T>): Promise<T> {
   const cwd = process.cwd();
   const tz = process.env.TZ;
+  const threads = process.env.SNN_EXPORT_COMPRESS_THREADS;
   process.env.TZ = "UTC"; // the directory's date stamp is local time
+  process.env.SNN_EXPORT_COMPRESS_THREADS = "0";
   mock.timers.enable({ apis: ["Date"], now: T0 });
   process.chdir(dir);
   try {
@@ -35,6 +43,8 @@ async function fixed<T>(dir: string, body: () => Promise<T>): Promise<T> {
     mock.timers.reset();
     if (tz === undefined) delete process.env.TZ;
     else process.env.TZ = tz;
+    if (threads === undefined) delete process.env.SNN_EXPORT_COMPRESS_THREADS;
+    else process.env.SNN_EXPORT_COMPRESS_THREADS = threads;
   }
 }
 
@@ -156,4 +166,41 @@ test("golden: no compression, 3-row chunks, every step sampled, flushes every 5 
   });
   const cp = (doc.checkpoints as Record<string, Record<string, { value: unknown; dtype: string }>>).mid;
   assert.deepEqual([cp.w.dtype, cp.w.value], ["float32", [1, 2, 3, 4]]);
+});
+
+test("golden: flush() makes the steps so far durable; the standard layout takes the neuron count from the first mask; 3,000 spike ids in a step", async (t) => {
+  const dir = tempDir(t);
+  const N = 3000;
+  const mask = Uint8Array.from({ length: N }, (_, k) => (k % 7 === 3 ? 1 : 0));
+  const many = Array.from({ length: N }, (_, k) => N - 1 - k); // every neuron, descending
+  const snapshot = join(dir, "after-flush.h5");
+  const file = await fixed(dir, async () => {
+    const ex = await StandardDataExporter.create("std", { ...BASE, chunkSize: 4 });
+    ex.startEpisode();
+    ex.log({ timestep: 0, reward: 0.5 }); // no spikes and no neuron count yet
+    ex.log({ timestep: 1, reward: 0 });
+    ex.log({ timestep: 2, spikes: mask, reward: 0 });
+    ex.log({ timestep: 3, spikes: many, reward: -1 });
+    ex.flush();
+    copyFileSync(ex.filePath, snapshot);
+    ex.log({ timestep: 4, spikes: [5], reward: 2 });
+    ex.endEpisode({ success: true });
+    await ex.close();
+    return ex.filePath;
+  });
+  checkAsKilled(snapshot); // a copy taken while the writer runs: checked as a killed writer leaves a file
+  if (!checkWithPython) return;
+  const maskIds = [...mask.keys()].filter((k) => mask[k] === 1);
+  const spikes = [...maskIds.map((k) => [2, k]), ...many.slice().reverse().map((k) => [3, k])];
+  const doc = canonical(t, file);
+  if (!doc) return;
+  assert.deepEqual(doc.episodes[0].timesteps, [0, 1, 2, 3, 4]);
+  assert.deepEqual(doc.episodes[0].spikes, [...spikes, [4, 5]]);
+  assert.deepEqual(doc.episodes[0].rewards, [[0, 0.5], [3, -1], [4, 2]]);
+  assertTable(doc, [{ episode_id: 0, status: 1, success: 1, total_timesteps: 5, total_spikes: spikes.length + 1, total_reward: 1.5 }]);
+  const early = canonical(t, snapshot)!;
+  assert.equal((early.root as Record<string, unknown>).status, "open");
+  assert.deepEqual(early.episodes[0].timesteps, [0, 1, 2, 3]);
+  assert.deepEqual(early.episodes[0].spikes, spikes);
+  assertTable(early, [{ episode_id: 0, status: 0, total_timesteps: 4, total_spikes: spikes.length, total_reward: -0.5 }]); // 0: running
 });
