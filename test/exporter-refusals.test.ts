@@ -134,3 +134,23 @@ test("standard layout: spike ids need the neuron count (a network or a mask) fir
   ok.log({ timestep: 0, spikes: [1] }); // the optimized layout stores ids as they come
   await ok.close();
 });
+
+test("spike ids logged before the network: the largest id so far decides (none logged: any size fits)", async (t) => {
+  const dir = tempDir(t);
+  const a = await DataExporter.create("ids", { ...OPTS, outputBaseDir: dir });
+  a.startEpisode();
+  a.log({ timestep: 0, spikes: [] as number[] });
+  a.log({ timestep: 1, spikes: [0] });
+  a.saveNetworkStructure({ neurons: { ids: [0] } }); // 1 neuron: id 0 fits
+  await a.close();
+  const b = await DataExporter.create("ids", { ...OPTS, outputBaseDir: dir });
+  b.startEpisode();
+  b.log({ timestep: 0, spikes: [] as number[] });
+  b.log({ timestep: 1, spikes: Uint8Array.from([1]) }); // a 1-entry mask: no id was logged before
+  await b.close();
+  const c = await DataExporter.create("ids", { ...OPTS, outputBaseDir: dir });
+  c.startEpisode();
+  c.log({ timestep: 0, spikes: [3, 1] });
+  refuses(() => c.saveNetworkStructure({ neurons: { ids: [0, 1, 2] } }), "OUT_OF_RANGE", "the network has 3 neurons but spike id 3 was already logged; save a network of at least 4 neurons");
+  await c.close();
+});
