@@ -58,11 +58,12 @@ const TARGETS = {
   },
   // the loader: the golden 1.0 files and their recorded views (checked with h5py, which does not
   // depend on the loader: left out per mutant), 2.0 files built from logical inputs by
-  // test/v2-fixture.ts and by the writer layer (loader-v2, windows, loader); no Python per mutant
+  // test/v2-fixture.ts, by the writer layer and by the exporter (loader-v2, windows, loader,
+  // collection, loader-details); no Python per mutant
   loader: {
     mutate: ["src/loader/**/*.ts"],
     // (loader.test.ts's h5wasm writer start stalls when it runs after the others in one process)
-    tests: [["golden-v1", "loader-v2", "windows"], "loader"],
+    tests: [["golden-v1", "loader-v2", "windows", "collection", "loader-details"], "loader"],
     env: "SNN_SKIP_STRUCTURE=1",
   },
 };
