@@ -140,3 +140,24 @@ test("windows: neuron selections by range and by list, refused ones typed; [T, N
     assert.throws(() => ep.getSpikes({ neurons: sel as never }), (e: unknown) => isSnnExportError(e, "INVALID_DATA") && (e as Error).message === msg, JSON.stringify(sel));
   }
 });
+
+test("a summary that is not JSON is a FormatError naming its row", async (t) => {
+  const file = join(tempDir(t), "summary.h5");
+  const w = await createWriter(file, "ts");
+  for (const [k, v] of Object.entries({ [ROOT.formatName]: FORMAT_NAME, [ROOT.formatVersion]: "2.0", [ROOT.layout]: "optimized", [ROOT.status]: "closed" })) w.setAttr("/", k, v);
+  w.setAttr("/", ROOT.episodeCount, 2n);
+  w.createGroup(EPISODES.group);
+  for (const c of EPISODE_COLUMNS) {
+    const v = c.name === "episode_id" ? Float64Array.from([0, 1]) : new Float64Array(c.range ? 4 : 2);
+    w.writeArray(`${EPISODES.group}/${c.name}`, v, c.range ? [2, 2] : [2], NONE);
+  }
+  w.writeStrings(EPISODES.summary, ['{"ok": 1}', "{bad"]);
+  w.close();
+  using loader = await ExperimentLoader.open(file);
+  assert.deepEqual(loader.getEpisode(0).getSummary(), { ok: 1 });
+  assert.throws(() => loader.getEpisode(1).getSummary(), (e: unknown) => {
+    assert.ok(isSnnExportError(e), String(e));
+    assert.ok((e as Error).message.includes(`${EPISODES.summary}[1]`), (e as Error).message);
+    return true;
+  });
+});
