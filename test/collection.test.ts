@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { DataExporter, ExperimentCollection, isSnnExportError } from "../src/index.js";
+import { DataExporter, ExperimentCollection, collect, isSnnExportError } from "../src/index.js";
 import { findRunFiles, readEpisodeColumns, readRun, runName } from "../src/loader/runs.js";
 import { readSweepTable } from "../src/loader/sweep-table.js";
 import { skipStructureCheck, tempDir } from "./helpers.js";
@@ -82,4 +82,17 @@ test("runs: a file that is not a 2.x experiment has no episode columns; a run fi
   skipStructureCheck(notH5, "not an HDF5 file, on purpose");
   await assert.rejects(readEpisodeColumns(notH5, ["total_reward"]), (e: unknown) => isSnnExportError(e));
   await assert.rejects(readSweepTable(a), (e: unknown) => isSnnExportError(e, "NOT_SNN_EXPORT") && (e as Error).message === `${a} is not a sweep file of snn-export collect (root attribute format_name is "snn-export")`);
+});
+
+test("a sweep file written by collect() opens as the collection of its runs, read from its runs table", async (t) => {
+  const dir = tempDir(t);
+  const a = await run(join(dir, "runs"), "a", { lr: 0.1 }, [[1, 2]]);
+  const b = await run(join(dir, "runs"), "b", { lr: 0.2 }, [[3], [4, 5]]);
+  const out = join(dir, "sweep.h5");
+  await collect([join(dir, "runs")], { out });
+  const table = await readSweepTable(out);
+  assert.deepEqual(table.rows.map((r) => [r.episodes, r.totalSteps, r.finalReward, r.config]), [[1, 2, 3, { lr: 0.1 }], [2, 3, 9, { lr: 0.2 }]]);
+  const sweep = await ExperimentCollection.open(out);
+  assert.equal(sweep.source, table.file);
+  assert.deepEqual(sweep.runs().map((r) => r.file), [a, b]);
 });
