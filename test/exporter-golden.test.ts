@@ -188,6 +188,16 @@ test("golden: flush() makes the steps so far durable; the standard layout takes 
     await ex.close();
     return ex.filePath;
   });
+  // the optimized layout stores the ids themselves (through a scratch buffer of 1,024 that must grow)
+  const ids = await fixed(dir, async () => {
+    const ex = await DataExporter.create("ids", { ...BASE, chunkSize: 4 });
+    ex.startEpisode();
+    ex.log({ timestep: 0, spikes: many });
+    ex.log({ timestep: 1, spikes: [7, 2999] });
+    ex.endEpisode();
+    await ex.close();
+    return ex.filePath;
+  });
   checkAsKilled(snapshot); // a copy taken while the writer runs: checked as a killed writer leaves a file
   if (!checkWithPython) return;
   const maskIds = [...mask.keys()].filter((k) => mask[k] === 1);
@@ -198,6 +208,8 @@ test("golden: flush() makes the steps so far durable; the standard layout takes 
   assert.deepEqual(doc.episodes[0].spikes, [...spikes, [4, 5]]);
   assert.deepEqual(doc.episodes[0].rewards, [[0, 0.5], [3, -1], [4, 2]]);
   assertTable(doc, [{ episode_id: 0, status: 1, success: 1, total_timesteps: 5, total_spikes: spikes.length + 1, total_reward: 1.5 }]);
+  const opt = canonical(t, ids)!;
+  assert.deepEqual(opt.episodes[0].spikes, [...many.slice().reverse().map((k) => [0, k]), [1, 7], [1, 2999]]);
   const early = canonical(t, snapshot)!;
   assert.equal((early.root as Record<string, unknown>).status, "open");
   assert.deepEqual(early.episodes[0].timesteps, [0, 1, 2, 3]);

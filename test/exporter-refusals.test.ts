@@ -48,6 +48,7 @@ test("experiment directory: a name taken by a dangling symbolic link gets the su
   assert.deepEqual(readdirSync(dir).sort(), [stem, `${stem}_1`, `${stem}_2`]);
   // a directory name over the file system's 255 bytes: ENAMETOOLONG
   refuses(() => makeExperimentDir(dir, "x".repeat(300), when), "IO_ERROR", `cannot create experiment directory ${join(dir, `${"x".repeat(300)}_20260102_030405`)}: `, "ENAMETOOLONG");
+  assert.throws(() => makeExperimentDir(dir, "x".repeat(300), when), (e: unknown) => ((e as Error).cause as NodeJS.ErrnoException)?.code === "ENAMETOOLONG", "the system error is the cause");
 });
 
 test("saveCheckpoint: entries must be a plain object, a name is used once, the name must be usable, and not after close()", async (t) => {
@@ -118,6 +119,16 @@ test("network: the neuron count is the first field's length, or the first dimens
     ex.log({ timestep: 0, spikes: [4] });
     await ex.close();
   }
+});
+
+test("network: a field that is neither an array nor { data, shape } is INVALID_DATA, not a TypeError, wherever it stands", async (t) => {
+  const dir = tempDir(t);
+  const ex = await DataExporter.create("net", { ...OPTS, outputBaseDir: dir });
+  for (const bad of [null, "x", 5, { data: [1] }, { shape: 3 }]) {
+    refuses(() => ex.saveNetworkStructure({ neurons: { a: bad } } as never), "INVALID_DATA");
+    refuses(() => ex.saveNetworkStructure({ neurons: { a: bad, ids: [0, 1] } } as never), "INVALID_DATA");
+  }
+  await ex.close();
 });
 
 test("standard layout: spike ids need the neuron count (a network or a mask) first", async (t) => {
