@@ -42,7 +42,9 @@ const TARGETS = {
   h5read: {
     mutate: ["src/h5/ts/read-*.ts", "src/h5/ts/reader.ts", "src/h5/ts/inflate.ts"],
     tests: [["golden-v1", "loader-v2", "windows"]],
-    env: "SNN_SKIP_STRUCTURE=1",
+    // SNN_EXPORT_READER=ts: no fallback to h5wasm (a mutant that makes the TypeScript reader give up
+    // on a file would otherwise be masked by h5wasm reading it correctly)
+    env: "SNN_SKIP_STRUCTURE=1 SNN_EXPORT_READER=ts",
   },
   encoding: {
     mutate: ["src/encoding/**/*.ts"],
