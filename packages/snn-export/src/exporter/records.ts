@@ -8,7 +8,7 @@ import type { Compression, StringColumn, Writer } from "../h5/index.js";
 import { STREAMS, WEIGHT_CHANGE_COLUMNS } from "../schema.js";
 import { ChunkedStream } from "./stream.js";
 import type { EventInput, WeightChangeInput } from "./types.js";
-import { checkFinite, checkKnownKeys, checkText, checkTimestep } from "./validate.js";
+import { checkFinite, checkKnownKeys, checkText, checkTimestep, shown } from "./validate.js";
 
 /** The keys of `logWeightChange()`'s argument. */
 const WEIGHT_CHANGE_KEYS = ["timestep", "synapseId", "sourceId", "targetId", "oldWeight", "newWeight"] as const;
@@ -19,7 +19,7 @@ const RECORD_CHUNK_ROWS = 4096;
 /** Throws the error of a bad weight-change id (`limit`: the network size it must be below, when checked). */
 function badId(v: unknown, what: string, limit: number | null, of: string): never {
   if (typeof v !== "number" || !Number.isInteger(v)) {
-    throw new ValidationError("INVALID_DATA", `logWeightChange(): ${what} ${typeof v === "number" ? v : JSON.stringify(v) ?? String(v)} is not an integer; ids are integers from 0`);
+    throw new ValidationError("INVALID_DATA", `logWeightChange(): ${what} ${shown(v)} is not an integer; ids are integers from 0`);
   }
   if (v < 0) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not a non-negative integer`);
   if (!Number.isSafeInteger(v)) throw new ValidationError("OUT_OF_RANGE", `logWeightChange(): ${what} ${v} is not below 2^53`);

@@ -41,10 +41,17 @@ export function checkKey(key: string, what: string): void {
   if (why) throw new ValidationError("INVALID_DATA", `${what} name ${JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}…` : key)} is not usable as an HDF5 name: it ${why}`);
 }
 
+/** A refused value as an error message shows it: numbers as they print, BigInts with their `n` (JSON.stringify throws on them), the rest as JSON. */
+export function shown(v: unknown): string {
+  if (typeof v === "number") return String(v);
+  if (typeof v === "bigint") return `${v}n`;
+  return JSON.stringify(v) ?? String(v);
+}
+
 /** An integer timestep (safe integer, may be negative). */
 export function checkTimestep(t: unknown, what: string): number {
   if (typeof t !== "number" || !Number.isSafeInteger(t)) {
-    throw new ValidationError("INVALID_DATA", `${what}: timestep must be an integer (a safe integer, |t| < 2^53), got ${typeof t === "number" ? String(t) : JSON.stringify(t) ?? String(t)}`);
+    throw new ValidationError("INVALID_DATA", `${what}: timestep must be an integer (a safe integer, |t| < 2^53), got ${shown(t)}`);
   }
   return t;
 }
@@ -52,7 +59,7 @@ export function checkTimestep(t: unknown, what: string): number {
 /** A finite number. */
 export function checkFinite(x: unknown, what: string): number {
   if (typeof x !== "number" || !Number.isFinite(x)) {
-    throw new ValidationError("INVALID_DATA", `${what} must be a finite number, got ${typeof x === "number" ? String(x) : JSON.stringify(x) ?? String(x)}`);
+    throw new ValidationError("INVALID_DATA", `${what} must be a finite number, got ${shown(x)}`);
   }
   return x;
 }
