@@ -45,6 +45,8 @@ test("runs: found under a directory (not in hidden or node_modules ones, at most
   assert.deepEqual(findRunFiles([join(dir, "sweep", "a_*")]), [a]);
   assert.deepEqual(findRunFiles([join(dir, "sweep", "*", "experiment_data.h5")]), [a, b].sort(), "a glob of files");
   assert.deepEqual(findRunFiles([join(dir, "sweep", "b_*"), a]), [a, b], "a glob and a file, sorted");
+  assert.deepEqual(findRunFiles([join(dir, "sweep", "a_*"), a, join(dir, "sweep", "a_*")]), [a], "a run named by a glob, its file and the glob again: listed once, no error");
+  assert.deepEqual(findRunFiles(["sweep", "sweep"], dir), [a, b, c].sort(), "a directory twice");
   assert.throws(() => findRunFiles([join(dir, "sweep", "zz*")]), (e: unknown) => isSnnExportError(e, "NOT_FOUND") && (e as Error).message === `the pattern ${join(dir, "sweep", "zz*")} matches no experiment`);
   assert.throws(() => findRunFiles([join(dir, "nothing")]), (e: unknown) => isSnnExportError(e, "NOT_FOUND") && (e as Error).message.startsWith(`no run at ${join(dir, "nothing")}: `));
   assert.equal(runName(a), a.split("/").at(-2));

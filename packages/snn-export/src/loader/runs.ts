@@ -43,10 +43,12 @@ function walk(dir: string, depth: number, out: Set<string>): void {
 export function findRunFiles(inputs: string[], cwd = process.cwd()): string[] {
   const out = new Set<string>();
   for (const input of inputs) {
-    const before = out.size;
+    // what this input names (a run named twice, or by two inputs, is listed once)
+    const found = new Set<string>();
     if (hasGlob(input)) {
-      for (const f of expandGlob(input, cwd)) if (extname(f) === ".h5") out.add(f);
-      for (const f of expandGlob(`${input.replace(/\/+$/, "")}/${EXPERIMENT_FILE}`, cwd)) out.add(f);
+      for (const f of expandGlob(input, cwd)) if (extname(f) === ".h5") found.add(f);
+      for (const f of expandGlob(`${input.replace(/\/+$/, "")}/${EXPERIMENT_FILE}`, cwd)) found.add(f);
+      if (found.size === 0) throw new StorageError("NOT_FOUND", `the pattern ${input} matches no experiment`);
     } else {
       const abs = resolve(cwd, input);
       let st;
@@ -55,11 +57,11 @@ export function findRunFiles(inputs: string[], cwd = process.cwd()): string[] {
       } catch (err) {
         throw new StorageError("NOT_FOUND", `no run at ${input}: ${(err as Error).message}`, { cause: err });
       }
-      if (st.isFile()) out.add(abs);
-      else if (st.isDirectory()) walk(abs, MAX_DEPTH, out);
-      if (out.size === before && !st.isDirectory()) throw new StorageError("NOT_FOUND", `${input} is neither an experiment directory nor an .h5 file`);
+      if (st.isFile()) found.add(abs);
+      else if (st.isDirectory()) walk(abs, MAX_DEPTH, found);
+      else throw new StorageError("NOT_FOUND", `${input} is neither an experiment directory nor an .h5 file`);
     }
-    if (out.size === before && hasGlob(input)) throw new StorageError("NOT_FOUND", `the pattern ${input} matches no experiment`);
+    for (const f of found) out.add(f);
   }
   return [...out].sort();
 }
