@@ -94,7 +94,7 @@ export function decodeDense(src: Source, path: string, r0: number, r1: number, s
   const sliceRows = Math.max(1, Math.floor((4 << 20) / Math.max(1, n)));
   for (let s0 = r0; s0 < r1; s0 += sliceRows) {
     const s1 = Math.min(r1, s0 + sliceRows);
-    const block = src.rows(path, s0, s1);
+    const block = src.readRows(path, s0, s1);
     if (block.length !== (s1 - s0) * n) throw new FormatError("INVALID_DATA", `${path}: rows ${s0}..${s1} are not all on disk`);
     for (let r = s0; r < s1; r++) {
       const base = (r - s0) * n;

@@ -117,7 +117,7 @@ export class ExperimentLoader implements Disposable, AsyncDisposable {
       if (name === "user" || this.src.kind(path) !== "dataset") continue;
       const info = this.src.info(path);
       if (info.dtype !== "string" || info.shape.length !== 0) continue;
-      const text = this.src.text(path);
+      const text = this.src.readText(path);
       try {
         setOwn(extra, name, JSON.parse(text));
       } catch {

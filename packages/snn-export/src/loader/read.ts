@@ -402,9 +402,9 @@ export class Source {
    * Rows `[start, end)` of a numeric dataset (one slice; callers keep slices small), clamped to the
    * rows present; live reads that meet a half-written chunk entry are tried again.
    */
-  rows(path: string, start: number, end: number): NumericArray {
-    if (!this.live) return this.readRows(path, start, end);
-    return retryLive(() => this.readRows(path, start, end));
+  readRows(path: string, start: number, end: number): NumericArray {
+    if (!this.live) return this.h5.readRows(path, start, end);
+    return retryLive(() => this.h5.readRows(path, start, end));
   }
 
   /** Rows `[start, end)` of a 1-D string dataset, clamped to the rows present; [] when absent. */
@@ -444,16 +444,6 @@ export class Source {
     return shape.length ? shape[0] : 1;
   }
 
-  /** Same as {@link rows}, under the H5Reader name (for readers written against it). */
-  readRows(path: string, start: number, end: number): NumericArray {
-    return this.h5.readRows(path, start, end);
-  }
-
-  /** A scalar text dataset (H5Reader name). */
-  readText(path: string): string {
-    return this.h5.readText(path);
-  }
-
   /** A numeric dataset as Float64Array; empty when absent. */
   float64(path: string): Float64Array {
     if (this.kind(path) !== "dataset") return new Float64Array(0);
@@ -461,7 +451,7 @@ export class Source {
   }
 
   /** A scalar text dataset. */
-  text(path: string): string {
+  readText(path: string): string {
     return this.h5.readText(path);
   }
 
@@ -474,7 +464,7 @@ export class Source {
   /** Parsed JSON text, or `fallback` when the dataset is absent. */
   json(path: string, fallback: unknown): unknown {
     if (this.kind(path) !== "dataset") return fallback;
-    return parseJson(this.text(path), path);
+    return parseJson(this.readText(path), path);
   }
 
   /** Closes the file; idempotent. */

@@ -91,7 +91,7 @@ export function readFieldRecord(src: Source, group: string): FieldRecord {
     const path = `${group}/${name}`;
     if (src.kind(path) !== "dataset") continue;
     const info = src.info(path);
-    setOwn(out, name, info.dtype !== "string" ? src.numeric(path, true) : info.shape.length === 0 ? [src.text(path)] : src.strings(path));
+    setOwn(out, name, info.dtype !== "string" ? src.numeric(path, true) : info.shape.length === 0 ? [src.readText(path)] : src.strings(path));
   }
   return out;
 }
@@ -117,7 +117,7 @@ export function readStored(src: Source, path: string): StoredValue {
   const info = src.info(path);
   if (info.dtype !== "string") return src.numeric(path, true);
   if (info.shape.length > 0) return src.strings(path);
-  const text = src.text(path);
+  const text = src.readText(path);
   return src.attrs(path).encoding === "json" ? parseJson(text, path) : text;
 }
 
