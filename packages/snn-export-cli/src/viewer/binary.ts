@@ -7,6 +7,8 @@
  * `{ meta, arrays: [{ name, type, offset, length }] }` with offsets from the body's start.
  */
 
+import { dtypeOf, type Dtype } from "snn-export/dtypes";
+
 export type ArrayType = "f64" | "f32" | "u32" | "u16" | "u8" | "i8";
 export type PackedArray = Float64Array | Float32Array | Uint32Array | Uint16Array | Uint8Array | Int8Array;
 
@@ -24,13 +26,11 @@ export interface PackedHeader {
   arrays: ArrayInfo[];
 }
 
-export function typeOf(a: PackedArray): ArrayType {
-  if (a instanceof Float64Array) return "f64";
-  if (a instanceof Float32Array) return "f32";
-  if (a instanceof Uint32Array) return "u32";
-  if (a instanceof Uint16Array) return "u16";
-  if (a instanceof Int8Array) return "i8";
-  return "u8";
+/** The page's short name of each dtype a packed array may have. */
+const WIRE_TYPE: Partial<Record<Dtype, ArrayType>> = { float64: "f64", float32: "f32", uint32: "u32", uint16: "u16", uint8: "u8", int8: "i8" };
+
+function typeOf(a: PackedArray): ArrayType {
+  return WIRE_TYPE[dtypeOf(a)]!;
 }
 
 const pad8 = (n: number) => (n + 7) & ~7;
