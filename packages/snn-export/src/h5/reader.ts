@@ -9,7 +9,7 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { SnnExportError } from "../errors.js";
 import type { NumericArray } from "../dtypes.js";
 import { FormatError, StorageError } from "../errors.js";
-import { nonRegularKind, notRegular, Unsupported } from "./ts/read-io.js";
+import { nonRegularKind, notRegular, ReadJournal, Unsupported } from "./ts/read-io.js";
 import { TsReader } from "./ts/reader.js";
 import type { DatasetInfo } from "./types.js";
 import { WasmProxy } from "./wasm/proxy.js";
@@ -58,10 +58,10 @@ function chooseEngine(options: ReaderOptions): ReaderEngine {
 }
 
 /** The TypeScript reader for `filePath`, or null when the file is outside its profile (`auto`). */
-function openTs(filePath: string, engine: ReaderEngine): TsReader | null {
+function openTs(filePath: string, engine: ReaderEngine, journal: ReadJournal): TsReader | null {
   let r: TsReader;
   try {
-    r = new TsReader(filePath);
+    r = new TsReader(filePath, journal);
   } catch (err) {
     if (!(err instanceof Unsupported)) throw err;
     if (engine === "ts") throw outsideProfile(filePath, err);
@@ -104,6 +104,25 @@ function sameStamp(a: Stamp, b: Stamp): boolean {
 const SETTLE_NS = 20_000_000n;
 /** Longest a call waits for a file being written to hold still before it gives up (ms). */
 const MAX_WAIT_MS = 3000;
+
+/** How long before the stamp was taken the file last changed (ns). */
+function ageNs(s: Stamp): bigint {
+  return s.takenNs - (s.mtimeNs > s.ctimeNs ? s.mtimeNs : s.ctimeNs);
+}
+
+/** True when no write can follow the stamp unseen: its file's last change was {@link SETTLE_NS} before it. */
+function isSettled(s: Stamp): boolean {
+  return ageNs(s) >= SETTLE_NS;
+}
+
+/** The error of a read of a reader (or engine) that is closed: not a sign of the file changing. */
+function isClosed(err: SnnExportError): boolean {
+  return err.code === "CLOSED" || (err.code === "IO_ERROR" && err.message.includes("already closed"));
+}
+
+function keptChanging(filePath: string, what: string): StorageError {
+  return new StorageError("IO_ERROR", `${filePath} kept changing for ${MAX_WAIT_MS} ms while it was ${what}; ${LIVE_HINT}`);
+}
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** The hint every error of a file that may still be being written carries. */
@@ -126,6 +145,8 @@ export class H5Reader {
   private impl: Backend | null;
   /** The version of the file the reader's view belongs to; null once the file is trusted not to change. */
   private snap: Stamp | null;
+  /** The TypeScript reader's view must be read again from the superblock before it is used. */
+  private stale = false;
 
   private constructor(filePath: string, impl: TsReader | WasmProxy, snap: Stamp) {
     this.filePath = filePath;
@@ -138,9 +159,8 @@ export class H5Reader {
   private static settled(filePath: string, deadline: number): Stamp | null {
     for (;;) {
       const s = stamp(filePath);
-      const age = s.takenNs - (s.mtimeNs > s.ctimeNs ? s.mtimeNs : s.ctimeNs);
-      if (age >= SETTLE_NS) return s;
-      const wait = Math.max(1, Math.ceil(Number(SETTLE_NS - age) / 1e6));
+      if (isSettled(s)) return s;
+      const wait = Math.max(1, Math.ceil(Number(SETTLE_NS - ageNs(s)) / 1e6));
       if (Date.now() + wait > deadline) return null;
       Atomics.wait(pause, 0, 0, wait);
     }
@@ -170,21 +190,21 @@ export class H5Reader {
     if (kind) throw notRegular(filePath, kind);
     const engine = chooseEngine(options);
     const deadline = Date.now() + MAX_WAIT_MS;
+    if (engine !== "h5wasm") {
+      const ts = H5Reader.openSteady(filePath, engine, deadline);
+      if (ts) return ts;
+    }
     for (;;) {
       const snap = H5Reader.settled(filePath, deadline);
-      if (!snap) throw new StorageError("IO_ERROR", `${filePath} kept changing for ${MAX_WAIT_MS} ms while it was opened; ${LIVE_HINT}`);
+      if (!snap) throw keptChanging(filePath, "opened");
       let r: H5Reader;
       try {
-        const ts = engine === "h5wasm" ? null : openTs(filePath, engine);
-        if (ts) r = new H5Reader(filePath, ts, snap);
-        else {
-          if (!hasHdf5Signature(filePath)) {
-            // a writer that is creating the file has not written its superblock yet
-            const young = st.size < NEW_FILE_BYTES ? `; if a writer is creating it right now, open it again in a moment or with { live: true }` : "";
-            throw new FormatError("NOT_HDF5", `${filePath} is not an HDF5 file (no HDF5 signature found)${young}`);
-          }
-          r = new H5Reader(filePath, await WasmProxy.open(filePath, options.swmr ?? false), snap);
+        if (!hasHdf5Signature(filePath)) {
+          // a writer that is creating the file has not written its superblock yet
+          const young = st.size < NEW_FILE_BYTES ? `; if a writer is creating it right now, open it again in a moment or with { live: true }` : "";
+          throw new FormatError("NOT_HDF5", `${filePath} is not an HDF5 file (no HDF5 signature found)${young}`);
         }
+        r = new H5Reader(filePath, await WasmProxy.open(filePath, options.swmr ?? false), snap);
       } catch (err) {
         const changed = !sameStamp(stamp(filePath), snap);
         if (changed && Date.now() < deadline) continue; // it changed meanwhile: again
@@ -192,15 +212,35 @@ export class H5Reader {
       }
       if (sameStamp(stamp(filePath), snap)) return r;
       r.close();
-      if (Date.now() >= deadline) throw new StorageError("IO_ERROR", `${filePath} kept changing for ${MAX_WAIT_MS} ms while it was opened; ${LIVE_HINT}`);
+      if (Date.now() >= deadline) throw keptChanging(filePath, "opened");
     }
   }
 
-  /** Reads the file again from its superblock (the TypeScript reader) or reopens it (h5wasm). */
-  private reload(): void {
-    const r = this.impl!;
-    if (r instanceof TsReader) r.refresh();
-    else (r as WasmProxy).reopen();
+  /**
+   * The TypeScript reader's view of the file as it was at one moment (its reads checked with a
+   * {@link ReadJournal}; tried again while the file changes under them, up to `deadline`), or null
+   * when the file is outside the reader's profile and `engine` is `auto`.
+   */
+  private static openSteady(filePath: string, engine: ReaderEngine, deadline: number): H5Reader | null {
+    for (;;) {
+      const before = stamp(filePath);
+      const journal = new ReadJournal();
+      let ts: TsReader | null = null;
+      let error: unknown;
+      try {
+        ts = openTs(filePath, engine, journal);
+      } catch (err) {
+        error = err;
+      }
+      ts?.setJournal(null);
+      if (journal.unchanged(filePath)) {
+        if (error === undefined) return ts ? new H5Reader(filePath, ts, before) : null;
+        throw sameStamp(stamp(filePath), before) ? error : withHint(error);
+      }
+      ts?.close();
+      if (Date.now() >= deadline) throw keptChanging(filePath, "opened");
+      Atomics.wait(pause, 0, 0, 1);
+    }
   }
 
   /** Chunks the TypeScript reader has read from the file (decoded cache misses); null with h5wasm. */
@@ -227,16 +267,68 @@ export class H5Reader {
   }
 
   /**
-   * One read. Until {@link trustUnchanged}, a read counts only when the file did not change from
-   * the settled stamp the reader's view was taken at to the end of the read: a file being written
-   * changes under a reader (space is reused, metadata is updated in place), so a read that saw a
-   * change could mix versions. Then the view is taken again (superblock and root read afresh) and
-   * the read repeated: what was flushed stays where the rows say (streams only grow), so the answer
-   * is the one of the state the loader opened. A file that does not hold still within
-   * {@link MAX_WAIT_MS} gives a StorageError `IO_ERROR` that says to open it with `{ live: true }`.
+   * One read. Until {@link trustUnchanged} the file may be being written: see {@link callSteady}
+   * (the TypeScript reader) and {@link callStamped} (h5wasm).
    */
   private call<T>(fn: (r: Backend) => T): T {
     if (!this.snap) return this.once(fn);
+    return this.impl instanceof TsReader ? this.callSteady(this.impl, fn) : this.callStamped(fn);
+  }
+
+  /**
+   * A read by the TypeScript reader of a file that may be being written. The read is recorded
+   * ({@link ReadJournal}) and counts when every byte it read still holds at its end: then it saw
+   * the file as it was at one moment, and snn-export's writer leaves a valid file at every moment
+   * (a writer killed at any moment leaves a file that opens with everything up to its last flush).
+   * Otherwise it is repeated, from the superblock on. So a writer that flushes without pause does
+   * not keep readers out: what they read is written to new space at each flush, or only grows.
+   * What the reader keeps from earlier reads is used only while the file has not changed since
+   * (a settled stamp, unchanged); else the read starts from the superblock. A file that keeps
+   * changing under the read for {@link MAX_WAIT_MS} gives a StorageError `IO_ERROR` that says to
+   * open it with `{ live: true }`.
+   */
+  private callSteady<T>(r: TsReader, fn: (r: Backend) => T): T {
+    const deadline = Date.now() + MAX_WAIT_MS;
+    for (;;) {
+      const before = stamp(this.filePath);
+      const keep = !this.stale && isSettled(this.snap!) && sameStamp(before, this.snap!);
+      const journal = new ReadJournal();
+      r.setJournal(journal);
+      let value: T | undefined;
+      let error: unknown;
+      try {
+        value = this.once((impl) => {
+          if (!keep) (impl as TsReader).refresh();
+          return fn(impl);
+        });
+      } catch (err) {
+        error = err;
+      } finally {
+        r.setJournal(null);
+      }
+      if (error !== undefined && (!(error instanceof SnnExportError) || isClosed(error))) throw error;
+      if (journal.unchanged(this.filePath)) {
+        this.snap = before;
+        this.stale = false;
+        if (error !== undefined) throw withHint(error);
+        return value as T;
+      }
+      this.stale = true;
+      if (Date.now() >= deadline) throw keptChanging(this.filePath, "read (it is being written)");
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+
+  /**
+   * A read by h5wasm of a file that may be being written: it counts only when the file did not
+   * change from the settled stamp the reader's view was taken at to the end of the read: a file
+   * being written changes under a reader (space is reused, metadata is updated in place), so a read
+   * that saw a change could mix versions. Then the file is opened again and the read repeated: what
+   * was flushed stays where the rows say (streams only grow), so the answer is the one of the
+   * state the loader opened. A file that does not hold still within {@link MAX_WAIT_MS} gives a
+   * StorageError `IO_ERROR` that says to open it with `{ live: true }`.
+   */
+  private callStamped<T>(fn: (r: Backend) => T): T {
     const deadline = Date.now() + MAX_WAIT_MS;
     for (;;) {
       let value: T | undefined;
@@ -245,20 +337,17 @@ export class H5Reader {
         value = this.once(fn);
       } catch (err) {
         error = err;
-        if (!(err instanceof SnnExportError)) throw err;
-        if (err.code === "CLOSED" || (err.code === "IO_ERROR" && err.message.includes("already closed"))) throw err;
+        if (!(err instanceof SnnExportError) || isClosed(err)) throw err;
       }
-      if (sameStamp(stamp(this.filePath), this.snap)) {
+      if (sameStamp(stamp(this.filePath), this.snap!)) {
         if (error !== undefined) throw withHint(error);
         return value as T;
       }
       const snap = Date.now() < deadline ? H5Reader.settled(this.filePath, deadline) : null;
-      if (!snap) {
-        throw new StorageError("IO_ERROR", `${this.filePath} kept changing for ${MAX_WAIT_MS} ms while it was read (it is being written); ${LIVE_HINT}`);
-      }
+      if (!snap) throw keptChanging(this.filePath, "read (it is being written)");
       this.snap = snap;
       try {
-        this.reload();
+        (this.impl as WasmProxy).reopen();
       } catch (err) {
         if (!sameStamp(stamp(this.filePath), snap)) continue;
         throw withHint(err);
@@ -316,7 +405,8 @@ export class H5Reader {
 
   /** Re-reads the extent of a dataset written by another process (SWMR readers; the TypeScript reader re-reads everything). */
   refresh(path: string): void {
-    this.once((r) => (r instanceof TsReader ? r.refresh() : (r as WasmProxy).refresh(path)));
+    if (this.impl instanceof TsReader && this.snap) this.stale = true; // the next read starts from the superblock
+    else this.once((r) => (r instanceof TsReader ? r.refresh() : (r as WasmProxy).refresh(path)));
   }
 
   /** Closes the file; idempotent. */

@@ -30,10 +30,13 @@ export class V2Table {
     private readonly statusNames: readonly string[],
   ) {}
 
-  /** Reads every numeric column of `/episodes`. A file without any column has no episodes. */
+  /**
+   * Reads every numeric column of `/episodes`. A file without any column has no episodes, and so
+   * has a file being written (or whose writer died) with only some: its writer was creating them.
+   */
   static read(src: Source): V2Table {
     const present = EPISODE_COLUMNS.filter((c) => src.kind(column(c.name)) === "dataset");
-    if (present.length === 0) {
+    if (present.length === 0 || (src.partial && present.length < EPISODE_COLUMNS.length)) {
       return new V2Table(src, new Map(EPISODE_COLUMNS.map((c) => [c.name, new Float64Array(0)])), 0, EPISODES.statusCodes);
     }
     if (present.length < EPISODE_COLUMNS.length) {

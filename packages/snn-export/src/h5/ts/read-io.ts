@@ -4,6 +4,7 @@
  * the two ways a structure can fail: {@link corrupt} (a `FormatError` `CORRUPT`) and
  * {@link Unsupported} (valid HDF5 outside the profile the reader reads; the h5wasm reader takes it).
  */
+import { createHash } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { FormatError, StorageError } from "../../errors.js";
 
@@ -38,6 +39,61 @@ export function notRegular(filePath: string, kind: string): FormatError {
   return new FormatError("NOT_HDF5", `${filePath} is ${kind}, not a regular file: it is not read`);
 }
 
+/** Reads above this size are remembered by a digest rather than a copy. */
+const COPY_LIMIT = 1 << 20;
+
+function digest(bytes: Uint8Array): Buffer {
+  return createHash("sha1").update(bytes).digest();
+}
+
+/**
+ * What a series of reads of a file saw: every range read and its bytes (a SHA-1 digest of large
+ * ranges). {@link unchanged} reads the ranges again: when every one still holds what was read,
+ * then at the moment between the last read and the first check the file held all of them at once,
+ * so the reads together saw the file as it was at that one moment, although it may have been
+ * written meanwhile elsewhere. (A writer that wrote a range and then wrote back the same bytes
+ * goes unseen; snn-export's writer does not.)
+ */
+export class ReadJournal {
+  private readonly ranges: { addr: number; len: number; bytes: Buffer }[] = [];
+
+  record(addr: number, bytes: Uint8Array): void {
+    this.ranges.push({ addr, len: bytes.length, bytes: bytes.length > COPY_LIMIT ? digest(bytes) : Buffer.from(bytes) });
+  }
+
+  /** Ranges recorded. */
+  get size(): number {
+    return this.ranges.length;
+  }
+
+  /** True when every recorded range of the file at `filePath` still holds the bytes recorded (false when it cannot be read). */
+  unchanged(filePath: string): boolean {
+    let fd: number;
+    try {
+      fd = openSync(filePath, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      return false;
+    }
+    try {
+      for (const r of this.ranges) {
+        const now = Buffer.allocUnsafe(r.len);
+        let done = 0;
+        while (done < r.len) {
+          const n = readSync(fd, now, done, r.len - done, r.addr + done);
+          if (n <= 0) return false;
+          done += n;
+        }
+        if (!(r.len > COPY_LIMIT ? digest(now) : now).equals(r.bytes)) return false;
+      }
+      return true;
+    } catch {
+      return false;
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
 /**
  * A file open read-only, read with positioned reads that never go past `limit` (the end of file
  * the superblock states). Opened non-blocking and checked to be a regular file before any read.
@@ -47,6 +103,8 @@ export class FileSource {
   size: number;
   /** Reads must end at or before this offset (set from the superblock). */
   limit: number;
+  /** When set, every read is recorded in it. */
+  journal: ReadJournal | null = null;
 
   constructor(readonly filePath: string) {
     let fd: number;
@@ -94,6 +152,7 @@ export class FileSource {
       if (n <= 0) throw new StorageError("IO_ERROR", `${this.filePath} ended at ${addr + done} while reading ${what} (was it truncated while open?)`);
       done += n;
     }
+    this.journal?.record(addr, buf);
     return new Uint8Array(buf.buffer, buf.byteOffset, len);
   }
 

@@ -12,7 +12,7 @@ import { FormatError } from "../../errors.js";
 import type { DatasetInfo } from "../types.js";
 import { ChunkReader, type DataDesc } from "./read-chunks.js";
 import { GlobalHeaps } from "./read-heap.js";
-import { FileSource } from "./read-io.js";
+import { FileSource, type ReadJournal } from "./read-io.js";
 import { attrValue, buildObject, type H5Object } from "./read-object.js";
 import { readObjectHeader } from "./read-object-header.js";
 import { readSuperblock } from "./read-superblock.js";
@@ -39,9 +39,13 @@ export class TsReader {
   private readonly heaps: GlobalHeaps;
   private readonly chunks: ChunkReader;
 
-  /** Opens `filePath` and reads its superblock and root object header (Unsupported / CORRUPT / NOT_HDF5 errors). */
-  constructor(readonly filePath: string) {
+  /**
+   * Opens `filePath` and reads its superblock and root object header (Unsupported / CORRUPT /
+   * NOT_HDF5 errors); with `journal`, every read is recorded in it until {@link setJournal}.
+   */
+  constructor(readonly filePath: string, journal: ReadJournal | null = null) {
     this.src = new FileSource(filePath);
+    this.src.journal = journal;
     try {
       this.heaps = new GlobalHeaps(this.src);
       this.chunks = new ChunkReader(this.src);
@@ -57,6 +61,11 @@ export class TsReader {
     this.src.limit = sb.eof;
     this.root = sb.root;
     this.object(this.root, "/");
+  }
+
+  /** Records every read of the file in `journal` from now on (null: stops recording). */
+  setJournal(journal: ReadJournal | null): void {
+    this.src.journal = journal;
   }
 
   /** Chunks read from the file (cache misses) since open. */
