@@ -549,6 +549,40 @@ test("plot: --neurons and --from/--to select what is drawn", async () => {
   assert.match(bad.stderr, /--neurons goes up to 500, but the network has 200 neurons/);
 });
 
+test("plot --kind weights: an episode with 300,000 weight changes draws their histogram (counts from the inputs)", async () => {
+  const out = join(root, "many-changes");
+  const ex = await DataExporter.create("changes", { outputBaseDir: out, provenance: false });
+  const N = 300_000;
+  const dw = (i: number) => ((i * 7919) % 1000) / 1000 - 0.49975; // -0.49975 .. 0.49925, off the bin edges
+  ex.startEpisode();
+  ex.log({ timestep: 0, spikes: new Uint8Array(4) });
+  for (let i = 0; i < N; i++) ex.logWeightChange({ timestep: 0, sourceId: i % 4, targetId: (i + 1) % 4, oldWeight: 0.5, newWeight: 0.5 + dw(i) });
+  ex.endEpisode();
+  await ex.close();
+  const svg = join(out, "weights.svg");
+  const r = cli(["plot", ex.outputDir, "--kind", "weights", "--out", svg, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  checkSvg(svg, [`Weight changes in episode 0 (${fmtN(N)})`, "Δw = new − old weight"]);
+  // the chart's bins count the changes written: built from the loader's episode, checked against the inputs
+  const { buildChart } = await import("#cli/plot/charts.js");
+  await using loader = await ExperimentLoader.open(ex.outputDir);
+  const chart = buildChart("weights", {
+    experimentName: "changes", episode: 0, data: loader.getEpisode(0), dt: { ms: 1, source: "default" }, nNeurons: 4, types: null,
+    table: null, weights: null, units: {}, width: 1200, height: 500,
+  });
+  const layers = JSON.stringify(chart.spec);
+  const bins = [...layers.matchAll(/\{"x0":(-?[\d.e-]+),"x1":(-?[\d.e-]+),"count":(\d+)\}/g)].map((m) => ({ x0: Number(m[1]), x1: Number(m[2]), count: Number(m[3]) }));
+  assert.ok(bins.length >= 10 && bins.length <= 60, `${bins.length} bins`);
+  assert.equal(bins.reduce((a, b) => a + b.count, 0), N);
+  const first = bins[0];
+  let inFirst = 0;
+  for (let i = 0; i < N; i++) {
+    const d = 0.5 + dw(i) - 0.5;
+    if (d >= first.x0 && d < first.x1) inFirst++;
+  }
+  assert.equal(first.count, inFirst);
+});
+
 test("plot --kind reward: the learning curve of 3,000 episodes is drawn from the rewards written", async () => {
   manyDir ??= await writeMany();
   const all = [...Array(MANY).keys()];

@@ -317,8 +317,13 @@ function rates(ctx: PlotContext): Chart {
 function histogramBins(xs: number[], maxBins: number): Array<{ x0: number; x1: number; count: number }> {
   const finite = xs.filter(Number.isFinite);
   if (finite.length === 0) return [];
-  let lo = Math.min(...finite);
-  let hi = Math.max(...finite);
+  // a loop, not Math.min(...finite): an episode may hold millions of weight changes
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const x of finite) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
   if (lo === hi) {
     lo -= 0.5 * (Math.abs(lo) || 1);
     hi += 0.5 * (Math.abs(hi) || 1);
@@ -440,7 +445,7 @@ function weights(ctx: PlotContext): Chart {
   }
   // Weight changes of the episode (inside the window), as new - old.
   const wc = episodeOf(ctx).getWeightChanges();
-  const deltas: Array<{ dw: number }> = [];
+  const deltas: number[] = [];
   for (let i = 0; i < wc.timesteps.length; i++) {
     if (!inWindow(ctx, wc.timesteps[i])) continue;
     if (ctx.neurons) {
@@ -449,7 +454,7 @@ function weights(ctx: PlotContext): Chart {
       if (s >= 0 && !keep(s)) continue;
       if (tg >= 0 && !keep(tg)) continue;
     }
-    deltas.push({ dw: wc.newWeights[i] - wc.oldWeights[i] });
+    deltas.push(wc.newWeights[i] - wc.oldWeights[i]);
   }
   const size = Math.min(ctx.height, Math.round(ctx.width * 0.55));
   const range = w ? `${w.shape[0]} × ${w.shape[1]}` : "";
@@ -476,7 +481,7 @@ function weights(ctx: PlotContext): Chart {
         encoding: { text: { value: "network_structure/initial_weights is absent" } },
       };
   const histWidth = Math.max(200, ctx.width - size - 120);
-  const hist = histogramBins(deltas.map((d) => d.dw), 40);
+  const hist = histogramBins(deltas, 40);
   const histogram = deltas.length
     ? {
         title: { text: `Weight changes in episode ${ctx.episode} (${fmt(deltas.length)})`, fontSize: 13, fontWeight: "normal" },
