@@ -241,8 +241,13 @@ function hookExporter(ex: object): void {
     o[name] = () => asFlushPhase(orig);
   }
   const flush = w.flush.bind(w);
+  const waitIdle = typeof (w as { waitIdle?: unknown }).waitIdle === "function" ? (w as { waitIdle: () => void }).waitIdle.bind(w) : () => {};
   w.flush = () => {
-    asFlushPhase(flush);
+    // with asyncWrite the flush is only posted to the write thread: it is durable once applied
+    asFlushPhase(() => {
+      flush();
+      waitIdle();
+    });
     const h = handed;
     handed = null;
     if (!h) return;
@@ -265,6 +270,9 @@ async function write(ex: DataExporter, seed: number): Promise<void> {
   ex.saveMetadata({ harness: "crash", seed });
   const net = D.network(seed);
   ex.saveNetworkStructure({ weights: { ...net, shape: [D.N_NEURONS, D.N_NEURONS] } });
+  // the save* calls flush; with asyncWrite those flushes are only posted to the write thread:
+  // flush() returns once it has applied them
+  ex.flush();
   end();
   say({ ev: "durable", ep: -1, setup: true });
 

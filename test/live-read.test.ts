@@ -6,18 +6,20 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { closeSync, copyFileSync, openSync, readSync, rmSync, statSync, truncateSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, openSync, readFileSync, readSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { DataExporter, ExperimentLoader } from "#lib/index.js";
 import { ReadJournal } from "#lib/h5/ts/read-io.js";
 import { TsReader } from "#lib/h5/ts/reader.js";
 import { H5Reader } from "#lib/h5/reader.js";
+import { createWriter } from "#lib/h5/index.js";
 import { rng, tempDir } from "./helpers.js";
 
-async function smallExperiment(dir: string): Promise<string> {
-  const rand = rng(11);
+async function smallExperiment(dir: string, seed = 11): Promise<string> {
+  const rand = rng(seed);
   const ex = await DataExporter.create("live", { outputBaseDir: dir, provenance: false, chunkSize: 16 });
-  for (let e = 0; e < 12; e++) {
+  for (let e = 0; e < 12 + (seed % 7); e++) {
     ex.startEpisode();
     for (let t = 0; t < 40 + e; t++) {
       ex.log({ timestep: t, spikes: Uint8Array.from({ length: 10 }, () => (rand() < 0.3 ? 1 : 0)), neuralState: { v: Float32Array.from({ length: 10 }, rand) }, reward: rand() });
@@ -158,5 +160,103 @@ test("ReadJournal: a range read that changed afterwards, or a file cut short, is
     assert.equal(j.unchanged(copy), false, "a truncated file is not seen");
   } finally {
     rmSync(copy, { force: true });
+  }
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test("state kept from a settled moment is not used when the file changes during the read: the read is made again from the superblock", async (t) => {
+  const dir = tempDir(t);
+  const a = await smallExperiment(join(dir, "a"), 11);
+  const b = await smallExperiment(join(dir, "b"), 12);
+  const column = "/episodes/total_reward";
+  const wanted = await H5Reader.open(b).then((r) => {
+    try {
+      return Array.from(r.readRows(column, 0, 1e9) as Float64Array);
+    } finally {
+      r.close();
+    }
+  });
+  const bytesB = readFileSync(b);
+  await sleep(40); // a's last write is 20 ms old or more: what the reader reads next is kept
+  const r = await H5Reader.open(a);
+  try {
+    const before = Array.from(r.readRows(column, 0, 1e9) as Float64Array);
+    assert.notDeepEqual(before, wanted);
+    let runs = 0;
+    // the "writer" replaces the file between the stamp the read starts with and its reads
+    const got = r.together(() => {
+      if (++runs === 1) writeFileSync(a, bytesB);
+      return Array.from(r.readRows(column, 0, 1e9) as Float64Array);
+    });
+    assert.deepEqual(got, wanted);
+    assert.equal(runs, 2, "the read was not made again");
+  } finally {
+    r.close();
+  }
+});
+
+test("a range a read used that changes before the read ends makes it be read again (the file's times not consulted)", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "plain.h5");
+  const w = await createWriter(file, "ts");
+  const values = Float64Array.from({ length: 64 }, (_, i) => 1000.125 + i);
+  w.writeArray("/d", values, [64], { compression: "none" } as never);
+  w.close();
+  const r = await H5Reader.open(file);
+  try {
+    r.refresh("/"); // the view is read afresh at the next read: only the recorded ranges can show a change
+    let runs = 0;
+    const got = r.together(() => {
+      const v = Array.from(r.readRows("/d", 0, 64) as Float64Array);
+      if (++runs === 1) {
+        // change element 5 in place, after it was read
+        const bytes = readFileSync(file);
+        const at = bytes.indexOf(Buffer.from(new Float64Array([1005.125]).buffer));
+        assert.ok(at > 0);
+        const fd = openSync(file, "r+");
+        writeSync(fd, Buffer.from(new Float64Array([-7.5]).buffer), 0, 8, at);
+        closeSync(fd);
+      }
+      return v;
+    });
+    assert.equal(runs, 2, "the read was not made again");
+    assert.equal(got[5], -7.5);
+    assert.deepEqual(got.filter((_, i) => i !== 5), Array.from(values).filter((_, i) => i !== 5));
+  } finally {
+    r.close();
+  }
+});
+
+test("together: reads that the file changes under on every attempt are made one by one after a while, each checked on its own", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "plain.h5");
+  const w = await createWriter(file, "ts");
+  const values = Float64Array.from({ length: 16 }, (_, i) => 2000.25 + i);
+  w.writeArray("/d", values, [16], { compression: "none" } as never);
+  w.close();
+  const at = readFileSync(file).indexOf(Buffer.from(new Float64Array([2003.25]).buffer));
+  assert.ok(at > 0);
+  const r = await H5Reader.open(file);
+  try {
+    r.refresh("/");
+    let runs = 0;
+    const started = Date.now();
+    const got = r.together(() => {
+      const v = Array.from(r.readRows("/d", 0, 16) as Float64Array);
+      // every run changes element 3 after reading it: no run as a whole sees one moment
+      runs++;
+      const fd = openSync(file, "r+");
+      writeSync(fd, Buffer.from(new Float64Array([-runs]).buffer), 0, 8, at);
+      closeSync(fd);
+      return v;
+    });
+    assert.ok(runs > 2, `runs: ${runs}`);
+    assert.ok(Date.now() - started >= 200, "gave up on reading as one too soon");
+    // the last run's read was checked alone: it holds what the run before it wrote
+    assert.equal(got[3], -(runs - 1));
+    assert.deepEqual(got.filter((_, i) => i !== 3), Array.from(values).filter((_, i) => i !== 3));
+  } finally {
+    r.close();
   }
 });

@@ -88,7 +88,12 @@ function outsideProfile(filePath: string, err: Unsupported): FormatError {
 interface Stamp { size: bigint; mtimeNs: bigint; ctimeNs: bigint; takenNs: bigint }
 
 function stamp(filePath: string): Stamp {
-  const st = statSync(filePath, { bigint: true });
+  let st;
+  try {
+    st = statSync(filePath, { bigint: true });
+  } catch (err) {
+    throw new StorageError("NOT_FOUND", `cannot read ${filePath} any more: ${(err as Error).message}`, { cause: err });
+  }
   return { size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, takenNs: BigInt(Date.now()) * 1_000_000n };
 }
 
@@ -120,9 +125,15 @@ function isClosed(err: SnnExportError): boolean {
   return err.code === "CLOSED" || (err.code === "IO_ERROR" && err.message.includes("already closed"));
 }
 
-function keptChanging(filePath: string, what: string): StorageError {
-  return new StorageError("IO_ERROR", `${filePath} kept changing for ${MAX_WAIT_MS} ms while it was ${what}; ${LIVE_HINT}`);
+/** A file that kept changing under every attempt to read it until the deadline (an `IO_ERROR`). */
+class KeptChanging extends StorageError {}
+
+function keptChanging(filePath: string, what: string, ms = MAX_WAIT_MS): StorageError {
+  return new KeptChanging("IO_ERROR", `${filePath} kept changing for ${ms} ms while it was ${what}; ${LIVE_HINT}`);
 }
+
+/** How long {@link H5Reader.together} tries its reads as one before it makes them one by one. */
+const TOGETHER_MS = 250;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /** The hint every error of a file that may still be being written carries. */
@@ -147,6 +158,8 @@ export class H5Reader {
   private snap: Stamp | null;
   /** The TypeScript reader's view must be read again from the superblock before it is used. */
   private stale = false;
+  /** Inside {@link together}: reads are checked by the enclosing one. */
+  private batch = false;
 
   private constructor(filePath: string, impl: TsReader | WasmProxy, snap: Stamp) {
     this.filePath = filePath;
@@ -233,12 +246,14 @@ export class H5Reader {
         error = err;
       }
       ts?.setJournal(null);
-      if (journal.unchanged(filePath)) {
-        if (error === undefined) return ts ? new H5Reader(filePath, ts, before) : null;
-        throw sameStamp(stamp(filePath), before) ? error : withHint(error);
-      }
+      // checked on the path (the reader may be closed already): a file renamed over it meanwhile counts as a change
+      const steady = journal.unchanged(filePath);
+      const still = sameStamp(stamp(filePath), before);
+      // the bytes used held still, or the whole file did (from a settled stamp: no write unseen)
+      if ((steady || (still && isSettled(before))) && error === undefined) return ts ? new H5Reader(filePath, ts, before) : null;
       ts?.close();
-      if (Date.now() >= deadline) throw keptChanging(filePath, "opened");
+      if (still && (steady || isSettled(before))) throw error; // the error of a file that held still through the open
+      if (Date.now() >= deadline) throw steady ? withHint(error) : keptChanging(filePath, "opened");
       Atomics.wait(pause, 0, 0, 1);
     }
   }
@@ -271,24 +286,27 @@ export class H5Reader {
    * (the TypeScript reader) and {@link callStamped} (h5wasm).
    */
   private call<T>(fn: (r: Backend) => T): T {
-    if (!this.snap) return this.once(fn);
+    if (!this.snap || this.batch) return this.once(fn);
     return this.impl instanceof TsReader ? this.callSteady(this.impl, fn) : this.callStamped(fn);
   }
 
   /**
    * A read by the TypeScript reader of a file that may be being written. The read is recorded
    * ({@link ReadJournal}) and counts when every byte it read still holds at its end: then it saw
-   * the file as it was at one moment, and snn-export's writer leaves a valid file at every moment
-   * (a writer killed at any moment leaves a file that opens with everything up to its last flush).
-   * Otherwise it is repeated, from the superblock on. So a writer that flushes without pause does
-   * not keep readers out: what they read is written to new space at each flush, or only grows.
-   * What the reader keeps from earlier reads is used only while the file has not changed since
-   * (a settled stamp, unchanged); else the read starts from the superblock. A file that keeps
-   * changing under the read for {@link MAX_WAIT_MS} gives a StorageError `IO_ERROR` that says to
-   * open it with `{ live: true }`.
+   * the file as it was at one moment, and the default writer leaves a file that opens at every
+   * moment (a writer killed at any moment leaves a file that opens with everything up to its last
+   * flush; FORMAT.md says what a moment in the middle of a flush holds). Otherwise it is repeated,
+   * from the superblock on. So a writer that flushes without pause does not keep readers out:
+   * what they read is written to new space at each flush, or only grows. What the reader keeps
+   * from earlier reads (the root, headers, chunk indexes) is used only while the file has not
+   * changed since (a settled stamp, unchanged) — and such a read counts only when the file did not
+   * change through it either, as the reads of kept state are not recorded. An error counts only
+   * when the file held still through the read that met it. A file that keeps changing under the
+   * read for {@link MAX_WAIT_MS} gives a StorageError `IO_ERROR` that says to open it with
+   * `{ live: true }`.
    */
-  private callSteady<T>(r: TsReader, fn: (r: Backend) => T): T {
-    const deadline = Date.now() + MAX_WAIT_MS;
+  private callSteady<T>(r: TsReader, fn: (r: Backend) => T, waitMs = MAX_WAIT_MS): T {
+    const deadline = Date.now() + waitMs;
     for (;;) {
       const before = stamp(this.filePath);
       const keep = !this.stale && isSettled(this.snap!) && sameStamp(before, this.snap!);
@@ -307,15 +325,46 @@ export class H5Reader {
         r.setJournal(null);
       }
       if (error !== undefined && (!(error instanceof SnnExportError) || isClosed(error))) throw error;
-      if (journal.unchanged(this.filePath)) {
+      const steady = r.unchanged(journal);
+      const still = sameStamp(stamp(this.filePath), before);
+      // the file did not change at all through the read (from a settled stamp: no write unseen), or
+      // the bytes the read used held still and it used nothing kept from before
+      if ((still && isSettled(before)) || (steady && (still || (!keep && error === undefined)))) {
         this.snap = before;
-        this.stale = false;
+        // a refresh that failed leaves the reader's view half read: read it afresh next time
+        this.stale = error !== undefined;
         if (error !== undefined) throw withHint(error);
         return value as T;
       }
       this.stale = true;
-      if (Date.now() >= deadline) throw keptChanging(this.filePath, "read (it is being written)");
+      if (Date.now() >= deadline) throw steady && error !== undefined ? withHint(error) : keptChanging(this.filePath, "read (it is being written)", waitMs);
       Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+
+  /**
+   * Runs `fn`, whose reads through this reader then count together: with a file that may be being
+   * written they are checked as one read (see {@link callSteady}), so they see the file as it was
+   * at one moment, and `fn` is run again when the file changed under them. `fn` must only read.
+   * Used for what should agree across datasets (the columns of the episode table). A writer that
+   * flushes more often than `fn` takes may change the file under every attempt: after
+   * {@link TOGETHER_MS} of that, `fn` runs with each of its reads checked on its own.
+   */
+  together<T>(fn: () => T): T {
+    if (this.batch || !this.snap) return fn();
+    const all = (): T => {
+      this.batch = true;
+      try {
+        return fn();
+      } finally {
+        this.batch = false;
+      }
+    };
+    try {
+      return this.impl instanceof TsReader ? this.callSteady(this.impl, all, TOGETHER_MS) : this.callStamped(all);
+    } catch (err) {
+      if (!(err instanceof KeptChanging)) throw err;
+      return fn();
     }
   }
 

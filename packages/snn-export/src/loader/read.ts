@@ -370,6 +370,11 @@ export class Source {
     void this.h5;
   }
 
+  /** Runs `fn`, whose reads then see a file being written as of one moment ({@link H5Reader.together}); `fn` must only read. */
+  together<T>(fn: () => T): T {
+    return this.h5.together(fn);
+  }
+
   /** "group", "dataset" or null. */
   kind(path: string): "group" | "dataset" | null {
     return this.h5.kind(path);

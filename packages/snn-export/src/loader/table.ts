@@ -3,6 +3,7 @@
  * is opened and kept, so that every episode's rows and counters are an array lookup.
  */
 import { FormatError } from "../errors.js";
+import { LIVE_HINT } from "../h5/reader.js";
 import { EPISODES, EPISODE_COLUMNS, RANGE_COLUMNS, type RangeName } from "../schema.js";
 import { parseJson, type NumberArray, type Source } from "./read.js";
 import type { EpisodeAttributes, EpisodeTable } from "./types.js";
@@ -31,17 +32,23 @@ export class V2Table {
   ) {}
 
   /**
-   * Reads every numeric column of `/episodes`. A file without any column has no episodes, and so
-   * has a file being written (or whose writer died) with only some: its writer was creating them.
+   * Reads every numeric column of `/episodes`, all as of one moment of a file being written
+   * ({@link Source.together}). A file without any column has no episodes, and so has a file
+   * opened live whose writer is creating them (an `enableSwmr` writer adds them one by one).
    */
   static read(src: Source): V2Table {
+    return src.together(() => V2Table.readColumns(src));
+  }
+
+  private static readColumns(src: Source): V2Table {
     const present = EPISODE_COLUMNS.filter((c) => src.kind(column(c.name)) === "dataset");
-    if (present.length === 0 || (src.partial && present.length < EPISODE_COLUMNS.length)) {
+    if (present.length === 0 || (src.live && present.length < EPISODE_COLUMNS.length)) {
       return new V2Table(src, new Map(EPISODE_COLUMNS.map((c) => [c.name, new Float64Array(0)])), 0, EPISODES.statusCodes);
     }
     if (present.length < EPISODE_COLUMNS.length) {
       const missing = EPISODE_COLUMNS.filter((c) => !present.includes(c)).map((c) => c.name);
-      throw new FormatError("INVALID_DATA", `the episode table ${EPISODES.group} of ${src.filePath} has no column ${missing.join(", ")}`);
+      const hint = src.partial ? `; ${LIVE_HINT}` : "";
+      throw new FormatError("INVALID_DATA", `the episode table ${EPISODES.group} of ${src.filePath} has no column ${missing.join(", ")}${hint}`);
     }
     const cols = new Map<string, NumberArray>();
     const lengths: Record<string, number> = {};

@@ -39,8 +39,8 @@ export function notRegular(filePath: string, kind: string): FormatError {
   return new FormatError("NOT_HDF5", `${filePath} is ${kind}, not a regular file: it is not read`);
 }
 
-/** Reads above this size are remembered by a digest rather than a copy. */
-const COPY_LIMIT = 1 << 20;
+/** Reads above this size are remembered by a digest rather than a copy (headers and index nodes are copied; most chunks digested). */
+const COPY_LIMIT = 4096;
 
 function digest(bytes: Uint8Array): Buffer {
   return createHash("sha1").update(bytes).digest();
@@ -66,11 +66,14 @@ export class ReadJournal {
     return this.ranges.length;
   }
 
-  /** True when every recorded range of the file at `filePath` still holds the bytes recorded (false when it cannot be read). */
-  unchanged(filePath: string): boolean {
+  /**
+   * True when every recorded range still holds the bytes recorded, read through `file` (a file
+   * descriptor, or a path opened for the check); false when they cannot be read.
+   */
+  unchanged(file: string | number): boolean {
     let fd: number;
     try {
-      fd = openSync(filePath, constants.O_RDONLY | constants.O_NONBLOCK);
+      fd = typeof file === "number" ? file : openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch {
       return false;
     }
@@ -89,7 +92,7 @@ export class ReadJournal {
     } catch {
       return false;
     } finally {
-      closeSync(fd);
+      if (typeof file !== "number") closeSync(fd);
     }
   }
 }

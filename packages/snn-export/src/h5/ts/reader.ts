@@ -68,6 +68,11 @@ export class TsReader {
     this.src.journal = journal;
   }
 
+  /** True when every range `journal` recorded still holds the bytes recorded (read through this reader's own descriptor). */
+  unchanged(journal: ReadJournal): boolean {
+    return journal.unchanged(this.src.fd);
+  }
+
   /** Chunks read from the file (cache misses) since open. */
   get chunksRead(): number {
     return this.chunks.chunksRead;
