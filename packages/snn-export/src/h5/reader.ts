@@ -5,7 +5,7 @@
  * writer produces, and h5wasm (the HDF5 C library) for every other HDF5 file and for live (SWMR)
  * reads. The choice is made per file at open.
  */
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { SnnExportError } from "../errors.js";
 import type { NumericArray } from "../dtypes.js";
 import { FormatError, StorageError } from "../errors.js";
@@ -87,10 +87,11 @@ function outsideProfile(filePath: string, err: Unsupported): FormatError {
 /** What identifies a version of the file's bytes: size and change times (ns), and when they were taken. */
 interface Stamp { size: bigint; mtimeNs: bigint; ctimeNs: bigint; takenNs: bigint }
 
-function stamp(filePath: string): Stamp {
+/** The file's stamp now, taken through `fd` when given (the file a reader reads, even if renamed over). */
+function stamp(filePath: string, fd?: number): Stamp {
   let st;
   try {
-    st = statSync(filePath, { bigint: true });
+    st = fd === undefined ? statSync(filePath, { bigint: true }) : fstatSync(fd, { bigint: true });
   } catch (err) {
     throw new StorageError("NOT_FOUND", `cannot read ${filePath} any more: ${(err as Error).message}`, { cause: err });
   }
@@ -160,6 +161,8 @@ export class H5Reader {
   private stale = false;
   /** Inside {@link together}: reads are checked by the enclosing one. */
   private batch = false;
+  /** The settled stamp the TypeScript reader's last read ended with, unchanged from its start (the next read's start). */
+  private last: Stamp | null = null;
 
   private constructor(filePath: string, impl: TsReader | WasmProxy, snap: Stamp) {
     this.filePath = filePath;
@@ -291,8 +294,10 @@ export class H5Reader {
   }
 
   /**
-   * A read by the TypeScript reader of a file that may be being written. The read is recorded
-   * ({@link ReadJournal}) and counts when every byte it read still holds at its end: then it saw
+   * A read by the TypeScript reader of a file that may be being written. A file that has held
+   * still for {@link SETTLE_NS} is read plainly, and the read counts when the file's stamp did not
+   * change through it. Otherwise the read is recorded ({@link ReadJournal}) and counts when every
+   * byte it read still holds at its end: then it saw
    * the file as it was at one moment, and the default writer leaves a file that opens at every
    * moment (a writer killed at any moment leaves a file that opens with everything up to its last
    * flush; FORMAT.md says what a moment in the middle of a flush holds). Otherwise it is repeated,
@@ -308,9 +313,14 @@ export class H5Reader {
   private callSteady<T>(r: TsReader, fn: (r: Backend) => T, waitMs = MAX_WAIT_MS): T {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const before = stamp(this.filePath);
+      // the stamp the last read ended with, when settled: no write since it was taken goes unseen
+      const before = this.last ?? stamp(this.filePath, r.fd);
+      this.last = null;
+      const settled = isSettled(before);
       const keep = !this.stale && isSettled(this.snap!) && sameStamp(before, this.snap!);
-      const journal = new ReadJournal();
+      // a file that holds still (one whose writer died, most often) is read unrecorded: its stamp
+      // unchanged at the end proves the read; the ranges are recorded once it has changed lately
+      const journal = settled ? null : new ReadJournal();
       r.setJournal(journal);
       let value: T | undefined;
       let error: unknown;
@@ -325,12 +335,14 @@ export class H5Reader {
         r.setJournal(null);
       }
       if (error !== undefined && (!(error instanceof SnnExportError) || isClosed(error))) throw error;
-      const steady = r.unchanged(journal);
-      const still = sameStamp(stamp(this.filePath), before);
+      const steady = journal !== null && r.unchanged(journal);
+      const after = stamp(this.filePath, r.fd);
+      const still = sameStamp(after, before);
       // the file did not change at all through the read (from a settled stamp: no write unseen), or
       // the bytes the read used held still and it used nothing kept from before
-      if ((still && isSettled(before)) || (steady && (still || (!keep && error === undefined)))) {
+      if ((still && settled) || (steady && (still || (!keep && error === undefined)))) {
         this.snap = before;
+        if (still && settled) this.last = after; // one stamp a read while the file holds still
         // a refresh that failed leaves the reader's view half read: read it afresh next time
         this.stale = error !== undefined;
         if (error !== undefined) throw withHint(error);

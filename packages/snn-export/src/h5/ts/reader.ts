@@ -63,6 +63,11 @@ export class TsReader {
     this.object(this.root, "/");
   }
 
+  /** The descriptor the file is read through. */
+  get fd(): number {
+    return this.src.fd;
+  }
+
   /** Records every read of the file in `journal` from now on (null: stops recording). */
   setJournal(journal: ReadJournal | null): void {
     this.src.journal = journal;
