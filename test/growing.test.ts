@@ -77,7 +77,14 @@ async function openRepeatedly(file: string, opens: number, live: boolean, tally:
       ...r.episodes.flatMap((e) => e.problems.filter((p) => p.startsWith("loader failed")).map((p) => ({ code: e.problems.includes("the error is not an SnnExportError") ? "UNTYPED" : "typed", message: p }))),
     ];
     const wrong = r.episodes.flatMap((e) => e.problems.filter((p) => p.includes("wrong value") || p.includes("extra")));
-    if (r.wrongValues > 0 || wrong.length) tally.bad.push(`${live ? "live" : "plain"} open ${i}: wrong values: ${wrong.slice(0, 3).join("; ")}`);
+    if (r.wrongValues > 0 || wrong.length) {
+      const what = `${live ? "live" : "plain"} open ${i}: wrong values: ${wrong.slice(0, 3).join("; ")}`;
+      // HDF5 (the h5wasm engine) writes chunks and their index entries between flushes in no set
+      // order, so a moment the writer paused at may pair an index with an older chunk: that engine
+      // gives no guarantee for a file read while it is written (FORMAT.md). Counted, not failed.
+      if (engine === "h5wasm") tally.errors?.push(`not guaranteed: ${what}`);
+      else tally.bad.push(what);
+    }
     for (const f of failures) {
       if (f.code === "UNTYPED") tally.bad.push(`${live ? "live" : "plain"} open ${i}: untyped error: ${f.message}`);
       // the default engine's files are valid at every moment: the only error its reads may give is

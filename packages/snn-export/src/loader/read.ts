@@ -336,8 +336,8 @@ function retryLive<T>(read: () => T, attempts = 5): T {
 export class Source {
   private closed = false;
   /**
-   * Row-range reads of a file that does not change while open (not live) go through decoded
-   * chunks: this cache with the h5wasm reader, the TypeScript reader's own otherwise.
+   * Row-range reads of a file that does not change while open (closed by its writer) go through
+   * decoded chunks: this cache with the h5wasm reader, the TypeScript reader's own otherwise.
    */
   private cache: ChunkCache | null;
 
@@ -346,8 +346,10 @@ export class Source {
    * not opened live: its writer died, so streams may end at different rows.
    */
   constructor(private readonly reader: H5Reader, readonly live: boolean, readonly interrupted = false) {
-    // the TypeScript reader keeps decoded chunks itself: a second cache would hold them twice
-    this.cache = live || reader.cachesChunks ? null : new ChunkCache({ info: (p) => this.info(p), read: (p, s, e) => readNumericRows(this.h5, p, s, e) });
+    // the TypeScript reader keeps decoded chunks itself: a second cache would hold them twice. A
+    // file not closed by its writer may still grow: a chunk kept from before would miss rows written
+    // since (the reader checks each read against changes, not what a cache above it holds)
+    this.cache = live || interrupted || reader.cachesChunks ? null : new ChunkCache({ info: (p) => this.info(p), read: (p, s, e) => readNumericRows(this.h5, p, s, e) });
   }
 
   /** Columns may have different lengths (a live or interrupted file): use their common length. */
