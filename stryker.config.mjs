@@ -43,7 +43,9 @@ const TARGETS = {
   // with h5py) and for 2.0 files built from logical inputs (test/v2-fixture.ts) goes through it
   h5read: {
     mutate: ["src/h5/ts/read-*.ts", "src/h5/ts/reader.ts", "src/h5/ts/inflate.ts"],
-    tests: [["golden-v1", "loader-v2", "windows"], "inflate"],
+    // then damaged files (fewer flips than in CI) and files changing while read
+    tests: [["golden-v1", "loader-v2", "windows", "ts-reader-api"], "inflate", "live-read", "ts-reader-corrupt"],
+    testEnv: { "ts-reader-corrupt": "SNN_CORRUPT_FLIPS=20" },
     // SNN_EXPORT_READER=ts: no fallback to h5wasm (a mutant that makes the TypeScript reader give up
     // on a file would otherwise be masked by h5wasm reading it correctly)
     env: "SNN_SKIP_STRUCTURE=1 SNN_EXPORT_READER=ts",
