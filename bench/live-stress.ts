@@ -11,17 +11,12 @@
  * A live open keeps the stored status `running` of the episode being written; the verifier, made
  * for files of killed writers, expects `interrupted` there: that problem is counted apart.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { onJsonLines } from "./child-io.js";
+import { startCrashWriter } from "./child-io.js";
 import { verifyWithLoader } from "./crash-verify.js";
-
-const WRITER = fileURLToPath(new URL("./crash-writer.js", import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -34,20 +29,11 @@ async function main(): Promise<void> {
     dir, seed: 5, episodes: 1_000_000, steps, flushEverySteps: Number(values["flush-every"]), flushIntervalMs: 0, chunkSize: 64, betweenMs: 0,
     checkpointEvery: 0, engine: "ts", exporterOptions: JSON.parse(values.options!),
   };
-  const child = spawn(process.execPath, [WRITER, JSON.stringify(spec)], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stderr!.resume();
-  let file: string | null = null;
-  let durable = false;
-  onJsonLines(child.stdout!, (e) => {
-    if (e.ev === "file") file = e.path as string;
-    if (e.ev === "durable") durable = true;
+  const { child, file } = await startCrashWriter(spec).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
   });
   try {
-    const start = Date.now() + 30_000;
-    while (!(file && durable && existsSync(file))) {
-      if (Date.now() > start || child.exitCode !== null) throw new Error("the writer child did not start writing within 30 s");
-      await sleep(20);
-    }
     const errors: Record<string, number> = {};
     const problems: Record<string, number> = {};
     let opens = 0;
@@ -56,14 +42,14 @@ async function main(): Promise<void> {
     while (Date.now() < until) {
       for (const live of [false, true]) {
         const r = await verifyWithLoader(
-          { file: file!, seed: 5, episodes: 1_000_000, profile: { steps }, durable: { setup: false, endedThrough: -1, episodes: [], checkpoints: [], closed: false } },
+          { file, seed: 5, episodes: 1_000_000, profile: { steps }, durable: { setup: false, endedThrough: -1, episodes: [], checkpoints: [], closed: false } },
           { live },
         );
         opens++;
         wrongValues += r.wrongValues;
         const mode = live ? "live" : "plain";
         if (r.error) {
-          const k = `${mode}: ${r.error.split(file!).join("FILE").slice(0, 200)}`;
+          const k = `${mode}: ${r.error.split(file).join("FILE").slice(0, 200)}`;
           errors[k] = (errors[k] ?? 0) + 1;
         }
         for (const e of r.episodes) {

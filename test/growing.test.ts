@@ -12,41 +12,24 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { verifyWithLoader, type VerifyJob } from "../bench/crash-verify.js";
-import { onJsonLines } from "../bench/child-io.js";
+import { startCrashWriter } from "../bench/child-io.js";
 import { DataExporter, isSnnExportError } from "#lib/index.js";
 import { WasmProxy } from "#lib/h5/wasm/proxy.js";
 import { checkAsKilled, skipStructureCheck, tempDir } from "./helpers.js";
 
-const WRITER = fileURLToPath(new URL("../bench/crash-writer.js", import.meta.url));
 const MAIN = fileURLToPath(new URL(import.meta.resolve("#cli/cli/main.js")));
 const STEPS = 300;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts a writer child; resolves with it and its file once the file exists (or fails after 30 s). */
-async function startWriter(dir: string, engine: "ts" | "h5wasm", exporterOptions: Record<string, unknown>): Promise<{ child: ChildProcess; file: string }> {
-  const spec = {
+/** Starts a writer child (flushing every 25 steps without pause) once its file has a durable flush. */
+function startWriter(dir: string, engine: "ts" | "h5wasm", exporterOptions: Record<string, unknown>): Promise<{ child: ChildProcess; file: string }> {
+  return startCrashWriter({
     dir, seed: 5, episodes: 1_000_000, steps: STEPS, flushEverySteps: 25, flushIntervalMs: 0, chunkSize: 64, betweenMs: 0,
     checkpointEvery: 0, engine, exporterOptions,
-  };
-  const child = spawn(process.execPath, [WRITER, JSON.stringify(spec)], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stderr!.resume();
-  let file: string | null = null;
-  let durable = false;
-  onJsonLines(child.stdout!, (e) => {
-    if (e.ev === "file") file = e.path as string;
-    if (e.ev === "durable") durable = true;
   });
-  const until = Date.now() + 30_000;
-  while (!(file && durable && existsSync(file)) && Date.now() < until && child.exitCode === null) await sleep(20);
-  if (!file || !durable) {
-    child.kill("SIGKILL");
-    throw new Error("the writer child did not start writing within 30 s");
-  }
-  return { child, file };
 }
 
 function stop(child: ChildProcess): Promise<void> {
