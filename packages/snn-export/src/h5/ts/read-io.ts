@@ -39,6 +39,17 @@ export function notRegular(filePath: string, kind: string): FormatError {
   return new FormatError("NOT_HDF5", `${filePath} is ${kind}, not a regular file: it is not read`);
 }
 
+/** Fills `buf` from `fd` at `addr`, in as many reads as it takes; fewer bytes (returned) where the file ends. */
+function readFully(fd: number, buf: Uint8Array, addr: number): number {
+  let done = 0;
+  while (done < buf.length) {
+    const n = readSync(fd, buf, done, buf.length - done, addr + done);
+    if (n <= 0) break;
+    done += n;
+  }
+  return done;
+}
+
 /** Reads above this size are remembered by a digest rather than a copy (headers and index nodes are copied; most chunks digested). */
 const COPY_LIMIT = 4096;
 
@@ -80,12 +91,7 @@ export class ReadJournal {
     try {
       for (const r of this.ranges) {
         const now = Buffer.allocUnsafe(r.len);
-        let done = 0;
-        while (done < r.len) {
-          const n = readSync(fd, now, done, r.len - done, r.addr + done);
-          if (n <= 0) return false;
-          done += n;
-        }
+        if (readFully(fd, now, r.addr) < r.len) return false;
         if (!(r.len > COPY_LIMIT ? digest(now) : now).equals(r.bytes)) return false;
       }
       return true;
@@ -144,17 +150,13 @@ export class FileSource {
       throw corrupt(where, `${what} at ${addr} (+${len} bytes) lies outside the file (${this.limit} bytes)`);
     }
     const buf = Buffer.allocUnsafe(len);
-    let done = 0;
-    while (done < len) {
-      let n: number;
-      try {
-        n = readSync(this.fd, buf, done, len - done, addr + done);
-      } catch (err) {
-        throw new StorageError("IO_ERROR", `reading ${this.filePath} failed: ${(err as Error).message}`, { cause: err });
-      }
-      if (n <= 0) throw new StorageError("IO_ERROR", `${this.filePath} ended at ${addr + done} while reading ${what} (was it truncated while open?)`);
-      done += n;
+    let done: number;
+    try {
+      done = readFully(this.fd, buf, addr);
+    } catch (err) {
+      throw new StorageError("IO_ERROR", `reading ${this.filePath} failed: ${(err as Error).message}`, { cause: err });
     }
+    if (done < len) throw new StorageError("IO_ERROR", `${this.filePath} ended at ${addr + done} while reading ${what} (was it truncated while open?)`);
     this.journal?.record(addr, buf);
     return new Uint8Array(buf.buffer, buf.byteOffset, len);
   }
