@@ -15,9 +15,11 @@ import { lookup3 } from "#lib/h5/ts/lookup3.js";
 import { ChunkTrees } from "#lib/h5/ts/read-btree.js";
 import { GlobalHeaps } from "#lib/h5/ts/read-heap.js";
 import { Cursor, FileSource, Unsupported } from "#lib/h5/ts/read-io.js";
-import { decodeFilters } from "#lib/h5/ts/read-messages.js";
+import { checkCompact, decodeAttribute, decodeDataspace, decodeDatatype, decodeFilters, decodeLayout, decodeLink } from "#lib/h5/ts/read-messages.js";
+import { attrValue, buildObject } from "#lib/h5/ts/read-object.js";
+import { readSuperblock } from "#lib/h5/ts/read-superblock.js";
 import { readObjectHeader } from "#lib/h5/ts/read-object-header.js";
-import { tempDir } from "./helpers.js";
+import { skipStructureCheck, tempDir } from "./helpers.js";
 
 const typed = (code: string, message: RegExp) => (e: unknown) => {
   assert.ok(isSnnExportError(e, code as never), `${code}: ${String(e)}`);
@@ -253,4 +255,276 @@ test("chunk B-tree keys: offsets on chunk boundaries and increasing, later dimen
   bad("equal", [[0, 0], [10, 0], [10, 0], [30, 0]], /^here: chunk B-tree node at 0: chunk offsets do not increase \(10, 10\)/);
   bad("back", [[0, 0], [20, 0], [10, 0], [30, 0]], /^here: chunk B-tree node at 0: chunk offsets do not increase \(20, 10\)/);
   bad("right-back", [[0, 0], [10, 0], [20, 0], [10, 0]], /^here: chunk B-tree node at 0: chunk offsets do not increase \(20, 10\)/);
+});
+
+const cursor = (bytes: number[], what = "message") => new Cursor(Uint8Array.from(bytes), "here", what);
+const UNDEF64 = new Array(8).fill(0xff);
+const u64s = (xs: number[]) => xs.flatMap((x) => (x === -1 ? UNDEF64 : le(x, 8)));
+
+/** Dataspace message: version 1 (5 reserved bytes) or 2 (a type byte: 0 scalar, 1 simple, 2 null). */
+function dataspace(version: number, dims: number[], max: number[] | null, type = dims.length ? 1 : 0): number[] {
+  const head = version === 1 ? [1, dims.length, max ? 1 : 0, 0, 0, 0, 0, 0] : [version, dims.length, max ? 1 : 0, type];
+  return [...head, ...u64s(dims), ...(max ? u64s(max) : [])];
+}
+
+test("dataspace message: versions 1 and 2, maximum dimensions, and what is refused", () => {
+  const ds = (bytes: number[]) => decodeDataspace(cursor(bytes));
+  assert.deepEqual(ds(dataspace(1, [3, 4], [-1, 4])), { dims: [3, 4], max: [-1, 4] });
+  assert.deepEqual(ds(dataspace(2, [7], null)), { dims: [7], max: null });
+  assert.deepEqual(ds(dataspace(2, [], null)), { dims: [], max: null });
+  assert.deepEqual(ds(dataspace(2, [5], [5])), { dims: [5], max: [5] }, "a dimension at its maximum");
+  assert.deepEqual(ds(dataspace(2, new Array(32).fill(1), null)).dims.length, 32);
+  assert.throws(() => ds(dataspace(2, [], null, 2)), unsupported(/^a null dataspace$/));
+  assert.throws(() => ds(dataspace(2, [1], null, 3)), typed("CORRUPT", /^here: dataspace type 3 /));
+  assert.throws(() => ds([3, 0, 0, 0]), typed("CORRUPT", /^here: dataspace version 3 /));
+  assert.throws(() => ds([0, 0, 0, 0]), typed("CORRUPT", /^here: dataspace version 0 /));
+  assert.throws(() => ds(dataspace(2, new Array(33).fill(1), null)), typed("CORRUPT", /^here: dataspace rank 33 \(at most 32\)/));
+  assert.throws(() => ds(dataspace(2, [2 ** 60], null)), typed("CORRUPT", new RegExp(`^here: dataspace dimension ${2 ** 60} `)));
+  assert.throws(() => ds(dataspace(2, [-1], null)), typed("CORRUPT", /^here: dataspace dimension -1 /));
+  assert.throws(() => ds(dataspace(1, [6], [5])), typed("CORRUPT", /^here: dataspace dimension 6 exceeds its maximum 5/));
+  assert.throws(() => ds(dataspace(2, [3, 4], null).slice(0, -1)), typed("CORRUPT", /^here: message ends early/));
+});
+
+/** Datatype message header: class and version 1, three bit-field bytes, size. */
+const dtHead = (cls: number, bf: [number, number, number], size: number) => [0x10 | cls, ...bf, ...le(size, 4)];
+const dtInt = (size: number, signed: boolean, { order = 0, offset = 0, precision = size * 8 } = {}) =>
+  [...dtHead(0, [order | (signed ? 0x08 : 0), 0, 0], size), ...le(offset, 2), ...le(precision, 2)];
+const IEEE: Record<number, number[]> = { 4: [31, 0, 32, 23, 8, 0, 23, 127], 8: [63, 0, 64, 52, 11, 0, 52, 1023] };
+/** Floating point: [sign location, offset, precision, exponent location, exponent size, mantissa location, mantissa size, bias]. */
+function dtFloat(size: number, p = IEEE[size], bf0 = 0x20): number[] {
+  const [sign, offset, precision, expLoc, expSize, mantLoc, mantSize, bias] = p;
+  return [...dtHead(1, [bf0, sign, 0], size), ...le(offset, 2), ...le(precision, 2), expLoc, expSize, mantLoc, mantSize, ...le(bias, 4)];
+}
+const dtString = (charset = 1, base = dtInt(1, false), size = 16, kind = 1) => [...dtHead(9, [kind, charset, 0], size), ...base];
+
+test("datatype message: integers, IEEE floats and variable-length strings; other types outside the profile", () => {
+  const dt = (bytes: number[]) => decodeDatatype(cursor(bytes));
+  for (const [size, u, s] of [[1, "uint8", "int8"], [2, "uint16", "int16"], [4, "uint32", "int32"], [8, "uint64", "int64"]] as const) {
+    assert.deepEqual(dt(dtInt(size, false)), { dtype: u, size });
+    assert.deepEqual(dt(dtInt(size, true)), { dtype: s, size });
+  }
+  assert.deepEqual(dt(dtFloat(4)), { dtype: "float32", size: 4 });
+  assert.deepEqual(dt(dtFloat(8)), { dtype: "float64", size: 8 });
+  assert.deepEqual(dt(dtString()), { dtype: "string", size: 16 });
+  assert.deepEqual(dt(dtString(0)), { dtype: "string", size: 16 }, "ASCII");
+  const noInt = /^integer type of/;
+  assert.throws(() => dt(dtInt(3, false)), unsupported(/^integer type of 3 bytes, flags 0, bits 0\+24$/));
+  assert.throws(() => dt(dtInt(4, true, { order: 1 })), unsupported(/^integer type of 4 bytes, flags 9, bits 0\+32$/), "big-endian");
+  assert.throws(() => dt(dtInt(4, false, { offset: 1 })), unsupported(noInt));
+  assert.throws(() => dt(dtInt(4, false, { precision: 31 })), unsupported(/bits 0\+31$/));
+  assert.throws(() => dt([...dtHead(0, [0x02, 0, 0], 2), 0, 0, 16, 0]), unsupported(noInt), "padding bits set");
+  const notIeee = (size: number) => new RegExp(`^floating-point type of ${size} bytes that is not IEEE little-endian$`);
+  for (const size of [4, 8]) {
+    for (let i = 0; i < 8; i++) {
+      const p = [...IEEE[size]];
+      p[i] += 1;
+      assert.throws(() => dt(dtFloat(size, p)), unsupported(notIeee(size)), `field ${i} of a ${size}-byte float`);
+    }
+    assert.throws(() => dt(dtFloat(size, IEEE[size], 0x21)), unsupported(notIeee(size)), "big-endian");
+  }
+  assert.throws(() => dt(dtFloat(2, [15, 0, 16, 10, 5, 0, 10, 15])), unsupported(notIeee(2)));
+  assert.throws(() => dt(dtString(1, dtInt(1, false), 16, 0)), unsupported(/^a variable-length sequence that is not a string$/));
+  assert.throws(() => dt(dtString(2)), typed("CORRUPT", /^here: string character set 2 /));
+  assert.throws(() => dt(dtString(1, dtInt(1, false), 8)), typed("CORRUPT", /^here: variable-length string element of 8 bytes \(expected 16\)/));
+  assert.throws(() => dt(dtString(1, dtInt(2, false))), typed("CORRUPT", /^here: variable-length string whose characters are not bytes/));
+  assert.throws(() => dt(dtHead(3, [0, 0, 0], 10)), unsupported(/^datatype class 3$/), "fixed-length strings");
+  assert.throws(() => dt(dtHead(6, [0, 0, 0], 10)), unsupported(/^datatype class 6$/), "compounds");
+});
+
+const layoutChunked = (btree: number, dims: number[], rank = dims.length) => [3, 2, rank, ...u64s([btree]), ...dims.flatMap((d) => le(d, 4))];
+
+test("data layout message (version 3): compact, contiguous, chunked; other versions and classes refused", () => {
+  const lay = (bytes: number[]) => decodeLayout(cursor(bytes));
+  const compact = lay([3, 0, ...le(3, 2), 7, 8, 9]);
+  assert.equal(compact.kind, "compact");
+  assert.deepEqual(compact.kind === "compact" && Array.from(compact.data), [7, 8, 9]);
+  assert.deepEqual(lay([3, 1, ...u64s([4096, 80])]), { kind: "contiguous", addr: 4096, size: 80 });
+  assert.deepEqual(lay(layoutChunked(800, [64, 3, 4])), { kind: "chunked", btree: 800, chunk: [64, 3], elemSize: 4 });
+  assert.deepEqual(lay(layoutChunked(-1, [1])), { kind: "chunked", btree: -1, chunk: [], elemSize: 1 });
+  assert.equal((lay(layoutChunked(8, new Array(33).fill(2))) as { chunk: number[] }).chunk.length, 32);
+  assert.throws(() => lay([4, 2]), unsupported(/^data layout version 4$/));
+  assert.throws(() => lay([2, 2]), unsupported(/^data layout version 2$/));
+  assert.throws(() => lay([3, 3]), unsupported(/^data layout class 3$/), "virtual");
+  assert.throws(() => lay(layoutChunked(8, [])), typed("CORRUPT", /^here: chunk rank 0 /));
+  assert.throws(() => lay(layoutChunked(8, new Array(34).fill(2))), typed("CORRUPT", /^here: chunk rank 34 /));
+  assert.throws(() => lay(layoutChunked(8, [4, 0, 8])), typed("CORRUPT", /^here: chunk dimensions 4x0x8 include 0 /));
+  assert.throws(() => lay(layoutChunked(8, [0, 4])), typed("CORRUPT", /^here: chunk dimensions 0x4 include 0 /));
+});
+
+/** Link message, version 1: flags say the name length's width and which optional fields follow. */
+function link(name: string, addr: number, { width = 0, order = false, charset = -1, type = -1, reserved = 0 } = {}): number[] {
+  const bytes = Array.from(Buffer.from(name, "utf8"));
+  const flags = width | (order ? 0x04 : 0) | (type >= 0 ? 0x08 : 0) | (charset >= 0 ? 0x10 : 0) | reserved;
+  return [1, flags, ...(type >= 0 ? [type] : []), ...(order ? le(12, 8) : []), ...(charset >= 0 ? [charset] : []), ...le(bytes.length, 1 << width), ...bytes, ...u64s([addr])];
+}
+
+test("link message: name length widths, optional fields, and what is refused", () => {
+  const ln = (bytes: number[]) => decodeLink(cursor(bytes));
+  for (const width of [0, 1, 2, 3]) assert.deepEqual(ln(link("spikes", 900 + width, { width })), { name: "spikes", addr: 900 + width });
+  assert.deepEqual(ln(link("wörld", 77, { order: true, charset: 1, type: 0 })), { name: "wörld", addr: 77 });
+  assert.deepEqual(ln(link("a", 5, { charset: 0 })), { name: "a", addr: 5 });
+  assert.throws(() => ln(link("a", 5, { charset: 2 })), typed("CORRUPT", /^here: link name character set /));
+  assert.throws(() => ln(link("soft", 5, { type: 1 })), unsupported(/^link type 1 \(soft\)$/));
+  assert.throws(() => ln(link("ext", 5, { type: 64 })), unsupported(/^link type 64 \(ext\)$/));
+  assert.throws(() => ln(link("a", 5, { reserved: 0x20 })), typed("CORRUPT", /^here: link flags 32 has reserved bits set/));
+  assert.throws(() => ln(link("a", 5, { reserved: 0x80 })), typed("CORRUPT", /^here: link flags 128 has reserved bits set/));
+  assert.throws(() => ln([2, ...link("a", 5).slice(1)]), typed("CORRUPT", /^here: link message version 2 /));
+  assert.throws(() => ln([1, 0, 0, ...u64s([5])]), typed("CORRUPT", /^here: link with an empty name/));
+});
+
+test("link info and attribute info messages: compact storage passes, dense storage is outside the profile", () => {
+  const info = (what: "link" | "attribute", bytes: number[]) => checkCompact(cursor(bytes), what);
+  info("link", [0, 0, ...UNDEF64, ...UNDEF64]);
+  info("link", [0, 1, ...le(9, 8), ...UNDEF64, ...UNDEF64]); // with the largest creation index (8 bytes)
+  info("attribute", [0, 1, ...le(9, 2), ...UNDEF64, ...UNDEF64]); // (2 bytes for attributes)
+  assert.throws(() => info("link", [0, 0, ...le(4000, 8), ...le(4100, 8)]), unsupported(/^dense link storage \(fractal heap\)$/));
+  assert.throws(() => info("attribute", [0, 0, ...le(4000, 8), ...le(4100, 8)]), unsupported(/^dense attribute storage \(fractal heap\)$/));
+  assert.throws(() => info("attribute", [0, 1, ...le(9, 8), ...UNDEF64]), unsupported(/^dense attribute storage/), "an attribute's creation index is 2 bytes, not 8");
+  assert.throws(() => info("link", [0, 1, ...le(9, 2), ...UNDEF64, ...le(4100, 8)]), unsupported(/^dense link storage/), "a link's creation index is 8 bytes, not 2");
+  assert.throws(() => info("link", [1, 0, ...UNDEF64]), typed("CORRUPT", /^here: link info version 1 /));
+  assert.throws(() => info("attribute", [1, 0, ...UNDEF64]), typed("CORRUPT", /^here: attribute info version 1 /));
+});
+
+/** Attribute message: version 1 pads name, datatype and dataspace to 8 bytes; version 3 adds the name's character set. */
+function attribute(version: number, name: string, type: number[], space: number[], data: number[], flags = 0): number[] {
+  const nameBytes = [...Buffer.from(name, "utf8"), 0];
+  const pad = (b: number[]) => (version === 1 ? [...b, ...new Array(((b.length + 7) & ~7) - b.length).fill(0)] : b);
+  return [version, flags, ...le(nameBytes.length, 2), ...le(type.length, 2), ...le(space.length, 2), ...(version === 3 ? [1] : []), ...pad(nameBytes), ...pad(type), ...pad(space), ...data];
+}
+
+test("attribute message: versions 1 to 3, scalar and array values; shared parts outside the profile", () => {
+  const at = (bytes: number[]) => {
+    const a = decodeAttribute(cursor(bytes));
+    return { name: a.name, type: a.type, dims: a.space.dims, data: Array.from(a.data) };
+  };
+  const i16 = dtInt(2, true);
+  for (const version of [1, 2, 3]) {
+    assert.deepEqual(at(attribute(version, "gain", i16, dataspace(1, [3], null), [1, 0, 2, 0, 0xff, 0xff])), { name: "gain", type: { dtype: "int16", size: 2 }, dims: [3], data: [1, 0, 2, 0, 0xff, 0xff] }, `version ${version}`);
+    assert.deepEqual(at(attribute(version, "seed", dtInt(1, false), dataspace(2, [], null), [42])), { name: "seed", type: { dtype: "uint8", size: 1 }, dims: [], data: [42] }, `version ${version}`);
+    assert.deepEqual(at(attribute(version, "größe", dtFloat(4), dataspace(2, [2, 1], null), [0, 0, 0x80, 0x3f, 0, 0, 0, 0x40])).data.length, 8);
+  }
+  // a version-1 name of 7 bytes + NUL fills exactly 8: no padding after it
+  assert.equal(at(attribute(1, "elapsed", i16, dataspace(1, [1], null), [9, 0])).name, "elapsed");
+  // a name stored without its NUL
+  const noNul = [2, 0, ...le(3, 2), ...le(i16.length, 2), ...le(dataspace(2, [], null).length, 2), ...ascii("abc"), ...i16, ...dataspace(2, [], null), 5, 0];
+  assert.deepEqual(at(noNul), { name: "abc", type: { dtype: "int16", size: 2 }, dims: [], data: [5, 0] });
+  for (const flags of [1, 2, 3]) {
+    assert.throws(() => at(attribute(3, "x", i16, dataspace(2, [], null), [0, 0], flags)), unsupported(/^a shared attribute datatype or dataspace$/), `flags ${flags}`);
+  }
+  assert.throws(() => at(attribute(0, "x", i16, dataspace(2, [], null), [0, 0])), typed("CORRUPT", /^here: attribute message version 0 /));
+  assert.throws(() => at(attribute(4, "x", i16, dataspace(2, [], null), [0, 0])), typed("CORRUPT", /^here: attribute message version 4 /));
+  assert.throws(() => at(attribute(2, "x", i16, dataspace(2, [4], null), [0, 0, 0, 0])), typed("CORRUPT", /^here: message ends early \(8 more bytes needed/), "data shorter than 4 elements");
+});
+
+/** A version-2 or -3 superblock (48 bytes) with 8-byte offsets and lengths, checksummed. */
+function superblock({ version = 2, offsets = 8, lengths = 8, flags = 0, base = 0, ext = -1, eof = 4096, root = 48 } = {}): number[] {
+  return withSum([0x89, ...ascii("HDF\r\n\x1a\n"), version, offsets, lengths, flags, ...u64s([base, ext, eof, root])]);
+}
+
+test("superblock: versions 2 and 3 read; others, extensions, flags and a truncated file refused", (t) => {
+  const dir = tempDir(t);
+  skipStructureCheck(dir, "superblocks made by hand, with no objects after them");
+  const sb = (name: string, bytes: number[], size = 4096) => {
+    const src = source(dir, name, [...bytes, ...new Array(Math.max(0, size - bytes.length)).fill(0)]);
+    try {
+      return readSuperblock(src);
+    } finally {
+      src.close();
+    }
+  };
+  assert.deepEqual(sb("v2", superblock()), { version: 2, eof: 4096, root: 48 });
+  assert.deepEqual(sb("v3", superblock({ version: 3, eof: 3000, root: 2999 })), { version: 3, eof: 3000, root: 2999 });
+  const corruptSb = (name: string, bytes: number[], message: RegExp, size?: number) =>
+    assert.throws(() => sb(name, bytes, size), typed("CORRUPT", new RegExp(`${name}\\.bin: superblock: ${message.source}`)), name);
+  const outside = (name: string, bytes: number[], message: RegExp) => assert.throws(() => sb(name, bytes), unsupported(message), name);
+  outside("none", [0, ...superblock().slice(1)], /^no HDF5 signature at offset 0 \(user block\)$/);
+  outside("v0", superblock({ version: 0 }), /^superblock version 0$/);
+  outside("v1", superblock({ version: 1 }), /^superblock version 1$/);
+  outside("v4", superblock({ version: 4 }), /^superblock version 4$/);
+  outside("offsets", superblock({ offsets: 4 }), /^4-byte offsets and 8-byte lengths$/);
+  outside("lengths", superblock({ lengths: 4 }), /^8-byte offsets and 4-byte lengths$/);
+  outside("base", superblock({ base: 512 }), /^base address 512$/);
+  outside("ext", superblock({ ext: 100 }), /^a superblock extension$/);
+  outside("flags", superblock({ flags: 1 }), /^superblock status flags 1 \(open for writing\)$/);
+  outside("swmr", superblock({ version: 3, flags: 5 }), /^superblock status flags 5 /);
+  corruptSb("sig-only", superblock().slice(0, 8), /the superblock ends early/, 8);
+  corruptSb("short", superblock().slice(0, 20), /the file ends inside the superblock \(20 of 48 bytes\)/, 20);
+  corruptSb("short47", superblock().slice(0, 47), /the file ends inside the superblock \(47 of 48 bytes\)/, 47);
+  const flipped = superblock();
+  flipped[30] ^= 1;
+  corruptSb("sum", flipped, /superblock checksum mismatch/);
+  corruptSb("truncated", superblock({ eof: 5000 }), /the superblock's end of file \(5000\) lies past the file's size \(4096 bytes\): the file is truncated/);
+  corruptSb("eof-past", superblock({ eof: 4097 }), /the superblock's end of file \(4097\) lies past the file's size \(4096 bytes\)/);
+  corruptSb("eof-undef", superblock({ eof: -1 }), /the superblock's end of file \(-1\)/);
+  assert.deepEqual(sb("eof-at-size", superblock({ eof: 4096, root: 4095 })), { version: 2, eof: 4096, root: 4095 });
+  corruptSb("root-low", superblock({ root: 47 }), /root object header address 47 is outside the file/);
+  corruptSb("root-eof", superblock({ root: 4096 }), /root object header address 4096 is outside the file/);
+  corruptSb("root-undef", superblock({ root: -1 }), /root object header address -1 is outside the file/);
+});
+
+const msg = (type: number, body: number[], flags = 0) => ({ type, flags, body: Uint8Array.from(body) });
+const LINFO = msg(0x02, [0, 0, ...UNDEF64, ...UNDEF64]);
+
+test("objects from their messages: groups, datasets, and the combinations that are damage or outside the profile", () => {
+  const build = (msgs: ReturnType<typeof msg>[]) => buildObject(100, msgs, "here");
+  const group = build([LINFO, msg(0x06, link("b", 300)), msg(0x06, link("a", 200)), msg(0x0c, attribute(3, "n", dtInt(1, false), dataspace(2, [], null), [4])), msg(0x0a, [0, 0]), msg(0x12, [1, 0, 0, 0, 0, 0, 0, 0])]);
+  assert.equal(group.kind, "group");
+  assert.deepEqual([...group.links], [["b", 300], ["a", 200]]);
+  assert.deepEqual(group.attrs.map((a) => a.name), ["n"]);
+  assert.equal(group.dataset, null);
+  const space = msg(0x01, dataspace(2, [10, 3], [-1, 3]));
+  const type = msg(0x03, dtFloat(4));
+  const chunked = msg(0x08, layoutChunked(800, [4, 3, 4]));
+  const filters = msg(0x0b, [2, 1, ...le(1, 2), ...le(0, 2), ...le(1, 2), ...le(6, 4)]);
+  const ds = build([space, type, chunked, filters, msg(0x05, [3, 2, 0, 0]), msg(0x00, [0, 0, 0, 0])]);
+  assert.equal(ds.kind, "dataset");
+  assert.deepEqual(ds.dataset, { type: { dtype: "float32", size: 4 }, dims: [10, 3], layout: { kind: "chunked", btree: 800, chunk: [4, 3], elemSize: 4 }, filters: [{ id: 1, name: "deflate", cd: [6] }] });
+  const contiguous = build([space, type, msg(0x08, [3, 1, ...u64s([4096, 120])])]);
+  assert.deepEqual(contiguous.dataset?.layout, { kind: "contiguous", addr: 4096, size: 120 });
+  assert.deepEqual(contiguous.dataset?.filters, []);
+  const empty = build([msg(0x12, [1, 0, 0, 0, 0, 0, 0, 0])]);
+  assert.equal(empty.kind, null, "neither a group nor a dataset");
+  assert.equal(build([space, msg(0x08, [3, 1, ...u64s([4096, 120])])]).kind, null, "no datatype: not a dataset");
+
+  const bad = (msgs: ReturnType<typeof msg>[], message: RegExp) => assert.throws(() => build(msgs), typed("CORRUPT", new RegExp(`^here: ${message.source}`)));
+  bad([LINFO, msg(0x06, link("a", 200)), msg(0x06, link("a", 300))], /two links named "a"/);
+  bad([LINFO, msg(0x0c, attribute(2, "n", dtInt(1, false), dataspace(2, [], null), [4])), msg(0x0c, attribute(3, "n", dtInt(1, false), dataspace(2, [], null), [5]))], /two attributes named "n"/);
+  bad([space, type, chunked, space], /two messages of type 1 in one object header/);
+  bad([space, type, type, chunked], /two messages of type 3 in one object header/);
+  bad([space, type, chunked, chunked], /two messages of type 8 in one object header/);
+  bad([space, type, chunked, filters, filters], /two messages of type 11 in one object header/);
+  bad([msg(0x06, link("a", 200))], /links in an object that is not a group/);
+  bad([space, type, chunked, msg(0x06, link("a", 200))], /links in an object that is not a group/);
+  bad([space, type], /a dataset without a data layout message/);
+  bad([space, type, msg(0x08, layoutChunked(800, [4, 4]))], /chunks of rank 1 for a dataset of rank 2/);
+  bad([space, type, msg(0x08, layoutChunked(800, [4, 3, 8]))], /chunk element size 8 for 4-byte elements/);
+  bad([space, type, msg(0x08, [3, 1, ...u64s([4096, 120])]), filters], /filters on a dataset that is not chunked/);
+  const outside = (msgs: ReturnType<typeof msg>[], message: RegExp) => assert.throws(() => build(msgs), unsupported(message));
+  outside([space, type, msg(0x08, layoutChunked(800, [4, 1, 4]))], /^chunks that split a row$/);
+  outside([space, msg(0x03, dtFloat(4), 0x02), chunked], /^a shared message of type 3$/);
+  outside([msg(0x11, new Array(16).fill(0))], /^a symbol-table group$/);
+  outside([msg(0x07, [0])], /^object header message type 7$/);
+  outside([msg(0x10 + 0x0c, [0])], /^object header message type 28$/);
+});
+
+test("attribute values: scalars unwrapped, arrays as typed arrays, strings through the global heap", (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "attr-heap.bin");
+  writeFileSync(file, Uint8Array.from(gcol([[1, ascii("tau")], [2, ascii("")], [3, ascii("ms")]])));
+  const src = new FileSource(file);
+  try {
+    const heaps = new GlobalHeaps(src);
+    const value = (type: number[], dims: number[], data: number[]) => attrValue(decodeAttribute(cursor(attribute(3, "v", type, dataspace(2, dims, null), data))), heaps, "here");
+    assert.equal(value(dtInt(2, true), [], [0xfe, 0xff]), -2);
+    assert.equal(value(dtInt(8, true), [], [...new Array(8).fill(0xff)]), -1n);
+    assert.deepEqual(value(dtInt(1, false), [3], [1, 2, 3]), Uint8Array.from([1, 2, 3]));
+    assert.deepEqual(value(dtFloat(8), [1, 2], [...le(0, 4), 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0, 0x40]), Float64Array.from([1, 2]));
+    const refs = (...xs: [number, number][]) => xs.flatMap(([len, index]) => [...le(len, 4), ...le(0, 8), ...le(index, 4)]);
+    assert.equal(value(dtString(), [], refs([3, 1])), "tau");
+    assert.deepEqual(value(dtString(), [3], refs([3, 1], [0, 2], [2, 3])), ["tau", "", "ms"]);
+    assert.throws(() => value(dtString(), [], refs([3, 9])), typed("CORRUPT", /^here: attribute v: global heap collection at 0 has no object 9 /));
+    assert.throws(() => value(dtString(), [], refs([4, 1])), typed("CORRUPT", /^here: attribute v: string of 4 bytes refers to a heap object of 3 bytes/));
+  } finally {
+    src.close();
+  }
 });
