@@ -528,3 +528,59 @@ test("attribute values: scalars unwrapped, arrays as typed arrays, strings throu
     src.close();
   }
 });
+
+/** A version-1 chunk B-tree node of a rank-1 dataset at any level, with every field settable. */
+function treeNode({ type = 1, level = 0, rows, children, sizes = children.map(() => 100), entries = children.length }: { type?: number; level?: number; rows: number[]; children: number[]; sizes?: number[]; entries?: number }): number[] {
+  const key = (i: number) => [...le(sizes[i] ?? 0, 4), ...le(0, 4), ...le(rows[i], 8), ...le(0, 8)];
+  const body: number[] = [];
+  for (let i = 0; i < children.length; i++) body.push(...key(i), ...le(children[i], 8));
+  body.push(...key(children.length));
+  return [...ascii("TREE"), type, level, ...le(entries, 2), ...UNDEF64, ...UNDEF64, ...body];
+}
+
+/** A file holding `parts` at their addresses (zeros between). */
+function placed(parts: [number, number[]][]): number[] {
+  const end = Math.max(...parts.map(([a, b]) => a + b.length));
+  const out = new Array(end).fill(0);
+  for (const [a, b] of parts) out.splice(a, b.length, ...b);
+  return out;
+}
+
+test("chunk B-tree nodes: two levels walked; cycles, wrong levels, ranges, types, entry counts and empty chunks are CORRUPT", (t) => {
+  const dir = tempDir(t);
+  const spec = { root: 0, rank: 1, chunkRows: 10, where: "here" };
+  const find = (name: string, parts: [number, number[]][], lo = 0, hi = 40) => {
+    const src = source(dir, name, placed(parts));
+    try {
+      return new ChunkTrees(src).find(spec, lo, hi).map((c) => [c.row, c.addr, c.size]);
+    } finally {
+      src.close();
+    }
+  };
+  const leafA = treeNode({ rows: [0, 10, 20], children: [5000, 5100], sizes: [60, 70] });
+  const leafB = treeNode({ rows: [20, 30, 40], children: [5200, 5300], sizes: [80, 90] });
+  const root = (rows = [0, 20, 40], children = [1000, 2000], level = 1) => treeNode({ level, rows, children });
+  assert.deepEqual(find("two-levels", [[0, root()], [1000, leafA], [2000, leafB]]), [[0, 5000, 60], [10, 5100, 70], [20, 5200, 80], [30, 5300, 90]]);
+  assert.deepEqual(find("two-levels-part", [[0, root()], [1000, leafA], [2000, leafB]], 15, 25), [[10, 5100, 70], [20, 5200, 80]]);
+  assert.deepEqual(find("two-levels-right", [[0, root()], [1000, leafA], [2000, leafB]], 31, 32), [[30, 5300, 90]], "only the right subtree is read");
+  // HDF5's right keys: the last chunk's offset, in the leaf and in the root
+  const hdf5Leaf = treeNode({ rows: [20, 30, 30], children: [5200, 5300], sizes: [80, 90] });
+  assert.deepEqual(find("right-keys", [[0, root([0, 20, 30])], [1000, leafA], [2000, hdf5Leaf]], 35, 40), [[30, 5300, 90]]);
+
+  const bad = (name: string, parts: [number, number[]][], message: RegExp) =>
+    assert.throws(() => find(name, parts), typed("CORRUPT", new RegExp(`^here: ${message.source}`)), name);
+  bad("cycle", [[0, root([0, 20, 40], [1000, 0])], [1000, leafA]], /chunk B-tree node at 0 is reached twice \(a cycle\)/);
+  bad("level", [[0, root()], [1000, leafA], [2000, treeNode({ level: 1, rows: [20, 30, 40], children: [5200, 5300] })]], /chunk B-tree node at 2000 has level 1, its parent says 0/);
+  bad("start", [[0, root()], [1000, leafA], [2000, treeNode({ rows: [30, 40, 50], children: [5200, 5300] })]], /chunk B-tree node at 2000 starts at row 30, its parent says 20/);
+  bad("end", [[0, root()], [1000, treeNode({ rows: [0, 10, 30], children: [5000, 5100] })], [2000, leafB]], /chunk B-tree node at 1000 ends after its parent's range/);
+  bad("type", [[0, treeNode({ type: 0, rows: [0, 10], children: [5000] })]], /B-tree node at 0 has type 0, expected 1 \(chunks\)/);
+  bad("deep", [[0, treeNode({ level: 16, rows: [0, 10], children: [5000] })]], /chunk B-tree node at 0 has level 16/);
+  bad("no-entries", [[0, treeNode({ rows: [0], children: [] })]], /chunk B-tree node at 0 has 0 entries/);
+  bad("too-many", [[0, treeNode({ rows: Array.from({ length: 66 }, (_, i) => i * 10), children: Array.from({ length: 65 }, (_, i) => 9000 + i) })]], /chunk B-tree node at 0 has 65 entries/);
+  bad("empty-chunk", [[0, treeNode({ rows: [0, 10, 20], children: [5000, 5100], sizes: [60, 0] })]], /chunk B-tree node at 0: a chunk of 0 bytes/);
+  bad("signature", [[0, [...ascii("TRE!"), ...leafA.slice(4)]]], /no chunk B-tree node \("TREE"\) at 0/);
+  bad("short", [[0, leafA.slice(0, 60)]], /chunk B-tree node at 24 \(\+\d+ bytes\) lies outside the file/);
+  // the largest node and the deepest level accepted
+  const full = treeNode({ rows: Array.from({ length: 65 }, (_, i) => i * 10), children: Array.from({ length: 64 }, (_, i) => 9000 + i) });
+  assert.equal(find("full", [[0, full]], 0, 640).length, 64);
+});
