@@ -549,10 +549,12 @@ function placed(parts: [number, number[]][]): number[] {
 test("chunk B-tree nodes: two levels walked; cycles, wrong levels, ranges, types, entry counts and empty chunks are CORRUPT", (t) => {
   const dir = tempDir(t);
   const spec = { root: 0, rank: 1, chunkRows: 10, where: "here" };
+  let nodesRead: number[] = [];
   const find = (name: string, parts: [number, number[]][], lo = 0, hi = 40) => {
     const src = source(dir, name, placed(parts));
+    nodesRead = [];
     try {
-      return new ChunkTrees(src).find(spec, lo, hi).map((c) => [c.row, c.addr, c.size]);
+      return new ChunkTrees(src, (addr) => nodesRead.push(addr)).find(spec, lo, hi).map((c) => [c.row, c.addr, c.size]);
     } finally {
       src.close();
     }
@@ -562,7 +564,10 @@ test("chunk B-tree nodes: two levels walked; cycles, wrong levels, ranges, types
   const root = (rows = [0, 20, 40], children = [1000, 2000], level = 1) => treeNode({ level, rows, children });
   assert.deepEqual(find("two-levels", [[0, root()], [1000, leafA], [2000, leafB]]), [[0, 5000, 60], [10, 5100, 70], [20, 5200, 80], [30, 5300, 90]]);
   assert.deepEqual(find("two-levels-part", [[0, root()], [1000, leafA], [2000, leafB]], 15, 25), [[10, 5100, 70], [20, 5200, 80]]);
-  assert.deepEqual(find("two-levels-right", [[0, root()], [1000, leafA], [2000, leafB]], 31, 32), [[30, 5300, 90]], "only the right subtree is read");
+  assert.deepEqual(find("two-levels-right", [[0, root()], [1000, leafA], [2000, leafB]], 31, 32), [[30, 5300, 90]]);
+  assert.deepEqual(nodesRead, [0, 2000], "only the right subtree is read");
+  assert.deepEqual(find("two-levels-left", [[0, root()], [1000, leafA], [2000, leafB]], 0, 20), [[0, 5000, 60], [10, 5100, 70]]);
+  assert.deepEqual(nodesRead, [0, 1000], "only the left subtree is read");
   // HDF5's right keys: the last chunk's offset, in the leaf and in the root
   const hdf5Leaf = treeNode({ rows: [20, 30, 30], children: [5200, 5300], sizes: [80, 90] });
   assert.deepEqual(find("right-keys", [[0, root([0, 20, 30])], [1000, leafA], [2000, hdf5Leaf]], 35, 40), [[30, 5300, 90]]);
