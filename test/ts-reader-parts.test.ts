@@ -9,13 +9,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { truncateSync, writeFileSync } from "node:fs";
+import { deflateSync } from "node:zlib";
 import { join } from "node:path";
 import { isSnnExportError } from "#lib/index.js";
 import { lookup3 } from "#lib/h5/ts/lookup3.js";
 import { ChunkTrees } from "#lib/h5/ts/read-btree.js";
+import { ChunkReader } from "#lib/h5/ts/read-chunks.js";
 import { GlobalHeaps } from "#lib/h5/ts/read-heap.js";
 import { Cursor, FileSource, Unsupported } from "#lib/h5/ts/read-io.js";
-import { checkCompact, decodeAttribute, decodeDataspace, decodeDatatype, decodeFilters, decodeLayout, decodeLink } from "#lib/h5/ts/read-messages.js";
+import { type Layout, checkCompact, decodeAttribute, decodeDataspace, decodeDatatype, decodeFilters, decodeLayout, decodeLink } from "#lib/h5/ts/read-messages.js";
 import { attrValue, buildObject } from "#lib/h5/ts/read-object.js";
 import { readSuperblock } from "#lib/h5/ts/read-superblock.js";
 import { readObjectHeader } from "#lib/h5/ts/read-object-header.js";
@@ -588,4 +590,171 @@ test("chunk B-tree nodes: two levels walked; cycles, wrong levels, ranges, types
   // the largest node and the deepest level accepted
   const full = treeNode({ rows: Array.from({ length: 65 }, (_, i) => i * 10), children: Array.from({ length: 64 }, (_, i) => 9000 + i) });
   assert.equal(find("full", [[0, full]], 0, 640).length, 64);
+});
+
+/** Bytes of `n` elements of `size` bytes, each byte different from its neighbours. */
+const elementBytes = (n: number, size: number) => Array.from({ length: n * size }, (_, k) => (k * 31 + Math.floor(k / size) * 7 + 3) & 0xff);
+
+/** HDF5's shuffle, written out here: byte j of element i goes to position j * n + i. */
+function shuffled(bytes: number[], size: number): number[] {
+  const n = bytes.length / size;
+  const out = new Array(bytes.length);
+  for (let i = 0; i < n; i++) for (let j = 0; j < size; j++) out[j * n + i] = bytes[i * size + j];
+  return out;
+}
+
+type Pipeline = "" | "1" | "2" | "2,1";
+const FILTERS: Record<string, { id: number; name: string; cd: number[] }> = { 1: { id: 1, name: "deflate", cd: [4] }, 2: { id: 2, name: "shuffle", cd: [] } };
+
+test("chunk reader: compact, contiguous and chunked rows through every pipeline snn-export writes, edge chunks, long reads", (t) => {
+  const dir = tempDir(t);
+  let files = 0;
+  /** A rank-1 dataset of `rows` elements of `size` bytes in chunks of `R` rows, stored through `pipeline`. */
+  const dataset = (rows: number, size: number, R: number, pipeline: Pipeline) => {
+    const all = elementBytes(Math.ceil(rows / R) * R, size); // the edge chunk is stored whole
+    const parts: [number, number[]][] = [];
+    const children: number[] = [];
+    const sizes: number[] = [];
+    for (let k = 0; k * R < rows; k++) {
+      let chunk = all.slice(k * R * size, (k + 1) * R * size);
+      if (pipeline.startsWith("2")) chunk = shuffled(chunk, size);
+      if (pipeline.endsWith("1")) chunk = Array.from(deflateSync(Uint8Array.from(chunk)));
+      const addr = 8192 + k * 1024;
+      parts.push([addr, chunk]);
+      children.push(addr);
+      sizes.push(chunk.length);
+    }
+    const keys = children.map((_, k) => k * R);
+    parts.push([0, treeNode({ rows: [...keys, keys[keys.length - 1]], children, sizes })]);
+    const src = source(dir, `chunks-${files++}`, placed(parts));
+    const desc = { id: files, where: "here", dims: [rows], elemSize: size, layout: { kind: "chunked" as const, btree: 0, chunk: [R], elemSize: size }, filters: pipeline ? pipeline.split(",").map((id) => FILTERS[id]) : [] };
+    return { src, desc, values: all.slice(0, rows * size) };
+  };
+  for (const pipeline of ["", "1", "2", "2,1"] as Pipeline[]) {
+    for (const size of [1, 2, 3, 4, 8]) {
+      const { src, desc, values } = dataset(25, size, 10, pipeline);
+      try {
+        const r = new ChunkReader(src);
+        const rows = (s: number, e: number) => Array.from(r.rows(desc, s, e));
+        const what = `pipeline "${pipeline}", ${size}-byte elements`;
+        assert.deepEqual(rows(0, 25), values, what);
+        assert.deepEqual(rows(7, 23), values.slice(7 * size, 23 * size), what);
+        assert.deepEqual(rows(21, 25), values.slice(21 * size), `${what}: inside the edge chunk`);
+        assert.deepEqual(rows(5, 5), [], what);
+        // into a given buffer at an odd offset (no word-aligned fast path)
+        const out = new Uint8Array(1 + 10 * size);
+        r.rows(desc, 10, 20, out.subarray(1));
+        assert.deepEqual(Array.from(out.subarray(1)), values.slice(10 * size, 20 * size), `${what}, unaligned output`);
+      } finally {
+        src.close();
+      }
+    }
+  }
+  // a long read (more than eight chunks) decodes whole chunks straight into the output
+  for (const pipeline of ["", "2,1"] as Pipeline[]) {
+    const { src, desc, values } = dataset(125, 4, 10, pipeline);
+    try {
+      const r = new ChunkReader(src);
+      assert.deepEqual(Array.from(r.rows(desc, 3, 125)), values.slice(12), pipeline);
+      assert.equal(r.chunksRead, 13, "each chunk read once");
+      assert.deepEqual(Array.from(r.rows(desc, 3, 125)), values.slice(12), pipeline);
+      // the whole chunks of a shuffle + deflate read were not kept: read again
+      assert.equal(r.chunksRead, pipeline === "" ? 13 : 24, "decoded straight into the output: not cached");
+    } finally {
+      src.close();
+    }
+  }
+  // ... also into an output at an odd offset, where no element can be written as one word
+  for (const size of [2, 4, 8]) {
+    const { src, desc, values } = dataset(120, size, 10, "2,1");
+    try {
+      const out = new Uint8Array(1 + 120 * size);
+      new ChunkReader(src).rows(desc, 0, 120, out.subarray(1));
+      assert.deepEqual(Array.from(out.subarray(1)), values, `${size}-byte elements`);
+    } finally {
+      src.close();
+    }
+  }
+  // compact and contiguous layouts: rows straight from the message or the file
+  const raw = elementBytes(6, 2);
+  const src = source(dir, "contiguous", placed([[300, raw]]));
+  try {
+    const r = new ChunkReader(src);
+    const desc = (layout: Layout, dims = [6]) => ({ id: 1, where: "here", dims, elemSize: 2, layout, filters: [] });
+    assert.deepEqual(Array.from(r.rows(desc({ kind: "contiguous", addr: 300, size: 12 }), 2, 5)), raw.slice(4, 10));
+    assert.deepEqual(Array.from(r.rows(desc({ kind: "compact", data: Uint8Array.from(raw) }), 1, 6)), raw.slice(2));
+    assert.deepEqual(Array.from(r.rows(desc({ kind: "compact", data: Uint8Array.from([4, 5]) }, []), 0, 1)), [4, 5], "a scalar");
+    assert.deepEqual(Array.from(r.rows(desc({ kind: "contiguous", addr: 300, size: 2 }, []), 0, 1)), raw.slice(0, 2), "a scalar");
+    assert.deepEqual(Array.from(r.rows(desc({ kind: "contiguous", addr: 300, size: 12 }, [3, 2]), 1, 3)), raw.slice(4, 12), "two elements a row");
+    const bad = (layout: Layout, message: RegExp) => assert.throws(() => r.rows(desc(layout), 0, 6), typed("CORRUPT", new RegExp(`^here: ${message.source}`)));
+    bad({ kind: "compact", data: Uint8Array.from(raw.slice(1)) }, /compact data of 11 bytes, expected 12/);
+    bad({ kind: "contiguous", addr: 300, size: 10 }, /contiguous data of 10 bytes at 300, expected 12/);
+    bad({ kind: "contiguous", addr: -1, size: 12 }, /contiguous data of 12 bytes at -1, expected 12/);
+    bad({ kind: "contiguous", addr: 305, size: 12 }, /raw data at 305 \(\+12 bytes\) lies outside the file \(312 bytes\)/);
+  } finally {
+    src.close();
+  }
+});
+
+test("chunk reader: decoded chunks kept up to the budget, least recently used first out", (t) => {
+  const dir = tempDir(t);
+  const chunks = Array.from({ length: 6 }, (_, k) => elementBytes(10, 4).map((b) => (b + k) & 0xff));
+  const parts: [number, number[]][] = chunks.map((c, k) => [8192 + k * 1024, c]);
+  parts.push([0, treeNode({ rows: [0, 10, 20, 30, 40, 50, 50], children: chunks.map((_, k) => 8192 + k * 1024), sizes: chunks.map((c) => c.length) })]);
+  const src = source(dir, "cache", placed(parts));
+  try {
+    const desc = { id: 9, where: "here", dims: [60], elemSize: 4, layout: { kind: "chunked" as const, btree: 0, chunk: [10], elemSize: 4 }, filters: [] };
+    const r = new ChunkReader(src, 160); // four 40-byte chunks
+    const read = (k: number) => {
+      assert.deepEqual(Array.from(r.rows(desc, k * 10 + 2, k * 10 + 3)), chunks[k].slice(8, 12));
+      return r.chunksRead;
+    };
+    assert.deepEqual([0, 1, 2, 3].map(read), [1, 2, 3, 4]);
+    assert.deepEqual([0, 1, 2, 3].map(read), [4, 4, 4, 4], "all four kept");
+    assert.equal(read(4), 5, "a fifth pushes out the least recently used (0)");
+    assert.equal(read(1), 5, "1 is still there");
+    assert.equal(read(0), 6, "0 was pushed out");
+    assert.equal(read(2), 7, "2 was the least recently used when 0 came back");
+    r.clear();
+    assert.equal(read(1), 8, "clear() forgets every chunk");
+    const small = new ChunkReader(src, 159); // a chunk over a quarter of the budget is not kept
+    small.rows(desc, 0, 1);
+    small.rows(desc, 0, 1);
+    assert.equal(small.chunksRead, 2);
+  } finally {
+    src.close();
+  }
+});
+
+test("chunk reader: a chunk missing from the index, skipped filters, other pipelines and chunks of the wrong size are CORRUPT", (t) => {
+  const dir = tempDir(t);
+  const values = elementBytes(30, 4);
+  const chunk = (k: number) => values.slice(k * 40, (k + 1) * 40);
+  const read = (name: string, stored: number[][], filters: { id: number; name: string; cd: number[] }[], { rows = stored.map((_, k) => k * 10), masks = [] as number[] } = {}) => {
+    const children = stored.map((_, k) => 8192 + k * 1024);
+    const node = treeNode({ rows: [...rows, rows[rows.length - 1]], children, sizes: stored.map((c) => c.length) });
+    for (const [k, m] of masks.entries()) node.splice(24 + k * 32 + 4, 4, ...le(m, 4)); // key k's filter mask
+    const src = source(dir, name, placed([[0, node], ...stored.map((c, k): [number, number[]] => [children[k], c])]));
+    try {
+      const desc = { id: 1, where: "here", dims: [30], elemSize: 4, layout: { kind: "chunked" as const, btree: 0, chunk: [10], elemSize: 4 }, filters };
+      return Array.from(new ChunkReader(src).rows(desc, 0, 30));
+    } finally {
+      src.close();
+    }
+  };
+  const bad = (name: string, message: RegExp, ...args: Parameters<typeof read> extends [string, ...infer R] ? R : never) =>
+    assert.throws(() => read(name, ...args), typed("CORRUPT", new RegExp(`^here${message.source}`)), name);
+  const deflated = (b: number[]) => Array.from(deflateSync(Uint8Array.from(b)));
+  assert.deepEqual(read("ok", [0, 1, 2].map((k) => deflated(shuffled(chunk(k), 4))), [FILTERS[2], FILTERS[1]]), values);
+  assert.deepEqual(read("cd", [0, 1, 2].map((k) => shuffled(chunk(k), 4)), [{ id: 2, name: "shuffle", cd: [4] }]), values, "shuffle's element size stated");
+  bad("hole", /: chunks 0\.\.2 hold rows 0\.\.29, but the chunk index has 0, 2/, [chunk(0), chunk(2)], [], { rows: [0, 20] });
+  bad("short-index", /: chunks 0\.\.2 hold rows 0\.\.29, but the chunk index has 0, 1/, [chunk(0), chunk(1)], []);
+  bad("mask", /: chunk at row 10: filter mask 1 \(snn-export never skips a filter\)/, [0, 1, 2].map((k) => deflated(chunk(k))), [FILTERS[1]], { masks: [0, 1] });
+  bad("shuffle-size", /: chunk at row 0: shuffle of 2-byte elements on 4-byte data/, [0, 1, 2].map((k) => shuffled(chunk(k), 4)), [{ id: 2, name: "shuffle", cd: [2] }]);
+  bad("order", /: chunk at row 0: filter pipeline 1,2 \(snn-export writes shuffle then deflate\)/, [0, 1, 2].map((k) => deflated(chunk(k))), [FILTERS[1], FILTERS[2]]);
+  bad("long", /: chunk at row 0: chunk of 44 bytes, expected 40/, [[...chunk(0), 0, 0, 0, 0], chunk(1), chunk(2)], []);
+  bad("short-shuffled", /: chunk at row 10: chunk of 36 bytes, expected 40/, [chunk(0), chunk(1).slice(4), chunk(2)], [FILTERS[2]]);
+  bad("inflates-short", /: chunk at row 0: the compressed chunk inflates to 36 bytes, expected 40/, [deflated(chunk(0).slice(4)), deflated(chunk(1)), deflated(chunk(2))], [FILTERS[1]]);
+  bad("inflates-long", /: chunk at row 20: the compressed chunk inflates to more than 40 bytes, expected 40/, [deflated(chunk(0)), deflated(chunk(1)), deflated([...chunk(2), 1])], [FILTERS[2], FILTERS[1]]);
+  bad("garbage", /: chunk at row 0: the compressed chunk does not inflate \(/, [[1, 2, 3, 4, 5], chunk(1), chunk(2)], [FILTERS[1]]);
 });

@@ -168,7 +168,7 @@ function inflate(data: Uint8Array, out: Uint8Array, bytes: number, where: string
   } catch (err) {
     throw corrupt(where, `the compressed chunk does not inflate (${(err as Error).message})`);
   }
-  if (n !== bytes) throw corrupt(where, `the compressed chunk inflates to ${n > bytes ? "more than " : ""}${n} bytes, expected ${bytes}`);
+  if (n !== bytes) throw corrupt(where, `the compressed chunk inflates to ${n > bytes ? `more than ${bytes}` : n} bytes, expected ${bytes}`);
   return out;
 }
 
