@@ -758,3 +758,86 @@ test("chunk reader: a chunk missing from the index, skipped filters, other pipel
   bad("inflates-long", /: chunk at row 20: the compressed chunk inflates to more than 40 bytes, expected 40/, [deflated(chunk(0)), deflated(chunk(1)), deflated([...chunk(2), 1])], [FILTERS[2], FILTERS[1]]);
   bad("garbage", /: chunk at row 0: the compressed chunk does not inflate \(/, [[1, 2, 3, 4, 5], chunk(1), chunk(2)], [FILTERS[1]]);
 });
+
+const SNC = [0x53, 0x4e, 0x43];
+/** A collection as snn-export's writer marks it: reserved bytes "SNC", then a checksum object (0xff "SNC", lookup3 of the objects before it). */
+function markedGcol(objects: [number, number[]][], { sum = true, after = [] as [number, number[]][], extraSum = false, size }: { sum?: boolean; after?: [number, number[]][]; extraSum?: boolean; size?: number } = {}): number[] {
+  const obj = ([index, data]: [number, number[]]) => [...le(index, 2), ...le(1, 2), 0, 0, 0, 0, ...le(data.length, 8), ...data, ...new Array(((data.length + 7) & ~7) - data.length).fill(0)];
+  const body = objects.flatMap(obj);
+  const sumObj = (index: number) => obj([index, [0xff, ...SNC, ...le(lookup3(Uint8Array.from(body)), 4)]]);
+  const tail = [...(sum ? sumObj(objects.length + 1) : []), ...(extraSum ? sumObj(objects.length + 2) : []), ...after.flatMap(obj)];
+  const total = size ?? 16 + body.length + tail.length + 16;
+  return [...ascii("GCOL"), 1, ...SNC, ...le(total, 8), ...body, ...tail, ...le(0, 2), 0, 0, 0, 0, 0, 0, ...le(16, 8)];
+}
+
+test("global heap: checksummed collections, and damaged collections and references, each CORRUPT with its reason", (t) => {
+  const dir = tempDir(t);
+  const text = (name: string, bytes: number[], r = ref(5, 0, 1)) => {
+    const src = source(dir, name, [...bytes, ...new Array(64).fill(0)]);
+    try {
+      return new GlobalHeaps(src).text(r, 0, "here");
+    } finally {
+      src.close();
+    }
+  };
+  const objects: [number, number[]][] = [[1, ascii("spike")], [2, ascii("rew")]];
+  assert.equal(text("marked", markedGcol(objects)), "spike");
+  assert.equal(text("marked-2", markedGcol(objects), ref(3, 0, 2)), "rew");
+  assert.equal(text("plain", gcol(objects)), "spike", "a collection without the mark (HDF5's own) is read as it is");
+  const bad = (name: string, bytes: number[], message: RegExp, r?: ReturnType<typeof ref>) => assert.throws(() => text(name, bytes, r), typed("CORRUPT", new RegExp(`^here: ${message.source}`)), name);
+  const flipped = markedGcol(objects);
+  flipped[16 + 16 + 1] ^= 0x20; // "sPike"
+  bad("flipped", flipped, /global heap collection at 0: the strings of the collection do not match its checksum/);
+  bad("no-sum", markedGcol(objects, { sum: false }), /global heap collection at 0: the collection is marked as checksummed but has no checksum object/);
+  bad("two-sums", markedGcol(objects, { extraSum: true }), /global heap collection at 0: two checksum objects/);
+  bad("after-sum", markedGcol(objects, { after: [[4, ascii("x")]] }), /global heap collection at 0: heap object 4 follows the checksum object/);
+  bad("twice", gcol([[1, ascii("spike")], [1, ascii("other")]]), /global heap collection at 0: heap object index 1 appears twice/);
+  const runs = gcol(objects);
+  runs.splice(16 + 8, 8, ...le(4000, 8)); // object 1 claims 4,000 bytes
+  bad("runs-past", runs, /global heap collection at 0: heap object 1 of 4000 bytes runs past the collection/);
+  bad("utf8", gcol([[1, [0x73, 0xff, 0xfe, 0x6b, 0x65]]]), /string in heap object 1 at 0 is not valid UTF-8/);
+  bad("signature", [...ascii("GCOX"), ...gcol(objects).slice(4)], /no global heap collection \("GCOL"\) at 0/);
+  bad("version", [...ascii("GCOL"), 2, ...gcol(objects).slice(5)], /global heap collection at 0 has version 2/);
+  bad("tiny", [...gcol(objects).slice(0, 8), ...le(15, 8), ...gcol(objects).slice(16)], /global heap collection at 0 claims 15 bytes/);
+  bad("huge", [...gcol(objects).slice(0, 8), ...le(2 ** 30 + 1, 8), ...gcol(objects).slice(16)], new RegExp(`global heap collection at 0 claims ${2 ** 30 + 1} bytes`));
+  bad("outside", [...gcol(objects).slice(0, 8), ...le(2 ** 20, 8), ...gcol(objects).slice(16)], /global heap collection at 0 \(\+1048576 bytes\) lies outside the file/);
+  bad("missing", gcol(objects), /global heap collection at 0 has no object 3/, ref(2, 0, 3));
+  bad("length", gcol(objects), /string of 4 bytes refers to a heap object of 3 bytes/, ref(4, 0, 2));
+});
+
+test("object header: optional times and attribute phase values skipped, chunk-size widths, reserved flags and overrunning messages refused", (t) => {
+  const dir = tempDir(t);
+  const header = (flags: number, area: number[], sizeBytes = 1 << (flags & 3)) =>
+    withSum([...ascii("OHDR"), 2, flags, ...(flags & 0x20 ? new Array(16).fill(7) : []), ...(flags & 0x10 ? [8, 0, 6, 0] : []), ...le(area.length, sizeBytes), ...area]);
+  const area = messages([A, B], false);
+  for (const flags of [0x00, 0x01, 0x02, 0x03, 0x10, 0x20, 0x30, 0x31]) {
+    assert.deepEqual(parsed(source(dir, `flags-${flags}`, header(flags, area))), [A, B], `flags ${flags}`);
+  }
+  assert.deepEqual(parsed(source(dir, "gap", header(0, [...area, 0, 0, 0]))), [A, B], "a gap of fewer than 4 bytes at the end");
+  for (const flags of [0x40, 0x80]) {
+    assert.throws(() => parsed(source(dir, `reserved-${flags}`, header(flags, area))), typed("CORRUPT", new RegExp(`^here: object header flags ${flags} has reserved bits set`)));
+  }
+  const over = [...messages([A], false), 0x08, ...le(4, 2), 0, 1, 2, 3]; // 4 bytes claimed, 3 left
+  assert.throws(() => parsed(source(dir, "over", header(0, over))), typed("CORRUPT", /^here: object header message of type 8 \(4 bytes\) runs past its block/));
+  const sum = header(0, area);
+  sum[8] ^= 1;
+  assert.throws(() => parsed(source(dir, "sum", sum)), typed("CORRUPT", /^here: object header checksum mismatch/));
+  // a chain of continuation blocks: 256 are read, the 257th is refused
+  const chain = (blocks: number) => {
+    const head = ohdr([A, continuation(64, 0)], false);
+    const parts: [number, number[]][] = [];
+    for (let i = 0; i < blocks; i++) {
+      const last = i === blocks - 1;
+      const block = ochk(last ? [B] : [continuation(64 + (i + 1) * 64, 0)], false);
+      parts.push([64 + i * 64, block]);
+    }
+    const lens = parts.map(([, b]) => b.length);
+    // lengths are known only now: rebuild with them
+    const first = ohdr([A, continuation(64, lens[0])], false);
+    const rebuilt = parts.map(([addr], i): [number, number[]] => [addr, ochk(i === blocks - 1 ? [B] : [continuation(64 + (i + 1) * 64, lens[i + 1])], false)]);
+    assert.equal(first.length, head.length);
+    return placed([[0, first], ...rebuilt]);
+  };
+  assert.deepEqual(parsed(source(dir, "chain-256", chain(256))), [A, B]);
+  assert.throws(() => parsed(source(dir, "chain-257", chain(257))), typed("CORRUPT", /^here: object header has more than 256 continuation blocks/));
+});

@@ -58,7 +58,7 @@ function readContinuations(src: FileSource, pending: [number, number][], order: 
     const [addr, len] = pending.shift()!;
     if (seen.has(addr)) throw corrupt(where, `object header continuation at ${addr} is visited twice`);
     seen.add(addr);
-    if (seen.size > MAX_BLOCKS) throw corrupt(where, `object header has more than ${MAX_BLOCKS} continuation blocks`);
+    if (seen.size - 1 > MAX_BLOCKS) throw corrupt(where, `object header has more than ${MAX_BLOCKS} continuation blocks`);
     if (len < 8) throw corrupt(where, `object header continuation of ${len} bytes`);
     const block = src.read(addr, len, where, "object header continuation");
     if (!hasSignature(block, 0, "OCHK")) throw corrupt(where, `no continuation block ("OCHK") at ${addr}`);
