@@ -58,6 +58,10 @@ test("TypeScript reader: attributes in name order, info as written, strings, typ
     assert.deepEqual(r.keys("/g"), ["list", "packed", "plain", "text"]);
     assert.deepEqual(r.keys("/g/plain"), []);
     assert.equal(r.kind("/g/missing"), null);
+    assert.equal(r.kind("/g/plain/below"), null, "a path through a dataset");
+    assert.equal(r.kind("/g/missing/below"), null);
+    assert.equal(r.kind("/g/"), "group");
+    assert.equal(r.kind("/g/plain"), "dataset");
 
     assert.throws(() => r.readRows("/g", 0, 1), typed("NOT_FOUND", new RegExp(`^no dataset /g in ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`)));
     assert.throws(() => r.info("/g/missing"), typed("NOT_FOUND", /^no dataset \/g\/missing in /));
@@ -75,6 +79,8 @@ test("TypeScript reader: an object header without its signature is CORRUPT; one 
   const bytes = readFileSync(file);
   const r = new TsReader(file);
   const at = Number(r.objectAddress("/g/plain"));
+  assert.equal(r.objectAddress("/g/none"), null);
+  assert.equal(r.objectAddress("/g/plain/below"), null);
   r.close();
   assert.equal(bytes.toString("latin1", at, at + 4), "OHDR");
 
