@@ -6,11 +6,11 @@
  * (stryker.config.mjs) as well as of `npm test`.
  */
 import assert from "node:assert/strict";
-import { readdirSync, symlinkSync } from "node:fs";
+import { readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { DataExporter, StandardDataExporter, isSnnExportError, type ErrorCode } from "#lib/index.js";
-import { makeExperimentDir, resolveOptions } from "#lib/exporter/options.js";
+import { checkExperimentName, makeExperimentDir, resolveOptions } from "#lib/exporter/options.js";
 import { tempDir } from "./helpers.js";
 
 /** `f` throws the typed error `code` whose message matches every pattern. */
@@ -164,4 +164,166 @@ test("spike ids logged before the network: the largest id so far decides (none l
   c.log({ timestep: 0, spikes: [3, 1] });
   refuses(() => c.saveNetworkStructure({ neurons: { ids: [0, 1, 2] } }), "OUT_OF_RANGE", "the network has 3 neurons but spike id 3 was already logged; save a network of at least 4 neurons");
   await c.close();
+});
+
+test("options: each option's refusal names it and the value given; an options value that is not an object is refused", () => {
+  refuses(() => resolveOptions(null as never), "INVALID_OPTION", "options must be an object (or left out), got null");
+  refuses(() => resolveOptions([] as never), "INVALID_OPTION", "options must be an object (or left out), got an array");
+  refuses(() => resolveOptions(5 as never), "INVALID_OPTION", "options must be an object (or left out), got number");
+  refuses(() => resolveOptions({ startTime: new Date(NaN) }), "INVALID_OPTION", "option startTime must be a valid Date, got an invalid Date");
+  refuses(() => resolveOptions({ startTime: "2026-01-01" as never }), "INVALID_OPTION", 'option startTime must be a valid Date, got "2026-01-01"');
+  assert.equal(resolveOptions({ startTime: new Date(0) }).outputBaseDir, "experiments");
+  refuses(() => resolveOptions({ colour: 1 } as never), "INVALID_OPTION", "unknown option colour; known options: outputBaseDir, neuralSamplingRate, validateData, compression, compressionLevel, chunkSize, enableSwmr, asyncWrite, allowNonFinite, startTime, flushEverySteps, flushIntervalMs, provenance, engine");
+  refuses(() => resolveOptions({ compression: "lzf" as never }), "INVALID_OPTION", 'option compression must be "gzip", "none" or null (no compression), got "lzf"');
+  assert.equal(resolveOptions({ compression: null as never }).compression, "none");
+  assert.equal(resolveOptions({}).compression, "gzip");
+  for (const name of ["flushEverySteps", "flushIntervalMs"] as const) {
+    refuses(() => resolveOptions({ [name]: -1 }), "INVALID_OPTION", `option ${name} must be a non-negative integer (0 turns it off), got -1`);
+    refuses(() => resolveOptions({ [name]: 1.5 }), "INVALID_OPTION", `option ${name} must be a non-negative integer (0 turns it off), got 1.5`);
+    refuses(() => resolveOptions({ [name]: "9" as never }), "INVALID_OPTION", `option ${name} must be a non-negative integer (0 turns it off), got "9"`);
+    assert.equal(resolveOptions({ [name]: 0 })[name], 0);
+  }
+  assert.deepEqual([resolveOptions({}).flushEverySteps, resolveOptions({}).flushIntervalMs], [0, 1000], "defaults");
+  refuses(() => resolveOptions({ engine: "hdf5" as never }), "INVALID_OPTION", 'option engine must be "ts" or "h5wasm", got "hdf5"');
+  refuses(() => resolveOptions({ asyncWrite: true, engine: "h5wasm" }), "INVALID_OPTION", 'option asyncWrite needs engine "ts"; leave engine at its default');
+  refuses(() => resolveOptions({ enableSwmr: true, engine: "h5wasm" }), "INVALID_OPTION", 'option enableSwmr needs engine "ts" (h5wasm cannot create groups while in SWMR mode); leave engine at its default');
+  assert.equal(resolveOptions({ asyncWrite: true, enableSwmr: true }).engine, "ts");
+  assert.equal(resolveOptions({ engine: "h5wasm" }).engine, "h5wasm");
+  refuses(() => resolveOptions({ outputBaseDir: "" }), "INVALID_OPTION", "option outputBaseDir must be a non-empty path");
+  refuses(() => resolveOptions({ outputBaseDir: 5 as never }), "INVALID_OPTION", "option outputBaseDir must be a non-empty path");
+  for (const k of ["validateData", "enableSwmr", "asyncWrite", "allowNonFinite"] as const) {
+    refuses(() => resolveOptions({ [k]: "yes" as never }), "INVALID_OPTION", `option ${k} must be true or false, got "yes"`);
+    refuses(() => resolveOptions({ [k]: 1 as never }), "INVALID_OPTION", `option ${k} must be true or false, got 1`);
+  }
+  assert.deepEqual(
+    (({ validateData, enableSwmr, asyncWrite, allowNonFinite }) => [validateData, enableSwmr, asyncWrite, allowNonFinite])(resolveOptions({})),
+    [true, false, false, false],
+    "boolean defaults",
+  );
+});
+
+test("experiment names: control characters, a leading dot and more than 200 bytes are refused; outputBaseDir must be a directory", (t) => {
+  const dir = tempDir(t);
+  refuses(() => checkExperimentName("run\u0007"), "INVALID_NAME", 'experiment name "run\\u0007" contains the control character U+0007; use printable characters only');
+  refuses(() => checkExperimentName("a\u009fb"), "INVALID_NAME", "contains the control character U+009F");
+  refuses(() => checkExperimentName("a\u007f"), "INVALID_NAME", "contains the control character U+007F");
+  assert.equal(checkExperimentName("a\u00a0b"), "a\u00a0b", "U+00A0 is printable");
+  refuses(() => checkExperimentName(".hidden"), "INVALID_NAME", 'experiment name ".hidden" starts with "."; that would make a hidden directory: start it with another character');
+  assert.equal(checkExperimentName("a.b"), "a.b");
+  refuses(() => checkExperimentName("é".repeat(101)), "INVALID_NAME", "experiment name is 202 bytes in UTF-8; use at most 200 bytes (the directory name adds a 16-byte date stamp, and file systems allow 255)");
+  assert.equal(checkExperimentName("é".repeat(100)), "é".repeat(100), "200 bytes");
+  refuses(() => checkExperimentName("  "), "INVALID_NAME", 'experiment name must be a non-empty string, got "  "');
+  refuses(() => checkExperimentName("a/b"), "INVALID_NAME", 'experiment name "a/b" may not contain "/", "\\", ".." or NUL');
+  refuses(() => checkExperimentName("a..b"), "INVALID_NAME", "may not contain");
+  const file = join(dir, "plain-file");
+  writeFileSync(file, "x");
+  refuses(() => makeExperimentDir(file, "run", new Date(0)), "INVALID_OPTION", `outputBaseDir ${file} exists and is not a directory; pass a directory (it is created when missing)`);
+  refuses(() => makeExperimentDir(join(file, "below"), "run", new Date(0)), "IO_ERROR", `cannot create outputBaseDir ${join(file, "below")}: `);
+  const made = makeExperimentDir(join(dir, "new", "deeper"), "run", new Date(2026, 11, 6, 7, 8, 9));
+  assert.equal(made, join(dir, "new", "deeper", "run_20261206_070809"), "outputBaseDir created when missing");
+});
+
+test("exporter calls: each refusal names the call and what it takes, and changes nothing", async (t) => {
+  const dir = tempDir(t);
+  const ex = await DataExporter.create("calls", { ...OPTS, outputBaseDir: dir });
+  refuses(() => ex.saveConfig([] as never), "INVALID_DATA", "saveConfig() takes a plain object of settings");
+  refuses(() => ex.saveMetadata("x" as never), "INVALID_DATA", "saveMetadata() takes a plain object");
+  refuses(() => ex.saveCodeSnapshot("src" as never), "INVALID_DATA", "saveCodeSnapshot() takes an array of file paths or glob patterns");
+  refuses(() => ex.saveCodeSnapshot([5] as never), "INVALID_DATA", "saveCodeSnapshot() takes an array of file paths or glob patterns");
+  refuses(() => ex.saveNetworkStructure(null as never), "INVALID_DATA", "saveNetworkStructure() takes { neurons, connections, weights }");
+  refuses(() => ex.saveNetworkStructure({ neurons: [1, 2] as never }), "INVALID_DATA", "saveNetworkStructure(): neurons must be a record of arrays");
+  refuses(() => ex.saveNetworkStructure({ neurons: { id: [0, 1] }, connections: "x" as never }), "INVALID_DATA", "saveNetworkStructure(): connections must be a record of arrays");
+  refuses(() => ex.endEpisode(), "NO_EPISODE", "endEpisode() needs an open episode; call startEpisode() first");
+  ex.startEpisode();
+  refuses(() => ex.startEpisode(), "EPISODE_OPEN", "startEpisode(): episode 0 is still open; call endEpisode() first");
+  ex.log({ timestep: 0, spikes: new Uint8Array(3) });
+  refuses(() => ex.saveNetworkStructure({ neurons: { id: [0, 1] } }), "SHAPE_MISMATCH", "saveNetworkStructure(): the network has 2 neurons but the spike masks logged so far had 3 entries; save a network of 3 neurons");
+  ex.logStaticEpisodeData("layout", { x: [1, 2] });
+  refuses(() => ex.logStaticEpisodeData("layout", { x: [3] }), "ALREADY_EXISTS", 'logStaticEpisodeData(): episode 0 already has "layout"; use a new name');
+  refuses(() => ex.endEpisode(5 as never), "INVALID_DATA", "endEpisode() takes { success, summary }");
+  refuses(() => ex.endEpisode({ success: "yes" as never }), "INVALID_DATA", 'endEpisode(): success must be true or false, got "yes"');
+  ex.endEpisode({ success: true });
+  ex.saveNetworkStructure({ neurons: { id: [0, 1, 2] } });
+  refuses(() => ex.saveNetworkStructure({ neurons: { id: [0, 1, 2] } }), "ALREADY_EXISTS", "saveNetworkStructure() was already called; the network structure is saved once per experiment");
+  await ex.close();
+  await ex.close(); // a second close() is a no-op
+  refuses(() => ex.saveConfig({}), "CLOSED", "saveConfig() called after close(); create a new DataExporter to write another experiment");
+});
+
+test("saveNetworkStructure after spike ids: the network must hold the largest id logged", async (t) => {
+  const ex = await DataExporter.create("ids", { ...OPTS, outputBaseDir: tempDir(t) });
+  ex.startEpisode();
+  ex.log({ timestep: 0, spikes: [4, 1] });
+  refuses(() => ex.saveNetworkStructure({ neurons: { id: [0, 1, 2, 3] } }), "OUT_OF_RANGE", "saveNetworkStructure(): the network has 4 neurons but spike id 4 was already logged; save a network of at least 5 neurons");
+  ex.saveNetworkStructure({ neurons: { id: [0, 1, 2, 3, 4] } });
+  await ex.close();
+});
+
+test("log(): every refusal of a step says what was wrong, and the step is not taken", async (t) => {
+  const ex = await DataExporter.create("steps", { ...OPTS, outputBaseDir: tempDir(t) });
+  ex.startEpisode();
+  const v = new Float32Array([0.5, 0.25]);
+  refuses(() => ex.log(null as never), "INVALID_DATA", "log() takes an object { timestep, neuralState, spikes, behavior, reward }, got null");
+  refuses(() => ex.log(7 as never), "INVALID_DATA", "log() takes an object { timestep, neuralState, spikes, behavior, reward }, got number 7");
+  refuses(() => ex.log({ timestep: 0, neuralState: [v] as never }), "INVALID_DATA", "log(): neuralState must be a plain object of named arrays ({ v: Float32Array, ... }), got an array of length 1");
+  refuses(() => ex.log({ timestep: 0, neuralState: { timesteps: v } }), "INVALID_DATA", 'log(): neural state variable name "timesteps" is reserved by the file format (/neural_states/timesteps); rename the variable');
+  refuses(() => ex.log({ timestep: 0, neuralState: { v: new Float32Array(0) } }), "INVALID_DATA", 'log(): neural state variable "v" is empty; pass one value per neuron');
+  refuses(() => ex.log({ timestep: 0, spikes: [true, 1] as never }), "INVALID_DATA", "log(): spike mask entry 1 is number 1; a boolean[] mask holds only true and false (ids: pass numbers only)");
+  refuses(() => ex.log({ timestep: 0, spikes: new Float32Array(2) as never }), "INVALID_DATA", "log(): spikes must be a 0/1 mask (Uint8Array, boolean[]) or neuron ids (Int32Array, Uint32Array, Uint16Array, number[]), got a float32 TypedArray");
+  refuses(() => ex.log({ timestep: 0, spikes: [1.5] }), "INVALID_DATA", "log(): spike id 1.5 at index 0 is not an integer; spike ids are integers 0 <= id < 2^32");
+  refuses(() => ex.log({ timestep: 0, spikes: [0, "2"] as never }), "INVALID_DATA", 'log(): spike id string 2 at index 1 is not an integer; spike ids are integers 0 <= id < 2^32');
+  refuses(() => ex.log({ timestep: 0, spikes: [-1] }), "OUT_OF_RANGE", "log(): spike id -1 at index 0 is not a non-negative integer; spike ids are integers 0 <= id < 2^32");
+  refuses(() => ex.log({ timestep: 0, spikes: [2 ** 32] }), "OUT_OF_RANGE", "log(): spike id 4294967296 at index 0 is not below 2^32 (the neuron count is not known yet); spike ids are integers 0 <= id < 2^32");
+  refuses(() => ex.log({ timestep: 0, spikes: [3, 3] }), "INVALID_DATA", "log(): neuron 3 is listed twice in this step's spikes; list each spiking neuron once");
+  refuses(() => ex.log({ timestep: 0, behavior: [1] as never }), "INVALID_DATA", "log(): behavior must be a plain object of named numbers or small arrays, got an array of length 1");
+  refuses(() => ex.log({ timestep: 0, behavior: { x: Infinity } }), "INVALID_DATA", 'log(): behavior "x" is Infinity; pass finite numbers');
+  refuses(() => ex.log({ timestep: 0, behavior: { pos: [0.5, NaN] } }), "INVALID_DATA", 'log(): behavior "pos" has NaN at index 1; pass finite numbers');
+  refuses(() => ex.log({ timestep: 0, behavior: { pos: [] } }), "SHAPE_MISMATCH", 'log(): behavior "pos" must be a number or a non-empty 1-D array, got shape [0]');
+  refuses(() => ex.log({ timestep: 0, behavior: { pos: [[1, 2]] as never } }), "SHAPE_MISMATCH", 'log(): behavior "pos" must be a number or a non-empty 1-D array, got shape [1,2]');
+  // nothing refused above was taken: the first step is still timestep 0
+  ex.log({ timestep: 0, neuralState: { v }, spikes: [true, false], behavior: { x: 1, pos: new Float64Array([1, 2]), action: new Int32Array([3]) } });
+  refuses(() => ex.log({ timestep: 0 }), "TIMESTEP_ORDER", "log(): timestep 0 is not after the previous timestep 0; timesteps must increase within an episode");
+  refuses(() => ex.log({ timestep: 1, neuralState: { v: new Float32Array(3) } }), "SHAPE_MISMATCH", 'log(): neural state variable "v" has shape [3] but had [2] at earlier steps; a variable\'s shape is fixed for the experiment after its first step');
+  refuses(() => ex.log({ timestep: 1, neuralState: { v: new Float64Array(2) } }), "INVALID_DATA", 'log(): neural state variable "v" is float64 but was float32 at earlier steps; pass the same dtype every step');
+  refuses(() => ex.log({ timestep: 1, spikes: [true, false, true] }), "SHAPE_MISMATCH", "log(): spike mask has 3 entries but the network has 2 neurons; pass one entry per neuron");
+  refuses(() => ex.log({ timestep: 1, spikes: [2] }), "OUT_OF_RANGE", "log(): spike id 2 at index 0 is not below the neuron count 2; spike ids are integers 0 <= id < 2");
+  refuses(() => ex.log({ timestep: 1, behavior: { action: new Int32Array([1]), pos: 3 } }), "SHAPE_MISMATCH", 'log(): behavior "pos" was an array of 2 values at earlier steps, now a number');
+  refuses(() => ex.log({ timestep: 1, behavior: { action: new Int32Array([1]), pos: [1, 2, 3] } }), "SHAPE_MISMATCH", 'log(): behavior "pos" has 3 values but had 2 at earlier steps');
+  refuses(() => ex.log({ timestep: 1, behavior: { action: new Int32Array([1]), x: [1, 2] } }), "SHAPE_MISMATCH", 'log(): behavior "x" has 2 values but had a single number at earlier steps');
+  refuses(() => ex.log({ timestep: 1, behavior: { action: new Int32Array([1]), pos: new Float32Array([1, 2]) } }), "INVALID_DATA", 'log(): behavior "pos" is float32 but was float64 at earlier steps; pass the same dtype every step');
+  refuses(() => ex.log({ timestep: 1, behavior: { x: 2 } }), "INVALID_DATA", 'log(): integer behavior "action" is missing at this step; once logged, an integer key must be given at every step (float keys may be left out and become NaN)');
+  refuses(() => ex.log({ timestep: 1, behavior: { action: new Int32Array([1]), late: new Int16Array([1]) } }), "INVALID_DATA", 'log(): integer behavior "late" first appears after the episode\'s first step; integer keys must be present from an episode\'s first step');
+  refuses(() => ex.log({ timestep: 1, behavior: { action: new Int32Array([1]), x: -Infinity } }), "INVALID_DATA", 'log(): behavior "x" is -Infinity; pass finite numbers');
+  // float keys may be left out or appear late
+  ex.log({ timestep: 1, behavior: { action: new Int32Array([2]), late: 0.5 } });
+  ex.endEpisode();
+  await ex.close();
+});
+
+test("log(): a neural state variable over 256 MiB in one step is refused before it is copied", async (t) => {
+  const ex = await DataExporter.create("big", { ...OPTS, outputBaseDir: tempDir(t) });
+  ex.startEpisode();
+  const big = new Float64Array(2 ** 25 + 1); // 256 MiB + 8 bytes
+  refuses(() => ex.log({ timestep: 0, neuralState: { v: big } }), "OUT_OF_RANGE", 'log(): neural state variable "v" has 33554433 elements (256.0 MiB) at one step; a row may hold at most 256 MiB (268435456 bytes): log it in parts or save it with saveCheckpoint()');
+  refuses(() => ex.log({ timestep: 0, behavior: { wide: big } }), "OUT_OF_RANGE", 'log(): behavior "wide" has 33554433 elements (256.0 MiB) at one step');
+  ex.log({ timestep: 0, neuralState: { v: big.subarray(0, 4) } }); // nothing of the refused steps was taken
+  ex.endEpisode();
+  await ex.close();
+});
+
+test("entries and network records: 0-d arrays, empty inner dimensions, fields of different lengths and non-array fields are refused", async (t) => {
+  const ex = await DataExporter.create("records", { ...OPTS, outputBaseDir: tempDir(t) });
+  ex.startEpisode();
+  refuses(() => ex.logStaticEpisodeData("b", { data: new Float32Array(1), shape: [] }), "INVALID_DATA", 'logStaticEpisodeData("b"): shape [] (a 0-d array) is not stored as an array; give it shape [1], or pass the number itself (stored as JSON)');
+  refuses(() => ex.logStaticEpisodeData("c", { data: new Float32Array(0), shape: [2, 0] }), "INVALID_DATA", 'logStaticEpisodeData("c") has shape [2,0]: only the first dimension may be 0 (an HDF5 chunked dataset needs rows of at least one element)');
+  refuses(() => ex.logStaticEpisodeData("d", ["a", "b\u0000"]), "INVALID_DATA", 'logStaticEpisodeData("d")[1]');
+  ex.logStaticEpisodeData("empty-rows", { data: new Float32Array(0), shape: [0, 2] });
+  ex.logStaticEpisodeData("names", ["a", "b"]);
+  ex.endEpisode();
+  refuses(() => ex.saveNetworkStructure({ neurons: { x: [1, 2, 3], y: ["a", "b"] } }), "SHAPE_MISMATCH", "neurons.y has 2 entries but neurons.x has 3; every field holds one entry per item");
+  refuses(() => ex.saveNetworkStructure({ neurons: { x: [1, 2], y: 5 as never } }), "INVALID_DATA", "neurons.y must be an array with one entry per item (a TypedArray, numbers, booleans, nested rows, { data, shape } or strings), got number 5");
+  refuses(() => ex.saveNetworkStructure({ connections: { w: { sourceIds: [0], targetIds: [1], values: [0.5], shape: [2, 2] } as never } }), "INVALID_DATA", "connections.w must be an array with one entry per item");
+  refuses(() => ex.saveNetworkStructure({ neurons: { x: { a: 1 } as never } }), "INVALID_DATA", "neurons.x must be an array with one entry per item", "got an object");
+  ex.saveNetworkStructure({ neurons: { x: [1, 2], y: ["a", "b"], skipped: undefined as never, grid: [[1, 2], [3, 4]], on: [true, false] } });
+  await ex.close();
 });
