@@ -12,6 +12,10 @@ import { isSnnExportError } from "#lib/index.js";
 import { createWriter } from "#lib/h5/index.js";
 import { H5Reader } from "#lib/h5/reader.js";
 import { TsReader } from "#lib/h5/ts/reader.js";
+import { ChunkTrees } from "#lib/h5/ts/read-btree.js";
+import { FileSource } from "#lib/h5/ts/read-io.js";
+import { buildObject } from "#lib/h5/ts/read-object.js";
+import { readObjectHeader } from "#lib/h5/ts/read-object-header.js";
 import { skipStructureCheck, tempDir } from "./helpers.js";
 
 const GZIP = { kind: "gzip", level: 4 } as const;
@@ -107,5 +111,38 @@ test("TypeScript reader: an object header without its signature is CORRUPT; one 
     assert.throws(() => r3.readRows("/g/plain", 0, 3), typed("NOT_SNN_EXPORT", /uses HDF5 features the TypeScript reader does not read \(a version-1 object header\)/));
   } finally {
     r3.close();
+  }
+});
+
+test("TypeScript reader: a damaged chunk is CORRUPT, naming the file, the dataset and the chunk's row", async (t) => {
+  const dir = tempDir(t);
+  const file = await sample(dir);
+  const r = new TsReader(file);
+  const at = Number(r.objectAddress("/g/packed"));
+  r.close();
+  // the chunk index, found with the reader's own parts (the addresses are the writer's to choose)
+  const src = new FileSource(file);
+  let chunk: { addr: number; size: number };
+  try {
+    const layout = buildObject(at, readObjectHeader(src, at, "x"), "x").dataset!.layout;
+    assert.equal(layout.kind, "chunked");
+    const refs = new ChunkTrees(src).find({ root: (layout as { btree: number }).btree, rank: 2, chunkRows: 64, where: "x" }, 64, 128);
+    assert.equal(refs.length, 1);
+    chunk = refs[0];
+  } finally {
+    src.close();
+  }
+  const broken = join(dir, "chunk.h5");
+  skipStructureCheck(broken, "damaged on purpose");
+  const b = readFileSync(file);
+  b[chunk.addr + Math.floor(chunk.size / 2)] ^= 0xff;
+  writeFileSync(broken, b);
+  const r2 = await H5Reader.open(broken, { engine: "ts" });
+  try {
+    assert.deepEqual(Array.from(r2.readRows("/g/packed", 0, 1) as Float32Array), [0, 0.25, 0.5], "other chunks read");
+    const escaped = broken.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    assert.throws(() => r2.readRows("/g/packed", 70, 71), typed("CORRUPT", new RegExp(`^${escaped}: /g/packed: chunk at row 64: the compressed chunk (does not inflate|inflates to)`)));
+  } finally {
+    r2.close();
   }
 });

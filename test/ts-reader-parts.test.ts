@@ -8,7 +8,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { truncateSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, truncateSync, writeFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { join } from "node:path";
 import { isSnnExportError } from "#lib/index.js";
@@ -16,7 +16,7 @@ import { lookup3 } from "#lib/h5/ts/lookup3.js";
 import { ChunkTrees } from "#lib/h5/ts/read-btree.js";
 import { ChunkReader } from "#lib/h5/ts/read-chunks.js";
 import { GlobalHeaps } from "#lib/h5/ts/read-heap.js";
-import { Cursor, FileSource, Unsupported } from "#lib/h5/ts/read-io.js";
+import { Cursor, FileSource, ReadJournal, Unsupported } from "#lib/h5/ts/read-io.js";
 import { type Layout, checkCompact, decodeAttribute, decodeDataspace, decodeDatatype, decodeFilters, decodeLayout, decodeLink } from "#lib/h5/ts/read-messages.js";
 import { attrValue, buildObject } from "#lib/h5/ts/read-object.js";
 import { readSuperblock } from "#lib/h5/ts/read-superblock.js";
@@ -840,4 +840,41 @@ test("object header: optional times and attribute phase values skipped, chunk-si
   };
   assert.deepEqual(parsed(source(dir, "chain-256", chain(256))), [A, B]);
   assert.throws(() => parsed(source(dir, "chain-257", chain(257))), typed("CORRUPT", /^here: object header has more than 256 continuation blocks/));
+});
+
+test("read journal: ranges read are checked again byte for byte (copies up to 4 KiB, digests above); a change, a cut or a missing file fails the check", (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "journal.bin");
+  const bytes = Uint8Array.from({ length: 20_000 }, (_, i) => (i * 13) & 0xff);
+  for (const len of [1, 4096, 4097, 10_000]) {
+    writeFileSync(file, bytes);
+    const j = new ReadJournal();
+    j.record(100, bytes.subarray(100, 100 + len));
+    j.record(0, bytes.subarray(0, 8));
+    assert.equal(j.size, 2);
+    assert.equal(j.unchanged(file), true, `${len} bytes unchanged`);
+    const fd = openSync(file, "r");
+    try {
+      assert.equal(j.unchanged(fd), true, `${len} bytes unchanged, through a descriptor`);
+    } finally {
+      closeSync(fd);
+    }
+    for (const at of [100, 100 + len - 1]) {
+      const changed = Uint8Array.from(bytes);
+      changed[at] ^= 1;
+      writeFileSync(file, changed);
+      assert.equal(j.unchanged(file), false, `${len} bytes, byte ${at - 100} changed`);
+    }
+    const outside = Uint8Array.from(bytes);
+    outside[99] ^= 1;
+    outside[100 + len] ^= 1;
+    writeFileSync(file, outside);
+    assert.equal(j.unchanged(file), true, `${len} bytes: changes next to the range do not count`);
+    writeFileSync(file, bytes.subarray(0, 100 + len - 1));
+    assert.equal(j.unchanged(file), false, `${len} bytes: the file now ends inside the range`);
+  }
+  const j = new ReadJournal();
+  j.record(0, bytes.subarray(0, 4));
+  assert.equal(j.unchanged(join(dir, "missing.bin")), false);
+  assert.equal(new ReadJournal().unchanged(join(dir, "missing.bin")), false, "a file that cannot be opened is not unchanged");
 });
