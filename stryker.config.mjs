@@ -35,7 +35,7 @@ const TARGETS = {
   // compression: deflate strategies, the thread pool, shuffle, the checksum
   h5codec: {
     mutate: ["src/h5/ts/deflate.ts", "src/h5/ts/pool.ts", "src/h5/ts/shuffle.ts", "src/h5/ts/lookup3.ts"],
-    tests: ["shuffle", "lookup3", "pool", "ts-engine"],
+    tests: ["shuffle", "lookup3", "pool", "zlib-fallback", "ts-engine"],
     // the ts engine's files by their golden digests: deflate's bytes must not change either
     env: "SNN_GOLDEN=test/fixtures/digests/ts-engine.json",
   },
@@ -44,7 +44,7 @@ const TARGETS = {
   h5read: {
     mutate: ["src/h5/ts/read-*.ts", "src/h5/ts/reader.ts", "src/h5/ts/inflate.ts"],
     // then damaged files (fewer flips than in CI) and files changing while read
-    tests: [["golden-v1", "loader-v2", "windows", "ts-reader-api", "ts-reader-parts"], "inflate", "live-read", "ts-reader-corrupt"],
+    tests: [["golden-v1", "loader-v2", "windows", "ts-reader-api", "ts-reader-parts"], "inflate", "zlib-fallback", "live-read", "ts-reader-corrupt"],
     testEnv: { "ts-reader-corrupt": "SNN_CORRUPT_FLIPS=20" },
     // SNN_EXPORT_READER=ts: no fallback to h5wasm (a mutant that makes the TypeScript reader give up
     // on a file would otherwise be masked by h5wasm reading it correctly)
