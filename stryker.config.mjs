@@ -69,7 +69,7 @@ const TARGETS = {
   loader: {
     mutate: ["src/loader/**/*.ts"],
     // (loader.test.ts's h5wasm writer start stalls when it runs after the others in one process)
-    tests: [["golden-v1", "loader-v2", "windows", "collection", "loader-details"], "loader"],
+    tests: [["golden-v1", "loader-v2", "windows", "collection", "loader-details", "loader-parts"], "loader"],
     env: "SNN_SKIP_STRUCTURE=1",
   },
 };

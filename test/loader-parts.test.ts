@@ -1,0 +1,159 @@
+/**
+ * Loader parts the commands use, checked against their inputs: the step length and neuron facts
+ * (src/loader/facts.ts), a collection's filters, groups, config values, runs by name and columns
+ * across runs (collection.ts), and whether an unclosed run is still being written (runs.ts
+ * openStatus). Runs are written in-process by the exporter from known inputs. Fast: part of the
+ * loader's mutation-testing command (stryker.config.mjs) as well as of `npm test`.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { DataExporter, ExperimentCollection, ExperimentLoader, isSnnExportError } from "#lib/index.js";
+import { neuronCount, neuronTypes, timeStep } from "#lib/loader/facts.js";
+import { openStatus } from "#lib/loader/runs.js";
+import { tempDir } from "./helpers.js";
+
+const START = new Date(Date.UTC(2026, 1, 3, 4, 5, 6));
+
+test("time step: dt_ms, dt_s, dt_sec, dt at the top level first, then one level down; 1 ms assumed otherwise", () => {
+  assert.deepEqual(timeStep({ dt_ms: 0.5 }), { ms: 0.5, source: "config.dt_ms" });
+  assert.deepEqual(timeStep({ dt_s: 0.002 }), { ms: 2, source: "config.dt_s" });
+  assert.deepEqual(timeStep({ dt_sec: 0.25 }), { ms: 250, source: "config.dt_sec" });
+  assert.deepEqual(timeStep({ dt: 0.1 }), { ms: 0.1, source: "config.dt" });
+  assert.deepEqual(timeStep({ dt: 3, dt_ms: 2 }), { ms: 2, source: "config.dt_ms" }, "dt_ms before dt");
+  assert.deepEqual(timeStep({ dt_sec: 1, dt_s: 2 }), { ms: 2000, source: "config.dt_s" }, "dt_s before dt_sec");
+  assert.deepEqual(timeStep({ network: { dt: 0.2 }, sim: { dt_ms: 9 } }), { ms: 0.2, source: "config.network.dt" }, "first group that has one");
+  assert.deepEqual(timeStep({ network: { dt: 0.2 }, dt_s: 1 }), { ms: 1000, source: "config.dt_s" }, "top level first");
+  assert.deepEqual(timeStep({ a: [{ dt: 5 }], b: null, c: { d: { dt: 7 } }, e: { dt: 0.3 } }), { ms: 0.3, source: "config.e.dt" }, "arrays, null and two levels down are not searched");
+  for (const bad of [0, -1, Infinity, NaN, "1", null]) {
+    assert.deepEqual(timeStep({ dt: bad, net: { dt_ms: bad } }), { ms: 1, source: "assumed" }, String(bad));
+  }
+  assert.deepEqual(timeStep({}), { ms: 1, source: "assumed" });
+});
+
+async function experiment(dir: string, name: string, fill: (ex: DataExporter) => void): Promise<ExperimentLoader> {
+  const ex = await DataExporter.create(name, { outputBaseDir: dir, provenance: false, startTime: START });
+  fill(ex);
+  await ex.close();
+  return ExperimentLoader.open(ex.filePath);
+}
+
+test("neuron count and types: from the network structure, else config.n_neurons; null when neither says", async (t) => {
+  const dir = tempDir(t);
+  const cases: [string, (ex: DataExporter) => void, number | null, string[] | null][] = [
+    ["network", (ex) => ex.saveNetworkStructure({ neurons: { types: ["exc", "exc", "inh"] } }), 3, ["exc", "exc", "inh"]],
+    ["both", (ex) => (ex.saveConfig({ n_neurons: 10 }), ex.saveNetworkStructure({ neurons: { id: [0, 1] } })), 2, null],
+    ["config", (ex) => ex.saveConfig({ n_neurons: 7 }), 7, null],
+    ["config-float", (ex) => ex.saveConfig({ n_neurons: 7.5 }), null, null],
+    ["config-zero", (ex) => ex.saveConfig({ n_neurons: 0 }), null, null],
+    ["config-text", (ex) => ex.saveConfig({ n_neurons: "7" }), null, null],
+    ["nothing", () => {}, null, null],
+    ["numeric-types", (ex) => ex.saveNetworkStructure({ neurons: { types: [1, 2] } }), 2, null],
+  ];
+  for (const [name, fill, n, types] of cases) {
+    const l = await experiment(dir, name, fill);
+    try {
+      assert.equal(neuronCount(l), n, name);
+      assert.deepEqual(neuronTypes(l), types, name);
+    } finally {
+      l.close();
+    }
+  }
+});
+
+/** A closed run with `config`, one episode a reward list. */
+async function run(base: string, name: string, config: Record<string, unknown>, episodes: number[][]): Promise<string> {
+  const ex = await DataExporter.create(name, { outputBaseDir: base, provenance: false, flushIntervalMs: 0, startTime: START });
+  ex.saveConfig(config);
+  let t = 0;
+  for (const rewards of episodes) {
+    ex.startEpisode();
+    for (const r of rewards) ex.log({ timestep: t++, reward: r });
+    ex.endEpisode({ success: rewards.length > 1 });
+  }
+  await ex.close();
+  return ex.filePath;
+}
+
+test("collection: config values, filters (equal, one of, predicate), groups, runs by position or name, columns across runs", async (t) => {
+  const dir = tempDir(t);
+  await run(dir, "a", { lr: 0.1, seed: 1, net: { size: 10 } }, [[1, 2], [3]]);
+  await run(dir, "b", { lr: 0.2, seed: 1, net: { size: 10 } }, [[5]]);
+  await run(dir, "c", { lr: 0.1, seed: 2, net: { size: 20 } }, [[0.5, 0.5, 0.5]]);
+  await run(dir, "d", { seed: 3 }, []);
+  const all = await ExperimentCollection.open([dir]);
+  assert.equal(all.size, 4);
+  const names = (c: ExperimentCollection) => c.runs().map((r) => r.name.split("_")[0]);
+  assert.deepEqual(names(all), ["a", "b", "c", "d"]);
+  assert.deepEqual(all.configValues("lr"), [0.1, 0.2], "first-seen order, distinct, runs without it left out");
+  assert.deepEqual(all.configValues("net"), [{ size: 10 }, { size: 20 }], "objects compared by value");
+  assert.deepEqual(all.configValues("none"), []);
+
+  assert.deepEqual(names(all.filter({ lr: 0.1 })), ["a", "c"]);
+  assert.deepEqual(names(all.filter({ lr: [0.2, 0.1] })), ["a", "b", "c"], "one of");
+  assert.deepEqual(names(all.filter({ lr: 0.1, seed: 2 })), ["c"], "every key");
+  assert.deepEqual(names(all.filter({ net: { size: 10 } })), ["a", "b"], "an object value");
+  assert.deepEqual(names(all.filter({ lr: [] })), [], "one of none");
+  assert.deepEqual(names(all.filter({ missing: undefined })), [], "a key no run has");
+  assert.deepEqual(names(all.filter({})), ["a", "b", "c", "d"]);
+  assert.deepEqual(names(all.filter((config, r) => r.episodes === 1 || config.seed === 3)), ["b", "c", "d"], "a predicate");
+  const picked = all.filter({ seed: [2, 3] });
+  assert.deepEqual(picked.runs().map((r) => r.index), [0, 1], "indexes renumbered");
+  assert.equal(picked.source, null);
+
+  const groups = all.groupBy("lr");
+  assert.deepEqual([...groups.keys()], ["0.1", "0.2", "undefined"]);
+  assert.deepEqual(groups.get("0.1")!.map((r) => r.name.split("_")[0]), ["a", "c"]);
+  assert.deepEqual(groups.get("undefined")!.map((r) => r.name.split("_")[0]), ["d"]);
+  assert.deepEqual([...all.groupBy("net").keys()], ['{"size":10}', '{"size":20}', "undefined"]);
+
+  const b = await all.openRun(1);
+  try {
+    assert.deepEqual(b.getConfig(), { lr: 0.2, seed: 1, net: { size: 10 } });
+  } finally {
+    b.close();
+  }
+  const cName = all.runs()[2].name;
+  const c = await all.openRun(cName);
+  try {
+    assert.equal(c.getConfig().seed, 2);
+  } finally {
+    c.close();
+  }
+  await assert.rejects(all.openRun(4), (e: unknown) => isSnnExportError(e, "NOT_FOUND") && (e as Error).message === "no run 4 in this collection of 4 runs");
+  await assert.rejects(all.openRun("zz"), (e: unknown) => isSnnExportError(e, "NOT_FOUND") && (e as Error).message === 'no run "zz" in this collection of 4 runs');
+
+  const reward = await all.column("total_reward");
+  assert.deepEqual(reward.values.map((v) => Array.from(v)), [[3, 3], [5], [1.5], []]);
+  assert.deepEqual(reward.runs.map((r) => r.name), all.runs().map((r) => r.name));
+  const steps = await all.column("totalTimesteps");
+  assert.deepEqual(steps.values.map((v) => Array.from(v)), [[2, 1], [1], [3], []], "by its name in the episode table too");
+  const success = await all.column("success");
+  assert.deepEqual(success.values.map((v) => Array.from(v)), [[1, 0], [0], [1], []]);
+  const ids = await all.column("episode_id");
+  assert.deepEqual(ids.values.map((v) => Array.from(v)), [[0, 1], [0], [0], []]);
+  for (const bad of ["status", "reward", "ids_x"]) {
+    await assert.rejects(all.column(bad as never), (e: unknown) => isSnnExportError(e, "INVALID_DATA") && (e as Error).message === `unknown episode column ${JSON.stringify(bad)}; columns: episode_id, success, total_timesteps, total_spikes, total_reward, first_timestep, last_timestep, neural_sampling_rate, start_time, end_time`);
+  }
+});
+
+test("open runs: the writer's process decides on this host (alive: open, gone: interrupted); elsewhere the file's age", () => {
+  const here = hostname();
+  assert.equal(openStatus({ hostname: here, pid: process.pid }, 0), "open", "this process is alive, however old the file");
+  const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+  const deadPid = Number(gone.stdout);
+  assert.ok(deadPid > 0);
+  assert.equal(openStatus({ hostname: here, pid: deadPid }, Date.now()), "interrupted", "a finished process, even for a fresh file");
+  const now = 1_000_000_000;
+  for (const runtime of [null, { hostname: "elsewhere", pid: process.pid }, { hostname: here, pid: 0 }, { hostname: here, pid: "1" }, { hostname: here }]) {
+    const what = JSON.stringify(runtime);
+    assert.equal(openStatus(runtime, now - 120_000, { now }), "open", `${what}: changed 120 s ago`);
+    assert.equal(openStatus(runtime, now - 120_001, { now }), "interrupted", `${what}: changed just over 120 s ago`);
+    assert.equal(openStatus(runtime, now - 10_000, { now, staleAfter: 10 }), "open", what);
+    assert.equal(openStatus(runtime, now - 10_001, { now, staleAfter: 10 }), "interrupted", what);
+  }
+  const recent = openStatus(null, Date.now() - 1000);
+  assert.equal(recent, "open", "now defaults to the clock");
+});
