@@ -13,6 +13,8 @@ import { test } from "node:test";
 import { DataExporter, ExperimentCollection, ExperimentLoader, isSnnExportError } from "#lib/index.js";
 import { neuronCount, neuronTypes, timeStep } from "#lib/loader/facts.js";
 import { openStatus } from "#lib/loader/runs.js";
+import { seriesInTime } from "#lib/loader/window.js";
+import { createWriter } from "#lib/h5/index.js";
 import { tempDir } from "./helpers.js";
 
 const START = new Date(Date.UTC(2026, 1, 3, 4, 5, 6));
@@ -156,4 +158,55 @@ test("open runs: the writer's process decides on this host (alive: open, gone: i
   }
   const recent = openStatus(null, Date.now() - 1000);
   assert.equal(recent, "open", "now defaults to the clock");
+});
+
+test("opening a file that is not an experiment: a sweep file, another HDF5 file, a format version this reader does not read", async (t) => {
+  const dir = tempDir(t);
+  const make = async (name: string, attrs: Record<string, string>) => {
+    const file = join(dir, `${name}.h5`);
+    const w = await createWriter(file, "ts");
+    for (const [k, v] of Object.entries(attrs)) w.setAttr("/", k, v);
+    w.createGroup("/g");
+    w.close();
+    return file;
+  };
+  const refused = async (file: string, code: string, message: string) =>
+    assert.rejects(ExperimentLoader.open(file), (e: unknown) => {
+      assert.ok(isSnnExportError(e, code as never), String(e));
+      assert.equal((e as Error).message, message);
+      return true;
+    });
+  const sweep = await make("sweep", { format_name: "snn-export-sweep", format_version: "1.0" });
+  await refused(sweep, "NOT_SNN_EXPORT", `${sweep} is a sweep file of snn-export collect, not one experiment: read it with ExperimentCollection.open() or 'snn-export compare', its runs through /files/<run>`);
+  const other = await make("other", { format_name: "nwb" });
+  await refused(other, "NOT_SNN_EXPORT", `${other} is an HDF5 file but not an snn-export experiment: its root group has format_name "nwb"`);
+  const unnamed = await make("unnamed", { title: "x" });
+  await refused(unnamed, "NOT_SNN_EXPORT", `${unnamed} is an HDF5 file but not an snn-export experiment: its root group has no format_name attribute`);
+  const bare = await make("bare", {});
+  await refused(bare, "NOT_SNN_EXPORT", `${bare} is an HDF5 file whose root group has no attributes yet (no format_name): if an exporter is creating it right now, open it again in a moment or with { live: true }; otherwise it is not an snn-export experiment`);
+  for (const version of ["3.0", "0.9", "x2.0", "2.0.", ""]) {
+    const file = await make(`v-${version}`, { format_name: "snn-export", format_version: version });
+    await refused(file, "UNSUPPORTED_VERSION", `${file} has format_version ${JSON.stringify(version)}; this version of snn-export reads format 1.x and 2.x`);
+  }
+  const none = await make("v-none", { format_name: "snn-export" });
+  await refused(none, "UNSUPPORTED_VERSION", `${none} has format_version null; this version of snn-export reads format 1.x and 2.x`);
+});
+
+test("a series cut to [from, to) by timestep: every variable's rows, whatever its row shape", () => {
+  const series = {
+    timesteps: Float64Array.from([0, 2, 4, 6, 8]),
+    variables: {
+      v: { data: Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), shape: [5, 2], dtype: "float32" },
+      w: { data: Float64Array.from([0, 1, 2, 3, 4]), shape: [5], dtype: "float64" },
+    },
+  };
+  const cut = (from: number, to: number) => {
+    const s = seriesInTime(series as never, from, to) as unknown as typeof series;
+    return { t: Array.from(s.timesteps), v: Array.from(s.variables.v.data), vShape: s.variables.v.shape, w: Array.from(s.variables.w.data), wShape: s.variables.w.shape };
+  };
+  assert.deepEqual(cut(2, 6), { t: [2, 4], v: [2, 3, 4, 5], vShape: [2, 2], w: [1, 2], wShape: [2] });
+  assert.deepEqual(cut(1, 7), { t: [2, 4, 6], v: [2, 3, 4, 5, 6, 7], vShape: [3, 2], w: [1, 2, 3], wShape: [3] });
+  assert.deepEqual(cut(-5, 100), { t: [0, 2, 4, 6, 8], v: Array.from(series.variables.v.data), vShape: [5, 2], w: [0, 1, 2, 3, 4], wShape: [5] });
+  assert.deepEqual(cut(5, 5), { t: [], v: [], vShape: [0, 2], w: [], wShape: [0] });
+  assert.deepEqual(cut(8, 9), { t: [8], v: [8, 9], vShape: [1, 2], w: [4], wShape: [1] });
 });
