@@ -210,3 +210,54 @@ test("a series cut to [from, to) by timestep: every variable's rows, whatever it
   assert.deepEqual(cut(5, 5), { t: [], v: [], vShape: [0, 2], w: [], wShape: [0] });
   assert.deepEqual(cut(8, 9), { t: [8], v: [8, 9], vShape: [1, 2], w: [4], wShape: [1] });
 });
+
+test("weights (CSR groups): parts checked against each other, the shape from the attribute or the indices, each damage named", async (t) => {
+  const dir = tempDir(t);
+  const W = "/network_structure/initial_weights";
+  const file = async (name: string, parts: { indptr?: number[]; indices?: number[]; data?: number[]; shape?: unknown; format?: string }) => {
+    const f = join(dir, `${name}.h5`);
+    const w = await createWriter(f, "ts");
+    w.setAttr("/", "format_name", "snn-export");
+    w.setAttr("/", "format_version", "2.0");
+    w.createGroup("/network_structure");
+    w.createGroup(W);
+    const none = { kind: "none", level: 0 } as const;
+    if (parts.indptr) w.writeArray(`${W}/indptr`, BigInt64Array.from(parts.indptr.map(BigInt)), [parts.indptr.length], none);
+    if (parts.indices) w.writeArray(`${W}/indices`, Int32Array.from(parts.indices), [parts.indices.length], none);
+    if (parts.data) w.writeArray(`${W}/data`, Float64Array.from(parts.data), [parts.data.length], none);
+    if (parts.shape !== undefined) w.setAttr(W, "shape", parts.shape as never);
+    if (parts.format) w.setAttr(W, "source_format", parts.format);
+    w.close();
+    return f;
+  };
+  const weights = async (f: string) => {
+    const l = await ExperimentLoader.open(f);
+    try {
+      const m = l.getNetworkStructure().weights!;
+      return { indptr: Array.from(m.indptr), indices: Array.from(m.indices as Int32Array), data: Array.from(m.data as Float64Array), shape: m.shape, sourceFormat: m.sourceFormat };
+    } finally {
+      l.close();
+    }
+  };
+  const good = { indptr: [0, 1, 3], indices: [2, 0, 1], data: [0.5, -1, 2] };
+  assert.deepEqual(await weights(await file("good", { ...good, shape: new BigInt64Array([2n, 4n]), format: "coo" })), { ...good, shape: [2, 4], sourceFormat: "coo" });
+  assert.deepEqual(await weights(await file("no-shape", good)), { ...good, shape: [2, 3], sourceFormat: "" }, "rows from indptr, columns from the largest index");
+  assert.deepEqual(await weights(await file("empty", { indptr: [0], indices: [], data: [] })), { indptr: [0], indices: [], data: [], shape: [0, 0], sourceFormat: "" });
+  const refused = async (name: string, parts: Parameters<typeof file>[1], message: string) => {
+    const f = await file(name, parts);
+    await assert.rejects(weights(f), (e: unknown) => {
+      assert.ok(isSnnExportError(e, "INVALID_DATA"), String(e));
+      assert.equal((e as Error).message, message);
+      return true;
+    }, name);
+  };
+  for (const part of ["indptr", "indices", "data"] as const) {
+    await refused(`no-${part}`, { ...good, [part]: undefined }, `CSR group ${W} has no dataset ${part}`);
+  }
+  await refused("nnz", { ...good, indptr: [0, 1, 2] }, `CSR group ${W} is inconsistent: shape [2,3], 3 indptr entries ending at 2, 3 indices, 3 values`);
+  await refused("start", { ...good, indptr: [1, 2, 3] }, `CSR group ${W} is inconsistent: shape [2,3], 3 indptr entries ending at 3, 3 indices, 3 values`);
+  await refused("values", { ...good, data: [1, 2] }, `CSR group ${W} is inconsistent: shape [2,3], 3 indptr entries ending at 3, 3 indices, 2 values`);
+  await refused("rows", { ...good, shape: new BigInt64Array([3n, 3n]) }, `CSR group ${W} is inconsistent: shape [3,3], 3 indptr entries ending at 3, 3 indices, 3 values`);
+  await refused("shape-attr", { ...good, shape: "2x3" }, `CSR group ${W}: attribute shape is "2x3", expected [rows, cols]`);
+  await refused("shape-3", { ...good, shape: new BigInt64Array([2n, 3n, 1n]) }, `CSR group ${W}: attribute shape is [2,3,1], expected [rows, cols]`);
+});
