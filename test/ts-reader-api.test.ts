@@ -71,6 +71,8 @@ test("TypeScript reader: attributes in name order, info as written, strings, typ
     assert.throws(() => r.info("/g/missing"), typed("NOT_FOUND", /^no dataset \/g\/missing in /));
     assert.throws(() => r.readText("/g/list"), typed("NOT_SNN_EXPORT", /^\/g\/list is not a text dataset$/));
     assert.throws(() => r.readStrings("/g/text"), typed("NOT_SNN_EXPORT", /^\/g\/text is not a string list$/));
+    assert.throws(() => r.readStrings("/g/plain"), typed("NOT_SNN_EXPORT", /^\/g\/plain is not a string list$/));
+    assert.throws(() => r.readText("/g/packed"), typed("NOT_SNN_EXPORT", /^\/g\/packed is not a text dataset$/));
     assert.throws(() => r.readRows("/g/list", 0, 1), typed("NOT_SNN_EXPORT", /^\/g\/list holds strings, not numbers$/));
   } finally {
     r.close();

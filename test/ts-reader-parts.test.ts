@@ -8,7 +8,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { closeSync, openSync, truncateSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { deflateSync } from "node:zlib";
 import { join } from "node:path";
 import { isSnnExportError } from "#lib/index.js";
@@ -182,6 +182,12 @@ test("filter pipeline: version 1 (names padded to 8, odd client data padded) and
   assert.throws(() => decode([1, 1, 0, 0, 0, 0, 0, 0, ...filter(1, 3, "fletcher32", [])]), unsupported(/^filter 3$/));
   assert.throws(() => decode([3, 1, ...filter(2, 1, "", [4])]), typed("CORRUPT", /^here: filter pipeline version 3/));
   assert.throws(() => decode([2, 33]), typed("CORRUPT", /^here: 33 filters/));
+  assert.equal(decode([2, 32, ...new Array(32).fill(filter(2, 1, "", [5])).flat()]).length, 32, "32 filters, the most a pipeline has");
+  // ids from 256 have a name length (and a name) in version 2 as well: read past it, then outside the profile
+  for (const id of [256, 300]) {
+    const named = [...le(id, 2), ...le(6, 2), ...le(5, 2), ...le(0, 2), ...ascii("blosc"), 0];
+    assert.throws(() => decode([2, 1, ...named]), unsupported(new RegExp(`^filter ${id}$`)), `id ${id}`);
+  }
 });
 
 /** A global heap collection: "GCOL", version 1, reserved, size; objects (index, refcount, reserved, size, data padded to 8); free space. */
@@ -675,6 +681,37 @@ test("chunk reader: compact, contiguous and chunked rows through every pipeline 
       src.close();
     }
   }
+  // a long read takes a chunk already decoded from the cache, and checks each chunk it decodes itself
+  {
+    const { src, desc, values } = dataset(125, 4, 10, "2,1");
+    try {
+      const r = new ChunkReader(src);
+      assert.deepEqual(Array.from(r.rows(desc, 52, 53)), values.slice(52 * 4, 53 * 4));
+      assert.equal(r.chunksRead, 1);
+      assert.deepEqual(Array.from(r.rows(desc, 0, 125)), values);
+      assert.equal(r.chunksRead, 13, "chunk 5 came from the cache");
+    } finally {
+      src.close();
+    }
+    const long = (name: string, damage: (parts: number[]) => void, message: RegExp) => {
+      const { src: s0, desc: d0 } = dataset(125, 4, 10, "2,1");
+      const bytes = Array.from(readFileSync(s0.filePath));
+      s0.close();
+      damage(bytes);
+      const s1 = source(dir, name, bytes);
+      try {
+        assert.throws(() => new ChunkReader(s1).rows(d0, 0, 125), typed("CORRUPT", new RegExp(`^here: ${message.source}`)), name);
+      } finally {
+        s1.close();
+      }
+    };
+    // the leaf's key k: 24-byte node header, then (24-byte key + 8-byte child) per chunk
+    const key = (k: number) => 24 + k * 32;
+    long("long-mask", (b) => b.splice(key(7) + 4, 4, ...le(2, 4)), /chunk at row 70: filter mask 2 \(snn-export never skips a filter\)/);
+    long("long-outside", (b) => b.splice(key(7) + 24, 8, ...le(10 ** 7, 8)), /chunk at row 70: chunk at 10000000 \(\+\d+ bytes\) lies outside the file/);
+    long("long-damaged", (b) => b.splice(8192 + 3 * 1024, 4, 0, 0, 0, 0), /chunk at row 30: the compressed chunk does not inflate/);
+  }
+
   // compact and contiguous layouts: rows straight from the message or the file
   const raw = elementBytes(6, 2);
   const src = source(dir, "contiguous", placed([[300, raw]]));
