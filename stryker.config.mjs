@@ -59,7 +59,7 @@ const TARGETS = {
   // (errors, without the Python structure check of their files: SNN_SKIP_STRUCTURE)
   exporter: {
     mutate: ["src/exporter/**/*.ts"],
-    tests: [["exporter-golden", "exporter-refusals", "errors", "flush-policy-unit"]],
+    tests: [["exporter-golden", "exporter-refusals", "errors", "flush-policy-unit", "exporter-masks"]],
     env: "SNN_GOLDEN=test/fixtures/digests/exporter.json SNN_SKIP_STRUCTURE=1",
   },
   // the loader: the golden 1.0 files and their recorded views (checked with h5py, which does not
