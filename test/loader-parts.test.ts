@@ -7,7 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { test } from "node:test";
 import { DataExporter, ExperimentCollection, ExperimentLoader, isSnnExportError } from "#lib/index.js";
@@ -15,6 +17,7 @@ import { neuronCount, neuronTypes, timeStep } from "#lib/loader/facts.js";
 import { openStatus } from "#lib/loader/runs.js";
 import { seriesInTime } from "#lib/loader/window.js";
 import { createWriter } from "#lib/h5/index.js";
+import { ChunkCache } from "#lib/loader/cache.js";
 import { tempDir } from "./helpers.js";
 
 const START = new Date(Date.UTC(2026, 1, 3, 4, 5, 6));
@@ -260,4 +263,82 @@ test("weights (CSR groups): parts checked against each other, the shape from the
   await refused("rows", { ...good, shape: new BigInt64Array([3n, 3n]) }, `CSR group ${W} is inconsistent: shape [3,3], 3 indptr entries ending at 3, 3 indices, 3 values`);
   await refused("shape-attr", { ...good, shape: "2x3" }, `CSR group ${W}: attribute shape is "2x3", expected [rows, cols]`);
   await refused("shape-3", { ...good, shape: new BigInt64Array([2n, 3n, 1n]) }, `CSR group ${W}: attribute shape is [2,3,1], expected [rows, cols]`);
+});
+
+test("episode table of 1.x files: every column from the episode groups' attributes (the golden files' h5py-checked views)", async () => {
+  const dir = fileURLToPath(new URL("../../test/fixtures/golden/v1.0/", import.meta.url));
+  for (const name of ["standard", "optimized", "interrupted", "empty"]) {
+    const view = JSON.parse(readFileSync(join(dir, `${name}.expected.json`), "utf8")).view as { episodes: { id: number; attrs: Record<string, unknown> }[] };
+    const l = await ExperimentLoader.open(join(dir, `${name}.h5`));
+    try {
+      const t = l.episodes();
+      const num = (v: unknown) => (typeof v === "number" ? v : NaN);
+      const iso = (v: unknown) => (typeof v === "string" ? Date.parse(v) / 1000 : NaN);
+      const eps = view.episodes;
+      assert.deepEqual(Array.from(t.ids), eps.map((e) => e.id), name);
+      assert.deepEqual(t.status, eps.map((e) => (typeof e.attrs.status === "string" ? e.attrs.status : "")), name);
+      assert.deepEqual(Array.from(t.success), eps.map((e) => (typeof e.attrs.success === "boolean" ? (e.attrs.success ? 1 : 0) : -1)), name);
+      const cols: [keyof typeof t, string][] = [["totalTimesteps", "total_timesteps"], ["totalSpikes", "total_spikes"], ["totalReward", "total_reward"], ["firstTimestep", "first_timestep"], ["lastTimestep", "last_timestep"], ["neuralSamplingRate", "neural_sampling_rate"]];
+      for (const [col, attr] of cols) assert.deepEqual(Array.from(t[col] as Float64Array), eps.map((e) => num(e.attrs[attr])), `${name} ${col}`);
+      assert.deepEqual(Array.from(t.startTime), eps.map((e) => iso(e.attrs.start_time)), `${name} startTime`);
+      assert.deepEqual(Array.from(t.endTime), eps.map((e) => iso(e.attrs.end_time)), `${name} endTime`);
+    } finally {
+      l.close();
+    }
+  }
+});
+
+test("chunk cache: slices over one or two chunks from whole cached chunks, longer or larger ones read directly, least recently used out first", () => {
+  const ROWS = 95;
+  const CH = 10;
+  const value = (r: number, c: number) => r * 3 + c;
+  const reads: [string, number, number][] = [];
+  const file = {
+    info: (p: string) => (p === "/s" ? { shape: [], dtype: "float64" as const, chunks: null, filters: [] } : p === "/u" ? { shape: [ROWS, 2], dtype: "float64" as const, chunks: null, filters: [] } : { shape: [ROWS, 2], dtype: "float64" as const, chunks: [CH, 2], filters: ["deflate"] }),
+    read: (p: string, s: number, e: number) => {
+      reads.push([p, s, e]);
+      if (p === "/s") return { data: Float64Array.from([42]), shape: [], dtype: "float64" as const };
+      const a = Math.max(0, Math.min(s, ROWS));
+      const b = Math.max(a, Math.min(e, ROWS));
+      return { data: Float64Array.from({ length: (b - a) * 2 }, (_, i) => value(a + Math.floor(i / 2), i % 2)), shape: [b - a, 2], dtype: "float64" as const };
+    },
+  };
+  const want = (s: number, e: number) => Array.from({ length: (e - s) * 2 }, (_, i) => value(s + Math.floor(i / 2), i % 2));
+  const cache = new ChunkCache(file, 4 * CH * 2 * 8); // four 160-byte chunks; a chunk of at most a quarter of it is kept
+  const rows = (p: string, s: number, e: number) => {
+    const r = cache.rows(p, s, e);
+    return { data: Array.from(r.data as Float64Array), shape: r.shape };
+  };
+  assert.deepEqual(rows("/d", 3, 7), { data: want(3, 7), shape: [4, 2] });
+  assert.deepEqual(reads, [["/d", 0, 10]], "the whole chunk is read");
+  assert.deepEqual(rows("/d", 5, 15), { data: want(5, 15), shape: [10, 2] }, "two chunks");
+  assert.deepEqual(reads.slice(1), [["/d", 10, 20]], "only the chunk not yet cached");
+  assert.equal(cache.chunksRead, 2);
+  assert.deepEqual(rows("/d", 0, 20), { data: want(0, 20), shape: [20, 2] });
+  assert.equal(cache.chunksRead, 2, "both cached");
+  assert.deepEqual(rows("/d", 85, 200), { data: want(85, 95), shape: [10, 2] }, "the last, short chunk, clamped");
+  assert.deepEqual(reads.slice(-2), [["/d", 80, 90], ["/d", 90, 95]]);
+  assert.deepEqual(rows("/d", 5, 35), { data: want(5, 35), shape: [30, 2] }, "over three chunks: read directly");
+  assert.deepEqual(reads.at(-1), ["/d", 5, 35]);
+  assert.equal(cache.chunksRead, 4 + 4, "a direct read counts the chunks it spans");
+  assert.deepEqual(rows("/d", 7, 7), { data: [], shape: [0, 2] });
+  assert.deepEqual(rows("/u", 2, 4), { data: want(2, 4), shape: [2, 2] }, "not chunked: read directly");
+  assert.deepEqual(reads.at(-1), ["/u", 2, 4]);
+  assert.deepEqual(rows("/s", 0, 1), { data: [42], shape: [] }, "a scalar");
+  // least recently used out: chunks 0, 1, 8, 9 cached (560 of 640 bytes); using 0, then reading 2
+  // and 3 pushes out 1, then 8
+  const before = cache.chunksRead;
+  rows("/d", 0, 1); // 0 used
+  rows("/d", 25, 26);
+  rows("/d", 35, 36);
+  const n = reads.length;
+  rows("/d", 2, 3); // chunk 0: still there
+  assert.equal(reads.length, n, "chunk 0 kept");
+  rows("/d", 12, 13); // chunk 1: pushed out
+  assert.deepEqual(reads.at(-1), ["/d", 10, 20]);
+  assert.equal(cache.chunksRead, before + 3);
+  const tiny = new ChunkCache(file, 4 * 160 - 1); // a 160-byte chunk is over a quarter of it: never kept
+  tiny.rows("/d", 0, 1);
+  tiny.rows("/d", 0, 1);
+  assert.equal(tiny.chunksRead, 2);
 });
