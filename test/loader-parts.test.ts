@@ -321,6 +321,9 @@ test("chunk cache: slices over one or two chunks from whole cached chunks, longe
   assert.deepEqual(rows("/d", 5, 35), { data: want(5, 35), shape: [30, 2] }, "over three chunks: read directly");
   assert.deepEqual(reads.at(-1), ["/d", 5, 35]);
   assert.equal(cache.chunksRead, 4 + 4, "a direct read counts the chunks it spans");
+  assert.deepEqual(rows("/d", 5, 25), { data: want(5, 25), shape: [20, 2] }, "over exactly three chunks: read directly too");
+  assert.deepEqual(reads.at(-1), ["/d", 5, 25]);
+  assert.equal(cache.chunksRead, 8 + 3);
   assert.deepEqual(rows("/d", 7, 7), { data: [], shape: [0, 2] });
   assert.deepEqual(rows("/u", 2, 4), { data: want(2, 4), shape: [2, 2] }, "not chunked: read directly");
   assert.deepEqual(reads.at(-1), ["/u", 2, 4]);
@@ -337,6 +340,10 @@ test("chunk cache: slices over one or two chunks from whole cached chunks, longe
   rows("/d", 12, 13); // chunk 1: pushed out
   assert.deepEqual(reads.at(-1), ["/d", 10, 20]);
   assert.equal(cache.chunksRead, before + 3);
+  // exactly full: four 160-byte chunks in 640 bytes all stay
+  const full = new ChunkCache(file, 640);
+  for (const k of [0, 1, 2, 3, 0, 1, 2, 3]) full.rows("/d", k * 10, k * 10 + 1);
+  assert.equal(full.chunksRead, 4);
   const tiny = new ChunkCache(file, 4 * 160 - 1); // a 160-byte chunk is over a quarter of it: never kept
   tiny.rows("/d", 0, 1);
   tiny.rows("/d", 0, 1);
