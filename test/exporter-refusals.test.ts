@@ -327,3 +327,35 @@ test("entries and network records: 0-d arrays, empty inner dimensions, fields of
   ex.saveNetworkStructure({ neurons: { x: [1, 2], y: ["a", "b"], skipped: undefined as never, grid: [[1, 2], [3, 4]], on: [true, false] } });
   await ex.close();
 });
+
+test("unknown keys of a step or an event, names shown cut at 80 characters, events and weight-change ids refused with the call's name", async (t) => {
+  const ex = await DataExporter.create("keys", { ...OPTS, outputBaseDir: tempDir(t) });
+  ex.startEpisode();
+  refuses(() => ex.log({ timestep: 0, behaviour: { x: 1 } } as never), "INVALID_DATA", 'log(): unknown key "behaviour"; the keys are timestep, neuralState, spikes, behavior, reward (check the spelling)');
+  refuses(() => ex.log({ timestep: 0, reward: 1, neural_state: {} } as never), "INVALID_DATA", 'log(): unknown key "neural_state"; the keys are timestep, neuralState, spikes, behavior, reward (check the spelling)');
+  ex.log({ timestep: 0, neuralState: { v: new Float32Array(1) }, spikes: [0], behavior: { x: 1 }, reward: 1 }); // every known key is accepted
+  refuses(() => ex.logEvent(null as never), "INVALID_DATA", "logEvent() takes { timestep, type, data }");
+  refuses(() => ex.logEvent({ timestep: 1, type: "a", colour: 1 } as never), "INVALID_DATA", 'logEvent(): unknown key "colour"; the keys are timestep, type, data (check the spelling)');
+  refuses(() => ex.logEvent({ timestep: 1, type: "" }), "INVALID_DATA", 'logEvent(): type must be a non-empty string, got ""');
+  refuses(() => ex.logEvent({ timestep: 1, type: 5 as never }), "INVALID_DATA", "logEvent(): type must be a non-empty string, got 5");
+  const loop: Record<string, unknown> = {};
+  loop.self = loop;
+  refuses(() => ex.logEvent({ timestep: 1, type: "a", data: loop }), "INVALID_DATA", "logEvent(): data");
+  const long = "n".repeat(81) + "\u0000";
+  refuses(() => ex.logStaticEpisodeData(long, [1]), "INVALID_DATA", `static episode data name "${"n".repeat(80)}…" is not usable as an HDF5 name: it `);
+  const edge = "m".repeat(79) + "\u0000";
+  refuses(() => ex.logStaticEpisodeData(edge, [1]), "INVALID_DATA", `static episode data name ${JSON.stringify(edge)} is not usable as an HDF5 name: it `);
+  refuses(() => ex.logStaticEpisodeData("", [1]), "INVALID_DATA", 'static episode data name "" is not usable as an HDF5 name: use a non-empty name without "/" (and not "." or "..")');
+  for (const [id, code, message] of [
+    ["3", "INVALID_DATA", 'logWeightChange(): synapseId "3" is not an integer; ids are integers from 0'],
+    [1.5, "INVALID_DATA", "logWeightChange(): synapseId 1.5 is not an integer; ids are integers from 0"],
+    [-1, "OUT_OF_RANGE", "logWeightChange(): synapseId -1 is not a non-negative integer"],
+    [2 ** 53, "OUT_OF_RANGE", `logWeightChange(): synapseId ${2 ** 53} is not below 2^53`],
+  ] as const) {
+    refuses(() => ex.logWeightChange({ timestep: 1, synapseId: id as never, oldWeight: 0, newWeight: 1 }), code, message);
+  }
+  ex.logWeightChange({ timestep: 1, synapseId: 0, oldWeight: 0, newWeight: 1 });
+  ex.logEvent({ timestep: 1, type: "a" });
+  ex.endEpisode();
+  await ex.close();
+});
