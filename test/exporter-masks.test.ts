@@ -90,3 +90,26 @@ test("steps without a neural state variable or a float behaviour key: padded wit
     l.close();
   }
 });
+
+test("more behaviour keys than the first capacity (8): each key's values, with keys left out at some steps", async (t) => {
+  const ex = await DataExporter.create("many-keys", { ...OPTS, outputBaseDir: tempDir(t) });
+  ex.startEpisode();
+  const keys = Array.from({ length: 12 }, (_, k) => `k${k}`);
+  for (let step = 0; step < 4; step++) {
+    const behavior: Record<string, number> = {};
+    for (const [k, name] of keys.entries()) if ((k + step) % 3 !== 0 || step === 0) behavior[name] = step * 100 + k;
+    ex.log({ timestep: step, behavior });
+  }
+  ex.endEpisode();
+  await ex.close();
+  const l = await ExperimentLoader.open(ex.filePath);
+  try {
+    const b = l.getEpisode(0).getBehavior();
+    for (const [k, name] of keys.entries()) {
+      const want = [0, 1, 2, 3].map((step) => ((k + step) % 3 !== 0 || step === 0 ? step * 100 + k : NaN));
+      assert.deepEqual(Array.from(b.variables[name].data as Float64Array), want, name);
+    }
+  } finally {
+    l.close();
+  }
+});
