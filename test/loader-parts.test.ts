@@ -18,6 +18,8 @@ import { openStatus } from "#lib/loader/runs.js";
 import { seriesInTime } from "#lib/loader/window.js";
 import { createWriter } from "#lib/h5/index.js";
 import { ChunkCache } from "#lib/loader/cache.js";
+import { readNumeric, readNumericRows } from "#lib/loader/read.js";
+import { H5Reader } from "#lib/h5/reader.js";
 import { tempDir } from "./helpers.js";
 
 const START = new Date(Date.UTC(2026, 1, 3, 4, 5, 6));
@@ -348,4 +350,73 @@ test("chunk cache: slices over one or two chunks from whole cached chunks, longe
   tiny.rows("/d", 0, 1);
   tiny.rows("/d", 0, 1);
   assert.equal(tiny.chunksRead, 2);
+});
+
+test("spike blocks of 1.x files: the recorded spikes handed out a few steps at a time, inside a time window too", async () => {
+  const dir = fileURLToPath(new URL("../../test/fixtures/golden/v1.0/", import.meta.url));
+  for (const name of ["standard", "optimized"]) {
+    const view = JSON.parse(readFileSync(join(dir, `${name}.expected.json`), "utf8")).view as { episodes: { timesteps: { values: number[] }; spikes: { timesteps: { values: number[] }; neuronIds: { values: number[] } } }[] };
+    const l = await ExperimentLoader.open(join(dir, `${name}.h5`));
+    try {
+      for (const [e, ep] of view.episodes.entries()) {
+        const axis = ep.timesteps.values;
+        const ts = ep.spikes.timesteps.values;
+        const ids = ep.spikes.neuronIds.values;
+        for (const [steps, from, to] of [[7, -Infinity, Infinity], [1, -Infinity, Infinity], [1000, -Infinity, Infinity], [3, 10, 40]] as const) {
+          const blocks: { t: number[]; n: number[] }[] = [];
+          for await (const b of l.getEpisode(l.listEpisodes()[e]).spikeBlocks({ steps, ...(Number.isFinite(from) ? { from, to } : {}) })) blocks.push({ t: Array.from(b.timesteps), n: Array.from(b.neuronIds) });
+          const inWindow = axis.filter((t) => t >= from && t < to);
+          const want: { t: number[]; n: number[] }[] = [];
+          for (let i = 0; i < inWindow.length; i += steps) {
+            const lo = inWindow[i];
+            const hi = i + steps < inWindow.length ? inWindow[i + steps] : Infinity;
+            const pick = ts.map((t, k) => [t, ids[k]] as const).filter(([t]) => t >= lo && t < hi && t >= from && t < to);
+            want.push({ t: pick.map(([t]) => t), n: pick.map(([, n]) => n) });
+          }
+          assert.deepEqual(blocks, want, `${name} episode ${e}, ${steps} steps, [${from}, ${to})`);
+        }
+      }
+    } finally {
+      l.close();
+    }
+  }
+});
+
+test("rows read in slices of at most maxSliceBytes, 64-bit integers exact below 2^53 in magnitude and refused from there", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "slices.h5");
+  const w = await createWriter(file, "ts");
+  const none = { kind: "none", level: 0 } as const;
+  w.writeArray("/f", Float64Array.from({ length: 40 }, (_, i) => i * 1.5), [20, 2], none);
+  const edge = [0n, 1n, -1n, 2n ** 53n - 1n, -(2n ** 53n - 1n), 12345678901n, -(2n ** 52n)];
+  w.writeArray("/i", BigInt64Array.from(edge), [edge.length], none);
+  w.writeArray("/big", BigInt64Array.from([1n, 2n ** 53n]), [2], none);
+  w.writeArray("/small", BigInt64Array.from([-(2n ** 53n)]), [1], none);
+  w.writeArray("/u", BigUint64Array.from([5n, 2n ** 53n]), [2], none);
+  w.writeArray("/umax", BigUint64Array.from([2n ** 64n - 1n]), [1], none);
+  w.writeArray("/uok", BigUint64Array.from([2n ** 53n - 1n, 0n]), [2], none);
+  w.close();
+  const r = await H5Reader.open(file, { engine: "ts" });
+  try {
+    for (const maxSliceBytes of [1, 16, 17, 48, 1 << 20]) {
+      const all = readNumeric(r, "/f", { maxSliceBytes });
+      assert.deepEqual(all.shape, [20, 2]);
+      assert.deepEqual(Array.from(all.data as Float64Array), Array.from({ length: 40 }, (_, i) => i * 1.5), `slices of ${maxSliceBytes} bytes`);
+      const part = readNumericRows(r, "/f", 3, 11, { maxSliceBytes });
+      assert.deepEqual(part.shape, [8, 2]);
+      assert.deepEqual(Array.from(part.data as Float64Array), Array.from({ length: 16 }, (_, i) => (i + 6) * 1.5));
+      const ints = readNumeric(r, "/i", { maxSliceBytes });
+      assert.deepEqual(Array.from(ints.data as Float64Array), edge.map(Number), `int64 as numbers, slices of ${maxSliceBytes} bytes`);
+      assert.equal(ints.dtype, "float64");
+    }
+    assert.deepEqual(readNumericRows(r, "/f", -5, 2).shape, [2, 2], "clamped at the start");
+    assert.deepEqual(readNumericRows(r, "/f", 18, 99).shape, [2, 2], "clamped at the end");
+    assert.deepEqual(readNumericRows(r, "/f", 9, 4).shape, [0, 2], "an empty range");
+    assert.deepEqual(Array.from(readNumeric(r, "/uok").data as Float64Array), [2 ** 53 - 1, 0]);
+    for (const [path, shownValue] of [["/big", "9007199254740992"], ["/small", "-9007199254740992"], ["/u", "9007199254740992"], ["/umax", "18446744073709551615"]] as const) {
+      assert.throws(() => readNumeric(r, path), (e: unknown) => isSnnExportError(e, "OUT_OF_RANGE") && (e as Error).message.includes(path) && (e as Error).message.includes(shownValue) || assert.fail(String(e)));
+    }
+  } finally {
+    r.close();
+  }
 });
