@@ -12,7 +12,7 @@ import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { test } from "node:test";
-import { DataExporter, ExperimentCollection, ExperimentLoader, isSnnExportError } from "#lib/index.js";
+import { DataExporter, ExperimentCollection, ExperimentLoader, StandardDataExporter, isSnnExportError } from "#lib/index.js";
 import { neuronCount, neuronTypes, timeStep } from "#lib/loader/facts.js";
 import { openStatus } from "#lib/loader/runs.js";
 import { seriesInTime } from "#lib/loader/window.js";
@@ -418,5 +418,46 @@ test("rows read in slices of at most maxSliceBytes, 64-bit integers exact below 
     }
   } finally {
     r.close();
+  }
+});
+
+test("spikes of episodes past the first id_offsets entry (chunkSize 4): whole, in time windows and in blocks, as logged", async (t) => {
+  const dir = tempDir(t);
+  for (const layout of ["optimized", "standard"] as const) {
+    const make = layout === "standard" ? StandardDataExporter.create.bind(StandardDataExporter) : DataExporter.create.bind(DataExporter);
+    const ex = await make(`ids-${layout}`, { outputBaseDir: dir, provenance: false, chunkSize: 4, flushIntervalMs: 0 });
+    if (layout === "standard") ex.saveNetworkStructure({ neurons: { id: Array.from({ length: 9 }, (_, i) => i) } });
+    const logged: [number, number][][] = [];
+    let t0 = 0;
+    for (let e = 0; e < 4; e++) {
+      ex.startEpisode();
+      const spikes: [number, number][] = [];
+      for (let s = 0; s < 7 + e * 3; s++) {
+        const ids = [(s + e) % 9, (s * 2 + 1) % 9].filter((v, i, a) => a.indexOf(v) === i && (s + e) % 4 !== 0).sort((a, b) => a - b);
+        ex.log({ timestep: t0 + s * 2, spikes: ids });
+        for (const id of ids) spikes.push([t0 + s * 2, id]);
+      }
+      t0 += 1000;
+      ex.endEpisode();
+      logged.push(spikes);
+    }
+    await ex.close();
+    const l = await ExperimentLoader.open(ex.filePath);
+    try {
+      for (const [e, spikes] of logged.entries()) {
+        const ep = l.getEpisode(e);
+        const pairs = (s: { timesteps: Float64Array; neuronIds: Uint32Array }) => Array.from(s.timesteps, (t, i) => [t, s.neuronIds[i]]);
+        assert.deepEqual(pairs(ep.getSpikes()), spikes, `${layout} episode ${e}`);
+        const base = e * 1000;
+        for (const [from, to] of [[base + 3, base + 9], [base + 8, base + 30], [base - 5, base + 1], [base + 12, base + 13]]) {
+          assert.deepEqual(pairs(ep.getSpikes({ from, to })), spikes.filter(([t]) => t >= from && t < to), `${layout} episode ${e} [${from}, ${to})`);
+        }
+        const blocks: number[][] = [];
+        for await (const b of ep.spikeBlocks({ steps: 3 })) blocks.push(...pairs(b));
+        assert.deepEqual(blocks, spikes, `${layout} episode ${e} in blocks`);
+      }
+    } finally {
+      l.close();
+    }
   }
 });
